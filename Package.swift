@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FlowMRD",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FCS", targets: ["FCS"]),
+        .executable(name: "flowmrd", targets: ["flowmrd"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // FCS 2.0/3.0/3.1/3.2 reader and writer. Pure Swift, no dependencies.
+        .target(name: "FCS"),
+        // The command line: parses arguments and calls the libraries.
+        .executableTarget(
+            name: "flowmrd",
+            dependencies: [
+                "FCS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FCSTests", dependencies: ["FCS"]),
+    ]
+)

@@ -1,0 +1,440 @@
+/// One data set of an FCS file: its HEADER, keywords, channels and where its events lie.
+///
+/// Built by ``FCSFile``; holds metadata only (a few kilobytes). Events are read
+/// with ``FCSEventReader``.
+public struct FCSDataSet: Sendable {
+    /// 0-based position in the file's $NEXTDATA chain.
+    public let index: Int
+    /// Absolute byte offset of this data set's HEADER.
+    public let offset: Int
+    public let header: FCSHeader
+    /// Primary and supplemental TEXT keywords.
+    public let keywords: FCSKeywords
+    public let channels: [FCSChannel]
+    public let dataType: FCSDataType
+    public let byteOrder: FCSByteOrder
+    /// Events that will be read: $TOT, or fewer when partial reading recovered a truncated file.
+    public let eventCount: Int
+    /// $TOT as written; nil when absent (allowed in FCS 2.0).
+    public let declaredEventCount: Int?
+    /// Absolute byte offset of the first event.
+    public let dataBegin: Int
+    /// Bytes per event.
+    public let bytesPerEvent: Int
+    /// $TIMESTEP in seconds, when present and valid.
+    public let timestep: Double?
+    /// $NEXTDATA as written (relative to `offset`; 0 ends the chain).
+    public let nextData: Int
+    /// Repairs and irregularities found while reading this data set.
+    public let warnings: [FCSWarning]
+    /// The spillover matrix, nil when the data set has none, or the error that makes it unusable.
+    public let spillover: Result<SpilloverMatrix?, FCSError>
+
+    let layout: EventLayout
+
+    /// The FCS version of this data set ("FCS3.1").
+    public var version: String { header.version }
+    /// $CYT, the instrument, when present.
+    public var cytometer: String? { keywords.trimmed("$CYT").flatMap { $0.isEmpty ? nil : $0 } }
+    /// True when some values need `Double` to be exact (64-bit floats, or integers wider than 24 bits).
+    public var requiresDoublePrecision: Bool { !layout.isExactInFloat32 }
+    /// The byte range of the events that will be read.
+    public var dataRange: Range<Int> { dataBegin..<(dataBegin + eventCount * bytesPerEvent) }
+
+    /// The index of the channel whose $PnN (or unique name) is `name`; case-sensitive first, then case-insensitive.
+    public func channelIndex(named name: String) -> Int? {
+        if let index = channels.firstIndex(where: { $0.uniqueName == name }) { return index }
+        let matches = channels.indices.filter { channels[$0].name == name }
+        if matches.count == 1 { return matches[0] }
+        let loose = channels.indices.filter { channels[$0].name.caseInsensitiveEquals(name) }
+        return loose.count == 1 ? loose[0] : nil
+    }
+}
+
+/// How tolerant reading should be.
+public struct FCSReadOptions: Sendable, Equatable {
+    /// Read the complete events of a truncated file instead of failing; the data set then says how many were recovered.
+    public var allowPartialData: Bool
+
+    public init(allowPartialData: Bool = false) {
+        self.allowPartialData = allowPartialData
+    }
+}
+
+/// Builds an ``FCSDataSet`` from the bytes at one data set offset.
+struct DataSetParser {
+    let source: ByteSource
+    let options: FCSReadOptions
+    var path: String { source.path }
+
+    /// Upper bound on $PAR: no instrument writes more parameters.
+    static let maximumParameters = 10_000
+
+    func parse(at offset: Int, index: Int) throws(FCSError) -> FCSDataSet {
+        let headerBytes = try source.bytes(offset..<(offset + FCSHeader.length))
+        let header = try FCSHeader.parse(headerBytes, base: offset, path: path)
+        var warnings: [FCSWarning] = []
+
+        // TEXT
+        let textBegin = offset + header.textBegin
+        let textEnd = offset + header.textEnd
+        guard header.textBegin >= FCSHeader.length || header.textBegin > 0, textEnd >= textBegin, textEnd < source.size else {
+            throw FCSError(file: path, .segmentOutsideFile(segment: "TEXT", begin: textBegin, end: textEnd, fileSize: source.size))
+        }
+        let textBytes = try source.bytes(textBegin..<(textEnd + 1))
+        let parser = TextSegmentParser(path: path, segmentOffset: textBegin)
+        let primary = try parser.parsePrimary(textBytes)
+        warnings += primary.warnings
+        var keywords = FCSKeywords()
+        var duplicates: [String] = []
+        for (key, value) in primary.pairs {
+            if keywords.contains(key) { duplicates.append(key) }
+            keywords[key] = value
+        }
+
+        // Supplemental TEXT
+        if let stextBegin = intValue(keywords, "$BEGINSTEXT"), let stextEnd = intValue(keywords, "$ENDSTEXT"),
+           stextBegin > 0, stextEnd >= stextBegin {
+            let begin = offset + stextBegin, end = offset + stextEnd
+            if end < source.size, end < textBegin || begin > textEnd {
+                let bytes = try source.bytes(begin..<(end + 1))
+                let supplemental = try TextSegmentParser(path: path, segmentOffset: begin)
+                    .parseSupplemental(bytes, delimiter: primary.delimiter)
+                warnings += supplemental.warnings
+                for (key, value) in supplemental.pairs {
+                    if keywords.contains(key) { duplicates.append(key) } else { keywords[key] = value }
+                }
+            } else if !(begin >= textBegin && end <= textEnd) {
+                warnings.append(FCSWarning(.dataOffsetRejected,
+                    "supplemental TEXT at bytes \(begin)-\(end) lies outside the file or overlaps TEXT; ignored"))
+            }
+        }
+        if !duplicates.isEmpty {
+            warnings.append(FCSWarning(.duplicateKeyword,
+                "keyword(s) written more than once: \(duplicates.prefix(8).joined(separator: ", ")); the primary TEXT's last value is used"))
+        }
+
+        // Required keywords
+        let parameterCount = try requiredInt(keywords, "$PAR", expected: "a positive integer", range: 1...Self.maximumParameters)
+        guard let dataTypeText = keywords.trimmed("$DATATYPE") else { throw FCSError(file: path, .missingKeyword("$DATATYPE")) }
+        guard let dataType = FCSDataType(rawValue: dataTypeText.uppercased()) else {
+            throw FCSError(file: path, .invalidKeyword(keyword: "$DATATYPE", value: dataTypeText, expected: "I, F, D or A"))
+        }
+        if let mode = keywords.trimmed("$MODE"), mode.uppercased() != "L" {
+            throw FCSError(file: path, .invalidKeyword(keyword: "$MODE", value: mode, expected: "L (list mode); histogram modes C and U are not supported"))
+        }
+        guard let byteOrderText = keywords.trimmed("$BYTEORD") else { throw FCSError(file: path, .missingKeyword("$BYTEORD")) }
+        let byteOrder = try FCSByteOrder.parse(byteOrderText, path: path)
+        var declaredTotal: Int?
+        if keywords.contains("$TOT") {
+            declaredTotal = try requiredInt(keywords, "$TOT", expected: "a non-negative integer", range: 0...Int(Int32.max) * 64)
+        } else if header.versionNumber >= 3.0 {
+            throw FCSError(file: path, .missingKeyword("$TOT"))
+        }
+        let timestep = parseTimestep(keywords, &warnings)
+
+        // Channels
+        var channels: [FCSChannel] = []
+        var bitsPerChannel: [Int] = []
+        var nameCounts: [String: Int] = [:]
+        var names: [String] = []
+        for n in 1...parameterCount {
+            let name = keywords.trimmed("$P\(n)N").flatMap { $0.isEmpty ? nil : $0 } ?? "P\(n)"
+            names.append(name)
+            nameCounts[name, default: 0] += 1
+        }
+        var missingRanges: [String] = []
+        var ignoredAmplification: [String] = []
+        var ignoredGains: [String] = []
+        for n in 1...parameterCount {
+            let bitsKey = "$P\(n)B"
+            guard let bitsText = keywords.trimmed(bitsKey) else { throw FCSError(file: path, .missingKeyword(bitsKey)) }
+            if bitsText == "*" {
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a fixed width; delimited ASCII data is not supported"))
+            }
+            guard let bits = Int(bitsText), bits > 0 else {
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a positive integer"))
+            }
+            switch dataType {
+            case .float where bits != 32:
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "32 for $DATATYPE F"))
+            case .double where bits != 64:
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "64 for $DATATYPE D"))
+            case .integer where bits > 64:
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 64 bits for integer data"))
+            case .ascii where bits > 32:
+                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 32 characters for ASCII data"))
+            default: break
+            }
+            bitsPerChannel.append(bits)
+            let name = names[n - 1]
+            let uniqueName = nameCounts[name]! > 1 ? "\(name) [P\(n)]" : name
+            let marker = keywords.trimmed("$P\(n)S").flatMap { $0.isEmpty ? nil : $0 }
+            var range: Double?
+            if let rangeText = keywords.trimmed("$P\(n)R") {
+                if let value = Double(rangeText), value.isFinite, value > 0 { range = value }
+                else { missingRanges.append("$P\(n)R=\(quoted(rangeText))") }
+            } else {
+                missingRanges.append("$P\(n)R")
+            }
+            var amplification = (decades: 0.0, offset: 0.0)
+            if let text = keywords.trimmed("$P\(n)E") {
+                let parts = text.split(separator: ",").map { Double(trimBlanks(String($0))) }
+                guard parts.count == 2, let f1 = parts[0], let f2 = parts[1], f1.isFinite, f2.isFinite, f1 >= 0 else {
+                    throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "two numbers f1,f2 such as 0,0 or 4,1"))
+                }
+                amplification = (f1, f2)
+            }
+            var gain: Double?
+            if let text = keywords.trimmed("$P\(n)G"), !text.isEmpty {
+                guard let value = Double(text), value.isFinite else {
+                    throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)G", value: text, expected: "a number"))
+                }
+                gain = value
+            }
+            // Scale: $PnE on integer data; ignored on float data; $PnG on linear data only.
+            var scale = ChannelScale.identity
+            let isFloat = dataType == .float || dataType == .double
+            if amplification.decades > 0 && !isFloat {
+                if let range {
+                    scale = .logarithmic(decades: amplification.decades, offset: amplification.offset == 0 ? 1 : amplification.offset, range: range)
+                    if amplification.offset == 0 {
+                        warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(text(keywords, "$P\(n)E")) has offset 0; read as \(formatNumber(amplification.decades)),1"))
+                    }
+                } else {
+                    warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(text(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
+                }
+                if let gain, gain != 1 { ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (log amplified)") }
+            } else {
+                if amplification.decades != 0 || amplification.offset != 0 {
+                    if isFloat { ignoredAmplification.append("$P\(n)E=\(text(keywords, "$P\(n)E"))") }
+                }
+                if let gain, gain != 1 {
+                    if gain <= 0 {
+                        ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (not positive)")
+                    } else if let timestep, gain == timestep, FCSChannel.isTimeName(name) {
+                        ignoredGains.append("$P\(n)G=\(formatNumber(gain)) on \(name) (equals $TIMESTEP)")
+                    } else {
+                        scale = .gain(gain)
+                    }
+                }
+            }
+            channels.append(FCSChannel(
+                number: n, name: name, uniqueName: uniqueName, marker: marker, range: range, bits: bits,
+                amplification: amplification, gain: gain, scale: scale))
+        }
+        if !missingRanges.isEmpty {
+            warnings.append(FCSWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
+        }
+        if !ignoredAmplification.isEmpty {
+            warnings.append(FCSWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))
+        }
+        if !ignoredGains.isEmpty {
+            warnings.append(FCSWarning(.gainIgnored, "gain ignored: \(ignoredGains.prefix(8).joined(separator: ", "))"))
+        }
+        let duplicateNames = nameCounts.filter { $0.value > 1 }.keys.sorted()
+        if !duplicateNames.isEmpty {
+            warnings.append(FCSWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
+        }
+
+        // Locate DATA and settle the storage widths.
+        let location = try locateData(header: header, keywords: keywords, offset: offset, textRange: textBegin...textEnd, warnings: &warnings)
+        let layout = try makeLayout(
+            dataType: dataType, byteOrder: byteOrder, bits: bitsPerChannel, channels: channels,
+            declaredBytes: location.declaredBytes, declaredTotal: declaredTotal, warnings: &warnings)
+
+        // Event count against the data segment and the file.
+        var total: Int
+        if let declaredTotal {
+            total = declaredTotal
+            let (needed, overflow) = declaredTotal.multipliedReportingOverflow(by: layout.bytesPerEvent)
+            if overflow {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$TOT", value: String(declaredTotal), expected: "an event count whose data fits in a file"))
+            }
+            if needed != location.declaredBytes {
+                let declaredEnd = location.begin + location.declaredBytes - 1
+                warnings.append(FCSWarning(.dataEndMismatch,
+                    "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read bytes \(location.begin)-\(location.begin + needed - 1)"))
+            }
+        } else {
+            total = layout.bytesPerEvent > 0 ? location.declaredBytes / layout.bytesPerEvent : 0
+            warnings.append(FCSWarning(.missingTotal,
+                "$TOT is missing; \(total) events taken from the DATA length (\(location.declaredBytes) bytes / \(layout.bytesPerEvent) bytes per event)"))
+        }
+        let available = max(0, source.size - location.begin)
+        let complete = layout.bytesPerEvent > 0 ? available / layout.bytesPerEvent : total
+        if complete < total {
+            if options.allowPartialData {
+                warnings.append(FCSWarning(.partialData,
+                    "file is truncated: $TOT announces \(total) events but only \(complete) complete events are present; read \(complete) (partial reading requested)"))
+                total = complete
+            } else {
+                throw FCSError(file: path, .truncatedData(expectedEvents: total, completeEvents: complete, dataBegin: location.begin, fileSize: source.size))
+            }
+        }
+
+        let nextDataText = keywords.trimmed("$NEXTDATA") ?? "0"
+        let nextData = Int(nextDataText) ?? -1
+
+        // Spillover: parsed now, its error kept for whoever needs the matrix.
+        let spillover: Result<SpilloverMatrix?, FCSError>
+        do {
+            let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
+            warnings += spillWarnings
+            spillover = .success(matrix)
+        } catch {
+            spillover = .failure(error)
+        }
+
+        return FCSDataSet(
+            index: index, offset: offset, header: header, keywords: keywords, channels: channels,
+            dataType: dataType, byteOrder: byteOrder, eventCount: total, declaredEventCount: declaredTotal,
+            dataBegin: location.begin, bytesPerEvent: layout.bytesPerEvent, timestep: timestep,
+            nextData: nextData, warnings: warnings, spillover: spillover, layout: layout)
+    }
+
+    // MARK: - Keyword helpers
+
+    private func text(_ keywords: FCSKeywords, _ key: String) -> String { keywords.trimmed(key) ?? "" }
+
+    private func intValue(_ keywords: FCSKeywords, _ key: String) -> Int? {
+        keywords.trimmed(key).flatMap { Int($0) }
+    }
+
+    private func requiredInt(_ keywords: FCSKeywords, _ key: String, expected: String, range: ClosedRange<Int>) throws(FCSError) -> Int {
+        guard let text = keywords.trimmed(key) else { throw FCSError(file: path, .missingKeyword(key)) }
+        guard let value = Int(text), range.contains(value) else {
+            throw FCSError(file: path, .invalidKeyword(keyword: key, value: text, expected: "\(expected) (\(range.lowerBound)-\(range.upperBound))"))
+        }
+        return value
+    }
+
+    private func parseTimestep(_ keywords: FCSKeywords, _ warnings: inout [FCSWarning]) -> Double? {
+        guard let text = keywords.trimmed("$TIMESTEP"), !text.isEmpty else { return nil }
+        if let value = Double(text), value.isFinite, value > 0 { return value }
+        warnings.append(FCSWarning(.timestepInvalid, "$TIMESTEP is \(quoted(text)), not a positive number; time is left in ticks"))
+        return nil
+    }
+
+    // MARK: - DATA location
+
+    struct DataLocation {
+        var begin: Int
+        var declaredBytes: Int
+    }
+
+    /// Chooses the DATA offsets: candidates from HEADER and from $BEGINDATA/$ENDDATA;
+    /// a candidate that overlaps HEADER or TEXT, or ends before it begins, is rejected;
+    /// of the rest, one inside the file (its end at most one byte past it) wins over one
+    /// running past the end, and HEADER wins over TEXT. Disagreements are warnings.
+    private func locateData(header: FCSHeader, keywords: FCSKeywords, offset: Int, textRange: ClosedRange<Int>, warnings: inout [FCSWarning]) throws(FCSError) -> DataLocation {
+        struct Candidate { let name: String; let begin: Int; let end: Int }
+        var candidates: [Candidate] = []
+        if let begin = header.dataBegin, let end = header.dataEnd, !(begin == 0 && end == 0), begin != 99_999_999, end != 99_999_999 {
+            candidates.append(Candidate(name: "HEADER", begin: offset + begin, end: offset + end))
+        }
+        let beginText = keywords.trimmed("$BEGINDATA"), endText = keywords.trimmed("$ENDDATA")
+        if let beginText, let endText {
+            if let begin = Int(beginText), let end = Int(endText), begin >= 0, end >= 0 {
+                if !(begin == 0 && end == 0) {
+                    candidates.append(Candidate(name: "TEXT", begin: offset + begin, end: offset + end))
+                }
+            } else {
+                warnings.append(FCSWarning(.dataOffsetRejected, "$BEGINDATA=\(quoted(beginText)) / $ENDDATA=\(quoted(endText)) are not byte offsets; ignored"))
+            }
+        }
+        guard !candidates.isEmpty else {
+            throw FCSError(file: path, .noDataOffsets(detail: "HEADER DATA offsets are blank or zero and $BEGINDATA/$ENDDATA are absent"))
+        }
+        func describe(_ c: Candidate) -> String { "\(c.name) says bytes \(c.begin)-\(c.end)" }
+        var usable: [Candidate] = []
+        for candidate in candidates {
+            let overlapsText = candidate.begin <= textRange.upperBound && candidate.end >= textRange.lowerBound
+            if candidate.begin < offset + FCSHeader.length || overlapsText || candidate.end < candidate.begin - 1 {
+                warnings.append(FCSWarning(.dataOffsetRejected,
+                    "\(describe(candidate)), which overlaps HEADER/TEXT (TEXT is bytes \(textRange.lowerBound)-\(textRange.upperBound)) or is inverted; rejected"))
+            } else {
+                usable.append(candidate)
+            }
+        }
+        guard !usable.isEmpty else {
+            throw FCSError(file: path, .noDataOffsets(detail: candidates.map(describe).joined(separator: "; ") + "; all overlap TEXT (bytes \(textRange.lowerBound)-\(textRange.upperBound))"))
+        }
+        let inside = usable.filter { $0.end <= source.size }
+        for candidate in usable where candidate.end > source.size && !inside.isEmpty {
+            warnings.append(FCSWarning(.dataOffsetRejected, "\(describe(candidate)), past the end of the \(source.size)-byte file; rejected"))
+        }
+        let rivals = inside.isEmpty ? usable : inside
+        let chosen = rivals[0]
+        if let other = rivals.first(where: { $0.name != chosen.name }), other.begin != chosen.begin || other.end != chosen.end {
+            warnings.append(FCSWarning(.dataOffsetDisagreement,
+                "DATA offsets disagree: \(describe(chosen)), \(describe(other)); using \(chosen.name)"))
+        }
+        return DataLocation(begin: chosen.begin, declaredBytes: chosen.end - chosen.begin + 1)
+    }
+
+    // MARK: - Layout
+
+    private func makeLayout(dataType: FCSDataType, byteOrder: FCSByteOrder, bits: [Int], channels: [FCSChannel],
+                            declaredBytes: Int, declaredTotal: Int?, warnings: inout [FCSWarning]) throws(FCSError) -> EventLayout {
+        var widths: [Int]
+        switch dataType {
+        case .float: widths = bits.map { _ in 4 }
+        case .double: widths = bits.map { _ in 8 }
+        case .ascii: widths = bits
+        case .integer:
+            if bits.allSatisfy({ $0 % 8 == 0 }) {
+                widths = bits.map { $0 / 8 }
+            } else {
+                // Widths that are not whole bytes: stored in 8/16/32/64-bit words, or bit-packed.
+                let padded = bits.map { $0 <= 8 ? 1 : $0 <= 16 ? 2 : $0 <= 32 ? 4 : 8 }
+                let paddedEvent = padded.reduce(0, +)
+                let packedBits = bits.reduce(0, +)
+                let odd = bits.enumerated().filter { $0.element % 8 != 0 }.map { "$P\($0.offset + 1)B=\($0.element)" }
+                let events = declaredTotal ?? (declaredBytes / max(1, paddedEvent))
+                let paddedBytes = events * paddedEvent
+                let packedBytes = (events * packedBits + 7) / 8
+                if abs(declaredBytes - paddedBytes) <= abs(declaredBytes - packedBytes) {
+                    widths = padded
+                    warnings.append(FCSWarning(.storageWidth,
+                        "\(odd.prefix(4).joined(separator: ", ")) is not a whole number of bytes; DATA (\(declaredBytes) bytes for \(events) events) holds \(paddedEvent)-byte events, so values are read from \(Set(padded).sorted().map { "\($0 * 8)-bit" }.joined(separator: "/")) words"))
+                } else {
+                    throw FCSError(file: path, .invalidKeyword(
+                        keyword: "$P\((bits.firstIndex { $0 % 8 != 0 } ?? 0) + 1)B", value: String(bits.first { $0 % 8 != 0 } ?? 0),
+                        expected: "whole bytes; DATA length \(declaredBytes) matches bit-packed values, which are not supported"))
+                }
+            }
+            for (i, width) in widths.enumerated() where width > 8 || width < 1 {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$P\(i + 1)B", value: String(bits[i]), expected: "1-64 bits"))
+            }
+        }
+        if case .permuted(let order) = byteOrder, dataType != .ascii {
+            for (i, width) in widths.enumerated() where width != order.count && width > 1 {
+                throw FCSError(file: path, .invalidKeyword(
+                    keyword: "$BYTEORD", value: order.map { String($0 + 1) }.joined(separator: ","),
+                    expected: "an order for \(width)-byte values of $P\(i + 1) (mixed orders apply only to values of their own width)"))
+            }
+        }
+        var fields: [FieldLayout] = []
+        var position = 0
+        for (i, width) in widths.enumerated() {
+            let kind: FieldLayout.Kind
+            switch dataType {
+            case .float: kind = .float32
+            case .double: kind = .float64
+            case .ascii: kind = .ascii
+            case .integer: kind = .unsigned(mask: integerMask(range: channels[i].range, width: width))
+            }
+            fields.append(FieldLayout(offset: position, width: width, kind: kind))
+            position += width
+        }
+        return EventLayout(fields: fields, bytesPerEvent: position, byteOrder: byteOrder)
+    }
+}
+
+extension FCSChannel {
+    static func isTimeName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper == "TIME" || upper == "HDR-T" || upper.hasPrefix("TIME ")
+    }
+}

@@ -1,0 +1,161 @@
+import Dispatch
+import Synchronization
+
+/// Streams the events of one data set as ``EventBlock``s.
+///
+/// Block i holds events `i × blockSize ..< min((i+1) × blockSize, eventCount)`.
+/// ``readBlock(_:into:buffer:)`` is safe to call from several threads at once
+/// (each with its own block and buffer): it reads with `pread` and decodes
+/// without shared state. ``next(into:)`` walks the blocks in order.
+///
+/// Memory: one block plus one raw buffer of `blockSize × bytesPerEvent` bytes
+/// per reading thread, whatever the file size. The raw buffer is capped at
+/// 64 MiB by shrinking the block size for very wide events.
+public struct FCSEventReader: Sendable {
+    /// The default number of events per block (64 Ki).
+    public static let defaultBlockSize = 65_536
+    /// The largest raw buffer a block may need.
+    public static let maximumBlockBytes = 64 << 20
+
+    /// What values the reader returns.
+    public enum Values: Sendable {
+        /// Stored values (integers masked to $PnR), as the reference readers give them.
+        case raw
+        /// Linear scale values: $PnE log amplification and $PnG gain applied (``ChannelScale``).
+        case scaled
+    }
+
+    public let dataSet: FCSDataSet
+    /// Events per block (after the memory cap).
+    public let blockSize: Int
+    /// Raw or scaled values; raw by default.
+    public var values: Values = .raw
+    let source: ByteSource
+    private var position = 0
+    private var buffer: [UInt8] = []
+
+    init(source: ByteSource, dataSet: FCSDataSet, blockSize: Int) {
+        self.source = source
+        self.dataSet = dataSet
+        let byteCap = max(1, Self.maximumBlockBytes / max(1, dataSet.bytesPerEvent))
+        self.blockSize = max(1, min(blockSize, byteCap, max(1, dataSet.eventCount)))
+    }
+
+    /// Events in the data set.
+    public var eventCount: Int { dataSet.eventCount }
+    /// Channels per event.
+    public var channelCount: Int { dataSet.channels.count }
+    /// Blocks needed to cover every event.
+    public var blockCount: Int { (eventCount + blockSize - 1) / blockSize }
+
+    /// A block sized for this reader.
+    public func makeBlock<S: EventScalar>(of type: S.Type = Float.self) -> EventBlock<S> {
+        EventBlock<S>(channelCount: channelCount, capacity: blockSize)
+    }
+
+    /// Reads the next block in order. Returns false (leaving `block` empty) after the last one.
+    public mutating func next<S: EventScalar>(into block: inout EventBlock<S>) throws(FCSError) -> Bool {
+        guard position < blockCount else {
+            block.setCount(0)
+            return false
+        }
+        try readBlock(position, into: &block, buffer: &buffer)
+        position += 1
+        return true
+    }
+
+    /// Starts again from the first block.
+    public mutating func rewind() { position = 0 }
+
+    /// Reads block `index` into `block`, using `buffer` for the raw bytes (grown once, then reused).
+    public func readBlock<S: EventScalar>(_ index: Int, into block: inout EventBlock<S>, buffer: inout [UInt8]) throws(FCSError) {
+        precondition(index >= 0 && index < blockCount, "block \(index) outside 0..<\(blockCount)")
+        precondition(block.channelCount == channelCount && block.capacity >= blockSize, "block shape does not match the reader")
+        let first = index * blockSize
+        let count = min(blockSize, eventCount - first)
+        let bytes = count * dataSet.bytesPerEvent
+        if buffer.count < bytes { buffer = [UInt8](repeating: 0, count: blockSize * dataSet.bytesPerEvent) }
+        let offset = dataSet.dataBegin + first * dataSet.bytesPerEvent
+        var failure: FCSError?
+        let got: Int = buffer.withUnsafeMutableBytes { raw in
+            do throws(FCSError) { return try source.read(into: raw.baseAddress!, count: bytes, at: offset) } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure { throw failure }
+        if got < bytes {
+            // The file shrank after it was opened.
+            throw FCSError(file: source.path, .truncatedData(
+                expectedEvents: eventCount, completeEvents: first + got / max(1, dataSet.bytesPerEvent),
+                dataBegin: dataSet.dataBegin, fileSize: offset + got))
+        }
+        block.setCount(count)
+        block.firstEvent = first
+        let capacity = block.capacity
+        let layout = dataSet.layout
+        buffer.withUnsafeBytes { raw in
+            block.withUnsafeMutableStorage { columns in
+                S.decode(layout, raw: raw.baseAddress!, count: count, into: columns, capacity: capacity)
+                if values == .scaled {
+                    for (c, channel) in dataSet.channels.enumerated() where channel.scale != .identity {
+                        let column = columns + c * capacity
+                        for e in 0..<count { column[e] = S(channel.scale.apply(Double(column[e]))) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads every block on `workers` threads; `body` gets the worker number (0..<workers)
+    /// and a block, and may run concurrently for different workers. Blocks are dealt
+    /// out dynamically, so the order in which `body` sees them is not fixed: combine
+    /// per-worker results afterwards. Stops at the first error.
+    ///
+    /// Memory: one block and one raw buffer per worker.
+    public func forEachBlock<S: EventScalar>(
+        as type: S.Type,
+        workers: Int = ProcessInfoCores.active,
+        _ body: @Sendable (_ worker: Int, _ block: borrowing EventBlock<S>) throws -> Void
+    ) throws {
+        let workerCount = max(1, min(workers, blockCount))
+        let nextBlock = Atomic<Int>(0)
+        let firstError = Mutex<(any Error)?>(nil)
+        let total = blockCount
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            var block = makeBlock(of: S.self)
+            var buffer: [UInt8] = []
+            while true {
+                if firstError.withLock({ $0 != nil }) { return }
+                let index = nextBlock.wrappingAdd(1, ordering: .relaxed).oldValue
+                if index >= total { return }
+                do {
+                    try readBlock(index, into: &block, buffer: &buffer)
+                    try body(worker, block)
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                    return
+                }
+            }
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
+    }
+}
+
+/// The number of cores this process may use.
+public enum ProcessInfoCores {
+    /// Online processors (at least 1).
+    public static var active: Int {
+        #if canImport(Glibc)
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        #else
+        return max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

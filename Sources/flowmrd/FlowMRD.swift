@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct FlowMRD: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flowmrd",
+        abstract: "Minimal residual disease in myeloma from flow-cytometry files.",
+        subcommands: [])
+}
