@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FCS", targets: ["FCS"]),
+        .library(name: "Report", targets: ["Report"]),
         .executable(name: "flowmrd", targets: ["flowmrd"]),
     ],
     dependencies: [
@@ -14,11 +15,14 @@ let package = Package(
     targets: [
         // FCS 2.0/3.0/3.1/3.2 reader and writer. Pure Swift, no dependencies.
         .target(name: "FCS"),
+        // Text, JSON and (later) HTML renderings of results.
+        .target(name: "Report", dependencies: ["FCS"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(
             name: "flowmrd",
             dependencies: [
                 "FCS",
+                "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

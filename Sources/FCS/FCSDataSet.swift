@@ -98,11 +98,17 @@ struct DataSetParser {
             let begin = offset + stextBegin, end = offset + stextEnd
             if end < source.size, end < textBegin || begin > textEnd {
                 let bytes = try source.bytes(begin..<(end + 1))
-                let supplemental = try TextSegmentParser(path: path, segmentOffset: begin)
+                let supplemental = try? TextSegmentParser(path: path, segmentOffset: begin)
                     .parseSupplemental(bytes, delimiter: primary.delimiter)
-                warnings += supplemental.warnings
-                for (key, value) in supplemental.pairs {
-                    if keywords.contains(key) { duplicates.append(key) } else { keywords[key] = value }
+                let printable: (String) -> Bool = { key in key.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value < 0x7F } }
+                if let supplemental, supplemental.pairs.allSatisfy({ printable($0.0) }) {
+                    warnings += supplemental.warnings
+                    for (key, value) in supplemental.pairs {
+                        if keywords.contains(key) { duplicates.append(key) } else { keywords[key] = value }
+                    }
+                } else {
+                    warnings.append(FCSWarning(.textRepaired,
+                        "supplemental TEXT at bytes \(begin)-\(end) ($BEGINSTEXT/$ENDSTEXT) is not keyword text (binary or malformed); ignored"))
                 }
             } else if !(begin >= textBegin && end <= textEnd) {
                 warnings.append(FCSWarning(.dataOffsetRejected,
@@ -146,6 +152,7 @@ struct DataSetParser {
         var missingRanges: [String] = []
         var ignoredAmplification: [String] = []
         var ignoredGains: [String] = []
+        var zeroOffsets: [String] = []
         for n in 1...parameterCount {
             let bitsKey = "$P\(n)B"
             guard let bitsText = keywords.trimmed(bitsKey) else { throw FCSError(file: path, .missingKeyword(bitsKey)) }
@@ -198,9 +205,7 @@ struct DataSetParser {
             if amplification.decades > 0 && !isFloat {
                 if let range {
                     scale = .logarithmic(decades: amplification.decades, offset: amplification.offset == 0 ? 1 : amplification.offset, range: range)
-                    if amplification.offset == 0 {
-                        warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(text(keywords, "$P\(n)E")) has offset 0; read as \(formatNumber(amplification.decades)),1"))
-                    }
+                    if amplification.offset == 0 { zeroOffsets.append("$P\(n)E=\(text(keywords, "$P\(n)E"))") }
                 } else {
                     warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(text(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
                 }
@@ -225,6 +230,9 @@ struct DataSetParser {
         }
         if !missingRanges.isEmpty {
             warnings.append(FCSWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
+        }
+        if !zeroOffsets.isEmpty {
+            warnings.append(FCSWarning(.amplificationIgnored, "log amplification with offset 0 read as offset 1 (10^(f1·x/R)): \(zeroOffsets.joined(separator: ", "))"))
         }
         if !ignoredAmplification.isEmpty {
             warnings.append(FCSWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))

@@ -1,0 +1,47 @@
+import ArgumentParser
+import FCS
+import Foundation
+import Report
+
+/// `flowmrd inspect FILE…`: what FlowMRD reads from each file.
+struct InspectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show version, data sets, instrument, events, channels, spillover and warnings of FCS files.",
+        discussion: "Exits with status 1 when any file could not be read.")
+
+    @Argument(help: "FCS files to inspect.")
+    var files: [String]
+
+    @Flag(help: "Print JSON (a list with one object per file) instead of text.")
+    var json = false
+
+    @Flag(help: "Read the complete events of truncated files instead of rejecting them.")
+    var partial = false
+
+    func run() throws {
+        var reports: [FCSInspection] = []
+        for path in files {
+            do throws(FCSError) {
+                reports.append(FCSInspection(file: try FCSFile(path: path, options: FCSReadOptions(allowPartialData: partial))))
+            } catch {
+                reports.append(FCSInspection(path: path, error: error))
+            }
+        }
+        if json {
+            print(try JSONOutput.encode(reports))
+        } else {
+            print(reports.map(\.text).joined(separator: "\n\n"))
+        }
+        if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
+    }
+}
+
+/// Deterministic JSON: sorted keys, pretty-printed.
+enum JSONOutput {
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
