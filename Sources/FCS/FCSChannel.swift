@@ -39,6 +39,8 @@ public enum ChannelScale: Sendable, Equatable {
     case gain(Double)
     /// `10^(decades · value / range) · offset` ($PnE on integer data).
     case logarithmic(decades: Double, offset: Double, range: Double)
+    /// `value · timestep`: time ticks to seconds ($TIMESTEP on the time channel).
+    case seconds(timestep: Double)
 
     /// Applies the scale to one stored value.
     @inlinable
@@ -50,6 +52,8 @@ public enum ChannelScale: Sendable, Equatable {
             return value / gain
         case .logarithmic(let decades, let offset, let range):
             return pow10(decades * value / range) * offset
+        case .seconds(let timestep):
+            return value * timestep
         }
     }
 }

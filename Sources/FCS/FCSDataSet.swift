@@ -224,6 +224,9 @@ struct DataSetParser {
                     }
                 }
             }
+            if scale == .identity, let timestep, FCSChannel.isTimeName(name) {
+                scale = .seconds(timestep: timestep)
+            }
             channels.append(FCSChannel(
                 number: n, name: name, uniqueName: uniqueName, marker: marker, range: range, bits: bits,
                 amplification: amplification, gain: gain, scale: scale))

@@ -21,7 +21,7 @@ public struct FCSEventReader: Sendable {
     public enum Values: Sendable {
         /// Stored values (integers masked to $PnR), as the reference readers give them.
         case raw
-        /// Linear scale values: $PnE log amplification and $PnG gain applied (``ChannelScale``).
+        /// Linear scale values: $PnE log amplification and $PnG gain applied, time in seconds (``ChannelScale``).
         case scaled
     }
 

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+@testable import FCS
+
+/// Each case breaks one rule and asserts the exact error, and that its message names the file and the place.
+@Suite("Malformed FCS input gives typed errors")
+struct MalformedInputTests {
+    let directory = TemporaryDirectory()
+
+    func write(_ bytes: [UInt8], _ name: String = "bad.fcs") -> String {
+        let path = directory.path(name)
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return path
+    }
+
+    func withKeyword(_ key: String, _ value: String, events: Int = 2) -> FCSBuilder {
+        var builder = FCSBuilder.integers(events: events, channels: 2)
+        builder.keywords = builder.keywords.map { $0.0 == key ? ($0.0, value) : $0 }
+        return builder
+    }
+
+    @Test("a file shorter than the HEADER")
+    func tooShort() {
+        let path = write(Array("FCS3.0    ".utf8))
+        #expect(openError(path) == FCSError(file: path, .fileTooShort(size: 10)))
+    }
+
+    @Test("not an FCS file; an unknown version")
+    func notFCS() {
+        let gif = write(Array("GIF89a".utf8) + [UInt8](repeating: 0x20, count: 60), "gif.fcs")
+        #expect(openError(gif) == FCSError(file: gif, .notFCS(found: "GIF89a")))
+        var builder = FCSBuilder.integers(events: 1)
+        builder.version = "FCS4.0"
+        let future = builder.write(to: directory, name: "future.fcs")
+        #expect(openError(future) == FCSError(file: future, .unsupportedVersion("FCS4.0")))
+    }
+
+    @Test("a HEADER offset that is not a number")
+    func badHeaderField() {
+        var builder = FCSBuilder.integers(events: 1)
+        builder.headerDataBegin = "12x4"
+        let path = builder.write(to: directory)
+        #expect(openError(path) == FCSError(file: path, .badHeaderField(field: "DATA begin", byteOffset: 26, found: "    12x4")))
+    }
+
+    @Test("TEXT running past the end of the file")
+    func textPastEnd() {
+        var builder = FCSBuilder.integers(events: 1)
+        builder.headerTextEnd = "99999"
+        let path = builder.write(to: directory)
+        let error = openError(path)
+        guard case .segmentOutsideFile(let segment, 58, 99999, _)? = error?.reason else {
+            Issue.record("wrong error \(String(describing: error))")
+            return
+        }
+        #expect(segment == "TEXT")
+        #expect(error!.description.contains(path) && error!.description.contains("bytes 58-99999"))
+    }
+
+    @Test("data offsets past the end: truncation, not garbage")
+    func dataPastEnd() {
+        var builder = FCSBuilder.integers(events: 3)
+        builder.truncateBy = 12
+        let path = builder.write(to: directory)
+        guard case .truncatedData(3, 0, _, _)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+    }
+
+    @Test("negative, absurd and non-numeric $PAR", arguments: ["-3", "0", "1000000000", "abc", ""])
+    func badPar(_ value: String) {
+        let path = withKeyword("$PAR", value).write(to: directory)
+        let error = openError(path)
+        if value.isEmpty {
+            // An empty value is read as empty: still not a count.
+            #expect(error?.reason == .invalidKeyword(keyword: "$PAR", value: "", expected: "a positive integer (1-10000)"))
+        } else {
+            #expect(error?.reason == .invalidKeyword(keyword: "$PAR", value: value, expected: "a positive integer (1-10000)"))
+        }
+        #expect(error?.description.contains("$PAR") == true && error?.file == path)
+    }
+
+    @Test("an absurd $TOT is checked against the file before anything is allocated")
+    func absurdTot() {
+        let absurd = withKeyword("$TOT", "900000000000000").write(to: directory, name: "absurd.fcs")
+        guard case .invalidKeyword("$TOT", "900000000000000", _)? = openError(absurd)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(absurd)))")
+            return
+        }
+        let path = withKeyword("$TOT", "90000000000").write(to: directory)
+        guard case .truncatedData(90_000_000_000, 2, _, _)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+        let negative = withKeyword("$TOT", "-5").write(to: directory, name: "neg.fcs")
+        guard case .invalidKeyword("$TOT", "-5", _)? = openError(negative)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(negative)))")
+            return
+        }
+    }
+
+    @Test("bad $PnB", arguments: [("0", "a positive integer"), ("abc", "a positive integer"), ("1000", "at most 64 bits for integer data")])
+    func badBits(_ value: String, _ expected: String) {
+        let path = withKeyword("$P1B", value).write(to: directory)
+        #expect(openError(path)?.reason == .invalidKeyword(keyword: "$P1B", value: value, expected: expected))
+    }
+
+    @Test("missing required keywords", arguments: ["$DATATYPE", "$BYTEORD", "$P2B", "$TOT"])
+    func missing(_ key: String) {
+        var builder = FCSBuilder.integers(events: 2)
+        builder.keywords.removeAll { $0.0 == key }
+        let path = builder.write(to: directory)
+        #expect(openError(path) == FCSError(file: path, .missingKeyword(key)))
+    }
+
+    @Test("invalid $DATATYPE, $BYTEORD, $MODE")
+    func invalidEnumerations() {
+        let type = withKeyword("$DATATYPE", "Q").write(to: directory, name: "t.fcs")
+        #expect(openError(type)?.reason == .invalidKeyword(keyword: "$DATATYPE", value: "Q", expected: "I, F, D or A"))
+        let order = withKeyword("$BYTEORD", "1,1,2,3").write(to: directory, name: "o.fcs")
+        #expect(openError(order)?.reason == .invalidKeyword(keyword: "$BYTEORD", value: "1,1,2,3", expected: "a permutation of 1..4"))
+        let mode = withKeyword("$MODE", "C").write(to: directory, name: "m.fcs")
+        guard case .invalidKeyword("$MODE", "C", _)? = openError(mode)?.reason else {
+            Issue.record("wrong error for $MODE")
+            return
+        }
+    }
+
+    @Test("a delimiter that never closes")
+    func delimiterNeverCloses() {
+        var builder = FCSBuilder.integers(events: 1)
+        builder.rawText = Array("/$PAR".utf8) + [UInt8](repeating: 0x41, count: 20)
+        let path = builder.write(to: directory)
+        guard case .malformedText(59, let detail)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+        #expect(detail.contains("never follows"))
+    }
+
+    @Test("a first TEXT byte that cannot be a delimiter")
+    func badDelimiter() {
+        var builder = FCSBuilder.integers(events: 1)
+        builder.rawText = [0xF0] + Array("$PAR".utf8)
+        let path = builder.write(to: directory)
+        guard case .malformedText(58, let detail)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+        #expect(detail.contains("0xf0"))
+    }
+
+    @Test("spillover of the wrong size, unknown channel, non-numeric coefficient")
+    func badSpillover() throws {
+        func spilloverError(_ value: String) throws -> FCSError? {
+            var builder = FCSBuilder.integers(events: 1, channels: 2)
+            builder.keywords.append(("$SPILLOVER", value))
+            let path = builder.write(to: directory)
+            let set = try FCSFile(path: path).dataSet()  // events stay readable
+            if case .failure(let error) = set.spillover { return error }
+            return nil
+        }
+        let size = try spilloverError("2,CH1,CH2,1,0,0")
+        #expect(size?.reason == .malformedSpillover(keyword: "$SPILLOVER", detail: "a 2 × 2 matrix needs 1 + 2 + 4 = 7 fields, found 6"))
+        let unknown = try spilloverError("2,CH1,FL9,1,0,0,1")
+        guard case .malformedSpillover(_, let detail)? = unknown?.reason else {
+            Issue.record("no error for an unknown channel")
+            return
+        }
+        #expect(detail.contains("\"FL9\""))
+        let text = try spilloverError("2,CH1,CH2,1,x,0,1")
+        #expect(text?.reason == .malformedSpillover(keyword: "$SPILLOVER", detail: "coefficient 2 is \"x\", not a number"))
+        let huge = try spilloverError("99999999,CH1")
+        guard case .malformedSpillover? = huge?.reason else {
+            Issue.record("no error for an absurd size")
+            return
+        }
+    }
+
+    @Test("both data offsets inside TEXT")
+    func noUsableOffsets() {
+        var builder = FCSBuilder.integers(events: 1)
+        builder.headerDataBegin = "60"
+        builder.textDataOffsets = ("61", "64")
+        let path = builder.write(to: directory)
+        guard case .noDataOffsets(let detail)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+        #expect(detail.contains("HEADER says bytes 60-") && detail.contains("TEXT says bytes 61-64"))
+    }
+
+    @Test("a missing file and a directory")
+    func notAFile() {
+        let missing = directory.path("absent.fcs")
+        guard case .io(let message)? = openError(missing)?.reason else {
+            Issue.record("no error for a missing file")
+            return
+        }
+        #expect(message.contains("cannot open"))
+        guard case .io? = openError(directory.url.path)?.reason else {
+            Issue.record("no error for a directory")
+            return
+        }
+    }
+
+    @Test("bit-packed 10-bit data is refused, not misread")
+    func bitPacked() {
+        var builder = FCSBuilder.integers(events: 8, channels: 1)
+        builder.keywords = builder.keywords.map { $0.0 == "$P1B" ? ($0.0, "10") : $0 }
+        builder.data = [UInt8](repeating: 0, count: 10)  // 8 × 10 bits
+        let path = builder.write(to: directory)
+        guard case .invalidKeyword("$P1B", "10", let expected)? = openError(path)?.reason else {
+            Issue.record("wrong error \(String(describing: openError(path)))")
+            return
+        }
+        #expect(expected.contains("bit-packed"))
+    }
+}
