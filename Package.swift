@@ -27,5 +27,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FCSTests", dependencies: ["FCS"]),
+        // Runs the built flowmrd binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]
 )

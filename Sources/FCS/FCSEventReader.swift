@@ -12,8 +12,9 @@ import Synchronization
 /// per reading thread, whatever the file size. The raw buffer is capped at
 /// 64 MiB by shrinking the block size for very wide events.
 public struct FCSEventReader: Sendable {
-    /// The default number of events per block (64 Ki).
-    public static let defaultBlockSize = 65_536
+    /// The default number of events per block (16 Ki): the raw bytes of a 14-channel
+    /// float32 block (900 KB) stay in a core's cache while they are decoded.
+    public static let defaultBlockSize = 16_384
     /// The largest raw buffer a block may need.
     public static let maximumBlockBytes = 64 << 20
 

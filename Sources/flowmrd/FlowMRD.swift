@@ -5,5 +5,5 @@ struct FlowMRD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowmrd",
         abstract: "Minimal residual disease in myeloma from flow-cytometry files.",
-        subcommands: [InspectCommand.self])
+        subcommands: [InspectCommand.self, BenchCommand.self])
 }

@@ -1,0 +1,182 @@
+import ArgumentParser
+import FCS
+import Foundation
+import Synchronization
+
+/// `flowmrd bench …`: throughput measurements, meant for release builds.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure throughput (use a release build: swift build -c release).",
+        subcommands: [BenchRead.self, BenchMakeFile.self])
+}
+
+/// `flowmrd bench read [FILE]`: streaming read throughput, next to a plain sequential read of the same bytes.
+struct BenchRead: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Read every event of a file through the block reader on all cores; print events/s and MB/s.",
+        discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first.")
+
+    @Argument(help: "The FCS file to read. Omit to generate one.")
+    var file: String?
+
+    @Option(help: "Events in the generated file.")
+    var events = 10_000_000
+
+    @Option(help: "Channels in the generated file.")
+    var channels = 14
+
+    @Option(help: "Timed repetitions (the median is reported).")
+    var repeats = 5
+
+    @Option(help: "Events per block.")
+    var blockSize = FCSEventReader.defaultBlockSize
+
+    @Option(help: "Reading threads (default: all cores).")
+    var workers = ProcessInfoCores.active
+
+    @Flag(help: "Decode into Double instead of Float.")
+    var double = false
+
+    func run() throws {
+        var path = file
+        var generated: String?
+        if path == nil {
+            let target = NSTemporaryDirectory() + "flowmrd-bench-\(events)x\(channels).fcs"
+            let start = ContinuousClock.now
+            try BenchmarkFile.write(path: target, events: events, channels: channels)
+            print("generated \(target): \(events) events × \(channels) channels float32 in \(format(ContinuousClock.now - start))")
+            path = target
+            generated = target
+        }
+        defer { if let generated, ProcessInfo.processInfo.environment["FLOWMRD_KEEP_BENCH_FILE"] == nil { try? FileManager.default.removeItem(atPath: generated) } }
+        let fcs = try FCSFile(path: path!)
+        let reader = try fcs.reader(blockSize: blockSize)
+        let bytes = reader.eventCount * reader.dataSet.bytesPerEvent
+
+        // Warm the page cache, then time.
+        _ = try plainRead(path!)
+        var readTimes: [Double] = []
+        var plainTimes: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let t0 = ContinuousClock.now
+            let checksum = double ? try readAll(reader, Double.self) : try readAll(reader, Float.self)
+            readTimes.append(seconds(ContinuousClock.now - t0))
+            precondition(checksum.isFinite || !checksum.isFinite)
+            let t1 = ContinuousClock.now
+            _ = try plainRead(path!)
+            plainTimes.append(seconds(ContinuousClock.now - t1))
+        }
+        let read = median(readTimes), plain = median(plainTimes)
+        print("file: \(path!) — \(reader.eventCount) events × \(reader.channelCount) channels, \(bytes / 1_000_000) MB of events")
+        print(String(format: "flowmrd read:   %.3f s  %7.1f M events/s  %7.0f MB/s  (%d workers, blocks of %d, %@)",
+                     read, Double(reader.eventCount) / read / 1e6, Double(bytes) / read / 1e6, workers, reader.blockSize,
+                     double ? "Double" : "Float"))
+        print(String(format: "plain read(2):  %.3f s  %7.0f MB/s  (sequential 1 MiB reads of the whole file, like cat)",
+                     plain, Double(fcs.size) / plain / 1e6))
+        print(String(format: "ratio:          %.2f× the plain read", read / plain))
+    }
+
+    private func readAll<S: EventScalar>(_ reader: FCSEventReader, _ type: S.Type) throws -> Double {
+        let sums = Mutex<Double>(0)
+        try reader.forEachBlock(as: S.self, workers: workers) { _, block in
+            var local: S = 0
+            block.withColumn(0) { column in for v in column { local += v } }
+            sums.withLock { $0 += Double(local) }
+        }
+        return sums.withLock { $0 }
+    }
+
+    private func plainRead(_ path: String) throws -> Int {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ValidationError("cannot open \(path)") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n <= 0 { break }
+            total += n
+        }
+        return total
+    }
+}
+
+/// `flowmrd bench make-file OUT`: writes the benchmark file, so `cat` and peers can be timed on the same bytes.
+struct BenchMakeFile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "make-file",
+        abstract: "Write a float32 FCS 3.1 file of uniform noise (fixed seed) for benchmarks and smoke tests.")
+
+    @Argument(help: "Output path.")
+    var output: String
+
+    @Option(help: "Events.")
+    var events = 10_000_000
+
+    @Option(help: "Channels (ignored with --panel legend2, which has 14).")
+    var channels = 14
+
+    @Option(help: "Channel names: 'numbered' (CH1…) or 'legend2' (the LEGEND-2 ten-colour panel).")
+    var panel = "numbered"
+
+    func run() throws {
+        let descriptions: [FCSChannelDescription]
+        switch panel {
+        case "numbered": descriptions = (1...max(1, channels)).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) }
+        case "legend2": descriptions = BenchmarkFile.legend2Panel
+        default: throw ValidationError("--panel must be 'numbered' or 'legend2'")
+        }
+        try BenchmarkFile.write(path: output, events: events, channels: descriptions)
+        print("wrote \(output): \(events) events × \(descriptions.count) channels")
+    }
+}
+
+/// Writes the synthetic benchmark file: float32 values from a fixed-seed generator.
+enum BenchmarkFile {
+    /// The LEGEND-2 ten-colour panel: channel names in $PnN, markers in $PnS.
+    static let legend2Panel: [FCSChannelDescription] = [
+        ("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil),
+        ("APC-H7-A", "CD45"), ("BV510-A", "CD38"), ("APC-A", "CD138"), ("PE-Cy7-A", "CD19"), ("APC-A700-A", "CD56"),
+        ("PE-Cy5.5-A", "CD117"), ("Pacific Blue-A", "CD81"), ("BV605-A", "CD27"), ("FITC-A", "cyKappa"), ("PE-A", "cyLambda"),
+    ].map { FCSChannelDescription(name: $0.0, marker: $0.1, range: 262_144) }
+
+    static func write(path: String, events: Int, channels: Int) throws {
+        try write(path: path, events: events, channels: (1...channels).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) })
+    }
+
+    static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription]) throws {
+        let channels = descriptions.count
+        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events)
+        var block = EventBlock<Float>(channelCount: channels, capacity: 65_536)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var written = 0
+        while written < events {
+            let n = min(block.capacity, events - written)
+            block.setCount(n)
+            for c in 0..<channels {
+                block.withMutableColumn(c) { column in
+                    for e in 0..<n {
+                        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                        column[e] = Float(state >> 40) / Float(1 << 24) * 262_144
+                    }
+                }
+            }
+            try writer.append(block)
+            written += n
+        }
+        try writer.finish()
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+func format(_ duration: Duration) -> String { String(format: "%.2f s", seconds(duration)) }
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}

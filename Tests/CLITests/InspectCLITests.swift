@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Runs the built `flowmrd` binary as a user would.
+enum FlowMRDBinary {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The debug binary built next to this test bundle (swift build --build-tests builds it).
+    static let path: String? = {
+        let candidates = [
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("flowmrd").path,
+            packageRoot.appendingPathComponent(".build/debug/flowmrd").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path!)
+        process.arguments = arguments
+        process.currentDirectoryURL = packageRoot
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    static let missingMessage = "the flowmrd binary is not built (run swift build first)"
+}
+
+@Suite("flowmrd inspect", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
+struct InspectCLITests {
+    @Test("text output names version, instrument, channels and markers of the bundled sample")
+    func text() throws {
+        let result = try FlowMRDBinary.run(["inspect", "samples/demo-10color.fcs"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("FCS3.1"))
+        #expect(result.stdout.contains("Events:      10000"))
+        #expect(result.stdout.contains("APC-H7-A") && result.stdout.contains("CD45"))
+    }
+
+    @Test("--json gives each data set's event count under `events`, and the exit status tells unreadable files apart")
+    func json() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let broken = directory.appendingPathComponent("broken.fcs").path
+        FileManager.default.createFile(atPath: broken, contents: Data("FCS3.1".utf8))
+        let result = try FlowMRDBinary.run(["inspect", "--json", "samples/demo-10color.fcs", broken])
+        #expect(result.status == 1)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(parsed.count == 2)
+        let sets = try #require(parsed[0]["dataSets"] as? [[String: Any]])
+        #expect(sets.first?["events"] as? Int == 10000)
+        #expect((parsed[1]["error"] as? String)?.contains("58-byte HEADER") == true)
+        #expect((parsed[1]["error"] as? String)?.contains(broken) == true)
+    }
+
+    @Test("inspect of corpus files with several data sets lists them all", .enabled(if: FileManager.default.fileExists(atPath: FlowMRDBinary.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fcs-corpus").path)))
+    func multipleDataSets() throws {
+        let lmd = FlowMRDBinary.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/fcs-corpus/FlowKit/coulter.lmd").path
+        let result = try FlowMRDBinary.run(["inspect", "--json", lmd])
+        #expect(result.status == 0)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let sets = try #require(parsed.first?["dataSets"] as? [[String: Any]])
+        #expect(sets.map { $0["events"] as? Int } == [18110, 18110])
+        #expect(sets.map { $0["isDefault"] as? Bool } == [false, true])
+    }
+}
