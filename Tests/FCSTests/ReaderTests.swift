@@ -264,3 +264,21 @@ struct ReaderTests {
         #expect(namesOnly.0 == nil && namesOnly.1.contains { $0.code == .spilloverIgnored })
     }
 }
+
+@Suite("Channel naming")
+struct ChannelNamingTests {
+    let directory = TemporaryDirectory()
+
+    @Test("duplicate $PnN names get unique names, are reported, and lookups by the bare name refuse to guess")
+    func duplicateNames() throws {
+        var builder = FCSBuilder.integers(events: 2, channels: 3)
+        builder.keywords = builder.keywords.map { $0.0 == "$P3N" ? ($0.0, "CH1") : $0 } + [("$P1S", "CD45 "), ("$P2S", "  ")]
+        let set = try FCSFile(path: builder.write(to: directory)).dataSet()
+        #expect(set.channels.map(\.uniqueName) == ["CH1 [P1]", "CH2", "CH1 [P3]"])
+        #expect(set.channels.map(\.marker) == ["CD45", nil, nil])
+        #expect(set.warnings.contains { $0.code == .duplicateChannelName && $0.message.contains("CH1") })
+        #expect(set.channelIndex(named: "CH1") == nil)
+        #expect(set.channelIndex(named: "CH1 [P3]") == 2)
+        #expect(set.channelIndex(named: "ch2") == 1)
+    }
+}
