@@ -4,7 +4,7 @@
 SWIFT ?= swift
 SAMPLE ?= samples/demo-10color.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
-DEBIAN_PACKAGES := libhdf5-dev pkg-config
+DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
 .PHONY: deps build release run test bench clean
 

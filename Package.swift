@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FCS", targets: ["FCS"]),
+        .library(name: "Cytometry", targets: ["Cytometry"]),
         .library(name: "Report", targets: ["Report"]),
         .executable(name: "flowmrd", targets: ["flowmrd"]),
     ],
@@ -15,6 +16,8 @@ let package = Package(
     targets: [
         // FCS 2.0/3.0/3.1/3.2 reader and writer. Pure Swift, no dependencies.
         .target(name: "FCS"),
+        // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
+        .target(name: "Cytometry", dependencies: ["FCS"]),
         // Text, JSON and (later) HTML renderings of results.
         .target(name: "Report", dependencies: ["FCS"]),
         // The command line: parses arguments and calls the libraries.
@@ -22,11 +25,13 @@ let package = Package(
             name: "flowmrd",
             dependencies: [
                 "FCS",
+                "Cytometry",
                 "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "FCSTests", dependencies: ["FCS"]),
+        .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]

@@ -61,6 +61,12 @@ public struct EventBlock<Scalar: EventScalar>: Sendable {
         }
     }
 
+    /// Calls `body` with the base of the whole channel-major storage for reading: column c starts at `c × capacity`.
+    @inlinable
+    public func withUnsafeStorage<R>(_ body: (UnsafePointer<Scalar>) throws -> R) rethrows -> R {
+        try storage.withUnsafeBufferPointer { try body($0.baseAddress!) }
+    }
+
     /// Calls `body` with the base of the whole channel-major storage (`channelCount × capacity` values).
     @inlinable
     public mutating func withUnsafeMutableStorage<R>(_ body: (UnsafeMutablePointer<Scalar>) throws -> R) rethrows -> R {

@@ -1,0 +1,65 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// A small element tree read with the SAX parser, keeping each element's line number
+/// for error messages. Names and attribute names are stored without their namespace prefix.
+final class XMLNode {
+    let name: String
+    let qualifiedName: String
+    let attributes: [String: String]
+    let line: Int
+    var children: [XMLNode] = []
+    var text = ""
+
+    init(name: String, qualifiedName: String, attributes: [String: String], line: Int) {
+        self.name = name
+        self.qualifiedName = qualifiedName
+        self.attributes = attributes
+        self.line = line
+    }
+
+    func children(named name: String) -> [XMLNode] { children.filter { $0.name == name } }
+    func child(named name: String) -> XMLNode? { children.first { $0.name == name } }
+
+    static func localName(_ qualified: String) -> String {
+        qualified.split(separator: ":", maxSplits: 1).last.map(String.init) ?? qualified
+    }
+
+    /// Parses `data`; a malformed document is an error naming the line.
+    static func parse(_ data: Data, file: String) throws(CytometryError) -> XMLNode {
+        let builder = TreeBuilder()
+        let parser = XMLParser(data: data)
+        parser.delegate = builder
+        builder.parser = parser
+        if !parser.parse() || builder.root == nil {
+            let message = parser.parserError.map { "\($0.localizedDescription)" } ?? "not an XML document"
+            throw .gatingML(file: file, line: parser.lineNumber, detail: "malformed XML: \(message)")
+        }
+        return builder.root!
+    }
+
+    private final class TreeBuilder: NSObject, XMLParserDelegate {
+        var root: XMLNode?
+        var stack: [XMLNode] = []
+        weak var parser: XMLParser?
+
+        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+            var attributes: [String: String] = [:]
+            for (key, value) in attributeDict where !key.hasPrefix("xmlns") { attributes[XMLNode.localName(key)] = value }
+            let node = XMLNode(name: XMLNode.localName(elementName), qualifiedName: elementName, attributes: attributes, line: parser.lineNumber)
+            if let parent = stack.last { parent.children.append(node) } else { root = node }
+            stack.append(node)
+        }
+
+        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+            _ = stack.popLast()
+        }
+
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            stack.last?.text += string
+        }
+    }
+}
