@@ -33,9 +33,11 @@ final class XMLNode {
         let parser = XMLParser(data: data)
         parser.delegate = builder
         builder.parser = parser
-        if !parser.parse() || builder.root == nil {
-            let message = parser.parserError.map { "\($0.localizedDescription)" } ?? "not an XML document"
-            throw .gatingML(file: file, line: parser.lineNumber, detail: "malformed XML: \(message)")
+        let parsed = parser.parse()
+        if !parsed || builder.root == nil || builder.error != nil {
+            let error = builder.error ?? parser.parserError
+            let message = error.map { "\($0.localizedDescription)" } ?? "not an XML document"
+            throw .gatingML(file: file, line: builder.errorLine ?? parser.lineNumber, detail: "malformed XML: \(message)")
         }
         return builder.root!
     }
@@ -43,6 +45,19 @@ final class XMLNode {
     private final class TreeBuilder: NSObject, XMLParserDelegate {
         var root: XMLNode?
         var stack: [XMLNode] = []
+        var error: Error?
+        var errorLine: Int?
+
+        func parser(_ parser: XMLParser, parseErrorOccurred parseError: Error) {
+            if error == nil {
+                error = parseError
+                errorLine = parser.lineNumber
+            }
+        }
+
+        func parser(_ parser: XMLParser, validationErrorOccurred validationError: Error) {
+            self.parser(parser, parseErrorOccurred: validationError)
+        }
         weak var parser: XMLParser?
 
         func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
