@@ -19,7 +19,7 @@ let package = Package(
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["FCS"]),
         // Text, JSON and (later) HTML renderings of results.
-        .target(name: "Report", dependencies: ["FCS"]),
+        .target(name: "Report", dependencies: ["FCS", "Cytometry"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(
             name: "flowmrd",

@@ -24,7 +24,16 @@ public struct GatingResult: Sendable {
         /// Events in the parent gate (all events for a root gate).
         public let parentCount: Int
         /// 100 × count / parentCount (0 when the parent is empty).
-        public var percentOfParent: Double { parentCount > 0 ? 100 * Double(count) / Double(parentCount) : 0 }
+        public let percentOfParent: Double
+
+        public init(id: String, path: String, parent: String?, count: Int, parentCount: Int) {
+            self.id = id
+            self.path = path
+            self.parent = parent
+            self.count = count
+            self.parentCount = parentCount
+            self.percentOfParent = parentCount > 0 ? 100 * Double(count) / Double(parentCount) : 0
+        }
     }
 
     /// Events evaluated.
