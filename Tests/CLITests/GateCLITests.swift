@@ -1,10 +1,14 @@
 import Foundation
 import Testing
 
-@Suite("flowmrd gate", .enabled(if: FlowMRDBinary.path != nil && FileManager.default.fileExists(atPath: GateCLITests.conformance.path),
-                                 Comment(rawValue: "needs the built binary and ../shared/conformance")))
+enum ConformanceData {
+    static let directory = FlowMRDBinary.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance/gatingml2")
+    static var isAvailable: Bool { FlowMRDBinary.path != nil && FileManager.default.fileExists(atPath: directory.path) }
+}
+
+@Suite("flowmrd gate", .enabled(if: ConformanceData.isAvailable, Comment(rawValue: "needs the built binary and ../shared/conformance")))
 struct GateCLITests {
-    static let conformance = FlowMRDBinary.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance/gatingml2")
+    static let conformance = ConformanceData.directory
 
     @Test("--json lists id, path and count; counts equal the truth files")
     func json() throws {
