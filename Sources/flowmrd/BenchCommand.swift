@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (use a release build: swift build -c release).",
-        subcommands: [BenchRead.self, BenchMakeFile.self])
+        subcommands: [BenchRead.self, BenchGate.self, BenchMakeFile.self])
 }
 
 /// `flowmrd bench read [FILE]`: streaming read throughput, next to a plain sequential read of the same bytes.
@@ -121,6 +121,9 @@ struct BenchMakeFile: ParsableCommand {
     @Option(help: "Channel names: 'numbered' (CH1…) or 'legend2' (the LEGEND-2 ten-colour panel).")
     var panel = "numbered"
 
+    @Flag(help: "With --panel legend2: write a $SPILLOVER matrix over the ten fluorescence channels.")
+    var spillover = false
+
     func run() throws {
         let descriptions: [FCSChannelDescription]
         switch panel {
@@ -128,7 +131,8 @@ struct BenchMakeFile: ParsableCommand {
         case "legend2": descriptions = BenchmarkFile.legend2Panel
         default: throw ValidationError("--panel must be 'numbered' or 'legend2'")
         }
-        try BenchmarkFile.write(path: output, events: events, channels: descriptions)
+        try BenchmarkFile.write(path: output, events: events, channels: descriptions,
+                                spillover: spillover && panel == "legend2" ? BenchmarkFile.legend2Spillover : nil)
         print("wrote \(output): \(events) events × \(descriptions.count) channels")
     }
 }
@@ -146,9 +150,24 @@ enum BenchmarkFile {
         try write(path: path, events: events, channels: (1...channels).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) })
     }
 
-    static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription]) throws {
+    /// A plausible spillover over the ten fluorescence channels of ``legend2Panel``: each
+    /// fluorochrome spills a few percent into its neighbours.
+    static var legend2Spillover: SpilloverMatrix {
+        let names = legend2Panel.dropFirst(4).map(\.name)
+        let n = names.count
+        var values = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            values[i * n + i] = 1
+            if i + 1 < n { values[i * n + i + 1] = 0.08 + 0.01 * Double(i) }
+            if i > 0 { values[i * n + i - 1] = 0.03 }
+            if i + 2 < n { values[i * n + i + 2] = 0.01 }
+        }
+        return try! SpilloverMatrix(channels: names, values: values, source: .spillover)
+    }
+
+    static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription], spillover: SpilloverMatrix? = nil) throws {
         let channels = descriptions.count
-        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events)
+        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events, spillover: spillover)
         var block = EventBlock<Float>(channelCount: channels, capacity: 65_536)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var written = 0
