@@ -150,9 +150,7 @@ struct EvaluationPlan: Sendable {
                     let x = pointer(xr), y = pointer(yr)
                     for e in 0..<n { out[e] = A * (x[e] - B) / (y[e] - C) }
                 }
-                if let transform = plan.transform {
-                    for e in 0..<n { out[e] = transform.apply(out[e]) }
-                }
+                plan.transform?.apply(to: out, count: n)
             }
         }
         // 3. Gates in dependency order.

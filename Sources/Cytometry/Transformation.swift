@@ -72,9 +72,25 @@ public enum Transformation: Sendable, Equatable, Hashable {
         }
     }
 
-    /// Applies the transform to `count` values in place.
+    /// Applies the transform to `count` values in place, choosing the kind once for the whole run.
     public func apply(to values: UnsafeMutablePointer<Double>, count: Int) {
-        for i in 0..<count { values[i] = apply(values[i]) }
+        switch self {
+        case .logicle(let transform):
+            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve) }
+            else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
+        case .hyperlog(let transform):
+            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve) }
+            else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
+        case .linear(let T, let A):
+            for i in 0..<count { values[i] = (values[i] + A) / (T + A) }
+        case .log(let T, let M):
+            for i in 0..<count { let x = values[i]; values[i] = x > 0 ? (1 / M) * log10(x / T) + 1 : .nan }
+        case .asinh(let T, let M, let A):
+            let s = sinh(M * M_LN10)
+            for i in 0..<count { values[i] = (arcsinh(values[i] * s / T) + A * M_LN10) / ((M + A) * M_LN10) }
+        case .asinhCofactor(let cofactor):
+            for i in 0..<count { values[i] = arcsinh(values[i] / cofactor) }
+        }
     }
 }
 
@@ -97,5 +113,12 @@ public struct BoundedTransformation: Sendable, Equatable, Hashable {
         if let boundMin, y < boundMin { y = boundMin }
         if let boundMax, y > boundMax { y = boundMax }
         return y
+    }
+
+    /// Applies the transform and bounds to `count` values in place.
+    public func apply(to values: UnsafeMutablePointer<Double>, count: Int) {
+        transformation.apply(to: values, count: count)
+        if let boundMin { for i in 0..<count where values[i] < boundMin { values[i] = boundMin } }
+        if let boundMax { for i in 0..<count where values[i] > boundMax { values[i] = boundMax } }
     }
 }

@@ -69,6 +69,25 @@ struct TransformTests {
         #expect(abs(logicle.apply(-123.4) - (2 * logicle.x1 - logicle.apply(123.4))) < 1e-15)
     }
 
+    @Test("the interpolated logicle and hyperlog stay within 1e-12 of the exact solver everywhere")
+    func interpolationAccuracy() throws {
+        let transforms: [(String, (Double) -> Double, (Double) -> Double)] = try [
+            LogicleTransform(T: 262144, W: 0.5, M: 4.5, A: 0), LogicleTransform(T: 10000, W: 1, M: 4, A: 0.5),
+            LogicleTransform(T: 262144, W: 0, M: 4.5, A: 0),
+        ].map { t in ("logicle \(t.W) \(t.A)", t.apply, t.solve) } + [
+            HyperlogTransform(T: 10000, W: 1, M: 4.5, A: 0), HyperlogTransform(T: 262144, W: 0.5, M: 4.5, A: 0),
+        ].map { t in ("hyperlog \(t.W)", t.apply, t.solve) }
+        for (name, fast, exact) in transforms {
+            var worst = 0.0
+            var v = 1e-4
+            while v < 1e7 {
+                for x in [v, -v, v * 1.000_37] { worst = max(worst, abs(fast(x) - exact(x))) }
+                v *= 1.0013
+            }
+            #expect(worst < 1e-12, "\(name): largest difference \(worst)")
+        }
+    }
+
     @Test("closed-form Gating-ML transforms")
     func closedForms() throws {
         #expect(Transformation.linear(T: 10000, A: 500).apply(0) == 500.0 / 10500)
