@@ -58,6 +58,8 @@ public struct GatingResult: Sendable {
 /// `blockSize`; with membership, one bit per event per gate.
 public struct TreeEvaluator: Sendable {
     public let tree: GatingTree
+    /// Events per block: small enough that a block's working columns stay in a core's cache.
+    public static let defaultBlockSize = 4096
 
     public init(tree: GatingTree) {
         self.tree = tree
@@ -68,7 +70,7 @@ public struct TreeEvaluator: Sendable {
     ///   - membership: also return each gate's per-event membership bits.
     ///   - blockSize: rounded up to a multiple of 64.
     public func evaluate(file: FCSFile, dataSet: Int? = nil, membership: Bool = false,
-                         workers: Int = ProcessInfoCores.active, blockSize: Int = 16_384) throws -> GatingResult {
+                         workers: Int = ProcessInfoCores.active, blockSize: Int = TreeEvaluator.defaultBlockSize) throws -> GatingResult {
         var reader = try file.reader(dataSet: dataSet, blockSize: max(64, (blockSize + 63) / 64 * 64))
         reader.values = .scaled
         if reader.blockSize % 64 != 0 {

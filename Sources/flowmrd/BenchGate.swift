@@ -25,6 +25,9 @@ struct BenchGate: ParsableCommand {
     @Option(help: "Evaluation threads (default: all cores).")
     var workers = ProcessInfoCores.active
 
+    @Option(help: "Events per block.")
+    var blockSize = TreeEvaluator.defaultBlockSize
+
     @Option(name: .customLong("export-gating-ml"), help: "Write the benchmark gate tree as Gating-ML to this path.")
     var exportGatingML: String?
 
@@ -44,18 +47,18 @@ struct BenchGate: ParsableCommand {
         }
         let fcs = try FCSFile(path: path!)
         let evaluator = TreeEvaluator(tree: tree)
-        _ = try evaluator.evaluate(file: fcs, workers: workers)  // warm the page cache
+        _ = try evaluator.evaluate(file: fcs, workers: workers, blockSize: blockSize)  // warm the page cache
         var times: [Double] = []
         var last: GatingResult?
         for _ in 0..<max(1, repeats) {
             let start = ContinuousClock.now
-            last = try evaluator.evaluate(file: fcs, workers: workers)
+            last = try evaluator.evaluate(file: fcs, workers: workers, blockSize: blockSize)
             times.append(seconds(ContinuousClock.now - start))
         }
         let t = median(times)
         print("file: \(path!) — \(last!.eventCount) events")
-        print(String(format: "flowmrd gate: %.3f s median of %d  (%.1f M events/s, %d workers): read + compensation (10 ch) + logicle (10 ch) + 10 gates",
-                     t, times.count, Double(last!.eventCount) / t / 1e6, workers))
+        print(String(format: "flowmrd gate: %.3f s median of %d  (%.1f M events/s, %d workers, blocks of %d): read + compensation (10 ch) + logicle (10 ch) + 10 gates",
+                     t, times.count, Double(last!.eventCount) / t / 1e6, workers, blockSize))
         for gate in last!.gates { print("  \(gate.path): \(gate.count)") }
     }
 }
