@@ -30,8 +30,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "FCSTests", dependencies: ["FCS"]),
-        .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS"]),
+        // Helpers shared by the test targets (locating ../shared, temporary directories).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
+        .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]

@@ -122,26 +122,14 @@ public struct LogicleTransform: Sendable, Equatable, Hashable {
 
     /// The scale value of data value `value` by Halley iteration to machine precision.
     public func solve(_ value: Double) -> Double {
-        if value == 0 { return x1 }
-        if value.isNaN { return .nan }
-        let negative = value < 0
-        let v = negative ? -value : value
-        var x = v < f ? x1 + v / taylor[0] : log(v / a) / b
-        if !x.isFinite { x = x1 }
-        let tolerance = 3 * Double.ulpOfOne
-        for _ in 0..<40 {
+        solveBiexponential(value, x1: x1, initial: { v in v < f ? x1 + v / taylor[0] : log(v / a) / b }) { x, v in
             let ae2bx = a * exp(b * x)
             let ce2mdx = c / exp(d * x)
             let y = x < xTaylor ? series(x) - v : (ae2bx + f) - (ce2mdx + v)
             let abe2bx = b * ae2bx
             let cde2mdx = d * ce2mdx
-            let dy = abe2bx + cde2mdx
-            let ddy = b * abe2bx - d * cde2mdx
-            let delta = y / (dy * (1 - y * ddy / (2 * dy * dy)))
-            x -= delta
-            if abs(delta) < tolerance { break }
+            return (y, abe2bx + cde2mdx, b * abe2bx - d * cde2mdx)
         }
-        return negative ? 2 * x1 - x : x
     }
 }
 
@@ -223,23 +211,33 @@ public struct HyperlogTransform: Sendable, Equatable, Hashable {
 
     /// The scale value of `value` by Halley iteration to machine precision.
     public func solve(_ value: Double) -> Double {
-        if value == 0 { return x1 }
-        if value.isNaN { return .nan }
-        let negative = value < 0
-        let v = negative ? -value : value
-        var x = v < f ? x1 + v / taylor[0] : log(v / a) / b
-        if !x.isFinite { x = x1 }
-        let tolerance = 3 * Double.ulpOfOne
-        for _ in 0..<40 {
+        solveBiexponential(value, x1: x1, initial: { v in v < f ? x1 + v / taylor[0] : log(v / a) / b }) { x, v in
             let ae2bx = a * exp(b * x)
             let y = x < xTaylor ? series(x) - v : (ae2bx + c * x) - (f + v)
             let abe2bx = b * ae2bx
-            let dy = abe2bx + c
-            let ddy = b * abe2bx
-            let delta = y / (dy * (1 - y * ddy / (2 * dy * dy)))
-            x -= delta
-            if abs(delta) < tolerance { break }
+            return (y, abe2bx + c, b * abe2bx)
         }
-        return negative ? 2 * x1 - x : x
     }
+}
+
+/// Solves B(y) = |value| for y ≥ x1 by Halley's method (as the Moore–Parks reference code does)
+/// and mirrors negative values around x1: y(−v) = 2·x1 − y(v).
+/// `step(x, v)` returns B(x) − v and the first two derivatives of B at x.
+@inline(__always)
+func solveBiexponential(_ value: Double, x1: Double, initial: (Double) -> Double,
+                        step: (Double, Double) -> (residual: Double, slope: Double, curvature: Double)) -> Double {
+    if value == 0 { return x1 }
+    if value.isNaN { return .nan }
+    let negative = value < 0
+    let v = negative ? -value : value
+    var x = initial(v)
+    if !x.isFinite { x = x1 }
+    let tolerance = 3 * Double.ulpOfOne
+    for _ in 0..<40 {
+        let (y, dy, ddy) = step(x, v)
+        let delta = y / (dy * (1 - y * ddy / (2 * dy * dy)))
+        x -= delta
+        if abs(delta) < tolerance { break }
+    }
+    return negative ? 2 * x1 - x : x
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import FCS
 @testable import Cytometry

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import FCS
 @testable import Cytometry
@@ -148,13 +149,3 @@ struct GatingTests {
     }
 }
 
-/// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-    init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-test-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}

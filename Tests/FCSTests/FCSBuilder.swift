@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import FCS
 
 /// Builds FCS files byte by byte, so tests can break one rule at a time.

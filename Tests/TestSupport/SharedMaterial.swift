@@ -1,25 +1,27 @@
 import Foundation
 
+/// Test helpers shared by the test targets.
+
 /// Locates `../shared` beside the package root, where the corpus and conformance data live.
-enum SharedMaterial {
-    /// The package root, derived from this file's path (Tests/FCSTests/SharedMaterial.swift).
-    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+public enum SharedMaterial {
+    /// The package root, derived from this file's path (Tests/TestSupport/SharedMaterial.swift).
+    public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `../shared`, or nil when this clone has none beside it.
-    static let root: URL? = {
+    public static let root: URL? = {
         let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
         return FileManager.default.fileExists(atPath: url.appendingPathComponent("fcs-corpus").path) ? url : nil
     }()
 
-    static var isAvailable: Bool { root != nil }
+    public static var isAvailable: Bool { root != nil }
 
-    static let skipMessage = "../shared is not beside the package root (a user's own clone): corpus and conformance tests skipped"
+    public static let skipMessage = "../shared is not beside the package root (a user's own clone): corpus and conformance tests skipped"
 
-    static var corpus: URL? { root?.appendingPathComponent("fcs-corpus") }
+    public static var corpus: URL? { root?.appendingPathComponent("fcs-corpus") }
 
     /// Every FCS file in the corpus, as paths relative to fcs-corpus (e.g. "FlowCal/Data001.fcs"), sorted.
-    static func corpusFiles() -> [String] {
+    public static func corpusFiles() -> [String] {
         guard let corpus else { return [] }
         let fm = FileManager.default
         var files: [String] = []
@@ -36,12 +38,12 @@ enum SharedMaterial {
 }
 
 /// A temporary directory removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-    init() {
+public final class TemporaryDirectory {
+    public let url: URL
+    public init() {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
