@@ -95,7 +95,7 @@ struct DataSetParser {
         // Supplemental TEXT
         if let stextBegin = intValue(keywords, "$BEGINSTEXT"), let stextEnd = intValue(keywords, "$ENDSTEXT"),
            stextBegin > 0, stextEnd >= stextBegin {
-            let begin = offset + stextBegin, end = offset + stextEnd
+            let begin = clampedSum(offset, stextBegin), end = clampedSum(offset, stextEnd)
             if end < source.size, end < textBegin || begin > textEnd {
                 let bytes = try source.bytes(begin..<(end + 1))
                 let supplemental = try? TextSegmentParser(path: path, segmentOffset: begin)
@@ -342,13 +342,13 @@ struct DataSetParser {
         struct Candidate { let name: String; let begin: Int; let end: Int }
         var candidates: [Candidate] = []
         if let begin = header.dataBegin, let end = header.dataEnd, !(begin == 0 && end == 0), begin != 99_999_999, end != 99_999_999 {
-            candidates.append(Candidate(name: "HEADER", begin: offset + begin, end: offset + end))
+            candidates.append(Candidate(name: "HEADER", begin: clampedSum(offset, begin), end: clampedSum(offset, end)))
         }
         let beginText = keywords.trimmed("$BEGINDATA"), endText = keywords.trimmed("$ENDDATA")
         if let beginText, let endText {
             if let begin = Int(beginText), let end = Int(endText), begin >= 0, end >= 0 {
                 if !(begin == 0 && end == 0) {
-                    candidates.append(Candidate(name: "TEXT", begin: offset + begin, end: offset + end))
+                    candidates.append(Candidate(name: "TEXT", begin: clampedSum(offset, begin), end: clampedSum(offset, end)))
                 }
             } else {
                 warnings.append(FCSWarning(.dataOffsetRejected, "$BEGINDATA=\(quoted(beginText)) / $ENDDATA=\(quoted(endText)) are not byte offsets; ignored"))
@@ -448,4 +448,12 @@ extension FCSChannel {
         let upper = name.uppercased()
         return upper == "TIME" || upper == "HDR-T" || upper.hasPrefix("TIME ")
     }
+}
+
+/// `offset + value` for offsets read from a file, clamped far beyond any real file size so that
+/// later arithmetic on it (lengths, comparisons with the file size) cannot overflow.
+func clampedSum(_ offset: Int, _ value: Int) -> Int {
+    let limit = Int.max / 4
+    if value >= limit - offset { return limit }
+    return offset + value
 }

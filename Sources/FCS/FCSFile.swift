@@ -37,13 +37,13 @@ public final class FCSFile: Sendable {
         var visited: Set<Int> = [0]
         while let last = dataSets.last, last.nextData != 0 {
             let value = last.keywords.trimmed("$NEXTDATA") ?? ""
-            let next = last.offset + last.nextData
+            let next = clampedSum(last.offset, max(0, last.nextData))
             let problem: String?
             if last.nextData < 0 {
                 problem = "not a non-negative integer"
             } else if visited.contains(next) || next <= last.offset {
                 problem = "points back to byte \(next), an earlier data set (a loop)"
-            } else if next + FCSHeader.length > source.size {
+            } else if next > source.size - FCSHeader.length {
                 problem = "points to byte \(next), past the end of the \(source.size)-byte file"
             } else if dataSets.count >= Self.maximumDataSets {
                 problem = "more than \(Self.maximumDataSets) data sets"

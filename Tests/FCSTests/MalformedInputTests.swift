@@ -219,3 +219,46 @@ struct MalformedInputTests {
         #expect(expected.contains("bit-packed"))
     }
 }
+
+/// Extreme numbers in every keyword the reader computes with: each must give a typed error or a
+/// repaired read, never an arithmetic trap.
+@Suite("Extreme keyword values")
+struct ExtremeKeywordTests {
+    let directory = TemporaryDirectory()
+
+    static let cases: [(String, String)] = [
+        ("$BEGINDATA", "9223372036854775807"), ("$ENDDATA", "9223372036854775807"), ("$BEGINDATA", "-5"),
+        ("$NEXTDATA", "9223372036854775807"), ("$NEXTDATA", "-9223372036854775808"), ("$NEXTDATA", "58"),
+        ("$BEGINSTEXT", "9223372036854775800"), ("$ENDSTEXT", "9223372036854775807"),
+        ("$TOT", "9223372036854775807"), ("$PAR", "9223372036854775807"), ("$P1B", "9223372036854775807"),
+        ("$P1R", "1e308"), ("$P1R", "nan"), ("$P1R", "-3"), ("$P1E", "1e308,1"), ("$P1E", "nan,1"), ("$P1G", "inf"),
+        ("$TIMESTEP", "1e-320"), ("$BYTEORD", "9223372036854775807,1"), ("$SPILLOVER", "9223372036854775807,CH1"),
+        ("$SPILLOVER", "-1,CH1"), ("$COMP", "9223372036854775807"), ("$DFC1TO9223372036854775807", "5"),
+    ]
+
+    @Test("no trap on extreme values", arguments: cases)
+    func extreme(_ key: String, _ value: String) throws {
+        var builder = FCSBuilder.integers(events: 3, channels: 2)
+        if builder.keywords.contains(where: { $0.0 == key }) {
+            builder.keywords = builder.keywords.map { $0.0 == key ? ($0.0, value) : $0 }
+        } else if key == "$BEGINDATA" || key == "$ENDDATA" {
+            builder.textDataOffsets = key == "$BEGINDATA" ? (value, "0") : ("0", value)
+            builder.headerDataBegin = "0"
+            builder.headerDataEnd = "0"
+        } else {
+            builder.keywords.append((key, value))
+        }
+        let path = builder.write(to: directory)
+        do {
+            let file = try FCSFile(path: path)
+            for index in file.dataSets.indices {
+                var reader = try file.reader(dataSet: index)
+                reader.values = .scaled
+                var block = reader.makeBlock(of: Double.self)
+                while try reader.next(into: &block) {}
+            }
+        } catch {
+            #expect(error.file == path)
+        }
+    }
+}
