@@ -132,6 +132,25 @@ struct GatingTests {
         #expect((0..<5).map { result.membership["closed"]!.contains($0) } == [false, true, true, false, false])
     }
 
+    @Test("files with no events or fewer events than a block")
+    func tinyFiles() throws {
+        let tree = try GatingTree(gates: [Gate(id: "g", shape: .rectangle(dimensions: [.channel("X")], minimums: [2], maximums: [nil]))])
+        for events in [0, 1, 30, 65, 129] {
+            let path = directory.path("tiny\(events).fcs")
+            let writer = try FCSWriter(path: path, channels: [FCSChannelDescription(name: "X")], eventCount: events)
+            if events > 0 {
+                var block = EventBlock<Float>(channelCount: 1, capacity: events)
+                block.setCount(events)
+                for e in 0..<events { block[0, e] = Float(e % 4) }
+                try writer.append(block)
+            }
+            try writer.finish()
+            let result = try TreeEvaluator(tree: tree).evaluate(file: FCSFile(path: path), membership: true, workers: 2, blockSize: 64)
+            let expected = (0..<events).filter { $0 % 4 >= 2 }.count
+            #expect(result.eventCount == events && result.count("g") == expected && result.membership["g"]?.count == expected)
+        }
+    }
+
     @Test("tree checks: unknown parent, unknown operand, cycle, missing channel")
     func treeChecks() throws {
         let r = GateShape.rectangle(dimensions: [.channel("X")], minimums: [0], maximums: [1])
