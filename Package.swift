@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "FCS", targets: ["FCS"]),
         .library(name: "Cytometry", targets: ["Cytometry"]),
+        .library(name: "Synthetic", targets: ["Synthetic"]),
         .library(name: "Report", targets: ["Report"]),
         .executable(name: "flowmrd", targets: ["flowmrd"]),
     ],
@@ -18,6 +19,8 @@ let package = Package(
         .target(name: "FCS"),
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["FCS"]),
+        // Synthetic bone-marrow event files with per-event truth.
+        .target(name: "Synthetic", dependencies: ["FCS"]),
         // Text, JSON and (later) HTML renderings of results.
         .target(name: "Report", dependencies: ["FCS", "Cytometry"]),
         // The command line: parses arguments and calls the libraries.
@@ -26,6 +29,7 @@ let package = Package(
             dependencies: [
                 "FCS",
                 "Cytometry",
+                "Synthetic",
                 "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -34,6 +38,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
         .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]
