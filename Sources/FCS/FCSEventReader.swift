@@ -55,6 +55,8 @@ public struct FCSEventReader: Sendable {
     }
 
     /// Reads the next block in order. Returns false (leaving `block` empty) after the last one.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public mutating func next<S: EventScalar>(into block: inout EventBlock<S>) throws(FCSError) -> Bool {
         guard position < blockCount else {
             block.setCount(0)
@@ -69,6 +71,9 @@ public struct FCSEventReader: Sendable {
     public mutating func rewind() { position = 0 }
 
     /// Reads block `index` into `block`, using `buffer` for the raw bytes (grown once, then reused).
+    /// Specialized for `Float` and `Double`, so callers in other modules get the concrete code.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func readBlock<S: EventScalar>(_ index: Int, into block: inout EventBlock<S>, buffer: inout [UInt8]) throws(FCSError) {
         precondition(index >= 0 && index < blockCount, "block \(index) outside 0..<\(blockCount)")
         precondition(block.channelCount == channelCount && block.capacity >= blockSize, "block shape does not match the reader")

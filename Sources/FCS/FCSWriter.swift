@@ -49,6 +49,7 @@ public final class FCSWriter {
     private var written = 0
     private var finished = false
     private var encodeBuffer: [UInt8] = []
+    private let durable: Bool
 
     /// Keywords the writer computes itself; callers' values for them are dropped.
     static func isStructural(_ key: String) -> Bool {
@@ -70,8 +71,11 @@ public final class FCSWriter {
     /// - Parameters:
     ///   - keywords: further TEXT keywords ($CYT, $DATE, vendor keywords …) in the order to write them.
     ///   - spillover: written as $SPILLOVER; its channels must be among `channels`.
+    ///   - durable: flush the file to disk (`fsync`) before moving it into place; scratch and
+    ///     benchmark files can skip this, clinical outputs should not.
     public init(path: String, channels: [FCSChannelDescription], eventCount: Int,
-                keywords: FCSKeywords = FCSKeywords(), spillover: SpilloverMatrix? = nil) throws(FCSError) {
+                keywords: FCSKeywords = FCSKeywords(), spillover: SpilloverMatrix? = nil, durable: Bool = true) throws(FCSError) {
+        self.durable = durable
         guard !channels.isEmpty else { throw FCSError(file: path, .write("a file needs at least one channel")) }
         guard eventCount >= 0 else { throw FCSError(file: path, .write("event count \(eventCount) is negative")) }
         if let spillover {
@@ -173,6 +177,8 @@ public final class FCSWriter {
     }
 
     /// Appends the events of `block` (all its channels, in order).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func append<S: EventScalar>(_ block: EventBlock<S>) throws(FCSError) {
         guard block.channelCount == channels.count else {
             throw FCSError(file: path, .write("block has \(block.channelCount) channels; the file has \(channels.count)"))
@@ -208,7 +214,7 @@ public final class FCSWriter {
             abandon()
             throw FCSError(file: path, .write("\(written) events written but $TOT announces \(eventCount); file not created"))
         }
-        if fsync(descriptor) != 0 || close(descriptor) != 0 {
+        if (durable && fsync(descriptor) != 0) || close(descriptor) != 0 {
             let message = String(cString: strerror(errno))
             descriptor = -1
             abandon()

@@ -1,3 +1,4 @@
+import Dispatch
 import FCS
 import Foundation
 
@@ -128,25 +129,24 @@ public struct MarrowGenerator: Sendable {
         for population in populations { keywords["FLOWMRD_TRUTH_\(population.name.uppercased())"] = String(planned[population] ?? 0) }
 
         let writer = try FCSWriter(path: fcsPath, channels: LegendPanel.channels, eventCount: specification.events,
-                                   keywords: keywords, spillover: LegendPanel.spillover)
+                                   keywords: keywords, spillover: LegendPanel.spillover, durable: false)
         let labels = try labelsPath.map { try LabelFile(path: $0) }
         var remaining = populations.map { planned[$0] ?? 0 }
         var remainingTotal = remaining.reduce(0, +)
         var dealer = RandomSource(seed: specification.seed, stream: 0)
-        let spill = LegendPanel.spillover
+        var clock = RandomSource(seed: specification.seed, stream: UInt64.max)
         let blockSize = 16_384
-        var block = EventBlock<Float>(channelCount: LegendPanel.channels.count, capacity: blockSize)
-        var codes = [UInt8](repeating: 0, count: blockSize)
+        let blocksPerBatch = 2 * max(1, ProcessInfoCores.active)
+        var blocks = (0..<blocksPerBatch).map { _ in EventBlock<Float>(channelCount: LegendPanel.channels.count, capacity: blockSize) }
+        var codes = [UInt8](repeating: 0, count: blockSize * blocksPerBatch)
+        var times = [Double](repeating: 0, count: blockSize * blocksPerBatch)
         var time = 0.0
         var written = 0
-        var blockIndex: UInt64 = 0
+        var nextBlockIndex: UInt64 = 1
         while written < specification.events {
-            let n = min(blockSize, specification.events - written)
-            block.setCount(n)
-            blockIndex += 1
-            var rng = RandomSource(seed: specification.seed, stream: blockIndex)
-            for e in 0..<n {
-                // Deal the next population in proportion to what remains.
+            // Sequential part: who comes next, and when.
+            let batchEvents = min(blockSize * blocksPerBatch, specification.events - written)
+            for e in 0..<batchEvents {
                 var pick = Int(dealer.next() % UInt64(remainingTotal))
                 var k = 0
                 while pick >= remaining[k] {
@@ -155,18 +155,7 @@ public struct MarrowGenerator: Sendable {
                 }
                 remaining[k] -= 1
                 remainingTotal -= 1
-                let population = populations[k]
-                codes[e] = population.rawValue
-                var values = population == .doublet ? doubletValues(&rng) : singletValues(model.phenotypes[population]!, population, &rng)
-                // Spillover and detector noise on the fluorescence channels.
-                var observed = [Double](repeating: 0, count: 10)
-                for j in 0..<10 {
-                    var sum = 0.0
-                    for i in 0..<10 { sum += values[4 + i] * spill[i, j] }
-                    observed[j] = sum + 20 * rng.normal()
-                }
-                for j in 0..<10 { values[4 + j] = observed[j] }
-                // Time: exponential gaps at the profile's rate, in ticks of $TIMESTEP.
+                codes[e] = populations[k].rawValue
                 let progress = Double(written + e) / Double(max(1, specification.events))
                 var rate = specification.eventsPerSecond
                 switch specification.flow {
@@ -174,53 +163,108 @@ public struct MarrowGenerator: Sendable {
                 case .clog: if progress >= 0.40 && progress < 0.55 { rate *= 0.1 }
                 case .burst: if progress >= 0.40 && progress < 0.45 { rate *= 5 }
                 }
-                var u = rng.uniform()
-                while u <= 0 { u = rng.uniform() }
+                var u = clock.uniform()
+                while u <= 0 { u = clock.uniform() }
                 time += -log(u) / rate
-                values[3] = (time / 0.01).rounded(.down)
-                for c in 0..<values.count { block[c, e] = Float(min(values[c], 262_143)) }
+                times[e] = (time / 0.01).rounded(.down)
             }
-            try writer.append(block)
-            try labels?.append(codes, count: n)
-            written += n
+            // Parallel part: each block's cells from its own random stream.
+            let blockCount = (batchEvents + blockSize - 1) / blockSize
+            let firstIndex = nextBlockIndex
+            let sharedCodes = codes, sharedTimes = times
+            let results = UnsafeMutableBufferPointer<EventBlock<Float>>.allocate(capacity: blockCount)
+            for b in 0..<blockCount { (results.baseAddress! + b).initialize(to: blocks[b]) }
+            let output = UnsafeSendableBuffer(results)
+            DispatchQueue.concurrentPerform(iterations: blockCount) { b in
+                let n = min(blockSize, batchEvents - b * blockSize)
+                var rng = RandomSource(seed: specification.seed, stream: firstIndex + UInt64(b))
+                fill(&output.buffer[b], count: n, codes: sharedCodes, times: sharedTimes, offset: b * blockSize, rng: &rng)
+            }
+            for b in 0..<blockCount {
+                blocks[b] = results[b]
+                try writer.append(blocks[b])
+            }
+            results.deinitialize()
+            results.deallocate()
+            try labels?.append(codes, count: batchEvents)
+            nextBlockIndex += UInt64(blockCount)
+            written += batchEvents
         }
         try writer.finish()
         try labels?.finish()
         return truth
     }
 
-    /// FSC-A, FSC-H, SSC-A, Time (filled later) and ten true marker levels of one cell.
-    private func singletValues(_ phenotype: Phenotype, _ population: CellPopulation, _ rng: inout RandomSource) -> [Double] {
-        var values = [Double](repeating: 0, count: 14)
-        let fsc = draw(phenotype.forwardScatter, &rng)
-        values[0] = fsc
-        values[1] = fsc * (0.82 + 0.02 * rng.normal())
-        values[2] = draw(phenotype.sideScatter, &rng)
-        for marker in Marker.allCases { values[4 + marker.rawValue] = draw(phenotype[marker], &rng) }
-        if population == .normalPlasmaCell {
-            // Polyclonal: each normal plasma cell carries one light chain.
-            let kappa = rng.uniform() < model.normalKappaFraction
-            values[4 + (kappa ? Marker.kappa : Marker.lambda).rawValue] = draw(.bright(50_000), &rng)
+    /// Phenotype parameters as flat tables: per population code, 12 levels (FSC, SSC, ten markers).
+    private struct LevelTable {
+        var medians = [Double](repeating: 0, count: 16 * 12)
+        var spreads = [Double](repeating: 0, count: 16 * 12)
+
+        init(_ model: MarrowModel) {
+            for (population, phenotype) in model.phenotypes {
+                let base = Int(population.rawValue) * 12
+                let levels = [phenotype.forwardScatter, phenotype.sideScatter] + phenotype.markers
+                for (k, level) in levels.enumerated() {
+                    medians[base + k] = level.median
+                    spreads[base + k] = level.spread * 2.302585092994046
+                }
+            }
         }
-        return values
     }
 
-    /// Two nucleated cells passing together: areas add, the height is about the larger one's.
-    private func doubletValues(_ rng: inout RandomSource) -> [Double] {
-        let first = singletValues(model.phenotypes[.granulocyte]!, .granulocyte, &rng)
-        let partners: [CellPopulation] = [.granulocyte, .tCell, .monocyte, .erythroblast]
-        let partner = partners[Int(rng.next() % UInt64(partners.count))]
-        let second = singletValues(model.phenotypes[partner]!, partner, &rng)
-        var values = zip(first, second).map { $0 + $1 }
-        values[1] = max(first[1], second[1]) * (1.02 + 0.02 * rng.normal())
-        return values
+    /// Fills one block: scatter, time and fluorescence (true levels · spillover + detector noise).
+    /// No allocation per event.
+    private func fill(_ block: inout EventBlock<Float>, count n: Int, codes: [UInt8], times: [Double], offset: Int, rng: inout RandomSource) {
+        block.setCount(n)
+        let spill = LegendPanel.spillover
+        let s = (0..<100).map { spill[$0 / 10, $0 % 10] }
+        let table = LevelTable(model)
+        let kappaFraction = model.normalKappaFraction
+        let partners: [UInt8] = [CellPopulation.granulocyte, .tCell, .monocyte, .erythroblast].map(\.rawValue)
+        var values = [Double](repeating: 0, count: 14)
+        var second = [Double](repeating: 0, count: 14)
+        func singlet(_ code: UInt8, into v: inout [Double]) {
+            let base = Int(code) * 12
+            for k in 0..<12 {
+                let median = table.medians[base + k]
+                let x = median == 0 ? 40 * rng.normal() : median * exp(table.spreads[base + k] * rng.normal())
+                v[k < 2 ? (k == 0 ? 0 : 2) : k + 2] = x
+            }
+            v[1] = v[0] * (0.82 + 0.02 * rng.normal())
+            if code == CellPopulation.normalPlasmaCell.rawValue {
+                // Polyclonal: each normal plasma cell carries one light chain.
+                let kappa = rng.uniform() < kappaFraction
+                v[4 + (kappa ? Marker.kappa : Marker.lambda).rawValue] = 50_000 * exp(0.15 * 2.302585092994046 * rng.normal())
+            }
+        }
+        for e in 0..<n {
+            let code = codes[offset + e]
+            if code == CellPopulation.doublet.rawValue {
+                singlet(CellPopulation.granulocyte.rawValue, into: &values)
+                singlet(partners[Int(rng.next() % 4)], into: &second)
+                let height = max(values[1], second[1]) * (1.02 + 0.02 * rng.normal())
+                for c in 0..<14 { values[c] += second[c] }
+                values[1] = height
+            } else {
+                singlet(code, into: &values)
+            }
+            block[0, e] = Float(min(values[0], 262_143))
+            block[1, e] = Float(min(values[1], 262_143))
+            block[2, e] = Float(min(values[2], 262_143))
+            block[3, e] = Float(times[offset + e])
+            for j in 0..<10 {
+                var sum = 0.0
+                for i in 0..<10 { sum += values[4 + i] * s[i * 10 + j] }
+                block[4 + j, e] = Float(min(sum + 20 * rng.normal(), 262_143))
+            }
+        }
     }
+}
 
-    @inline(__always)
-    private func draw(_ level: ExpressionLevel, _ rng: inout RandomSource) -> Double {
-        if level.median == 0 { return 40 * rng.normal() }
-        return level.median * pow(10, level.spread * rng.normal())
-    }
+/// A buffer shared by concurrent workers that each touch only their own element.
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ buffer: UnsafeMutableBufferPointer<T>) { self.buffer = buffer }
 }
 
 /// Writes one population code per event, atomically (temporary file, then rename).

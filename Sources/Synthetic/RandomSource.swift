@@ -35,19 +35,23 @@ public struct RandomSource: RandomNumberGenerator, Sendable {
         Double(next() >> 11) * 0x1.0p-53
     }
 
-    /// A standard normal deviate.
+    /// A standard normal deviate (Marsaglia's polar method: no trigonometry, one `log` and one
+    /// `sqrt` per two deviates).
     public mutating func normal() -> Double {
         if let spare = spareNormal {
             spareNormal = nil
             return spare
         }
-        var u = uniform()
-        while u <= 0 { u = uniform() }
-        let v = uniform()
-        let radius = (-2 * log(u)).squareRoot()
-        let angle = 2 * Double.pi * v
-        spareNormal = radius * sin(angle)
-        return radius * cos(angle)
+        while true {
+            let u = 2 * uniform() - 1
+            let v = 2 * uniform() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 {
+                let factor = (-2 * log(s) / s).squareRoot()
+                spareNormal = v * factor
+                return u * factor
+            }
+        }
     }
 }
 

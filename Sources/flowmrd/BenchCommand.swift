@@ -166,7 +166,7 @@ enum BenchmarkFile {
 
     static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription], spillover: SpilloverMatrix? = nil) throws {
         let channels = descriptions.count
-        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events, spillover: spillover)
+        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events, spillover: spillover, durable: false)
         var block = EventBlock<Float>(channelCount: channels, capacity: 65_536)
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var written = 0
