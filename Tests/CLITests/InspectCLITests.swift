@@ -78,3 +78,36 @@ struct InspectCLITests {
         #expect(sets.map { $0["isDefault"] as? Bool } == [false, true])
     }
 }
+
+@Suite("flowmrd synth and validate", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
+struct SynthValidateCLITests {
+    @Test("synth writes the file, labels and truth; inspect reads it back")
+    func synth() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let out = directory.appendingPathComponent("s.fcs").path
+        let result = try FlowMRDBinary.run(["synth", out, "--events", "5000", "--aberrant-count", "30", "--seed", "4"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("30 aberrant plasma cells"))
+        let truth = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("s.truth.json"))) as? [String: Any])
+        #expect(truth["aberrantPlasmaCells"] as? Int == 30)
+        #expect(FileManager.default.contents(atPath: directory.appendingPathComponent("s.labels").path)?.count == 5000)
+        let inspect = try FlowMRDBinary.run(["inspect", "--json", out])
+        #expect(inspect.status == 0 && inspect.stdout.contains("\"events\" : 5000"))
+        let bad = try FlowMRDBinary.run(["synth", out, "--light-chain", "mu"])
+        #expect(bad.status != 0 && bad.stderr.contains("--light-chain"))
+    }
+
+    @Test("validate --truth passes and prints the criteria; it refuses to run without an analysis")
+    func validate() throws {
+        let result = try FlowMRDBinary.run(["validate", "--truth", "--events", "10000", "--levels", "1e-1,1e-2,0", "--replicates", "2", "--quiet"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("result: PASSED") && result.stdout.contains("limit of blank"))
+        // One positive level gives no linearity: the criteria fail and the exit status says so.
+        let single = try FlowMRDBinary.run(["validate", "--truth", "--events", "10000", "--levels", "1e-2,0", "--replicates", "2", "--quiet"])
+        #expect(single.status == 1 && single.stdout.contains("[FAIL] linearity slope"))
+        let none = try FlowMRDBinary.run(["validate", "--events", "1000"])
+        #expect(none.status != 0 && none.stderr.contains("choose one analysis"))
+    }
+}
