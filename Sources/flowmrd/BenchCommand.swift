@@ -1,6 +1,7 @@
 import ArgumentParser
 import FCS
 import Foundation
+import Synthetic
 import Synchronization
 
 /// `flowmrd bench …`: throughput measurements, meant for release builds.
@@ -138,12 +139,9 @@ struct BenchMakeFile: ParsableCommand {
 
 /// Writes the synthetic benchmark file: float32 values from a fixed-seed generator.
 enum BenchmarkFile {
-    /// The LEGEND-2 ten-colour panel: channel names in $PnN, markers in $PnS.
-    static let legend2Panel: [FCSChannelDescription] = [
-        ("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil),
-        ("APC-H7-A", "CD45"), ("BV510-A", "CD38"), ("APC-A", "CD138"), ("PE-Cy7-A", "CD19"), ("APC-A700-A", "CD56"),
-        ("PE-Cy5.5-A", "CD117"), ("Pacific Blue-A", "CD81"), ("BV605-A", "CD27"), ("FITC-A", "cyKappa"), ("PE-A", "cyLambda"),
-    ].map { FCSChannelDescription(name: $0.0, marker: $0.1, range: 262_144) }
+    /// The LEGEND-2 ten-colour panel and its spillover, as the synthetic generator writes them.
+    static var legend2Panel: [FCSChannelDescription] { LegendPanel.channels }
+    static var legend2Spillover: SpilloverMatrix { LegendPanel.spillover }
 
     static func write(path: String, events: Int, channels: Int) throws {
         try write(path: path, events: events, channels: (1...channels).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) })
