@@ -147,21 +147,6 @@ enum BenchmarkFile {
         try write(path: path, events: events, channels: (1...channels).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) })
     }
 
-    /// A plausible spillover over the ten fluorescence channels of ``legend2Panel``: each
-    /// fluorochrome spills a few percent into its neighbours.
-    static var legend2Spillover: SpilloverMatrix {
-        let names = legend2Panel.dropFirst(4).map(\.name)
-        let n = names.count
-        var values = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            values[i * n + i] = 1
-            if i + 1 < n { values[i * n + i + 1] = 0.08 + 0.01 * Double(i) }
-            if i > 0 { values[i * n + i - 1] = 0.03 }
-            if i + 2 < n { values[i * n + i + 2] = 0.01 }
-        }
-        return try! SpilloverMatrix(channels: names, values: values, source: .spillover)
-    }
-
     static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription], spillover: SpilloverMatrix? = nil) throws {
         let channels = descriptions.count
         let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events, spillover: spillover, durable: false)
