@@ -7,28 +7,33 @@ let package = Package(
     products: [
         .library(name: "FCS", targets: ["FCS"]),
         .library(name: "Cytometry", targets: ["Cytometry"]),
+        .library(name: "MRD", targets: ["MRD"]),
         .library(name: "Synthetic", targets: ["Synthetic"]),
         .library(name: "Report", targets: ["Report"]),
         .executable(name: "flowmrd", targets: ["flowmrd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // FCS 2.0/3.0/3.1/3.2 reader and writer. Pure Swift, no dependencies.
         .target(name: "FCS"),
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["FCS"]),
+        // Gating templates, data-driven gates, aberrant plasma-cell rules, the cluster criterion and the MRD call.
+        .target(name: "MRD", dependencies: ["FCS", "Cytometry", .product(name: "Yams", package: "Yams")]),
         // Synthetic bone-marrow event files with per-event truth.
         .target(name: "Synthetic", dependencies: ["FCS"]),
         // Text, JSON and (later) HTML renderings of results.
-        .target(name: "Report", dependencies: ["FCS", "Cytometry"]),
+        .target(name: "Report", dependencies: ["FCS", "Cytometry", "MRD"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(
             name: "flowmrd",
             dependencies: [
                 "FCS",
                 "Cytometry",
+                "MRD",
                 "Synthetic",
                 "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -38,6 +43,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
         .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "MRDTests", dependencies: ["MRD", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),

@@ -40,7 +40,10 @@ struct EvaluationPlan: Sendable {
     let parents: [Int?]
     let order: [Int]
 
-    init(tree: GatingTree, dataSet: FCSDataSet) throws(CytometryError) {
+    /// Dimension indices of the caller's extra dimensions, in the order given.
+    let extraDimensions: [Int]
+
+    init(tree: GatingTree, dataSet: FCSDataSet, extraDimensions extras: [GateDimension] = []) throws(CytometryError) {
         let channelNames = dataSet.channels.map(\.name)
         func column(_ name: String) throws(CytometryError) -> Int {
             guard let index = dataSet.channelIndex(named: name) else {
@@ -59,7 +62,7 @@ struct EvaluationPlan: Sendable {
             compensations.append(CompensationPlan(matrix: matrix, inputColumns: inputs, firstOutput: outputs))
             outputs += matrix.outputs.count
         }
-        let used = Set(tree.gates.flatMap { $0.dimensions.map(\.compensation) })
+        let used = Set(tree.gates.flatMap { $0.dimensions.map(\.compensation) } + extras.map(\.compensation))
         if used.contains(.file) {
             let spillover: SpilloverMatrix?
             do { spillover = try dataSet.spillover.get() } catch {
@@ -114,6 +117,9 @@ struct EvaluationPlan: Sendable {
                 gates.append(.boolean(op, operands: operands.map { (tree.indexByID[$0.gateID]!, $0.complement) }))
             }
         }
+        var extraIndices: [Int] = []
+        for d in extras { extraIndices.append(try dimension(d)) }
+        self.extraDimensions = extraIndices
         self.compensations = compensations
         self.compensatedOutputCount = outputs
         self.dimensions = dimensions

@@ -58,19 +58,28 @@ public struct GatingResult: Sendable {
 /// `blockSize`; with membership, one bit per event per gate.
 public struct TreeEvaluator: Sendable {
     public let tree: GatingTree
+    /// Dimensions computed for an observer in addition to those the gates read
+    /// (``EvaluatedBlock/column(_:)`` k is `extraDimensions[k]`).
+    public let extraDimensions: [GateDimension]
     /// Events per block: small enough that a block's working columns stay in a core's cache.
     public static let defaultBlockSize = 4096
 
-    public init(tree: GatingTree) {
+    public init(tree: GatingTree, extraDimensions: [GateDimension] = []) {
         self.tree = tree
+        self.extraDimensions = extraDimensions
     }
 
     /// Evaluates the tree over a data set's events (scale values: $PnE/$PnG applied).
     /// - Parameters:
     ///   - membership: also return each gate's per-event membership bits.
     ///   - blockSize: rounded up to a multiple of 64.
+    ///   - blockStride: evaluate only every k-th block (a subsample); counts then cover those blocks.
+    ///   - observer: called once per evaluated block, possibly from several workers at once, with
+    ///     the block's gate masks and extra dimension columns. Whatever it accumulates must be per worker.
     public func evaluate(file: FCSFile, dataSet: Int? = nil, membership: Bool = false,
-                         workers: Int = ProcessInfoCores.active, blockSize: Int = TreeEvaluator.defaultBlockSize) throws -> GatingResult {
+                         workers: Int = ProcessInfoCores.active, blockSize: Int = TreeEvaluator.defaultBlockSize,
+                         blockStride: Int = 1,
+                         observer: (@Sendable (_ worker: Int, _ block: EvaluatedBlock) -> Void)? = nil) throws -> GatingResult {
         var reader = try file.reader(dataSet: dataSet, blockSize: max(64, (blockSize + 63) / 64 * 64))
         reader.values = .scaled
         if reader.blockSize % 64 != 0 {
@@ -78,7 +87,7 @@ public struct TreeEvaluator: Sendable {
             reader = try file.reader(dataSet: dataSet, blockSize: max(64, reader.blockSize / 64 * 64))
             reader.values = .scaled
         }
-        let plan = try EvaluationPlan(tree: tree, dataSet: reader.dataSet)
+        let plan = try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions)
         let gateCount = tree.gates.count
         let eventCount = reader.eventCount
         let wordCount = (eventCount + 63) / 64
@@ -89,9 +98,22 @@ public struct TreeEvaluator: Sendable {
         let workerCount = max(1, min(workers, reader.blockCount))
         let scratches = (0..<workerCount).map { _ in EvaluationScratch(plan: plan, capacity: reader.blockSize) }
         let shared = UnsafeSendable(scratches)
-        try reader.forEachBlock(as: Double.self, workers: workerCount) { worker, block in
+        var evaluated = eventCount
+        if blockStride > 1 {
+            evaluated = 0
+            for b in Swift.stride(from: 0, to: reader.blockCount, by: blockStride) { evaluated += min(reader.blockSize, eventCount - b * reader.blockSize) }
+        }
+        try reader.forEachBlock(as: Double.self, workers: workerCount, stride: blockStride) { worker, block in
             let scratch = shared.value[worker]
             plan.run(block: block, scratch: scratch)
+            if let observer {
+                let first = block.firstEvent, n = block.count, rawCapacity = block.capacity
+                block.withUnsafeStorage { raw in
+                    observer(worker, EvaluatedBlock(firstEvent: first, count: n, capacity: scratch.capacity,
+                                                    masks: scratch.masks, dimensions: scratch.dimensions, extra: plan.extraDimensions,
+                                                    raw: raw, rawCapacity: rawCapacity))
+                }
+            }
             if let base = sharedBits.value {
                 scratch.storeBits(block: block, into: base, wordCount: wordCount)
             }
@@ -102,7 +124,7 @@ public struct TreeEvaluator: Sendable {
         for (g, gate) in tree.gates.enumerated() { byID[gate.id] = counts[g] }
         let gates = tree.gates.enumerated().map { g, gate in
             GatingResult.GateCount(id: gate.id, path: tree.path(of: gate.id), parent: gate.parentID, count: counts[g],
-                                   parentCount: gate.parentID.flatMap { byID[$0] } ?? eventCount)
+                                   parentCount: gate.parentID.flatMap { byID[$0] } ?? evaluated)
         }
         var memberships: [String: GateMembership] = [:]
         if let bits {
@@ -110,7 +132,7 @@ public struct TreeEvaluator: Sendable {
                 memberships[gate.id] = GateMembership(words: Array(UnsafeBufferPointer(start: bits + g * wordCount, count: wordCount)), eventCount: eventCount)
             }
         }
-        return GatingResult(eventCount: eventCount, gates: gates, membership: memberships)
+        return GatingResult(eventCount: evaluated, gates: gates, membership: memberships)
     }
 }
 
@@ -118,4 +140,40 @@ public struct TreeEvaluator: Sendable {
 struct UnsafeSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// One evaluated block as an observer sees it: per-gate masks (1 = in the gate, parent included)
+/// and the extra dimension columns, valid only during the observer call.
+public struct EvaluatedBlock {
+    /// File index of the block's first event.
+    public let firstEvent: Int
+    /// Events in the block.
+    public let count: Int
+    let capacity: Int
+    let masks: UnsafeMutablePointer<UInt8>
+    let dimensions: UnsafeMutablePointer<Double>
+    let extra: [Int]
+    let rawBase: UnsafePointer<Double>
+    let rawCapacity: Int
+
+    init(firstEvent: Int, count: Int, capacity: Int, masks: UnsafeMutablePointer<UInt8>, dimensions: UnsafeMutablePointer<Double>,
+         extra: [Int], raw: UnsafePointer<Double>, rawCapacity: Int) {
+        self.firstEvent = firstEvent
+        self.count = count
+        self.capacity = capacity
+        self.masks = masks
+        self.dimensions = dimensions
+        self.extra = extra
+        self.rawCapacity = rawCapacity
+        self.rawBase = raw
+    }
+
+    /// The mask of gate `index` (the tree's gate order): `count` bytes, 1 for events in the gate.
+    public func mask(_ index: Int) -> UnsafePointer<UInt8> { UnsafePointer(masks + index * capacity) }
+
+    /// Extra dimension `k` (compensated and transformed as declared): `count` values.
+    public func column(_ k: Int) -> UnsafePointer<Double> { UnsafePointer(dimensions + extra[k] * capacity) }
+
+    /// Channel `c` as read (scale values, not compensated or transformed): `count` values.
+    public func channel(_ c: Int) -> UnsafePointer<Double> { rawBase + c * rawCapacity }
 }

@@ -118,25 +118,30 @@ public struct FCSEventReader: Sendable {
     /// out dynamically, so the order in which `body` sees them is not fixed: combine
     /// per-worker results afterwards. Stops at the first error.
     ///
+    /// With `stride` k > 1 only blocks 0, k, 2k, … are read (a deterministic subsample spread
+    /// over the whole acquisition).
+    ///
     /// Memory: one block and one raw buffer per worker.
     public func forEachBlock<S: EventScalar>(
         as type: S.Type,
         workers: Int = ProcessInfoCores.active,
+        stride: Int = 1,
         _ body: @Sendable (_ worker: Int, _ block: borrowing EventBlock<S>) throws -> Void
     ) throws {
-        let workerCount = max(1, min(workers, blockCount))
+        let step = max(1, stride)
+        let total = (blockCount + step - 1) / step
+        let workerCount = max(1, min(workers, total))
         let nextBlock = Atomic<Int>(0)
         let firstError = Mutex<(any Error)?>(nil)
-        let total = blockCount
         DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
             var block = makeBlock(of: S.self)
             var buffer: [UInt8] = []
             while true {
                 if firstError.withLock({ $0 != nil }) { return }
-                let index = nextBlock.wrappingAdd(1, ordering: .relaxed).oldValue
-                if index >= total { return }
+                let ordinal = nextBlock.wrappingAdd(1, ordering: .relaxed).oldValue
+                if ordinal >= total { return }
                 do {
-                    try readBlock(index, into: &block, buffer: &buffer)
+                    try readBlock(ordinal * step, into: &block, buffer: &buffer)
                     try body(worker, block)
                 } catch {
                     firstError.withLock { if $0 == nil { $0 = error } }

@@ -23,11 +23,15 @@ public struct MarrowSpecification: Sendable, Codable, Equatable {
     /// 0 (none) to 0.95: the share of marrow-only populations replaced by blood.
     public var hemodilution: Double
     public var lightChain: LightChain
+    /// The clone's phenotype; nil for the default (``MarrowModel/defaultAberrant(_:)``).
+    public var aberrantPhenotype: AberrantPhenotype?
     public var flow: FlowProfile
     public var eventsPerSecond: Double
 
     public init(events: Int, aberrantFraction: Double = 0, aberrantCount: Int? = nil, seed: UInt64 = 1,
-                hemodilution: Double = 0, lightChain: LightChain = .kappa, flow: FlowProfile = .stable, eventsPerSecond: Double = 10_000) {
+                hemodilution: Double = 0, lightChain: LightChain = .kappa, aberrantPhenotype: AberrantPhenotype? = nil,
+                flow: FlowProfile = .stable, eventsPerSecond: Double = 10_000) {
+        self.aberrantPhenotype = aberrantPhenotype
         self.events = events
         self.aberrantFraction = aberrantFraction
         self.aberrantCount = aberrantCount
@@ -67,8 +71,9 @@ public struct MarrowGenerator: Sendable {
 
     public init(_ specification: MarrowSpecification, model: MarrowModel? = nil) {
         self.specification = specification
-        self.model = model ?? MarrowModel.standard(aberrant: MarrowModel.defaultAberrant(specification.lightChain),
-                                                   hemodilution: specification.hemodilution)
+        self.model = model ?? MarrowModel.standard(aberrant: specification.aberrantPhenotype.map {
+            $0.phenotype(normal: MarrowModel.standard().phenotypes[.normalPlasmaCell]!, lightChain: specification.lightChain)
+        } ?? MarrowModel.defaultAberrant(specification.lightChain), hemodilution: specification.hemodilution)
     }
 
     /// The exact number of events of each population.
@@ -122,6 +127,7 @@ public struct MarrowGenerator: Sendable {
         keywords["FLOWMRD_ABERRANT_FRACTION"] = String(specification.aberrantFraction)
         keywords["FLOWMRD_HEMODILUTION"] = String(specification.hemodilution)
         keywords["FLOWMRD_LIGHT_CHAIN"] = specification.lightChain.rawValue
+        keywords["FLOWMRD_ABERRANT_PHENOTYPE"] = specification.aberrantPhenotype?.description ?? "default" 
         keywords["FLOWMRD_FLOW"] = specification.flow.rawValue
         keywords["FLOWMRD_NUCLEATED"] = String(nucleated)
         keywords["FLOWMRD_ABERRANT_PC"] = String(aberrant)

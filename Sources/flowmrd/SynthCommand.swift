@@ -34,6 +34,10 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Light chain of the clone: kappa or lambda.")
     var lightChain: String = "kappa"
 
+    @Option(help: ArgumentHelp("Phenotype of the clone relative to normal plasma cells, e.g. \"CD19-,CD56++,CD117+\".",
+                               discussion: "Levels: - negative, dim, + positive, ++ bright, = as normal plasma cells. Default: CD19-,CD56++,CD45-,CD27dim,CD81dim,CD38dim."))
+    var phenotype: String?
+
     @Option(help: "Flow profile: stable, clog or burst.")
     var flow: String = "stable"
 
@@ -47,12 +51,16 @@ struct SynthCommand: ParsableCommand {
         guard LightChain(rawValue: lightChain) != nil else { throw ValidationError("--light-chain must be kappa or lambda") }
         guard FlowProfile(rawValue: flow) != nil else { throw ValidationError("--flow must be stable, clog or burst") }
         if let aberrantCount, aberrantCount < 0 { throw ValidationError("--aberrant-count must not be negative") }
+        if let phenotype {
+            do { _ = try AberrantPhenotype(phenotype) } catch { throw ValidationError("--phenotype: \(error)") }
+        }
     }
 
     func run() throws {
         let specification = MarrowSpecification(
             events: events, aberrantFraction: mrd, aberrantCount: aberrantCount, seed: seed, hemodilution: hemodilution,
-            lightChain: LightChain(rawValue: lightChain)!, flow: FlowProfile(rawValue: flow)!)
+            lightChain: LightChain(rawValue: lightChain)!, aberrantPhenotype: try phenotype.map { try AberrantPhenotype($0) },
+            flow: FlowProfile(rawValue: flow)!)
         let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
         let truth = try MarrowGenerator(specification).write(fcsPath: output, labelsPath: base + ".labels")
         try JSONOutput.encode(truth).write(toFile: base + ".truth.json", atomically: true, encoding: .utf8)

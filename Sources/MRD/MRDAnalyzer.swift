@@ -1,0 +1,368 @@
+import Cytometry
+import FCS
+import Foundation
+
+/// Runs a gating template over one FCS file and makes the MRD call.
+///
+/// Passes over the data: the time of every event (when the template has a flow-rate gate),
+/// a few passes over a ~300,000-event subsample to place data-driven gates, then one full
+/// pass that counts every gate, tallies normal plasma cells per marker and keeps the plasma
+/// cells that pass the aberrancy rules. Those candidates are clustered
+/// (``DensityClustering``); only clustered events count as aberrant.
+///
+/// Cost: dominated by the full pass — compensation, transforms and gates per event, on all
+/// cores, no allocation per event. Memory: per worker one block and its columns, plus the
+/// candidates (about 4 bytes × markers each), which grows with the aberrant load, not with the
+/// file. Same file and template give the same result (worker order never reaches the output).
+public struct MRDAnalyzer: Sendable {
+    public let template: GatingTemplate
+    public var workers: Int
+    /// Events in the subsample that places data-driven gates.
+    public var subsampleEvents: Int
+    /// Share of events the time gate may drop before the sample fails QC.
+    public var maximumTimeExclusion = 0.5
+
+    public static let software = "FlowMRD 0.5.0"
+
+    public init(template: GatingTemplate, workers: Int = ProcessInfoCores.active, subsampleEvents: Int = 300_000) {
+        self.template = template
+        self.workers = max(1, workers)
+        self.subsampleEvents = max(10_000, subsampleEvents)
+    }
+
+    /// Analyses the file's default data set. A file that cannot be read is an error; a file
+    /// that can be read but cannot answer (missing marker, no compensation, too few cells)
+    /// is a result whose call is ``MRDResult/Call/notEvaluable``.
+    public func analyze(path: String) throws(MRDError) -> MRDResult {
+        try SampleGating.prepareTransforms(template)
+        let file: FCSFile
+        do { file = try FCSFile(path: path) } catch { throw .fcs(error) }
+        let index = file.defaultDataSetIndex
+        let dataSet = file.dataSets[index]
+        var warnings = (file.warnings + dataSet.warnings).map { "\($0)" }
+        let checksum = try fileChecksum(path)
+        func notEvaluable(_ reason: String, panel: [String: String] = [:]) -> MRDResult {
+            MRDResult.notEvaluable(template: template, file: path, checksum: checksum, totalEvents: dataSet.eventCount,
+                                   panel: panel, reason: reason, warnings: warnings)
+        }
+        let mapping: PanelMapping
+        do { mapping = try PanelMapping(template: template, dataSet: dataSet, file: path) } catch {
+            switch error {
+            case .missingMarker, .ambiguousMarker: return notEvaluable("missing marker: \(error.description)")
+            default: throw error
+            }
+        }
+        let panel = Dictionary(uniqueKeysWithValues: mapping.entries.map { ($0.marker, $0.channel) })
+        // Compensation.
+        var reference = CompensationReference.uncompensated
+        var matrices: [String: CompensationMatrix] = [:]
+        let compensatedChannels = Set(template.panel.filter(\.compensated).map { mapping.entry($0.name)!.channel })
+        switch template.compensation {
+        case .none:
+            warnings.append("compensation: none (the template says the data is already compensated)")
+        case .file:
+            switch dataSet.spillover {
+            case .failure(let error):
+                return notEvaluable("QC failure: the file's spillover matrix cannot be used (\(error.reasonDescription))", panel: panel)
+            case .success(nil):
+                return notEvaluable("QC failure: the file carries no spillover matrix, and the template asks for the file's compensation", panel: panel)
+            case .success(let spillover?):
+                do { _ = try CompensationMatrix(spillover: spillover) } catch {
+                    return notEvaluable("QC failure: the file's spillover matrix cannot be inverted (\(error))", panel: panel)
+                }
+                let missing = compensatedChannels.subtracting(spillover.channels).sorted()
+                if !missing.isEmpty { warnings.append("compensation: channels \(missing.joined(separator: ", ")) are not in the file's spillover matrix and stay uncompensated") }
+                reference = .file
+            }
+        case .matrix(let spillover):
+            do { matrices["template"] = try CompensationMatrix(spillover: spillover) } catch { throw .cytometry(file: template.path, error) }
+            let available = Set(dataSet.channels.map(\.name))
+            if let absent = spillover.channels.first(where: { !available.contains($0) }) {
+                return notEvaluable("missing marker: the template's spillover names channel \(absent), which the file does not have", panel: panel)
+            }
+            reference = .matrix("template")
+        }
+        guard dataSet.eventCount > 0 else { return notEvaluable("the file holds no events", panel: panel) }
+
+        var gating = SampleGating(template: template, mapping: mapping, file: file, dataSetIndex: index, path: path,
+                                  compensation: reference, matrices: matrices, workers: workers, subsampleEvents: subsampleEvents)
+        try gating.resolve()
+        warnings += gating.warnings
+        let full = try fullPass(gating: gating, file: file, index: index, path: path)
+        return assemble(full: full, gating: gating, path: path, checksum: checksum, totalEvents: dataSet.eventCount,
+                        panel: panel, warnings: warnings)
+    }
+
+    private func fileChecksum(_ path: String) throws(MRDError) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hash = SHA256()
+        while true {
+            guard let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty else { break }
+            hash.update(chunk)
+        }
+        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// What the full pass gathers.
+    struct FullPass {
+        var gating: GatingResult
+        /// Candidate rows (``columns`` values each) and their event indices, in event order.
+        var candidates: [Float]
+        var candidateEvents: [Int]
+        var columns: [String]
+        /// Normal (non-candidate) plasma-cell histograms per phenotype marker.
+        var histograms: [[Int]]
+        var normalKappa = 0
+        var normalLambda = 0
+        var nonCandidatePCs = 0
+    }
+
+    static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
+
+    private func fullPass(gating: SampleGating, file: FCSFile, index: Int, path: String) throws(MRDError) -> FullPass {
+        let rules = template.mrd
+        let tree = try gating.tree(gating.gates)
+        guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
+            throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
+        }
+        // Columns kept for candidates first (cluster, phenotype, light chains), then rule-only markers.
+        var ordered: [String] = []
+        for m in rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda] + rules.rules.map(\.marker) where !ordered.contains(m) {
+            ordered.append(m)
+        }
+        let columns = ordered
+        let stored = Set(rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda]).count
+        let columnCount = columns.count
+        let extra = columns.map { gating.dimension($0) }
+        let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }
+        let ruleAbove = rules.rules.map { $0.aberrant == .above }
+        let thresholds = gating.ruleThresholds
+        let minimum = rules.minAberrancies
+        let phenotypeColumns = rules.phenotypeMarkers.map { columns.firstIndex(of: $0)! }
+        let kappaColumn = columns.firstIndex(of: rules.kappa)!, lambdaColumn = columns.firstIndex(of: rules.lambda)!
+        let margin = rules.lightChainMargin
+        let bins = Self.histogramBins, low = Self.histogramLow, scale = Double(bins) / (Self.histogramHigh - Self.histogramLow)
+        struct Accumulator {
+            var candidates: [Float] = []
+            var events: [Int] = []
+            var histograms: [[Int]]
+            var kappa = 0, lambda = 0, normal = 0
+        }
+        let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) }))
+        let result: GatingResult
+        do {
+            result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
+                let pc = block.mask(pcIndex)
+                let values = (0..<columnCount).map { block.column($0) }
+                slots.update(worker) { acc in
+                    for e in 0..<block.count where pc[e] != 0 {
+                        var aberrancies = 0
+                        for (r, c) in ruleColumns.enumerated() {
+                            let v = values[c][e]
+                            if ruleAbove[r] ? v > thresholds[r] : v < thresholds[r] { aberrancies += 1 }
+                        }
+                        if aberrancies >= minimum {
+                            for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
+                            acc.events.append(block.firstEvent + e)
+                        } else {
+                            acc.normal += 1
+                            for (h, c) in phenotypeColumns.enumerated() {
+                                let v = values[c][e]
+                                if v.isFinite { acc.histograms[h][min(bins - 1, max(0, Int((v - low) * scale)))] += 1 }
+                            }
+                            let k = values[kappaColumn][e], l = values[lambdaColumn][e]
+                            if k - l > margin { acc.kappa += 1 } else if l - k > margin { acc.lambda += 1 }
+                        }
+                    }
+                }
+            }
+        } catch let error as CytometryError {
+            throw .cytometry(file: path, error)
+        } catch let error as FCSError {
+            throw .fcs(error)
+        } catch {
+            throw .cytometry(file: path, .invalidGate(id: "?", detail: "\(error)"))
+        }
+        // Merge in event order.
+        var rows: [(Int, Int, Int)] = []  // (event, worker, row)
+        for w in 0..<slots.count { for (r, e) in slots[w].events.enumerated() { rows.append((e, w, r)) } }
+        rows.sort { $0.0 < $1.0 }
+        var candidates: [Float] = []
+        candidates.reserveCapacity(rows.count * stored)
+        for (_, w, r) in rows { candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)] }
+        var pass = FullPass(gating: result, candidates: candidates, candidateEvents: rows.map(\.0), columns: Array(columns[0..<stored]),
+                            histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) })
+        for w in 0..<slots.count {
+            let acc = slots[w]
+            for h in 0..<acc.histograms.count { for b in 0..<bins { pass.histograms[h][b] += acc.histograms[h][b] } }
+            pass.normalKappa += acc.kappa
+            pass.normalLambda += acc.lambda
+            pass.nonCandidatePCs += acc.normal
+        }
+        return pass
+    }
+
+    private func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
+                          panel: [String: String], warnings inherited: [String]) -> MRDResult {
+        var warnings = inherited
+        var reasons: [String] = []
+        let rules = template.mrd
+        let counts = Dictionary(uniqueKeysWithValues: full.gating.gates.map { ($0.id, $0.count) })
+        let nucleated = counts[rules.nucleated] ?? 0
+        let pcs = counts[rules.plasmaCells] ?? 0
+        // Clustering of the candidates.
+        let stored = full.columns.count
+        let clusterColumns = rules.clusterDimensions.map { full.columns.firstIndex(of: $0)! }
+        var points: [Float] = []
+        points.reserveCapacity(full.candidateEvents.count * clusterColumns.count)
+        for i in 0..<full.candidateEvents.count { for c in clusterColumns { points.append(full.candidates[i * stored + c]) } }
+        let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
+            .cluster(points: points, dimensions: clusterColumns.count)
+        if clustering.subsampled {
+            warnings.append("aberrant candidates: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
+        }
+        // The largest cluster, and any other that reaches the minimum on its own, count.
+        var counted: Set<Int> = clustering.sizes.isEmpty ? [] : [0]
+        for (k, size) in clustering.sizes.enumerated() where size >= rules.minClusterEvents { counted.insert(k) }
+        let aberrantRows = clustering.labels.enumerated().filter { counted.contains($0.element) }.map(\.offset)
+        let aberrant = aberrantRows.count
+        let largest = clustering.sizes.first ?? 0
+        let normal = max(0, pcs - aberrant)
+        func percent(_ x: Int, of n: Int) -> Double { n > 0 ? 100 * Double(x) / Double(n) : 0 }
+
+        // Phenotype of the aberrant cluster against normal plasma cells.
+        var phenotype: [MRDResult.MarkerPattern] = []
+        let normalCount = full.nonCandidatePCs
+        if aberrant > 0 {
+            for (h, marker) in rules.phenotypeMarkers.enumerated() {
+                let c = full.columns.firstIndex(of: marker)!
+                let values = aberrantRows.map { Double(full.candidates[$0 * stored + c]) }
+                let median = ThresholdFinder.quantile(values, 0.5) ?? .nan
+                var normalMedian: Double?
+                if normalCount >= 20 { normalMedian = histogramMedian(full.histograms[h]) }
+                let pattern: String
+                if let normalMedian {
+                    pattern = median - normalMedian > rules.phenotypeMargin ? "increased" : normalMedian - median > rules.phenotypeMargin ? "reduced" : "normal"
+                } else {
+                    pattern = "no_reference"
+                }
+                phenotype.append(.init(marker: marker, aberrantMedian: round6(median), normalMedian: normalMedian.map(round6), pattern: pattern))
+            }
+            if normalCount < 20 { warnings.append("fewer than 20 normal plasma cells: the aberrant phenotype has no normal reference") }
+        }
+        // Light chains.
+        let k = full.columns.firstIndex(of: rules.kappa)!, l = full.columns.firstIndex(of: rules.lambda)!
+        var aKappa = 0, aLambda = 0
+        for r in aberrantRows {
+            let kv = Double(full.candidates[r * stored + k]), lv = Double(full.candidates[r * stored + l])
+            if kv - lv > rules.lightChainMargin { aKappa += 1 } else if lv - kv > rules.lightChainMargin { aLambda += 1 }
+        }
+        let chain: String
+        if aKappa + aLambda == 0 { chain = "undetermined" }
+        else if Double(aKappa) >= rules.restrictionRatio * Double(aLambda) { chain = "kappa" }
+        else if Double(aLambda) >= rules.restrictionRatio * Double(aKappa) { chain = "lambda" }
+        else { chain = "polyclonal" }
+        if aberrant > 0 && chain == "polyclonal" { warnings.append("the aberrant cluster is not light-chain restricted (κ \(aKappa), λ \(aLambda))") }
+        let lightChains = MRDResult.LightChains(aberrant: chain, aberrantKappa: aKappa, aberrantLambda: aLambda,
+                                                normalKappa: full.normalKappa, normalLambda: full.normalLambda,
+                                                normalRatio: full.normalLambda > 0 ? round6(Double(full.normalKappa) / Double(full.normalLambda)) : nil)
+        // Sensitivity and call.
+        let lod = nucleated > 0 ? Double(rules.minClusterEvents) / Double(nucleated) : nil
+        let met = nucleated >= rules.minNucleatedCells && (lod ?? 1) <= rules.targetSensitivity
+        let sensitivity = MRDResult.Sensitivity(
+            lodEvents: rules.minClusterEvents, lodPercent: lod.map { round6(100 * $0) }, lloqEvents: rules.lloqEvents,
+            lloqPercent: nucleated > 0 ? round6(100 * Double(rules.lloqEvents) / Double(nucleated)) : nil,
+            reached: lod.map(round6), target: rules.targetSensitivity, minNucleatedCells: rules.minNucleatedCells, met: met)
+        if gating.timeExcludedFraction > maximumTimeExclusion {
+            reasons.append(String(format: "QC failure: the time gate excluded %.1f%% of events (unstable acquisition)", 100 * gating.timeExcludedFraction))
+        }
+        if nucleated == 0 { reasons.append("no nucleated cells were found") }
+        let call: MRDResult.Call
+        var text: String
+        if !reasons.isEmpty {
+            call = .notEvaluable
+            text = "Not evaluable: " + reasons.joined(separator: "; ")
+        } else if largest >= rules.lloqEvents {
+            call = .positive
+            text = "MRD positive: a cluster of \(largest) aberrant plasma cells (\(aberrant) counted) among \(nucleated) nucleated cells"
+        } else if largest >= rules.minClusterEvents {
+            call = .positiveBelowLLOQ
+            text = "MRD positive below the LLOQ: a cluster of \(largest) aberrant plasma cells (LLOQ \(rules.lloqEvents)) among \(nucleated) nucleated cells"
+        } else if met {
+            call = .negative
+            text = "MRD negative at a sensitivity of \(formatFraction(lod!)) (\(nucleated) nucleated cells; no cluster of \(rules.minClusterEvents) aberrant plasma cells)"
+        } else {
+            call = .notEvaluable
+            let reason = nucleated < rules.minNucleatedCells
+                ? "too few nucleated cells: \(nucleated) (at least \(rules.minNucleatedCells) needed)"
+                : "sensitivity \(formatFraction(lod!)) does not reach the target \(formatFraction(rules.targetSensitivity))"
+            reasons.append(reason)
+            text = "Not evaluable: \(reason); no cluster of \(rules.minClusterEvents) aberrant plasma cells was found"
+        }
+        if (call == .positive || call == .positiveBelowLLOQ) && !met {
+            warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
+        }
+        let mrd = nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : nil
+        let interval = nucleated > 0 ? ClopperPearson(successes: aberrant, trials: nucleated) : nil
+        let visible = full.gating.gates.filter { !$0.id.contains("~") }
+        return MRDResult(
+            schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
+            template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
+            totalEvents: totalEvents, panel: panel,
+            gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
+            thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
+            nucleatedCells: nucleated,
+            plasmaCells: .init(count: pcs, percentOfPlasmaCells: nil, percentOfNucleated: round6(percent(pcs, of: nucleated))),
+            normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),
+            aberrantPC: .init(count: aberrant, percentOfPlasmaCells: round6(percent(aberrant, of: pcs)), percentOfNucleated: round6(percent(aberrant, of: nucleated))),
+            aberrantClusters: clustering.sizes.enumerated().filter { counted.contains($0.offset) }.map(\.element),
+            unclusteredAberrantEvents: full.candidateEvents.count - aberrant,
+            mrdPercent: mrd.map(round6), mrdCI95Percent: interval.map { [round6(100 * $0.lower), round6(100 * $0.upper)] },
+            sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
+            call: call, callText: text, notEvaluableReasons: reasons, warnings: warnings)
+    }
+
+    private func histogramMedian(_ histogram: [Int]) -> Double? {
+        let total = histogram.reduce(0, +)
+        guard total > 0 else { return nil }
+        var seen = 0
+        let width = (Self.histogramHigh - Self.histogramLow) / Double(histogram.count)
+        for (b, c) in histogram.enumerated() {
+            if 2 * (seen + c) >= total {
+                // Interpolate within the bin.
+                let within = c > 0 ? (Double(total) / 2 - Double(seen)) / Double(c) : 0.5
+                return round6(Self.histogramLow + (Double(b) + within) * width)
+            }
+            seen += c
+        }
+        return nil
+    }
+}
+
+/// Rounds to 6 significant decimals so JSON output is stable and readable.
+func round6(_ x: Double) -> Double {
+    guard x.isFinite, x != 0 else { return x.isFinite ? x : 0 }
+    let magnitude = pow(10, 6 - (log10(abs(x))).rounded(.up))
+    return (x * magnitude).rounded() / magnitude
+}
+
+/// "2.0e-5" style.
+func formatFraction(_ x: Double) -> String { String(format: "%.1e", x) }
+
+extension MRDResult {
+    static func notEvaluable(template: GatingTemplate, file: String, checksum: String?, totalEvents: Int, panel: [String: String],
+                             reason: String, warnings: [String]) -> MRDResult {
+        let empty = Population(count: 0, percentOfPlasmaCells: nil, percentOfNucleated: 0)
+        return MRDResult(
+            schema: schemaVersion, software: MRDAnalyzer.software, file: file, fileSHA256: checksum, template: template.name,
+            templateVersion: template.version, templateSHA256: template.checksum, totalEvents: totalEvents, panel: panel, gates: [],
+            thresholds: [], nucleatedCells: 0, plasmaCells: empty, normalPC: empty, aberrantPC: empty, aberrantClusters: [],
+            unclusteredAberrantEvents: 0, mrdPercent: nil, mrdCI95Percent: nil,
+            sensitivity: Sensitivity(lodEvents: template.mrd.minClusterEvents, lodPercent: nil, lloqEvents: template.mrd.lloqEvents,
+                                     lloqPercent: nil, reached: nil, target: template.mrd.targetSensitivity,
+                                     minNucleatedCells: template.mrd.minNucleatedCells, met: false),
+            phenotype: [], lightChains: LightChains(aberrant: "undetermined", aberrantKappa: 0, aberrantLambda: 0, normalKappa: 0, normalLambda: 0, normalRatio: nil),
+            call: .notEvaluable, callText: "Not evaluable: \(reason)", notEvaluableReasons: [reason], warnings: warnings)
+    }
+}

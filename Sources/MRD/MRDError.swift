@@ -1,0 +1,31 @@
+import Cytometry
+import FCS
+
+/// A typed error of the MRD layer: each case names the file and the place.
+public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// A gating template that cannot be used: file, line and column (1-based), and what was expected.
+    case template(file: String, line: Int, column: Int, detail: String)
+    /// A marker the template needs is not in the data file; lists what the file has.
+    case missingMarker(file: String, marker: String, tried: [String], available: [String])
+    /// Two markers of the template resolved to the same channel.
+    case ambiguousMarker(file: String, marker: String, channel: String, alreadyUsedBy: String)
+    /// The template asks for the file's compensation but the file carries no usable spillover matrix.
+    case compensationUnavailable(file: String, detail: String)
+    /// The data file cannot be read.
+    case fcs(FCSError)
+    /// Gates or transforms built from the template were rejected.
+    case cytometry(file: String, CytometryError)
+
+    public var description: String {
+        switch self {
+        case .template(let file, let line, let column, let detail): return "\(file):\(line):\(column): \(detail)"
+        case .missingMarker(let file, let marker, let tried, let available):
+            return "\(file): marker \"\(marker)\" not found (looked for $PnS or $PnN \(tried.map { "\"\($0)\"" }.joined(separator: ", "))); the file has: \(available.joined(separator: ", "))"
+        case .ambiguousMarker(let file, let marker, let channel, let other):
+            return "\(file): marker \"\(marker)\" resolves to channel \(channel), which is already used for \"\(other)\""
+        case .compensationUnavailable(let file, let detail): return "\(file): compensation: \(detail)"
+        case .fcs(let error): return error.description
+        case .cytometry(let file, let error): return "\(file): \(error)"
+        }
+    }
+}

@@ -1,0 +1,157 @@
+/// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
+/// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
+public struct MRDResult: Sendable, Codable, Equatable {
+    public static let schemaVersion = 1
+
+    /// The clinical call.
+    public enum Call: String, Sendable, Codable, CaseIterable {
+        /// A distinct cluster of at least the LLOQ (default 50) aberrant plasma cells.
+        case positive
+        /// A distinct cluster of at least the minimum (default 30) but fewer than the LLOQ.
+        case positiveBelowLLOQ = "positive_below_lloq"
+        /// No qualifying cluster among enough nucleated cells to reach the target sensitivity.
+        case negative
+        /// The sample cannot answer the question; `notEvaluableReasons` says why.
+        case notEvaluable = "not_evaluable"
+    }
+
+    public struct Population: Sendable, Codable, Equatable {
+        public let count: Int
+        /// Of all plasma cells (nil for the plasma-cell population itself).
+        public let percentOfPlasmaCells: Double?
+        public let percentOfNucleated: Double
+    }
+
+    public struct GateCount: Sendable, Codable, Equatable {
+        public let id: String
+        public let parent: String?
+        public let count: Int
+        public let parentCount: Int
+        public let percentOfParent: Double
+    }
+
+    /// Where a data-driven boundary landed in this sample.
+    public struct Threshold: Sendable, Codable, Equatable {
+        /// Gate id, or "rule:MARKER" for an aberrancy rule.
+        public let name: String
+        public let marker: String
+        /// fixed, valley, reference, ratio-band or flow-rate.
+        public let method: String
+        /// The boundary (transformed units); for a ratio band its low end, for flow-rate the events kept.
+        public let value: Double
+        /// The high end of a ratio band.
+        public let upper: Double?
+        public let fallbackUsed: Bool
+        public let detail: String
+    }
+
+    public struct MarkerPattern: Sendable, Codable, Equatable {
+        public let marker: String
+        public let aberrantMedian: Double
+        public let normalMedian: Double?
+        /// reduced, normal, increased, or no_reference (no normal plasma cells to compare with).
+        public let pattern: String
+    }
+
+    public struct LightChains: Sendable, Codable, Equatable {
+        /// kappa, lambda, polyclonal or undetermined (no aberrant cluster, or no light chain seen).
+        public let aberrant: String
+        public let aberrantKappa: Int
+        public let aberrantLambda: Int
+        public let normalKappa: Int
+        public let normalLambda: Int
+        /// κ:λ of normal plasma cells (nil without λ events).
+        public let normalRatio: Double?
+    }
+
+    public struct Sensitivity: Sendable, Codable, Equatable {
+        /// Events needed for a positive call (the minimum cluster size) and as % of nucleated cells.
+        public let lodEvents: Int
+        public let lodPercent: Double?
+        public let lloqEvents: Int
+        public let lloqPercent: Double?
+        /// LOD as a fraction (e.g. 2e-5): the sensitivity this sample reached.
+        public let reached: Double?
+        public let target: Double
+        public let minNucleatedCells: Int
+        public let met: Bool
+    }
+
+    public let schema: Int
+    public let software: String
+    public let file: String
+    public let fileSHA256: String?
+    public let template: String
+    public let templateVersion: String
+    public let templateSHA256: String
+    public let totalEvents: Int
+    public let panel: [String: String]
+    public let gates: [GateCount]
+    public let thresholds: [Threshold]
+    public let nucleatedCells: Int
+    public let plasmaCells: Population
+    public let normalPC: Population
+    public let aberrantPC: Population
+    /// Sizes of the aberrant clusters counted (largest first).
+    public let aberrantClusters: [Int]
+    /// Events that passed the aberrancy rules but lie in no cluster counted.
+    public let unclusteredAberrantEvents: Int
+    public let mrdPercent: Double?
+    /// Exact 95% interval of the MRD, in percent.
+    public let mrdCI95Percent: [Double]?
+    public let sensitivity: Sensitivity
+    public let phenotype: [MarkerPattern]
+    public let lightChains: LightChains
+    public let call: Call
+    public let callText: String
+    public let notEvaluableReasons: [String]
+    public let warnings: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity
+        case fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
+        case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
+        case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"
+        case unclusteredAberrantEvents = "unclustered_aberrant_events", mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent"
+        case lightChains = "light_chains", callText = "call_text", notEvaluableReasons = "not_evaluable_reasons"
+    }
+}
+
+extension MRDResult.Population {
+    enum CodingKeys: String, CodingKey {
+        case count, percentOfPlasmaCells = "percent_of_plasma_cells", percentOfNucleated = "percent_of_nucleated"
+    }
+}
+
+extension MRDResult.GateCount {
+    enum CodingKeys: String, CodingKey {
+        case id, parent, count, parentCount = "parent_count", percentOfParent = "percent_of_parent"
+    }
+}
+
+extension MRDResult.Threshold {
+    enum CodingKeys: String, CodingKey {
+        case name, marker, method, value, upper, detail, fallbackUsed = "fallback_used"
+    }
+}
+
+extension MRDResult.MarkerPattern {
+    enum CodingKeys: String, CodingKey {
+        case marker, pattern, aberrantMedian = "aberrant_median", normalMedian = "normal_median"
+    }
+}
+
+extension MRDResult.LightChains {
+    enum CodingKeys: String, CodingKey {
+        case aberrant, aberrantKappa = "aberrant_kappa", aberrantLambda = "aberrant_lambda"
+        case normalKappa = "normal_kappa", normalLambda = "normal_lambda", normalRatio = "normal_kappa_lambda_ratio"
+    }
+}
+
+extension MRDResult.Sensitivity {
+    enum CodingKeys: String, CodingKey {
+        case target, met, reached
+        case lodEvents = "lod_events", lodPercent = "lod_percent", lloqEvents = "lloq_events", lloqPercent = "lloq_percent"
+        case minNucleatedCells = "min_nucleated_cells"
+    }
+}

@@ -1,0 +1,383 @@
+import Cytometry
+import FCS
+import Foundation
+
+/// A template applied to one data set: its markers as gate dimensions, and the gating tree
+/// with every data-driven boundary placed for this sample.
+///
+/// Resolution runs in rounds. Each round evaluates the gates already fixed over a
+/// deterministic subsample (every k-th block of events, about `subsampleEvents` in all, spread
+/// over the whole acquisition), collects the values each pending data-driven gate needs from
+/// its population, and places those gates; static gates are added as soon as what they refer
+/// to exists. The flow-rate gate reads the time of every event in one pass of its own.
+struct SampleGating {
+    let template: GatingTemplate
+    let mapping: PanelMapping
+    let file: FCSFile
+    let dataSetIndex: Int
+    let path: String
+    let compensation: CompensationReference
+    let matrices: [String: CompensationMatrix]
+    let workers: Int
+    let subsampleEvents: Int
+
+    /// Gates of the final tree (helpers included), in order.
+    private(set) var gates: [Gate] = []
+    /// Where each data-driven boundary landed.
+    private(set) var thresholds: [MRDResult.Threshold] = []
+    /// Resolved aberrancy-rule thresholds, in the template's rule order.
+    private(set) var ruleThresholds: [Double] = []
+    private(set) var warnings: [String] = []
+    /// Events excluded by the time gate, for the QC verdict.
+    private(set) var timeExcludedFraction = 0.0
+
+    func dimension(_ marker: String) -> GateDimension {
+        let spec = template.marker(marker)!
+        let entry = mapping.entry(marker)!
+        let transform: NamedTransformation?
+        switch spec.transform {
+        case .none: transform = nil
+        case .linear(let T): transform = NamedTransformation(id: "\(marker)-linear", BoundedTransformation(.linear(T: T, A: 0)))
+        case .log(let T, let M): transform = NamedTransformation(id: "\(marker)-log", BoundedTransformation(.log(T: T, M: M)))
+        case .asinh(let T, let M, let A): transform = NamedTransformation(id: "\(marker)-asinh", BoundedTransformation(.asinh(T: T, M: M, A: A)))
+        case .logicle(let T, let W, let M, let A):
+            // Parameters were checked when the template was prepared (``prepareTransforms``).
+            transform = NamedTransformation(id: "\(marker)-logicle", BoundedTransformation(.logicle(try! LogicleTransform(T: T, W: W, M: M, A: A))))
+        }
+        return .channel(entry.channel, compensation: spec.compensated ? compensation : .uncompensated, transform: transform)
+    }
+
+    /// Checks every transform's parameters before any is built.
+    static func prepareTransforms(_ template: GatingTemplate) throws(MRDError) {
+        for marker in template.panel {
+            do {
+                switch marker.transform {
+                case .logicle(let T, let W, let M, let A): _ = try LogicleTransform(T: T, W: W, M: M, A: A)
+                case .linear(let T): _ = try Transformation.validated(.linear(T: T, A: 0))
+                case .log(let T, let M): _ = try Transformation.validated(.log(T: T, M: M))
+                case .asinh(let T, let M, let A): _ = try Transformation.validated(.asinh(T: T, M: M, A: A))
+                case .none: break
+                }
+            } catch {
+                throw .template(file: template.path, line: 1, column: 1, detail: "transform of marker \(marker.name): \(error)")
+            }
+        }
+    }
+
+    init(template: GatingTemplate, mapping: PanelMapping, file: FCSFile, dataSetIndex: Int, path: String,
+         compensation: CompensationReference, matrices: [String: CompensationMatrix], workers: Int, subsampleEvents: Int) {
+        self.template = template
+        self.mapping = mapping
+        self.file = file
+        self.dataSetIndex = dataSetIndex
+        self.path = path
+        self.compensation = compensation
+        self.matrices = matrices
+        self.workers = workers
+        self.subsampleEvents = subsampleEvents
+    }
+
+    func tree(_ gates: [Gate]) throws(MRDError) -> GatingTree {
+        do { return try GatingTree(gates: gates, matrices: matrices) } catch { throw .cytometry(file: path, error) }
+    }
+
+    /// Places every gate and rule threshold.
+    mutating func resolve() throws(MRDError) {
+        var done: Set<String> = []
+        var pending = template.gates
+        var pendingRules = Array(template.mrd.rules.enumerated())
+        var ruleValues = [Double?](repeating: nil, count: template.mrd.rules.count)
+        while !pending.isEmpty || !pendingRules.isEmpty {
+            var progressed = false
+            // Static gates (and flow-rate, which needs no population) whose references exist.
+            var batch: [GateSpec] = []
+            var k = 0
+            while k < pending.count {
+                let gate = pending[k]
+                guard !batch.contains(where: { $0.id == gate.id }), gate.references.allSatisfy(done.contains) else {
+                    k += 1
+                    continue
+                }
+                if isStatic(gate) {
+                    gates += try staticGates(gate)
+                    done.insert(gate.id)
+                    pending.remove(at: k)
+                    progressed = true
+                    k = 0
+                    continue
+                }
+                if case .flowRate(let time, let bins, let tolerance) = gate.kind {
+                    gates += try flowRateGates(gate, time: time, bins: bins, tolerance: tolerance)
+                    done.insert(gate.id)
+                    pending.remove(at: k)
+                    progressed = true
+                    k = 0
+                    continue
+                }
+                batch.append(gate)
+                k += 1
+            }
+            let readyRules = pendingRules.filter { $0.element.threshold.population.map(done.contains) ?? true }
+            if batch.isEmpty && readyRules.isEmpty {
+                if progressed { continue }
+                if pending.isEmpty && pendingRules.isEmpty { break }
+                throw .template(file: template.path, line: pending.first?.line ?? 1, column: pending.first?.column ?? 1,
+                                detail: "gates cannot be resolved (a reference cycle?)")
+            }
+            // One subsample pass for everything ready.
+            var requests: [(population: String?, markers: [String])] = []
+            for gate in batch {
+                switch gate.kind {
+                case .threshold(let marker, _, let threshold): requests.append((threshold.population ?? gate.parent, [marker]))
+                case .ratioBand(let x, let y, _, _, _): requests.append((gate.parent, [x, y]))
+                default: break
+                }
+            }
+            for (_, rule) in readyRules { requests.append((rule.threshold.population, [rule.marker])) }
+            let samples = try collect(requests)
+            for (i, gate) in batch.enumerated() {
+                gates += try dataDrivenGates(gate, sample: samples[i])
+                done.insert(gate.id)
+            }
+            pending.removeAll { g in batch.contains { $0.id == g.id } }
+            for (j, (index, rule)) in readyRules.enumerated() {
+                let values = samples[batch.count + j][0]
+                ruleValues[index] = place(rule.threshold, values: values, name: "rule:\(rule.marker)", marker: rule.marker)
+            }
+            pendingRules.removeAll { r in readyRules.contains { $0.offset == r.offset } }
+        }
+        ruleThresholds = ruleValues.map { $0! }
+    }
+
+    private func isStatic(_ gate: GateSpec) -> Bool {
+        switch gate.kind {
+        case .rectangle, .polygon, .boolean: return true
+        case .threshold(_, _, let t): if case .fixed = t { return true } else { return false }
+        case .ratioBand, .flowRate: return false
+        }
+    }
+
+    private mutating func staticGates(_ gate: GateSpec) throws(MRDError) -> [Gate] {
+        switch gate.kind {
+        case .rectangle(let limits):
+            return [Gate(id: gate.id, parentID: gate.parent,
+                         shape: .rectangle(dimensions: limits.map { dimension($0.marker) }, minimums: limits.map(\.min), maximums: limits.map(\.max)))]
+        case .polygon(let x, let y, let vertices):
+            return [Gate(id: gate.id, parentID: gate.parent, shape: .polygon(x: dimension(x), y: dimension(y), vertices: vertices.map { Vertex($0.0, $0.1) }))]
+        case .threshold(let marker, let keep, .fixed(let t)):
+            thresholds.append(.init(name: gate.id, marker: marker, method: "fixed", value: t, upper: nil, fallbackUsed: false, detail: "fixed in the template"))
+            return [thresholdGate(gate, marker: marker, keep: keep, value: t)]
+        case .boolean(let op, let operands):
+            let boolean: BooleanOperator = op == "and" ? .and : op == "or" ? .or : .not
+            return [Gate(id: gate.id, parentID: gate.parent, shape: .boolean(boolean, operands: operands.map { BooleanOperand($0.id, complement: $0.complement) }))]
+        default:
+            return []
+        }
+    }
+
+
+    private func thresholdGate(_ gate: GateSpec, marker: String, keep: ThresholdSide, value: Double) -> Gate {
+        Gate(id: gate.id, parentID: gate.parent,
+             shape: .rectangle(dimensions: [dimension(marker)], minimums: [keep == .above ? value : nil], maximums: [keep == .below ? value : nil]))
+    }
+
+    /// Values of `markers` for the events of each population (nil: all events) in the subsample.
+    private func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
+        let tree = try tree(gates)
+        var markerIndex: [String: Int] = [:]
+        var extra: [GateDimension] = []
+        for request in requests {
+            for m in request.markers where markerIndex[m] == nil {
+                markerIndex[m] = extra.count
+                extra.append(dimension(m))
+            }
+        }
+        let plan = requests.map { request in
+            (population: request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }, columns: request.markers.map { markerIndex[$0]! })
+        }
+        let dataSet = file.dataSets[dataSetIndex]
+        let blockSize = TreeEvaluator.defaultBlockSize
+        let blockCount = (dataSet.eventCount + blockSize - 1) / blockSize
+        let wanted = max(1, (subsampleEvents + blockSize - 1) / blockSize)
+        let stride = max(1, blockCount / wanted)
+        let slots = WorkerSlots<[[[Double]]]>(count: max(1, workers), initial: plan.map { p in p.columns.map { _ in [Double]() } })
+        do {
+            _ = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(
+                file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
+                slots.update(worker) { store in
+                    for (r, p) in plan.enumerated() {
+                        let mask = p.population.map { block.mask($0) }
+                        for (k, c) in p.columns.enumerated() {
+                            let column = block.column(c)
+                            for e in 0..<block.count where mask == nil || mask![e] != 0 { store[r][k].append(column[e]) }
+                        }
+                    }
+                }
+            }
+        } catch let error as CytometryError {
+            throw .cytometry(file: path, error)
+        } catch let error as FCSError {
+            throw .fcs(error)
+        } catch {
+            throw .cytometry(file: path, .invalidGate(id: "?", detail: "\(error)"))
+        }
+        var merged = plan.map { p in p.columns.map { _ in [Double]() } }
+        for w in 0..<slots.count {
+            for r in 0..<merged.count { for k in 0..<merged[r].count { merged[r][k] += slots[w][r][k] } }
+        }
+        // Worker order is not fixed: sort so every later step sees the same sequence.
+        for r in 0..<merged.count where merged[r].count == 1 { merged[r][0].sort() }
+        return merged
+    }
+
+    private mutating func place(_ spec: ThresholdSpec, values: [Double], name: String, marker: String) -> Double {
+        switch spec {
+        case .fixed(let t):
+            thresholds.append(.init(name: name, marker: marker, method: "fixed", value: t, upper: nil, fallbackUsed: false, detail: "fixed in the template"))
+            return t
+        case .valley(_, let search, let fallback, let minEvents, let smoothing):
+            switch ThresholdFinder.valley(values, search: search, smoothing: smoothing, minEvents: minEvents) {
+            case .found(let t):
+                thresholds.append(.init(name: name, marker: marker, method: "valley", value: t, upper: nil, fallbackUsed: false,
+                                        detail: "density valley in \(search.lowerBound)…\(search.upperBound) over \(values.count) events"))
+                return t
+            case .notFound(let reason):
+                warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+                thresholds.append(.init(name: name, marker: marker, method: "valley", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
+                return fallback
+            }
+        case .reference(let population, let q, let offset, let bounds, let fallback, let minEvents):
+            let finite = values.filter(\.isFinite)
+            if finite.count >= minEvents, let quantile = ThresholdFinder.quantile(finite, q) {
+                let t = quantile + offset
+                if bounds.contains(t) {
+                    thresholds.append(.init(name: name, marker: marker, method: "reference", value: t, upper: nil, fallbackUsed: false,
+                                            detail: "quantile \(q) of \(population) (\(finite.count) events) \(offset >= 0 ? "+" : "−") \(abs(offset))"))
+                    return t
+                }
+                let reason = "quantile \(q) of \(population) \(offset >= 0 ? "+" : "−") \(abs(offset)) = \(String(format: "%.4g", t)) lies outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)"
+                warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+                thresholds.append(.init(name: name, marker: marker, method: "reference", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
+                return fallback
+            }
+            let reason = "reference population \(population) has \(finite.count) events (at least \(minEvents) needed)"
+            warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+            thresholds.append(.init(name: name, marker: marker, method: "reference", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
+            return fallback
+        }
+    }
+
+
+    private mutating func dataDrivenGates(_ gate: GateSpec, sample: [[Double]]) throws(MRDError) -> [Gate] {
+        switch gate.kind {
+        case .threshold(let marker, let keep, let spec):
+            let t = place(spec, values: sample[0], name: gate.id, marker: marker)
+            return [thresholdGate(gate, marker: marker, keep: keep, value: t)]
+        case .ratioBand(let x, let y, let width, let bounds, let fallback):
+            var band = fallback
+            var used = true
+            var detail: String
+            switch ThresholdFinder.ratioBand(x: sample[0], y: sample[1], width: width) {
+            case .found(let b) where bounds.contains(b.lowerBound) && bounds.contains(b.upperBound):
+                band = b
+                used = false
+                detail = "median ± \(width) robust SD of \(y)/\(x) over \(sample[0].count) events"
+            case .found(let b):
+                detail = "band \(b.lowerBound)…\(b.upperBound) outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)"
+            case .notFound(let reason):
+                detail = reason
+            }
+            if used { warnings.append("\(gate.id): \(detail); used the template's fallback \(fallback.lowerBound)…\(fallback.upperBound)") }
+            thresholds.append(.init(name: gate.id, marker: "\(y)/\(x)", method: "ratio-band", value: band.lowerBound, upper: band.upperBound,
+                                    fallbackUsed: used, detail: detail))
+            // A wedge from the origin: y between lo·x and hi·x, for x > 0.
+            let far = 1e6
+            let vertices = [Vertex(0, 0), Vertex(far, band.lowerBound * far), Vertex(far, band.upperBound * far)]
+            return [Gate(id: gate.id, parentID: gate.parent, shape: .polygon(x: dimension(x), y: dimension(y), vertices: vertices))]
+        default:
+            return []
+        }
+    }
+
+    /// The time gate: one pass over every event's time, bins, and the unstable stretches excluded.
+    private mutating func flowRateGates(_ gate: GateSpec, time: String, bins: Int?, tolerance: Double) throws(MRDError) -> [Gate] {
+        let dataSet = file.dataSets[dataSetIndex]
+        let channel = mapping.entry(time)!.channelIndex
+        let all = Gate(id: gate.id, parentID: gate.parent, shape: .rectangle(dimensions: [dimension(time)], minimums: [-Double.greatestFiniteMagnitude], maximums: [nil]))
+        guard dataSet.eventCount >= 100 else {
+            warnings.append("\(gate.id): too few events to judge the flow rate; no time exclusion")
+            return [all]
+        }
+        do {
+            var reader = try file.reader(dataSet: dataSetIndex)
+            reader.values = .scaled
+            var block = reader.makeBlock(of: Double.self)
+            var buffer: [UInt8] = []
+            try reader.readBlock(0, into: &block, buffer: &buffer)
+            let start = block.withColumn(channel) { c in c.min() ?? 0 }
+            try reader.readBlock(reader.blockCount - 1, into: &block, buffer: &buffer)
+            let end = block.withColumn(channel) { c in c.max() ?? 0 }
+            guard end > start, start.isFinite, end.isFinite else {
+                warnings.append("\(gate.id): the time channel does not advance; no time exclusion")
+                return [all]
+            }
+            let binCount = bins ?? min(200, max(10, dataSet.eventCount / 1_000))
+            let width = (end - start) / Double(binCount)
+            let slots = WorkerSlots<[Int]>(count: max(1, workers), initial: [Int](repeating: 0, count: binCount + 1))
+            try reader.forEachBlock(as: Double.self, workers: workers) { worker, block in
+                slots.update(worker) { counts in
+                    block.withColumn(channel) { column in
+                        for t in column {
+                            // Out-of-order times (outside first…last) are counted in the last slot.
+                            if t >= start && t <= end { counts[min(binCount - 1, Int((t - start) / width))] += 1 } else { counts[binCount] += 1 }
+                        }
+                    }
+                }
+            }
+            var counts = [Int](repeating: 0, count: binCount + 1)
+            for w in 0..<slots.count { for b in 0...binCount { counts[b] += slots[w][b] } }
+            if counts[binCount] > 0 {
+                warnings.append("\(gate.id): \(counts[binCount]) events have times outside the first and last block's range (time not monotonic)")
+            }
+            let intervals = ThresholdFinder.unstableIntervals(binCounts: Array(counts[0..<binCount]), start: start, binWidth: width, tolerance: tolerance)
+            var excluded = 0
+            for (b, c) in counts[0..<binCount].enumerated() where intervals.contains(where: { $0.contains(start + (Double(b) + 0.5) * width) }) { excluded += c }
+            timeExcludedFraction = Double(excluded) / Double(dataSet.eventCount)
+            thresholds.append(.init(name: gate.id, marker: time, method: "flow-rate", value: Double(dataSet.eventCount - excluded), upper: nil,
+                                    fallbackUsed: false,
+                                    detail: "\(binCount) bins of \(String(format: "%.3g", width)) s; \(intervals.count) unstable stretch(es) excluded, \(excluded) events"))
+            if intervals.isEmpty { return [all] }
+            if excluded > 0 {
+                warnings.append("\(gate.id): flow rate unstable in \(intervals.count) stretch(es); \(excluded) events (\(String(format: "%.2f", 100 * timeExcludedFraction))%) excluded")
+            }
+            // The last bin's end is the last event's time: make it inclusive.
+            var helpers: [Gate] = []
+            for (i, interval) in intervals.enumerated() {
+                let upper = interval.upperBound >= end - width * 1e-9 ? nil : interval.upperBound
+                helpers.append(Gate(id: "\(gate.id)~unstable\(i + 1)", parentID: nil,
+                                    shape: .rectangle(dimensions: [dimension(time)], minimums: [interval.lowerBound], maximums: [upper])))
+            }
+            if helpers.count == 1 {
+                return helpers + [Gate(id: gate.id, parentID: gate.parent, shape: .boolean(.not, operands: [BooleanOperand(helpers[0].id)]))]
+            }
+            let union = Gate(id: "\(gate.id)~unstable", parentID: nil, shape: .boolean(.or, operands: helpers.map { BooleanOperand($0.id) }))
+            return helpers + [union, Gate(id: gate.id, parentID: gate.parent, shape: .boolean(.not, operands: [BooleanOperand(union.id)]))]
+        } catch let error as FCSError {
+            throw .fcs(error)
+        } catch {
+            throw .cytometry(file: path, .invalidGate(id: gate.id, detail: "\(error)"))
+        }
+    }
+}
+
+
+/// One value per worker, each touched only by its own worker during a parallel pass.
+final class WorkerSlots<T>: @unchecked Sendable {
+    private var values: [T]
+    init(count: Int, initial: T) { values = [T](repeating: initial, count: count) }
+    var count: Int { values.count }
+    subscript(i: Int) -> T { values[i] }
+    func update(_ i: Int, _ body: (inout T) -> Void) {
+        values.withUnsafeMutableBufferPointer { body(&$0[i]) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+
+/// Places data-driven gate boundaries from one sample's events: a density valley between two
+/// peaks, a quantile of a reference population, a ratio band for singlets, and the stable
+/// stretches of the flow rate. Each returns nil (with the reason) when the data does not
+/// show what the rule needs; the caller then uses the template's fallback and warns.
+///
+/// Cost: O(n log n) for quantiles (a sort of a copy), O(n + bins) for histograms.
+public enum ThresholdFinder {
+    /// An outcome: the value found, or why none was.
+    public enum Outcome<T: Sendable>: Sendable {
+        case found(T)
+        case notFound(String)
+    }
+
+    /// The lowest point of the Gaussian-smoothed density of `values` inside `search`, accepted
+    /// only when a peak at least twice as high lies on each side of it.
+    /// When the valley is a flat run (an empty gap between two populations), its middle.
+    public static func valley(_ values: [Double], search: ClosedRange<Double>, smoothing: Double, minEvents: Int) -> Outcome<Double> {
+        let finite = values.filter(\.isFinite)
+        guard finite.count >= minEvents else { return .notFound("only \(finite.count) events (at least \(minEvents) needed)") }
+        let width = smoothing / 4
+        let low = search.lowerBound - 1, high = search.upperBound + 1
+        let bins = Int(((high - low) / width).rounded(.up))
+        var histogram = [Double](repeating: 0, count: bins)
+        for v in finite {
+            let b = Int(((v - low) / width).rounded(.down))
+            histogram[min(max(b, 0), bins - 1)] += 1
+        }
+        // Values beyond the histogram pile up in the edge bins: they are peaks' tails, not density here.
+        let radius = 12
+        var kernel = (0...(2 * radius)).map { exp(-0.5 * pow(Double($0 - radius) / 4, 2)) }
+        let total = kernel.reduce(0, +)
+        kernel = kernel.map { $0 / total }
+        var smooth = [Double](repeating: 0, count: bins)
+        for i in 0..<bins {
+            var s = 0.0
+            for k in 0...(2 * radius) {
+                let j = i + k - radius
+                if j >= 1 && j < bins - 1 { s += kernel[k] * histogram[j] }
+            }
+            smooth[i] = s
+        }
+        let first = Int(((search.lowerBound - low) / width).rounded(.up))
+        let last = min(bins - 2, Int(((search.upperBound - low) / width).rounded(.down)))
+        guard first <= last else { return .notFound("the search range is narrower than one bin") }
+        var minimum = Double.infinity
+        for i in first...last { minimum = min(minimum, smooth[i]) }
+        let tolerance = minimum * 1e-9 + 1e-12
+        let at = (first...last).first { smooth[$0] <= minimum + tolerance }!
+        var end = at
+        while end + 1 <= last && smooth[end + 1] <= minimum + tolerance { end += 1 }
+        let leftPeak = smooth[1..<at].max() ?? 0
+        let rightPeak = smooth[(end + 1)..<(bins - 1)].max() ?? 0
+        let needed = 2 * minimum + 1e-9 * Double(finite.count)
+        guard leftPeak >= needed, rightPeak >= needed, leftPeak > 0.5 / Double(radius), rightPeak > 0.5 / Double(radius) else {
+            return .notFound("no valley between two peaks in \(search.lowerBound)…\(search.upperBound)")
+        }
+        guard at > first || end < last else { return .notFound("the density is flat across the search range") }
+        // The lowest point must not be pinned to an edge of the search range while the density still falls beyond it.
+        if at == first && smooth[first - 1] <= smooth[first] * 1.0001 && end == at { return .notFound("the density keeps falling below \(search.lowerBound)") }
+        if end == last && smooth[last + 1] <= smooth[last] * 1.0001 && at == end { return .notFound("the density keeps falling above \(search.upperBound)") }
+        let middle = Double(at + end) / 2 + 0.5
+        return .found(low + middle * width)
+    }
+
+    /// The `q` quantile of `values` (linear interpolation between order statistics, R type 7).
+    public static func quantile(_ values: [Double], _ q: Double) -> Double? {
+        let sorted = values.filter(\.isFinite).sorted()
+        guard !sorted.isEmpty else { return nil }
+        let h = Double(sorted.count - 1) * min(max(q, 0), 1)
+        let i = Int(h.rounded(.down))
+        return i + 1 < sorted.count ? sorted[i] + (h - Double(i)) * (sorted[i + 1] - sorted[i]) : sorted[i]
+    }
+
+    /// Median of y/x (events with x above 1% of the range) ± `width` robust SDs (1.4826 × MAD).
+    public static func ratioBand(x: [Double], y: [Double], width: Double, minEvents: Int = 100) -> Outcome<ClosedRange<Double>> {
+        var ratios: [Double] = []
+        ratios.reserveCapacity(x.count)
+        for i in 0..<min(x.count, y.count) where x[i] > 0.01 && x[i].isFinite && y[i].isFinite { ratios.append(y[i] / x[i]) }
+        guard ratios.count >= minEvents else { return .notFound("only \(ratios.count) events with a measurable ratio") }
+        let median = quantile(ratios, 0.5)!
+        let mad = quantile(ratios.map { abs($0 - median) }, 0.5)!
+        let sd = max(1.4826 * mad, 1e-6)
+        return .found((median - width * sd)...(median + width * sd))
+    }
+
+    /// Time bins whose event count departs from the median bin count by more than `tolerance`
+    /// (a fraction): returned as merged [start, end) intervals of time to exclude.
+    public static func unstableIntervals(binCounts: [Int], start: Double, binWidth: Double, tolerance: Double) -> [Range<Double>] {
+        guard !binCounts.isEmpty else { return [] }
+        let median = quantile(binCounts.map(Double.init), 0.5)!
+        var intervals: [Range<Double>] = []
+        for (b, count) in binCounts.enumerated() where abs(Double(count) - median) > tolerance * median {
+            let lo = start + Double(b) * binWidth, hi = start + Double(b + 1) * binWidth
+            if let last = intervals.last, last.upperBound == lo {
+                intervals[intervals.count - 1] = last.lowerBound..<hi
+            } else {
+                intervals.append(lo..<hi)
+            }
+        }
+        return intervals
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import MRD
+
+/// The readable summary of an ``MRDResult``: call first, then the figures a reviewer checks
+/// (denominator, plasma cells, aberrant cluster, sensitivity), the gate counts, the
+/// data-driven boundaries, and every warning.
+public enum MRDTextReport {
+    public static func render(_ r: MRDResult) -> String {
+        var lines: [String] = []
+        func pct(_ x: Double?) -> String { x.map { String(format: "%.4g%%", $0) } ?? "—" }
+        lines.append("\(r.file)")
+        lines.append("  template \(r.template) \(r.templateVersion); \(r.software)")
+        lines.append("  CALL: \(label(r.call)) — \(r.callText)")
+        if r.call != .notEvaluable || r.nucleatedCells > 0 {
+            lines.append("  MRD: \(pct(r.mrdPercent)) of nucleated cells" + (r.mrdCI95Percent.map { " (95% CI \(pct($0[0]))–\(pct($0[1])))" } ?? ""))
+            lines.append("  events: \(r.totalEvents) acquired; nucleated cells (denominator): \(r.nucleatedCells)")
+            lines.append("  plasma cells: \(r.plasmaCells.count) (\(pct(r.plasmaCells.percentOfNucleated)) of nucleated)")
+            lines.append("    normal:   \(r.normalPC.count) (\(pct(r.normalPC.percentOfPlasmaCells)) of PCs, \(pct(r.normalPC.percentOfNucleated)) of nucleated)")
+            lines.append("    aberrant: \(r.aberrantPC.count) (\(pct(r.aberrantPC.percentOfPlasmaCells)) of PCs, \(pct(r.aberrantPC.percentOfNucleated)) of nucleated)"
+                         + (r.aberrantClusters.isEmpty ? "" : "; cluster sizes \(r.aberrantClusters.map(String.init).joined(separator: ", "))")
+                         + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) unclustered aberrant-phenotype events not counted" : ""))
+            let s = r.sensitivity
+            lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met"))")
+            if !r.phenotype.isEmpty {
+                lines.append("  aberrant phenotype vs normal PCs: " + r.phenotype.map { "\($0.marker) \(symbol($0.pattern))" }.joined(separator: "  "))
+            }
+            let l = r.lightChains
+            lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal PCs κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") (\(l.normalKappa):\(l.normalLambda))")
+        }
+        if !r.gates.isEmpty {
+            lines.append("  gates:")
+            let width = r.gates.map(\.id.count).max() ?? 0
+            for g in r.gates {
+                lines.append("    " + g.id.padding(toLength: width, withPad: " ", startingAt: 0)
+                             + String(format: " %10d  %7.3f%% of %@", g.count, g.percentOfParent, g.parent ?? "all events"))
+            }
+        }
+        if !r.thresholds.isEmpty {
+            lines.append("  data-driven boundaries:")
+            for t in r.thresholds {
+                let value = t.upper.map { String(format: "%.4g…%.4g", t.value, $0) } ?? String(format: "%.4g", t.value)
+                lines.append("    \(t.name) [\(t.marker), \(t.method)] = \(value)\(t.fallbackUsed ? " (FALLBACK)" : "") — \(t.detail)")
+            }
+        }
+        for reason in r.notEvaluableReasons { lines.append("  not evaluable: \(reason)") }
+        for warning in r.warnings { lines.append("  warning: \(warning)") }
+        return lines.joined(separator: "\n")
+    }
+
+    static func label(_ call: MRDResult.Call) -> String {
+        switch call {
+        case .positive: return "POSITIVE"
+        case .positiveBelowLLOQ: return "POSITIVE (below LLOQ)"
+        case .negative: return "NEGATIVE"
+        case .notEvaluable: return "NOT EVALUABLE"
+        }
+    }
+
+    static func symbol(_ pattern: String) -> String {
+        switch pattern {
+        case "reduced": return "↓"
+        case "increased": return "↑"
+        case "normal": return "="
+        default: return "?"
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import ArgumentParser
+import Foundation
+import MRD
+import Report
+
+/// `flowmrd analyze FILE… [--template T] [--json] [--out R.json]`: the MRD call for each file.
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Analyse marrow FCS files with a gating template and report MRD.",
+        discussion: """
+            Exit status: 0 every file negative; 10 at least one positive (quantifiable); 11 at least one \
+            positive below the LLOQ and none quantifiable; 20 at least one not evaluable; 1 a file or the \
+            template could not be read (the worst applies: 1, then 20, then 10, then 11).
+            """)
+
+    @Argument(help: "FCS files.")
+    var files: [String]
+
+    @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
+    var template: String = "legend2-10color"
+
+    @Flag(help: "Print the results as JSON (schema: docs/report-schema.md) instead of text.")
+    var json = false
+
+    @Option(help: "Also write the JSON results to this file.")
+    var out: String?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var workers: Int?
+
+    @Flag(help: "No progress messages.")
+    var quiet = false
+
+    func run() throws {
+        let analyzer: MRDAnalyzer
+        do {
+            analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)),
+                                   workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let progress = Progress(enabled: !quiet, total: files.count)
+        var entries: [AnalysisEntry] = []
+        var texts: [String] = []
+        for (i, file) in files.enumerated() {
+            progress.step(i, "analysing \(file)")
+            do {
+                let result = try analyzer.analyze(path: file)
+                entries.append(AnalysisEntry(file: file, result: result, error: nil))
+                texts.append(MRDTextReport.render(result))
+            } catch {
+                entries.append(AnalysisEntry(file: file, result: nil, error: "\(error)"))
+                texts.append("\(file)\n  error: \(error)")
+            }
+        }
+        progress.finish()
+        let document = AnalysisDocument(schema: MRDResult.schemaVersion, results: entries)
+        if json { print(try JSONOutput.encode(document)) } else { print(texts.joined(separator: "\n\n")) }
+        if let out { try JSONOutput.encode(document).write(toFile: out, atomically: true, encoding: .utf8) }
+        let status = AnalyzeExitStatus.combined(entries.map { $0.result?.call })
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// The JSON document `analyze` prints: one entry per file, in the order given.
+struct AnalysisDocument: Encodable {
+    let schema: Int
+    let results: [AnalysisEntry]
+}
+
+struct AnalysisEntry: Encodable {
+    let file: String
+    let result: MRDResult?
+    let error: String?
+}
+
+/// Exit codes a LIMS script can branch on.
+enum AnalyzeExitStatus {
+    static func code(_ call: MRDResult.Call?) -> Int32 {
+        switch call {
+        case nil: return 1
+        case .negative: return 0
+        case .positive: return 10
+        case .positiveBelowLLOQ: return 11
+        case .notEvaluable: return 20
+        }
+    }
+
+    /// The worst: error, then not evaluable, then positive, then positive below LLOQ, then negative.
+    static func combined(_ calls: [MRDResult.Call?]) -> Int32 {
+        let codes = Set(calls.map(code))
+        for worst in [Int32(1), 20, 10, 11] where codes.contains(worst) { return worst }
+        return 0
+    }
+}
+
+/// Finds a gating template by path or by name.
+enum TemplateLocator {
+    /// `name` as a path if it exists; else `name`(.yaml) in $FLOWMRD_TEMPLATES, ./gating-templates,
+    /// or the gating-templates folder of the checkout the binary was built in.
+    static func path(for name: String) throws -> String {
+        let manager = FileManager.default
+        if manager.fileExists(atPath: name) { return name }
+        let file = name.hasSuffix(".yaml") ? name : name + ".yaml"
+        var folders: [String] = []
+        if let env = ProcessInfo.processInfo.environment["FLOWMRD_TEMPLATES"] { folders.append(env) }
+        folders.append(manager.currentDirectoryPath + "/gating-templates")
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<5 {
+            folders.append(directory.path + "/gating-templates")
+            directory = directory.deletingLastPathComponent()
+        }
+        for folder in folders where manager.fileExists(atPath: folder + "/" + file) { return folder + "/" + file }
+        throw ValidationError("gating template \"\(name)\" not found (looked in \(folders.joined(separator: ", ")))")
+    }
+}
+
+/// A one-line progress message on a terminal's standard error; silent when it is not a terminal.
+struct Progress {
+    let enabled: Bool
+    let total: Int
+
+    init(enabled: Bool, total: Int) {
+        self.enabled = enabled && isatty(2) != 0
+        self.total = total
+    }
+
+    func step(_ index: Int, _ message: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K[\(index + 1)/\(total)] \(message)".utf8))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
