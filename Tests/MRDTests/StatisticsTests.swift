@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import MRD
+
+/// Exact intervals, valleys, quantiles, flow-rate bins and the density-cluster criterion.
+@Suite("MRD statistics")
+struct StatisticsTests {
+    /// Reference values from scipy.stats.beta.ppf (scipy 1.x): lower = ppf(0.025, x, n−x+1), upper = ppf(0.975, x+1, n−x).
+    @Test("Clopper–Pearson equals scipy's beta quantiles", arguments: [
+        (0, 1_500_000, 0.0, 2.4592499454491857e-06),
+        (30, 1_500_000, 1.3493955412865675e-05, 2.8551121521946438e-05),
+        (50, 2_000_000, 1.8555537020896174e-05, 3.2959252163547774e-05),
+        (18_000, 2_000_000, 0.00886957589137138, 0.009131848810703131),
+        (5, 20, 0.08657146910143461, 0.49104587170795744),
+        (20, 20, 0.8315665290169146, 1.0),
+    ])
+    func clopperPearson(x: Int, n: Int, lower: Double, upper: Double) {
+        let ci = ClopperPearson(successes: x, trials: n)
+        #expect(abs(ci.lower - lower) <= 1e-9 * max(lower, 1e-12) + 1e-15, "lower \(ci.lower) vs \(lower)")
+        #expect(abs(ci.upper - upper) <= 1e-9 * upper, "upper \(ci.upper) vs \(upper)")
+    }
+
+    func normals(_ n: Int, mean: Double, sd: Double, seed: UInt64) -> [Double] {
+        var state = seed
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Double(state >> 11) + 0.5) / Double(1 << 53)
+        }
+        return (0..<n).map { _ in mean + sd * (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+    }
+
+    @Test("a valley between two peaks is found between them; one peak gives no valley")
+    func valley() {
+        let values = normals(4_000, mean: 0.15, sd: 0.04, seed: 1) + normals(1_000, mean: 0.7, sd: 0.05, seed: 2)
+        guard case .found(let t) = ThresholdFinder.valley(values, search: 0.3...0.6, smoothing: 0.02, minEvents: 100) else {
+            Issue.record("no valley found")
+            return
+        }
+        #expect(t > 0.32 && t < 0.55)
+        let one = normals(5_000, mean: 0.5, sd: 0.05, seed: 3)
+        if case .found(let t) = ThresholdFinder.valley(one, search: 0.3...0.6, smoothing: 0.02, minEvents: 100) { Issue.record("found \(t) in unimodal data") }
+        if case .found = ThresholdFinder.valley(Array(values.prefix(50)), search: 0.3...0.6, smoothing: 0.02, minEvents: 100) { Issue.record("too few events accepted") }
+    }
+
+    @Test("quantiles interpolate like R type 7 / numpy")
+    func quantiles() {
+        #expect(ThresholdFinder.quantile([1, 2, 3, 4], 0.5) == 2.5)
+        #expect(ThresholdFinder.quantile([4, 1, 3, 2], 0.25) == 1.75)
+        #expect(ThresholdFinder.quantile([.nan, 5], 0.9) == 5)
+        #expect(ThresholdFinder.quantile([], 0.5) == nil)
+    }
+
+    @Test("flow-rate bins off the median by more than the tolerance become merged exclusion intervals")
+    func flowRate() {
+        let counts = [100, 98, 103, 10, 12, 101, 99, 500, 100]
+        let intervals = ThresholdFinder.unstableIntervals(binCounts: counts, start: 0, binWidth: 1, tolerance: 0.5)
+        #expect(intervals == [3..<5, 7..<8])
+    }
+
+    @Test("ratio band: median ± width robust SD")
+    func ratioBand() {
+        let x = (0..<1_000).map { 0.2 + Double($0) / 2_000 }
+        let y = x.enumerated().map { $0.element * ($0.offset % 10 == 0 ? 0.5 : 0.8) }
+        guard case .found(let band) = ThresholdFinder.ratioBand(x: x, y: y, width: 4) else { Issue.record("no band"); return }
+        #expect(band.contains(0.8) && !band.contains(0.5))
+    }
+
+    /// Points in 8 dimensions (transformed units).
+    func scattered(_ n: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<(n * 8)).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Double(state >> 11) / Double(1 << 53))
+        }
+    }
+
+    func tight(_ n: Int, center: Float, seed: UInt64) -> [Float] {
+        normals(n * 8, mean: Double(center), sd: 0.02, seed: seed).map(Float.init)
+    }
+
+    @Test("40 scattered events form no cluster; a tight group of 30 forms one cluster of 30")
+    func clusterCriterion() {
+        let clustering = DensityClustering(radius: 0.15, minNeighbours: 5)
+        let spread = clustering.cluster(points: scattered(40, seed: 7), dimensions: 8)
+        #expect(spread.sizes.allSatisfy { $0 < 30 }, "\(spread.sizes)")
+        #expect(spread.labels.filter { $0 >= 0 }.count < 10)
+        let both = clustering.cluster(points: scattered(40, seed: 7) + tight(30, center: 0.5, seed: 8), dimensions: 8)
+        #expect(both.sizes.first == 30)
+        #expect(both.labels.suffix(30).allSatisfy { $0 == 0 })
+    }
+
+    @Test("above the exact limit, clusters are found on a subsample and the rest attached")
+    func subsampledClustering() {
+        let points = tight(3_000, center: 0.4, seed: 11) + tight(1_000, center: 0.8, seed: 12) + scattered(20, seed: 13)
+        let exact = DensityClustering(radius: 0.15, minNeighbours: 5).cluster(points: points, dimensions: 8)
+        let sampled = DensityClustering(radius: 0.15, minNeighbours: 5, exactLimit: 1_000).cluster(points: points, dimensions: 8)
+        #expect(!exact.subsampled && sampled.subsampled)
+        #expect(exact.sizes.prefix(2) == [3_000, 1_000])
+        #expect(sampled.sizes.prefix(2) == [3_000, 1_000])
+    }
+}

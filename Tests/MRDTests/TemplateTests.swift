@@ -1,0 +1,140 @@
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+
+/// The bundled template, and the exact error for each kind of template mistake.
+@Suite("Gating templates")
+struct TemplateTests {
+    static let bundled = SharedMaterial.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path
+
+    @Test("legend2-10color loads: panel, gates, MRD defaults")
+    func bundledTemplate() throws {
+        let t = try GatingTemplate(path: Self.bundled)
+        #expect(t.name == "legend2-10color")
+        #expect(t.panel.map(\.name) == ["FSC-A", "FSC-H", "SSC-A", "Time", "CD45", "CD38", "CD138", "CD19", "CD56", "CD117", "CD81", "CD27", "Kappa", "Lambda"])
+        #expect(t.gates.first?.id == "time-stable")
+        #expect(t.gates.contains { $0.id == "nucleated" } && t.gates.contains { $0.id == "plasma-cells" })
+        #expect(t.mrd.minClusterEvents == 30 && t.mrd.lloqEvents == 50 && t.mrd.minNucleatedCells == 1_500_000 && t.mrd.targetSensitivity == 1e-4)
+        #expect(t.mrd.rules.map(\.marker) == ["CD19", "CD56", "CD45", "CD27", "CD81", "CD117", "CD38"])
+        #expect(t.checksum.count == 64)
+    }
+
+    /// The bundled template with one line replaced.
+    func variant(_ old: String, _ new: String) throws -> String {
+        let text = try String(contentsOfFile: Self.bundled, encoding: .utf8)
+        #expect(text.contains(old), "fixture text not found: \(old)")
+        return text.replacingOccurrences(of: old, with: new)
+    }
+
+    func lineOf(_ needle: String, in text: String) -> Int {
+        (text.components(separatedBy: "\n").firstIndex { $0.contains(needle) } ?? -1) + 1
+    }
+
+    func expectError(_ yaml: String, line: Int, column: Int? = nil, containing: String) {
+        do {
+            _ = try GatingTemplate(yaml: yaml, path: "lab.yaml")
+            Issue.record("expected an error containing \"\(containing)\"")
+        } catch {
+            guard case .template(let file, let l, let c, let detail) = error else {
+                Issue.record("wrong error: \(error)")
+                return
+            }
+            #expect(file == "lab.yaml")
+            #expect(l == line, "line for: \(detail)")
+            if let column { #expect(c == column, "column for: \(detail)") }
+            #expect(detail.contains(containing), "\(detail)")
+        }
+    }
+
+    @Test("a misspelt key is an error at its line and column, with a suggestion")
+    func unknownKey() throws {
+        let yaml = try variant("    tolerance: 0.5", "    tolerence: 0.5")
+        expectError(yaml, line: lineOf("tolerence", in: yaml), column: 5, containing: "unknown key \"tolerence\"")
+        expectError(yaml, line: lineOf("tolerence", in: yaml), containing: "did you mean \"tolerance\"")
+    }
+
+    @Test("a wrong type is an error naming what was expected")
+    func wrongType() throws {
+        let yaml = try variant("  min_cluster_events: 30", "  min_cluster_events: thirty")
+        expectError(yaml, line: lineOf("thirty", in: yaml), column: 23, containing: "min_cluster_events must be a whole number")
+        let yaml2 = try variant("    width: 4", "    width: [4]")
+        expectError(yaml2, line: lineOf("width: [4]", in: yaml2), containing: "width must be a number")
+    }
+
+    @Test("a reference to a gate that does not exist, or comes later, is an error")
+    func missingReference() throws {
+        let yaml = try variant("    and: [pc-markers, pc-region]", "    and: [pc-markers, pc-regoin]")
+        expectError(yaml, line: lineOf("- id: plasma-cells", in: yaml), containing: "refers to gate \"pc-regoin\", which the template does not define")
+        let yaml2 = try variant("  plasma_cells: plasma-cells", "  plasma_cells: plasma-cell")
+        expectError(yaml2, line: lineOf("plasma_cells: plasma-cell", in: yaml2), containing: "mrd refers to gate \"plasma-cell\"")
+        let yaml3 = try variant("  - id: time-stable\n", "  - id: time-stable\n    parent: singlets\n")
+        expectError(yaml3, line: lineOf("- id: time-stable", in: yaml3), containing: "must be defined before it")
+    }
+
+    @Test("a marker not in the panel, an unknown gate type, bad YAML and a wrong schema are errors")
+    func otherMistakes() throws {
+        let yaml = try variant("    marker: CD138\n", "    marker: CD183\n")
+        expectError(yaml, line: lineOf("marker: CD183", in: yaml), containing: "marker \"CD183\" is not in the panel")
+        let yaml2 = try variant("    type: flow-rate", "    type: flowrate")
+        expectError(yaml2, line: lineOf("type: flowrate", in: yaml2), containing: "unknown type \"flowrate\"")
+        let yaml3 = try variant("schema: 1", "schema: 2")
+        expectError(yaml3, line: 5, containing: "schema 2 is not supported")
+        let yaml4 = try variant("  lloq_events: 50", "  lloq_events: [50")
+        expectError(yaml4, line: lineOf("lloq_events: [50", in: yaml4) + 1, containing: "not valid YAML")
+        let yaml5 = try variant("    tolerance: 0.5", "    tolerance: 0.5\n    limits: {FSC-A: [0, 1]}")
+        expectError(yaml5, line: lineOf("limits: {FSC-A: [0, 1]}", in: yaml5), containing: "does not apply to a flow-rate gate")
+        let yaml6 = try variant("      fallback: 0.135", "      fallback: 0.3")
+        expectError(yaml6, line: lineOf("fallback: 0.3", in: yaml6), containing: "lies outside the valley search range")
+    }
+}
+
+/// Markers are found by $PnS with aliases, then by $PnN; a missing one is named.
+@Suite("Panel mapping")
+struct PanelMappingTests {
+    func dataSet(_ channels: [(String, String?)]) throws -> FCSDataSet {
+        let directory = TemporaryDirectory()
+        let path = directory.path("p.fcs")
+        let writer = try FCSWriter(path: path, channels: channels.map { FCSChannelDescription(name: $0.0, marker: $0.1, range: 262_144) },
+                                   eventCount: 1, keywords: FCSKeywords())
+        var block = EventBlock<Float>(channelCount: channels.count, capacity: 1)
+        block.setCount(1)
+        try writer.append(block)
+        try writer.finish()
+        return try FCSFile(path: path).dataSets[0]
+    }
+
+    let template = try! GatingTemplate(path: TemplateTests.bundled)
+
+    @Test("aliases on $PnS, then $PnN: CD45 APC-H7, cyIgK, FL-named channels")
+    func aliases() throws {
+        let ds = try dataSet([("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil), ("FL1-A", "cyIgK"), ("FL2-A", "IgL"),
+                              ("FL3-A", "CD45 APC-H7"), ("FL4-A", "CD38"), ("FL5-A", "cd138"), ("FL6-A", "CD19-PE-Cy7"),
+                              ("APC-A700-A", nil), ("FL8-A", "CD117"), ("FL9-A", "CD81"), ("FL10-A", "CD27")])
+        let mapping = try PanelMapping(template: template, dataSet: ds, file: "x.fcs")
+        #expect(mapping.entry("Kappa")?.channel == "FL1-A")
+        #expect(mapping.entry("Lambda")?.channel == "FL2-A")
+        #expect(mapping.entry("CD45")?.channel == "FL3-A")
+        #expect(mapping.entry("CD138")?.channel == "FL5-A")
+        #expect(mapping.entry("CD19")?.channel == "FL6-A")
+        #expect(mapping.entry("CD56")?.channel == "APC-A700-A" && mapping.entry("CD56")?.matchedBy == "$PnN")
+        #expect(mapping.entry("CD45")?.matchedBy == "$PnS")
+    }
+
+    @Test("a missing marker is an error naming it and listing the file's channels")
+    func missing() throws {
+        let ds = try dataSet([("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil), ("FITC-A", "Kappa"), ("PE-A", "Lambda"),
+                              ("APC-H7-A", "CD45"), ("BV510-A", "CD38"), ("APC-A", "CD138"), ("PE-Cy7-A", "CD19"),
+                              ("APC-A700-A", "CD56"), ("PE-Cy5.5-A", "CD117"), ("BV605-A", "CD27")])
+        do {
+            _ = try PanelMapping(template: template, dataSet: ds, file: "x.fcs")
+            Issue.record("expected a missing-marker error")
+        } catch {
+            guard case .missingMarker(let file, let marker, _, let available) = error else { Issue.record("wrong error \(error)"); return }
+            #expect(file == "x.fcs" && marker == "CD81")
+            #expect(available.contains("BV605-A (CD27)"))
+            #expect(error.description.contains("marker \"CD81\" not found"))
+        }
+    }
+}
