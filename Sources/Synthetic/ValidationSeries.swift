@@ -24,6 +24,10 @@ public struct ValidationPlan: Sendable, Codable {
     public var seed: UInt64 = 1
     /// The cluster size that makes a sample positive (LEGEND-2: 30).
     public var positiveThreshold = 30
+    /// Draw each replicate's aberrant count from a Poisson distribution around the level, as
+    /// a real spike-in does (so replicate CV includes sampling); false spikes the exact count,
+    /// so the CV shows the analysis's own variation only.
+    public var poissonSpikes = true
 
     public init() {}
 }
@@ -89,8 +93,13 @@ public struct ValidationSeries: Sendable {
             for r in 0..<plan.replicates {
                 let seed = plan.seed &+ UInt64(levelIndex * 1_000 + r)
                 let path = (directory as NSString).appendingPathComponent("validation-\(levelIndex)-\(r).fcs")
-                let truth = try MarrowGenerator(MarrowSpecification(events: plan.eventsPerFile, aberrantFraction: fraction, seed: seed))
-                    .write(fcsPath: path)
+                var specification = MarrowSpecification(events: plan.eventsPerFile, aberrantFraction: fraction, seed: seed)
+                if plan.poissonSpikes && fraction > 0 {
+                    let mean = Double(MarrowGenerator(specification).plannedCounts()[.aberrantPlasmaCell] ?? 0)
+                    var random = RandomSource(seed: seed, stream: 0x5049_4B45)
+                    specification.aberrantCount = poissonSample(mean: mean, using: &random)
+                }
+                let truth = try MarrowGenerator(specification).write(fcsPath: path)
                 defer { try? FileManager.default.removeItem(atPath: path) }
                 let measured = try analysis(path, truth)
                 replicates.append(ValidationReport.Replicate(
@@ -221,4 +230,18 @@ func format(_ value: Double) -> String {
     if value == 0 { return "0" }
     if abs(value) >= 0.01 && abs(value) < 1e6 { return String(format: "%.4g", value) }
     return String(format: "%.3e", value)
+}
+
+/// A Poisson deviate: Knuth's product of uniforms for small means, a rounded normal above 500.
+func poissonSample(mean: Double, using random: inout RandomSource) -> Int {
+    guard mean > 0 else { return 0 }
+    if mean > 500 { return max(0, Int((mean + mean.squareRoot() * random.normal()).rounded())) }
+    let limit = exp(-mean)
+    var product = random.uniform()
+    var count = 0
+    while product > limit {
+        product *= random.uniform()
+        count += 1
+    }
+    return count
 }

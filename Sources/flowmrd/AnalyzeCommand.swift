@@ -29,14 +29,18 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int?
 
+    @Flag(help: "Do not compute the file's SHA-256 for the audit trail (it costs more time than the analysis on large files).")
+    var noChecksum = false
+
     @Flag(help: "No progress messages.")
     var quiet = false
 
     func run() throws {
-        let analyzer: MRDAnalyzer
+        var analyzer: MRDAnalyzer
         do {
             analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)),
                                    workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            analyzer.computeChecksum = !noChecksum
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)

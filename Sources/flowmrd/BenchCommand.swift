@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (use a release build: swift build -c release).",
-        subcommands: [BenchRead.self, BenchGate.self, BenchSynth.self, BenchMakeFile.self])
+        subcommands: [BenchRead.self, BenchGate.self, BenchSynth.self, BenchAnalyze.self, BenchMakeFile.self])
 }
 
 /// `flowmrd bench read [FILE]`: streaming read throughput, next to a plain sequential read of the same bytes.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cytometry
 import FCS
 import Foundation
+import MRD
 import Synthetic
 
 /// `flowmrd validate`: a spike-in dilution series through an analysis, with CLSI H62-style statistics.
@@ -10,9 +11,9 @@ struct ValidateCommand: ParsableCommand {
         commandName: "validate",
         abstract: "Run a synthetic spike-in dilution series through an analysis; report recovery, CV, linearity, LoB, LOD, LLOQ.",
         discussion: """
-            The analysis is either plain gate counts from a Gating-ML file (--gating-ml with --aberrant-gate and \
-            --nucleated-gate) or the files' own truth (--truth, a self-check of the statistics). Exits with status 1 \
-            when an acceptance criterion fails.
+            The analysis is the MRD engine with a gating template (default legend2-10color; --template), plain gate \
+            counts from a Gating-ML file (--gating-ml with --aberrant-gate and --nucleated-gate), or the files' own \
+            truth (--truth, a self-check of the statistics). Exits with status 1 when an acceptance criterion fails.
             """)
 
     @Option(help: "Aberrant fractions, comma-separated (0 makes blanks).")
@@ -27,6 +28,9 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "First seed.")
     var seed: UInt64 = 1
 
+    @Option(help: "Gating template for the MRD analysis: a path or a name in gating-templates/.")
+    var template = "legend2-10color"
+
     @Option(name: .customLong("gating-ml"), help: "Gating-ML file whose gate counts are the analysis.")
     var gatingML: String?
 
@@ -39,6 +43,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Use each file's truth as the measurement (checks the statistics, not an analysis).")
     var truth = false
 
+    @Flag(help: "Spike exactly the level's count in every replicate (default: a Poisson draw around it, as a real spike-in).")
+    var exactSpikes = false
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
@@ -49,7 +56,7 @@ struct ValidateCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if truth == (gatingML != nil) { throw ValidationError("choose one analysis: --gating-ml GATES.xml (with --aberrant-gate and --nucleated-gate) or --truth") }
+        if truth && gatingML != nil { throw ValidationError("choose one analysis: the MRD template (default), --gating-ml GATES.xml or --truth") }
         if gatingML != nil && (aberrantGate == nil || nucleatedGate == nil) {
             throw ValidationError("--gating-ml needs --aberrant-gate and --nucleated-gate")
         }
@@ -69,9 +76,16 @@ struct ValidateCommand: ParsableCommand {
         plan.replicates = replicates
         plan.eventsPerFile = events
         plan.seed = seed
+        plan.poissonSpikes = !exactSpikes
         let analysis: ValidationAnalysis
         if truth {
             analysis = { _, truth in ValidationMeasurement(aberrant: truth.aberrantPlasmaCells, nucleated: truth.nucleatedCells) }
+        } else if gatingML == nil {
+            let analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)))
+            analysis = { path, _ in
+                let result = try analyzer.analyze(path: path)
+                return ValidationMeasurement(aberrant: result.aberrantPC.count, nucleated: result.nucleatedCells)
+            }
         } else {
             let tree = try GatingMLImport.read(path: gatingML!)
             for id in [aberrantGate!, nucleatedGate!] where tree.gate(id) == nil {
