@@ -2,11 +2,11 @@
 # `make run` and `make test` install what is missing (libhdf5-dev, pkg-config) first.
 
 SWIFT ?= swift
-SAMPLE ?= samples/demo-10color.fcs
+SAMPLE ?= samples/positive.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
-.PHONY: deps build release run test bench clean
+.PHONY: deps build release run samples test bench clean
 
 ## Install the Debian packages the build needs, only when missing.
 deps:
@@ -27,18 +27,30 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Build, then show what FlowMRD reads from the bundled sample.
+## Build, then analyse the bundled sample and print its MRD report.
+## analyze exits 0/10/11/20 for negative/positive/positive below LLOQ/not evaluable; only 1 (an error) fails.
 run: release
-	.build/release/flowmrd inspect $(SAMPLE)
+	@.build/release/flowmrd analyze $(SAMPLE); status=$$?; \
+	if [ $$status -eq 1 ] || [ $$status -gt 20 ]; then exit $$status; fi
+
+## Generate the samples too large to commit (samples/generated/, ignored by git).
+samples: release
+	mkdir -p samples/generated
+	.build/release/flowmrd synth samples/generated/negative-2M.fcs --events 2000000 --mrd 0 --seed 104
+	.build/release/flowmrd synth samples/generated/positive-1e-4-2M.fcs --events 2000000 --mrd 1e-4 --seed 105
+	.build/release/flowmrd synth samples/generated/positive-1e-5-5M.fcs --events 5000000 --mrd 1e-5 --seed 106 --light-chain lambda
+	.build/release/flowmrd analyze samples/generated/*.fcs --no-checksum; status=$$?; \
+	if [ $$status -eq 1 ] || [ $$status -gt 20 ]; then exit $$status; fi
 
 ## The whole test suite.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
-## Read throughput on a generated 10-million-event file (release build).
+## Throughput on generated 10-million-event files (release build).
 bench: release
 	.build/release/flowmrd bench read --events 10000000 --channels 14
+	.build/release/flowmrd bench analyze --events 10000000
 
 clean:
 	rm -rf .build
