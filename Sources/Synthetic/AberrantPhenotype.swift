@@ -27,15 +27,16 @@ public struct AberrantPhenotype: Sendable, Equatable, Codable, CustomStringConve
         var levels: [(Marker, Level)] = []
         for raw in text.split(separator: ",") {
             let term = raw.trimmingCharacters(in: .whitespaces)
-            guard let marker = Marker.allCases.sorted(by: { $0.name.count > $1.name.count }).first(where: {
-                term.lowercased().hasPrefix($0.name.lowercased()) || term.lowercased().hasPrefix($0.name.dropFirst(2).lowercased()) && $0.rawValue >= Marker.kappa.rawValue
-            }) else {
-                throw .invalidPhenotype(term: term, reason: "unknown marker; expected one of \(Marker.allCases.map(\.name).joined(separator: ", "))")
-            }
-            if marker == .kappa || marker == .lambda {
+            let lower = term.lowercased()
+            if lower.contains("kappa") || lower.contains("lambda") {
                 throw .invalidPhenotype(term: term, reason: "the light chain is chosen with the clone's light chain, not in the phenotype")
             }
-            let prefixLength = term.lowercased().hasPrefix(marker.name.lowercased()) ? marker.name.count : marker.name.count - 2
+            guard let marker = Marker.allCases.filter({ $0 != .kappa && $0 != .lambda })
+                .sorted(by: { $0.name.count > $1.name.count })
+                .first(where: { lower.hasPrefix($0.name.lowercased()) }) else {
+                throw .invalidPhenotype(term: term, reason: "unknown marker; expected one of CD45, CD38, CD138, CD19, CD56, CD117, CD81, CD27")
+            }
+            let prefixLength = marker.name.count
             let suffix = String(term.dropFirst(prefixLength)).trimmingCharacters(in: .whitespaces).lowercased()
             let level: Level
             switch suffix {
@@ -53,7 +54,7 @@ public struct AberrantPhenotype: Sendable, Equatable, Codable, CustomStringConve
         self.levels = levels
     }
 
-    public var description: String { levels.map { $0.marker.name + $0.level.rawValue.replacingOccurrences(of: "dim", with: "dim") }.joined(separator: ",") }
+    public var description: String { levels.map { $0.marker.name + $0.level.rawValue }.joined(separator: ",") }
 
     /// The phenotype: normal plasma-cell scatter and levels, changed as described, one light chain bright.
     public func phenotype(normal: Phenotype, lightChain: LightChain) -> Phenotype {

@@ -111,3 +111,46 @@ struct SynthValidateCLITests {
         #expect(none.status != 0 && none.stderr.contains("choose one analysis"))
     }
 }
+
+@Suite("flowmrd analyze", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
+struct AnalyzeCLITests {
+    @Test("the committed samples give their documented calls and exit statuses", arguments: [
+        ("samples/positive.fcs", 10, "POSITIVE —"), ("samples/borderline-30.fcs", 11, "POSITIVE (below LLOQ)"), ("samples/too-few.fcs", 20, "NOT EVALUABLE"),
+    ])
+    func calls(file: String, status: Int32, text: String) throws {
+        let result = try FlowMRDBinary.run(["analyze", file, "--quiet"])
+        #expect(result.status == status, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("CALL: \(text)"))
+    }
+
+    @Test("--json and --out give the documented fields; several files take the worst status")
+    func json() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-analyze-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--json", "--out", out, "--no-checksum"])
+        #expect(result.status == 20)
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        #expect(document["schema"] as? Int == 1)
+        let results = document["results"] as! [[String: Any]]
+        let first = results[0]["result"] as! [String: Any]
+        #expect(first["call"] as? String == "positive")
+        let truth = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: FlowMRDBinary.packageRoot.appendingPathComponent("samples/positive.truth.json").path)!) as! [String: Any]
+        #expect((first["aberrant_pc"] as! [String: Any])["count"] as? Int == truth["aberrantPlasmaCells"] as? Int)
+        #expect(abs((first["nucleated_cells"] as! Int) - (truth["nucleatedCells"] as! Int)) < 100)
+        #expect(first["mrd_percent"] is Double)
+        #expect((results[1]["result"] as! [String: Any])["call"] as? String == "not_evaluable")
+        #expect(FileManager.default.contents(atPath: out) == Data(result.stdout.utf8.dropLast()))
+    }
+
+    @Test("a template with a typo is an error (exit 1) naming the file, line and column")
+    func badTemplate() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-bad-\(UUID().uuidString).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let text = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path, encoding: .utf8)
+        try text.replacingOccurrences(of: "  lloq_events: 50", with: "  lloq_event: 50").write(toFile: path, atomically: true, encoding: .utf8)
+        let line = text.components(separatedBy: "\n").firstIndex { $0.contains("lloq_events: 50") }! + 1
+        let result = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--template", path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(path):\(line):3: mrd: unknown key \"lloq_event\""), "\(result.stderr)")
+    }
+}
