@@ -105,10 +105,22 @@ struct SynthValidateCLITests {
         #expect(result.status == 0)
         #expect(result.stdout.contains("result: PASSED") && result.stdout.contains("limit of blank"))
         // One positive level gives no linearity: the criteria fail and the exit status says so.
-        let single = try FlowMRDBinary.run(["validate", "--truth", "--events", "10000", "--levels", "1e-2,0", "--replicates", "2", "--quiet"])
+        let single = try FlowMRDBinary.run(["validate", "--truth", "--exact-spikes", "--events", "10000", "--levels", "1e-2,0", "--replicates", "2", "--quiet"])
         #expect(single.status == 1 && single.stdout.contains("[FAIL] linearity slope"))
-        let none = try FlowMRDBinary.run(["validate", "--events", "1000"])
-        #expect(none.status != 0 && none.stderr.contains("choose one analysis"))
+        let both = try FlowMRDBinary.run(["validate", "--truth", "--gating-ml", "g.xml", "--events", "1000"])
+        #expect(both.status != 0 && both.stderr.contains("choose one analysis"))
+    }
+
+    @Test("validate runs the MRD engine by default and passes its criteria on a small series")
+    func validateWithEngine() throws {
+        let result = try FlowMRDBinary.run(["validate", "--events", "30000", "--levels", "1e-1,1e-2,0", "--replicates", "2", "--quiet", "--json"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let levels = report["levels"] as! [[String: Any]]
+        for level in levels where (level["fraction"] as! Double) > 0 {
+            let recovery = level["recovery"] as! Double
+            #expect(recovery > 0.95 && recovery < 1.05, "recovery \(recovery) at \(level["fraction"]!)")
+        }
     }
 }
 
