@@ -175,12 +175,8 @@ public struct MRDAnalyzer: Sendable {
                     }
                 }
             }
-        } catch let error as CytometryError {
-            throw .cytometry(file: path, error)
-        } catch let error as FCSError {
-            throw .fcs(error)
         } catch {
-            throw .cytometry(file: path, .invalidGate(id: "?", detail: "\(error)"))
+            throw MRDError.wrapping(error, file: path)
         }
         // Merge in event order.
         var rows: [(Int, Int, Int)] = []  // (event, worker, row)

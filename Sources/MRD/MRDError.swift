@@ -28,4 +28,14 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cytometry(let file, let error): return "\(file): \(error)"
         }
     }
+
+    /// An error from reading or evaluating a file, as an MRD error (FCS and gating errors keep their type).
+    static func wrapping(_ error: any Error, file: String) -> MRDError {
+        switch error {
+        case let error as MRDError: return error
+        case let error as FCSError: return .fcs(error)
+        case let error as CytometryError: return .cytometry(file: file, error)
+        default: return .cytometry(file: file, .invalidGate(id: "-", detail: "\(error)"))
+        }
+    }
 }

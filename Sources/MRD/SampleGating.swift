@@ -214,12 +214,8 @@ struct SampleGating {
                     }
                 }
             }
-        } catch let error as CytometryError {
-            throw .cytometry(file: path, error)
-        } catch let error as FCSError {
-            throw .fcs(error)
         } catch {
-            throw .cytometry(file: path, .invalidGate(id: "?", detail: "\(error)"))
+            throw MRDError.wrapping(error, file: path)
         }
         var merged = plan.map { p in p.columns.map { _ in [Double]() } }
         for w in 0..<slots.count {
@@ -242,9 +238,7 @@ struct SampleGating {
                                         detail: "density valley in \(search.lowerBound)…\(search.upperBound) over \(values.count) events"))
                 return t
             case .notFound(let reason):
-                warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
-                thresholds.append(.init(name: name, marker: marker, method: "valley", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
-                return fallback
+                return useFallback(fallback, reason: reason, name: name, marker: marker, method: "valley")
             }
         case .reference(let population, let q, let offset, let bounds, let fallback, let minEvents):
             let finite = values.filter(\.isFinite)
@@ -255,16 +249,19 @@ struct SampleGating {
                                             detail: "quantile \(q) of \(population) (\(finite.count) events) \(offset >= 0 ? "+" : "−") \(abs(offset))"))
                     return t
                 }
-                let reason = "quantile \(q) of \(population) \(offset >= 0 ? "+" : "−") \(abs(offset)) = \(String(format: "%.4g", t)) lies outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)"
-                warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
-                thresholds.append(.init(name: name, marker: marker, method: "reference", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
-                return fallback
+                return useFallback(fallback, reason: "quantile \(q) of \(population) \(offset >= 0 ? "+" : "−") \(abs(offset)) = \(String(format: "%.4g", t)) lies outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)",
+                                   name: name, marker: marker, method: "reference")
             }
-            let reason = "reference population \(population) has \(finite.count) events (at least \(minEvents) needed)"
-            warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
-            thresholds.append(.init(name: name, marker: marker, method: "reference", value: fallback, upper: nil, fallbackUsed: true, detail: reason))
-            return fallback
+            return useFallback(fallback, reason: "reference population \(population) has \(finite.count) events (at least \(minEvents) needed)",
+                               name: name, marker: marker, method: "reference")
         }
+    }
+
+    /// The template's fallback, recorded as such and warned about.
+    private mutating func useFallback(_ fallback: Double, reason: String, name: String, marker: String, method: String) -> Double {
+        warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+        thresholds.append(.init(name: name, marker: marker, method: method, value: fallback, upper: nil, fallbackUsed: true, detail: reason))
+        return fallback
     }
 
 
@@ -362,10 +359,8 @@ struct SampleGating {
             }
             let union = Gate(id: "\(gate.id)~unstable", parentID: nil, shape: .boolean(.or, operands: helpers.map { BooleanOperand($0.id) }))
             return helpers + [union, Gate(id: gate.id, parentID: gate.parent, shape: .boolean(.not, operands: [BooleanOperand(union.id)]))]
-        } catch let error as FCSError {
-            throw .fcs(error)
         } catch {
-            throw .cytometry(file: path, .invalidGate(id: gate.id, detail: "\(error)"))
+            throw MRDError.wrapping(error, file: path)
         }
     }
 }
