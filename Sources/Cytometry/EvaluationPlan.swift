@@ -70,7 +70,7 @@ struct EvaluationPlan: Sendable {
             }
             if let spillover { try addCompensation(.file, try CompensationMatrix(spillover: spillover)) }
         }
-        for reference in used {
+        for reference in used.sorted(by: { "\($0)" < "\($1)" }) {
             if case .matrix(let id) = reference, let matrix = tree.matrices[id] { try addCompensation(reference, matrix) }
         }
         func reference(_ name: String, through compensation: CompensationReference) throws(CytometryError) -> ValueRef {
