@@ -19,6 +19,11 @@ let package = Package(
     targets: [
         // FCS 2.0/3.0/3.1/3.2 reader and writer. Pure Swift, no dependencies.
         .target(name: "FCS"),
+        // libhdf5 (found with pkg-config "hdf5"), and C functions for the macros Swift cannot import.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
+        // The HDF5 event store (issue 6, in progress).
+        .target(name: "HDF5Store", dependencies: ["FCS", "CHDF5", "CHDF5Shim"]),
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["FCS"]),
         // Gating templates, data-driven gates, aberrant plasma-cell rules, the cluster criterion and the MRD call.
@@ -45,6 +50,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
         .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FCS", "TestSupport"]),
         .testTarget(name: "MRDTests", dependencies: ["MRD", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.

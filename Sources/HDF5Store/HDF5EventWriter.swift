@@ -1,0 +1,76 @@
+import CHDF5
+import CHDF5Shim
+import FCS
+import Foundation
+
+/// Writes events to an HDF5 file as a chunked float32 matrix `/events` [events × channels],
+/// appended block by block (memory: one block), with the channel names and markers as
+/// attributes. Written to a temporary file and renamed on ``finish()``: a reader never sees
+/// half a file.
+///
+/// Cost: one hyperslab write per block; no compression (cytometry data barely compresses).
+public final class HDF5EventWriter {
+    public let path: String
+    let temporary: String
+    let channels: Int
+    var file: hid_t = -1
+    var dataset: hid_t = -1
+    public private(set) var written = 0
+    let chunkRows: Int
+
+    public init(path: String, channelNames: [String], markers: [String?], chunkRows: Int = 16_384) throws(HDF5Error) {
+        _ = HDF5Library.ready
+        self.path = path
+        self.temporary = path + ".partial"
+        self.channels = channelNames.count
+        self.chunkRows = max(1, chunkRows)
+        file = try HDF5Library.check(H5Fcreate(temporary, chdf5_f_acc_trunc(), chdf5_p_default(), chdf5_p_default()), file: path, "create")
+        var dims: [hsize_t] = [0, hsize_t(channels)]
+        var maxDims: [hsize_t] = [chdf5_s_unlimited(), hsize_t(channels)]
+        let space = try HDF5Library.check(H5Screate_simple(2, &dims, &maxDims), file: path, "create dataspace")
+        defer { H5Sclose(space) }
+        let properties = try HDF5Library.check(H5Pcreate(chdf5_p_dataset_create()), file: path, "create properties")
+        defer { H5Pclose(properties) }
+        var chunk: [hsize_t] = [hsize_t(self.chunkRows), hsize_t(max(1, channels))]
+        try HDF5Library.check(H5Pset_chunk(properties, 2, &chunk), file: path, "set chunk")
+        dataset = try HDF5Library.check(H5Dcreate2(file, "events", chdf5_ieee_f32le(), space, chdf5_p_default(), properties, chdf5_p_default()),
+                                        file: path, "create /events")
+    }
+
+    /// Appends a block's events (channel-major in the block, row-major in the file).
+    public func append(_ block: EventBlock<Float>) throws(HDF5Error) {
+        let n = block.count
+        guard n > 0 else { return }
+        var rows = [Float](repeating: 0, count: n * channels)
+        for c in 0..<channels { block.withColumn(c) { column in for e in 0..<n { rows[e * channels + c] = column[e] } } }
+        var size: [hsize_t] = [hsize_t(written + n), hsize_t(channels)]
+        try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend /events")
+        let fileSpace = try HDF5Library.check(H5Dget_space(dataset), file: path, "get dataspace")
+        defer { H5Sclose(fileSpace) }
+        var start: [hsize_t] = [hsize_t(written), 0]
+        var count: [hsize_t] = [hsize_t(n), hsize_t(channels)]
+        try HDF5Library.check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), file: path, "select rows")
+        let memory = try HDF5Library.check(H5Screate_simple(2, &count, nil), file: path, "create memory space")
+        defer { H5Sclose(memory) }
+        try HDF5Library.check(H5Dwrite(dataset, chdf5_native_float(), memory, fileSpace, chdf5_p_default(), rows), file: path, "write rows")
+        written += n
+    }
+
+    /// Closes the file and renames it into place.
+    public func finish() throws(HDF5Error) {
+        if dataset >= 0 { H5Dclose(dataset); dataset = -1 }
+        if file >= 0 {
+            try HDF5Library.check(H5Fclose(file), file: path, "close")
+            file = -1
+        }
+        if rename(temporary, path) != 0 { throw HDF5Error(file: path, operation: "rename", message: String(cString: strerror(errno))) }
+    }
+
+    deinit {
+        if dataset >= 0 { H5Dclose(dataset) }
+        if file >= 0 {
+            H5Fclose(file)
+            unlink(temporary)
+        }
+    }
+}
