@@ -4,8 +4,9 @@ import FCS
 import Foundation
 
 /// Writes events to an HDF5 file as a chunked float32 matrix `/events` [events × channels],
-/// appended block by block (memory: one block), with the channel names and markers as
-/// attributes. Written to a temporary file and renamed on ``finish()``: a reader never sees
+/// appended block by block (memory: one block), with the channel names in `/channels`, the
+/// markers in `/markers` (empty text where a channel has none) and every FCS keyword as a
+/// string attribute of the group `/keywords`. Written to a temporary file and renamed on ``finish()``: a reader never sees
 /// half a file.
 ///
 /// Cost: one hyperslab write per block; no compression (cytometry data barely compresses).
@@ -18,7 +19,8 @@ public final class HDF5EventWriter {
     public private(set) var written = 0
     let chunkRows: Int
 
-    public init(path: String, channelNames: [String], markers: [String?], chunkRows: Int = 16_384) throws(HDF5Error) {
+    public init(path: String, channelNames: [String], markers: [String?], keywords: [(String, String)] = [],
+                chunkRows: Int = 16_384) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
         self.temporary = path + ".partial"
@@ -35,6 +37,11 @@ public final class HDF5EventWriter {
         try HDF5Library.check(H5Pset_chunk(properties, 2, &chunk), file: path, "set chunk")
         dataset = try HDF5Library.check(H5Dcreate2(file, "events", chdf5_ieee_f32le(), space, chdf5_p_default(), properties, chdf5_p_default()),
                                         file: path, "create /events")
+        try HDF5Strings.writeDataset(channelNames, name: "channels", at: file, file: path)
+        try HDF5Strings.writeDataset(markers.map { $0 ?? "" }, name: "markers", at: file, file: path)
+        let group = try HDF5Library.check(H5Gcreate2(file, "keywords", chdf5_p_default(), chdf5_p_default(), chdf5_p_default()), file: path, "create /keywords")
+        defer { H5Gclose(group) }
+        for (key, value) in keywords { try HDF5Strings.writeAttribute(value, name: key, on: group, file: path) }
     }
 
     /// Appends a block's events (channel-major in the block, row-major in the file).

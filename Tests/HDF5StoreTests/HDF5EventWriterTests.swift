@@ -38,3 +38,44 @@ struct HDF5EventWriterTests {
         }
     }
 }
+
+@Suite("HDF5 event file")
+struct HDF5EventFileTests {
+    let directory = TemporaryDirectory()
+
+    @Test("values, channel names, markers and keywords round-trip; a short last block is read whole")
+    func roundTrip() throws {
+        let path = directory.path("r.h5")
+        let keywords = [("$CYT", "FlowMRD"), ("$SPILLOVER", "2,A,B,1,0.1,0,1"), ("ÜNICODE", "µ value")]
+        let writer = try HDF5EventWriter(path: path, channelNames: ["FSC-A", "FITC-A", "Time"], markers: [nil, "cyKappa", nil], keywords: keywords, chunkRows: 3)
+        var block = EventBlock<Float>(channelCount: 3, capacity: 7)
+        block.setCount(7)
+        for e in 0..<7 { for c in 0..<3 { block[c, e] = Float(e * 10 + c) + 0.25 } }
+        try writer.append(block)
+        try writer.finish()
+        let file = try HDF5EventFile(path: path)
+        #expect(file.eventCount == 7 && file.channels == ["FSC-A", "FITC-A", "Time"] && file.markers == [nil, "cyKappa", nil])
+        #expect(Dictionary(uniqueKeysWithValues: file.keywords) == Dictionary(uniqueKeysWithValues: keywords))
+        var read = EventBlock<Float>(channelCount: 3, capacity: 4)
+        try file.read(first: 4, into: &read)
+        #expect(read.count == 3 && read.firstEvent == 4)
+        for e in 0..<3 { for c in 0..<3 { #expect(read[c, e] == Float((e + 4) * 10 + c) + 0.25) } }
+    }
+
+    @Test("a non-HDF5 file and a truncated HDF5 file are typed errors naming the file")
+    func badFiles() throws {
+        let text = directory.path("t.h5")
+        FileManager.default.createFile(atPath: text, contents: Data("not hdf5".utf8))
+        #expect { try HDF5EventFile(path: text) } throws: { ($0 as? HDF5Error)?.file == text }
+        let good = directory.path("g.h5")
+        let writer = try HDF5EventWriter(path: good, channelNames: ["A"], markers: [nil])
+        var block = EventBlock<Float>(channelCount: 1, capacity: 1000)
+        block.setCount(1000)
+        try writer.append(block)
+        try writer.finish()
+        let data = try #require(FileManager.default.contents(atPath: good))
+        let cut = directory.path("cut.h5")
+        FileManager.default.createFile(atPath: cut, contents: data.prefix(data.count / 2))
+        #expect { try HDF5EventFile(path: cut) } throws: { ($0 as? HDF5Error)?.file == cut }
+    }
+}
