@@ -41,6 +41,7 @@ let package = Package(
                 "FCS",
                 "Cytometry",
                 "MRD",
+                "HDF5Store",
                 "Synthetic",
                 "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -111,7 +111,10 @@ public final class FCSWriter {
             }
         }
         if let spillover { pairs.append(("$SPILLOVER", spillover.keywordValue)) }
-        for entry in keywords where !Self.isStructural(entry.key) {
+        // A spillover keyword passes through as written when no matrix is given (conversions keep
+        // the vendor's own text); with a matrix, $SPILLOVER is written from it instead.
+        let spilloverKeys: Set<String> = ["$SPILLOVER", "SPILL", "SPILLOVER"]
+        for entry in keywords where !Self.isStructural(entry.key) || (spillover == nil && spilloverKeys.contains(entry.key.uppercased())) {
             pairs.append((entry.key, entry.value.isEmpty ? " " : entry.value))
         }
         let delimiter = Self.chooseDelimiter(pairs)

@@ -79,3 +79,43 @@ struct HDF5EventFileTests {
         #expect { try HDF5EventFile(path: cut) } throws: { ($0 as? HDF5Error)?.file == cut }
     }
 }
+
+@Suite("FCS ⇄ HDF5 conversion")
+struct ConversionTests {
+    let directory = TemporaryDirectory()
+
+    @Test("FCS → HDF5 → FCS gives identical values and keywords")
+    func roundTrip() throws {
+        let original = directory.path("o.fcs")
+        let channels = [FCSChannelDescription(name: "FSC-A", range: 262_144), FCSChannelDescription(name: "FITC-A", marker: "cyKappa", range: 262_144),
+                        FCSChannelDescription(name: "PE-A", marker: "cyLambda", range: 1024)]
+        var keywords = FCSKeywords()
+        keywords["$CYT"] = "Test cytometer"
+        keywords["LAB KEYWORD"] = "value / with delimiter"
+        let spillover = try SpilloverMatrix(channels: ["FITC-A", "PE-A"], values: [1, 0.12, 0.03, 1])
+        let writer = try FCSWriter(path: original, channels: channels, eventCount: 40_000, keywords: keywords, spillover: spillover, durable: false)
+        var block = EventBlock<Float>(channelCount: 3, capacity: 40_000)
+        block.setCount(40_000)
+        for e in 0..<40_000 { for c in 0..<3 { block[c, e] = Float((e * 7 + c * 13) % 5000) - 100.5 } }
+        try writer.append(block)
+        try writer.finish()
+
+        let h5 = directory.path("o.h5"), back = directory.path("back.fcs")
+        #expect(try HDF5Conversion.fcsToHDF5(fcsPath: original, hdf5Path: h5) == 40_000)
+        #expect(try HDF5Conversion.hdf5ToFCS(hdf5Path: h5, fcsPath: back) == 40_000)
+        let a = try FCSFile(path: original).dataSets[0], b = try FCSFile(path: back).dataSets[0]
+        #expect(a.channels.map(\.name) == b.channels.map(\.name) && a.channels.map(\.marker) == b.channels.map(\.marker))
+        #expect(a.channels.map(\.range) == b.channels.map(\.range))
+        let structural: Set<String> = ["$BEGINDATA", "$ENDDATA", "$BEGINTEXT", "$ENDTEXT"]
+        let ka = a.keywords.filter { !structural.contains($0.key.uppercased()) }.map { "\($0.key)=\($0.value)" }.sorted()
+        let kb = b.keywords.filter { !structural.contains($0.key.uppercased()) }.map { "\($0.key)=\($0.value)" }.sorted()
+        #expect(ka == kb)
+        #expect(try a.spillover.get() == b.spillover.get())
+        var ra = try FCSFile(path: original).reader(), rb = try FCSFile(path: back).reader()
+        var x = ra.makeBlock(of: Float.self), y = rb.makeBlock(of: Float.self)
+        while try ra.next(into: &x) {
+            _ = try rb.next(into: &y)
+            for c in 0..<3 { #expect(x.column(c) == y.column(c)) }
+        }
+    }
+}

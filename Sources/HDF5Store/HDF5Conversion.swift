@@ -1,0 +1,41 @@
+import FCS
+
+/// FCS ⇄ HDF5, streaming block by block (memory: one block, whatever the file size).
+///
+/// FCS → HDF5 keeps the stored values as float32 (exact for float data and for integers below
+/// 2²⁴), the channel names and markers, and every keyword of the data set ($SPILLOVER included,
+/// as written). HDF5 → FCS writes an FCS 3.1 float32 file with the same channels, markers,
+/// ranges ($PnR from the kept keywords) and every non-structural keyword, so FCS → HDF5 → FCS
+/// gives the same values and keywords.
+public enum HDF5Conversion {
+    public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil) throws -> Int {
+        let file = try FCSFile(path: fcsPath)
+        let index = dataSet ?? file.defaultDataSetIndex
+        let ds = file.dataSets[index]
+        let writer = try HDF5EventWriter(path: hdf5Path, channelNames: ds.channels.map(\.name), markers: ds.channels.map(\.marker),
+                                         keywords: ds.keywords.map { ($0.key, $0.value) })
+        var reader = try file.reader(dataSet: index)
+        var block = reader.makeBlock(of: Float.self)
+        while try reader.next(into: &block) { try writer.append(block) }
+        try writer.finish()
+        return writer.written
+    }
+
+    public static func hdf5ToFCS(hdf5Path: String, fcsPath: String) throws -> Int {
+        let source = try HDF5EventFile(path: hdf5Path)
+        let keywords = FCSKeywords(source.keywords)
+        let channels = source.channels.enumerated().map { i, name in
+            FCSChannelDescription(name: name, marker: source.markers[i], range: keywords.trimmed("$P\(i + 1)R").flatMap(Double.init) ?? 262_144)
+        }
+        let writer = try FCSWriter(path: fcsPath, channels: channels, eventCount: source.eventCount, keywords: keywords)
+        var block = EventBlock<Float>(channelCount: channels.count, capacity: 16_384)
+        var first = 0
+        while first < source.eventCount {
+            try source.read(first: first, into: &block)
+            try writer.append(block)
+            first += block.count
+        }
+        try writer.finish()
+        return source.eventCount
+    }
+}
