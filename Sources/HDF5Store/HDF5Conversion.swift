@@ -13,7 +13,7 @@ public enum HDF5Conversion {
         let index = dataSet ?? file.defaultDataSetIndex
         let ds = file.dataSets[index]
         let writer = try HDF5EventWriter(path: hdf5Path, channelNames: ds.channels.map(\.name), markers: ds.channels.map(\.marker),
-                                         keywords: ds.keywords.map { ($0.key, $0.value) })
+                                         keywords: ds.keywords.map { ($0.key, $0.value) }, expectedEvents: ds.eventCount)
         var reader = try file.reader(dataSet: index)
         var block = reader.makeBlock(of: Float.self)
         while try reader.next(into: &block) { try writer.append(block) }

@@ -18,16 +18,23 @@ public final class HDF5EventWriter {
     var dataset: hid_t = -1
     public private(set) var written = 0
     let chunkRows: Int
+    /// Rows the dataset currently has room for (grown when a block needs more).
+    var capacity: Int
+    /// One block's rows, reused.
+    var rows: [Float] = []
 
+    /// - Parameter expectedEvents: when known (an FCS file's $TOT), the dataset is created at that
+    ///   size instead of growing block by block; ``finish()`` trims it to the events written.
     public init(path: String, channelNames: [String], markers: [String?], keywords: [(String, String)] = [],
-                chunkRows: Int = 16_384) throws(HDF5Error) {
+                expectedEvents: Int = 0, chunkRows: Int = 16_384) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
         self.temporary = path + ".partial"
         self.channels = channelNames.count
         self.chunkRows = max(1, chunkRows)
+        self.capacity = max(0, expectedEvents)
         file = try HDF5Library.check(H5Fcreate(temporary, chdf5_f_acc_trunc(), chdf5_p_default(), chdf5_p_default()), file: path, "create")
-        var dims: [hsize_t] = [0, hsize_t(channels)]
+        var dims: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
         var maxDims: [hsize_t] = [chdf5_s_unlimited(), hsize_t(channels)]
         let space = try HDF5Library.check(H5Screate_simple(2, &dims, &maxDims), file: path, "create dataspace")
         defer { H5Sclose(space) }
@@ -48,10 +55,16 @@ public final class HDF5EventWriter {
     public func append(_ block: EventBlock<Float>) throws(HDF5Error) {
         let n = block.count
         guard n > 0 else { return }
-        var rows = [Float](repeating: 0, count: n * channels)
-        for c in 0..<channels { block.withColumn(c) { column in for e in 0..<n { rows[e * channels + c] = column[e] } } }
-        var size: [hsize_t] = [hsize_t(written + n), hsize_t(channels)]
-        try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend /events")
+        if rows.count < n * channels { rows = [Float](repeating: 0, count: n * channels) }
+        let width = channels
+        rows.withUnsafeMutableBufferPointer { out in
+            for c in 0..<width { block.withColumn(c) { column in for e in 0..<n { out[e * width + c] = column[e] } } }
+        }
+        if written + n > capacity {
+            capacity = written + n
+            var size: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
+            try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend /events")
+        }
         let fileSpace = try HDF5Library.check(H5Dget_space(dataset), file: path, "get dataspace")
         defer { H5Sclose(fileSpace) }
         var start: [hsize_t] = [hsize_t(written), 0]
@@ -65,6 +78,10 @@ public final class HDF5EventWriter {
 
     /// Closes the file and renames it into place.
     public func finish() throws(HDF5Error) {
+        if dataset >= 0 && capacity != written {
+            var size: [hsize_t] = [hsize_t(written), hsize_t(channels)]
+            try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "trim /events")
+        }
         if dataset >= 0 { H5Dclose(dataset); dataset = -1 }
         if file >= 0 {
             try HDF5Library.check(H5Fclose(file), file: path, "close")
