@@ -119,3 +119,58 @@ struct ConversionTests {
         }
     }
 }
+
+/// Whether python3 with h5py is available (make test installs it from PyPI).
+enum PythonH5py {
+    static let available: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import h5py"]
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+    static let skipMessage = "python3 with h5py is not installed (make test installs it): the h5py interoperability test is skipped"
+}
+
+@Suite("HDF5 files read by h5py", .enabled(if: PythonH5py.available, Comment(rawValue: PythonH5py.skipMessage)))
+struct H5pyInteroperabilityTests {
+    let directory = TemporaryDirectory()
+
+    @Test("h5py finds the matrix, its shape and values, the channel names, markers and keywords")
+    func h5py() throws {
+        let path = directory.path("py.h5")
+        let writer = try HDF5EventWriter(path: path, channelNames: ["FSC-A", "FITC-A"], markers: [nil, "cyKappa"], keywords: [("$CYT", "Test"), ("$TOT", "5")])
+        var block = EventBlock<Float>(channelCount: 2, capacity: 5)
+        block.setCount(5)
+        for e in 0..<5 { block[0, e] = Float(e) + 0.5; block[1, e] = -Float(e) }
+        try writer.append(block)
+        try writer.finish()
+        let script = """
+        import h5py, json, sys
+        f = h5py.File(sys.argv[1], "r")
+        x = f["events"]
+        print(json.dumps({"shape": list(x.shape), "dtype": str(x.dtype), "sum0": float(x[:, 0].sum()), "sum1": float(x[:, 1].sum()),
+                          "channels": [c.decode() if isinstance(c, bytes) else c for c in f["channels"][()]],
+                          "markers": [c.decode() if isinstance(c, bytes) else c for c in f["markers"][()]],
+                          "cyt": f["keywords"].attrs["$CYT"]}))
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        #expect(result["shape"] as? [Int] == [5, 2])
+        #expect(result["dtype"] as? String == "float32")
+        #expect(result["sum0"] as? Double == 12.5 && result["sum1"] as? Double == -10)
+        #expect(result["channels"] as? [String] == ["FSC-A", "FITC-A"])
+        #expect(result["markers"] as? [String] == ["", "cyKappa"])
+        #expect(result["cyt"] as? String == "Test")
+    }
+}
