@@ -161,7 +161,7 @@ public struct DensityClustering: Sendable {
 
 @inline(__always)
 private func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float) -> Bool {
-    for k in 0..<d where abs(points[a + k] - points[b + k]) > r { return false }
+    for k in 0..<d where !(abs(points[a + k] - points[b + k]) <= r) { return false }
     return true
 }
 
@@ -182,6 +182,8 @@ private struct Grid {
 
     func members(_ c: Int) -> ArraySlice<Int> { order[start[c]..<start[c + 1]] }
 
+    /// The cell of the point starting at `p`; a NaN or infinite value lands in an edge cell
+    /// (never a trap), far from every finite point.
     func cellCoordinates(_ points: [Float], _ p: Int) -> [Int32] {
         (0..<d).map { Int32((Double(points[p + $0]) / radius).rounded(.down).clamped(-1e6, 1e6)) }
     }
@@ -194,7 +196,7 @@ private struct Grid {
         var cellOf = [Int](repeating: -1, count: n)
         var counts: [Int] = []
         for i in 0..<n where only?[i] ?? true {
-            let key = (0..<d).map { Int32((Double(points[i * d + $0]) / radius).rounded(.down).clamped(-1e6, 1e6)) }
+            let key = cellCoordinates(points, i * d)
             if let c = index[key] {
                 cellOf[i] = c
                 counts[c] += 1
@@ -248,7 +250,7 @@ private struct Grid {
         for c in cells {
             for q in members(c) {
                 var close = true
-                for k in 0..<d where abs(points[p + k] - values[q * d + k]) > r {
+                for k in 0..<d where !(abs(points[p + k] - values[q * d + k]) <= r) {
                     close = false
                     break
                 }
@@ -261,5 +263,5 @@ private struct Grid {
 }
 
 extension Double {
-    func clamped(_ lo: Double, _ hi: Double) -> Double { Swift.min(Swift.max(self, lo), hi) }
+    func clamped(_ lo: Double, _ hi: Double) -> Double { isNaN ? hi : Swift.min(Swift.max(self, lo), hi) }
 }

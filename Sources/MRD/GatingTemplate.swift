@@ -282,17 +282,6 @@ public struct GateSpec: Sendable, Equatable {
         return result
     }
 
-    /// Markers this gate reads.
-    var markers: [String] {
-        switch kind {
-        case .rectangle(let limits): return limits.map(\.marker)
-        case .polygon(let x, let y, _), .ratioBand(let x, let y, _, _, _): return [x, y]
-        case .threshold(let marker, _, _): return [marker]
-        case .flowRate(let time, _, _): return [time]
-        case .boolean: return []
-        }
-    }
-
     static func parse(_ node: TemplateNode, markers: Set<String>) throws(MRDError) -> GateSpec {
         let allowed = ["id", "parent", "type", "limits", "x", "y", "vertices", "marker", "keep", "threshold",
                        "width", "bounds", "fallback", "time", "bins", "tolerance", "and", "or", "not", "description"]

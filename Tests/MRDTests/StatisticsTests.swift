@@ -98,4 +98,14 @@ struct StatisticsTests {
         #expect(exact.sizes.prefix(2) == [3_000, 1_000])
         #expect(sampled.sizes.prefix(2) == [3_000, 1_000])
     }
+
+    @Test("NaN and infinite values neither trap nor join a cluster")
+    func nonFinite() {
+        var points = tight(30, center: 0.5, seed: 21)
+        points += [Float.nan, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+        points += [Float.infinity, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]
+        let result = DensityClustering(radius: 0.15, minNeighbours: 5).cluster(points: points, dimensions: 8)
+        #expect(result.sizes.first == 30)
+        #expect(result.labels.suffix(2) == [-1, -1])
+    }
 }
