@@ -91,10 +91,13 @@ public struct AberrantPhenotype: Sendable, Equatable, Codable, CustomStringConve
 /// Errors of the synthetic-data layer.
 public enum SyntheticError: Error, Equatable, CustomStringConvertible {
     case invalidPhenotype(term: String, reason: String)
+    /// A file or folder the generator needed could not be made.
+    case io(path: String, detail: String)
 
     public var description: String {
         switch self {
         case .invalidPhenotype(let term, let reason): return "invalid aberrant phenotype term \"\(term)\": \(reason)"
+        case .io(let path, let detail): return "\(path): \(detail)"
         }
     }
 }

@@ -77,8 +77,9 @@ public struct ValidationReport: Sendable, Codable {
 
 /// Runs a ``ValidationPlan`` through an analysis and computes recovery, CV, linearity, LoB, LOD and LLOQ.
 ///
-/// Files are generated one at a time into `directory` and removed after analysis, so disk use is
-/// one file whatever the series size.
+/// Files are generated one at a time into a private, uniquely named folder inside `directory`
+/// (so concurrent runs never share or delete each other's files) and removed after analysis, so
+/// disk use is one file whatever the series size.
 public struct ValidationSeries: Sendable {
     public let plan: ValidationPlan
 
@@ -86,7 +87,9 @@ public struct ValidationSeries: Sendable {
         self.plan = plan
     }
 
-    public func run(directory: String, analysis: ValidationAnalysis, progress: ((String) -> Void)? = nil) throws -> ValidationReport {
+    public func run(directory parent: String, analysis: ValidationAnalysis, progress: ((String) -> Void)? = nil) throws -> ValidationReport {
+        let directory = try Self.makePrivateDirectory(in: parent)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         var levels: [(Double, [ValidationReport.Replicate])] = []
         for (levelIndex, fraction) in plan.levels.enumerated() {
             var replicates: [ValidationReport.Replicate] = []
@@ -110,6 +113,16 @@ public struct ValidationSeries: Sendable {
             levels.append((fraction, replicates))
         }
         return Self.summarize(plan: plan, levels: levels)
+    }
+
+    /// A new folder `flowmrd-validation-XXXXXX` inside `parent` (mkdtemp: unique, mode 0700).
+    static func makePrivateDirectory(in parent: String) throws -> String {
+        var template = Array((parent as NSString).appendingPathComponent("flowmrd-validation-XXXXXX").utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress!) }
+        guard made != nil else {
+            throw SyntheticError.io(path: parent, detail: "cannot create a working folder: \(String(cString: strerror(errno)))")
+        }
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The statistics, from measured replicates (separate so they can be tested on known numbers).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import FCS
 @testable import Synthetic
 
 @Suite("Validation series statistics")
@@ -66,5 +67,34 @@ struct ValidationSeriesTests {
         #expect(report.slope.map { abs($0 - 1) < 1e-12 } == true)
         #expect(report.passed)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty, "series files are removed")
+    }
+
+    @Test("two series running at once in one folder keep their files apart, and both leave it empty")
+    func concurrentSeries() async throws {
+        var plan = ValidationPlan()
+        plan.levels = [1e-2, 0]
+        plan.replicates = 2
+        plan.eventsPerFile = 20_000
+        let directory = TemporaryDirectory()
+        let path = directory.url.path
+        let fixedPlan = plan
+        async let first = Task.detached {
+            try ValidationSeries(plan: fixedPlan).run(directory: path) { file, truth in
+                // The file must still be there, with the events the truth says.
+                let events = try FCSFile(path: file).dataSets[0].eventCount
+                return ValidationMeasurement(aberrant: events == truth.specification.events ? truth.aberrantPlasmaCells : -1, nucleated: truth.nucleatedCells)
+            }
+        }.value
+        async let second = Task.detached {
+            try ValidationSeries(plan: fixedPlan).run(directory: path) { file, truth in
+                let events = try FCSFile(path: file).dataSets[0].eventCount
+                return ValidationMeasurement(aberrant: events == truth.specification.events ? truth.aberrantPlasmaCells : -1, nucleated: truth.nucleatedCells)
+            }
+        }.value
+        let reports = try await [first, second]
+        for report in reports {
+            #expect(report.levels.first?.recovery == 1)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: path).isEmpty)
     }
 }
