@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include "chdf5shim.h"
 #include <string.h>
 
@@ -15,21 +16,35 @@ hsize_t chdf5_s_unlimited(void) { return H5S_UNLIMITED; }
 size_t chdf5_t_variable(void) { return H5T_VARIABLE; }
 hid_t chdf5_e_default(void) { return H5E_DEFAULT; }
 
-void chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+// HDF5's thread-safe build keeps the automatic error printer per thread: silence each thread once.
+static _Thread_local int silenced = 0;
+void chdf5_silence_errors(void) {
+    if (!silenced) {
+        H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+        silenced = 1;
+    }
+}
+
+// Keeps the outermost message (what the API call failed to do) and the innermost one (why).
+struct walk_state { char outer[256]; char inner[256]; };
 
 static herr_t walk(unsigned n, const H5E_error2_t *error, void *data) {
-    char *buffer = ((char **)data)[0];
-    size_t size = (size_t)((char **)data)[1];
-    if (n == 0 && error->desc && size > 0) {
-        strncpy(buffer, error->desc, size - 1);
-        buffer[size - 1] = 0;
-    }
+    struct walk_state *state = (struct walk_state *)data;
+    if (!error->desc) return 0;
+    if (n == 0) snprintf(state->outer, sizeof state->outer, "%s", error->desc);
+    else snprintf(state->inner, sizeof state->inner, "%s", error->desc);
     return 0;
 }
 
 void chdf5_last_error(char *buffer, size_t size) {
     if (size == 0) return;
     buffer[0] = 0;
-    void *data[2] = { buffer, (void *)size };
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, data);
+    struct walk_state state;
+    state.outer[0] = 0;
+    state.inner[0] = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, walk, &state);
+    if (state.inner[0] && strcmp(state.inner, state.outer) != 0)
+        snprintf(buffer, size, "%s (%s)", state.outer, state.inner);
+    else
+        snprintf(buffer, size, "%s", state.outer);
 }

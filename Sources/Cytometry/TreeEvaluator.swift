@@ -76,15 +76,15 @@ public struct TreeEvaluator: Sendable {
     ///   - blockStride: evaluate only every k-th block (a subsample); counts then cover those blocks.
     ///   - observer: called once per evaluated block, possibly from several workers at once, with
     ///     the block's gate masks and extra dimension columns. Whatever it accumulates must be per worker.
-    public func evaluate(file: FCSFile, dataSet: Int? = nil, membership: Bool = false,
+    public func evaluate(file: any EventSource, dataSet: Int? = nil, membership: Bool = false,
                          workers: Int = ProcessInfoCores.active, blockSize: Int = TreeEvaluator.defaultBlockSize,
                          blockStride: Int = 1,
-                         observer: (@Sendable (_ worker: Int, _ block: EvaluatedBlock) -> Void)? = nil) throws -> GatingResult {
-        var reader = try file.reader(dataSet: dataSet, blockSize: max(64, (blockSize + 63) / 64 * 64))
+                         observer: (@Sendable (_ worker: Int, _ block: EvaluatedBlock) throws -> Void)? = nil) throws -> GatingResult {
+        var reader = try file.eventReader(dataSet: dataSet, blockSize: max(64, (blockSize + 63) / 64 * 64))
         reader.values = .scaled
         if reader.blockSize % 64 != 0 {
             // The reader capped the block for very wide events: keep whole membership words per block.
-            reader = try file.reader(dataSet: dataSet, blockSize: max(64, reader.blockSize / 64 * 64))
+            reader = try file.eventReader(dataSet: dataSet, blockSize: max(64, reader.blockSize / 64 * 64))
             reader.values = .scaled
         }
         let plan = try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions)
@@ -108,8 +108,8 @@ public struct TreeEvaluator: Sendable {
             plan.run(block: block, scratch: scratch)
             if let observer {
                 let first = block.firstEvent, n = block.count, rawCapacity = block.capacity
-                block.withUnsafeStorage { raw in
-                    observer(worker, EvaluatedBlock(firstEvent: first, count: n, capacity: scratch.capacity,
+                try block.withUnsafeStorage { raw in
+                    try observer(worker, EvaluatedBlock(firstEvent: first, count: n, capacity: scratch.capacity,
                                                     masks: scratch.masks, dimensions: scratch.dimensions, extra: plan.extraDimensions,
                                                     raw: raw, rawCapacity: rawCapacity))
                 }

@@ -63,9 +63,16 @@ public struct FCSReadOptions: Sendable, Equatable {
 
 /// Builds an ``FCSDataSet`` from the bytes at one data set offset.
 struct DataSetParser {
-    let source: ByteSource
+    /// The file being read; nil when only keywords are described (``FCSDataSet/describing(keywords:version:eventCount:path:)``).
+    let source: ByteSource!
     let options: FCSReadOptions
-    var path: String { source.path }
+    let path: String
+
+    init(source: ByteSource?, options: FCSReadOptions, path: String? = nil) {
+        self.source = source
+        self.options = options
+        self.path = path ?? source?.path ?? ""
+    }
 
     /// Upper bound on $PAR: no instrument writes more parameters.
     static let maximumParameters = 10_000
@@ -140,113 +147,8 @@ struct DataSetParser {
         let timestep = parseTimestep(keywords, &warnings)
 
         // Channels
-        var channels: [FCSChannel] = []
-        var bitsPerChannel: [Int] = []
-        var nameCounts: [String: Int] = [:]
-        var names: [String] = []
-        for n in 1...parameterCount {
-            let name = keywords.trimmed("$P\(n)N").flatMap { $0.isEmpty ? nil : $0 } ?? "P\(n)"
-            names.append(name)
-            nameCounts[name, default: 0] += 1
-        }
-        var missingRanges: [String] = []
-        var ignoredAmplification: [String] = []
-        var ignoredGains: [String] = []
-        var zeroOffsets: [String] = []
-        for n in 1...parameterCount {
-            let bitsKey = "$P\(n)B"
-            guard let bitsText = keywords.trimmed(bitsKey) else { throw FCSError(file: path, .missingKeyword(bitsKey)) }
-            if bitsText == "*" {
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a fixed width; delimited ASCII data is not supported"))
-            }
-            guard let bits = Int(bitsText), bits > 0 else {
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a positive integer"))
-            }
-            switch dataType {
-            case .float where bits != 32:
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "32 for $DATATYPE F"))
-            case .double where bits != 64:
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "64 for $DATATYPE D"))
-            case .integer where bits > 64:
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 64 bits for integer data"))
-            case .ascii where bits > 32:
-                throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 32 characters for ASCII data"))
-            default: break
-            }
-            bitsPerChannel.append(bits)
-            let name = names[n - 1]
-            let uniqueName = nameCounts[name]! > 1 ? "\(name) [P\(n)]" : name
-            let marker = keywords.trimmed("$P\(n)S").flatMap { $0.isEmpty ? nil : $0 }
-            var range: Double?
-            if let rangeText = keywords.trimmed("$P\(n)R") {
-                if let value = Double(rangeText), value.isFinite, value > 0 { range = value }
-                else { missingRanges.append("$P\(n)R=\(quoted(rangeText))") }
-            } else {
-                missingRanges.append("$P\(n)R")
-            }
-            var amplification = (decades: 0.0, offset: 0.0)
-            if let text = keywords.trimmed("$P\(n)E") {
-                let parts = text.split(separator: ",").map { Double(trimBlanks(String($0))) }
-                guard parts.count == 2, let f1 = parts[0], let f2 = parts[1], f1.isFinite, f2.isFinite, f1 >= 0 else {
-                    throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "two numbers f1,f2 such as 0,0 or 4,1"))
-                }
-                amplification = (f1, f2)
-            }
-            var gain: Double?
-            if let text = keywords.trimmed("$P\(n)G"), !text.isEmpty {
-                guard let value = Double(text), value.isFinite else {
-                    throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)G", value: text, expected: "a number"))
-                }
-                gain = value
-            }
-            // Scale: $PnE on integer data; ignored on float data; $PnG on linear data only.
-            var scale = ChannelScale.identity
-            let isFloat = dataType == .float || dataType == .double
-            if amplification.decades > 0 && !isFloat {
-                if let range {
-                    scale = .logarithmic(decades: amplification.decades, offset: amplification.offset == 0 ? 1 : amplification.offset, range: range)
-                    if amplification.offset == 0 { zeroOffsets.append("$P\(n)E=\(text(keywords, "$P\(n)E"))") }
-                } else {
-                    warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(text(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
-                }
-                if let gain, gain != 1 { ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (log amplified)") }
-            } else {
-                if amplification.decades != 0 || amplification.offset != 0 {
-                    if isFloat { ignoredAmplification.append("$P\(n)E=\(text(keywords, "$P\(n)E"))") }
-                }
-                if let gain, gain != 1 {
-                    if gain <= 0 {
-                        ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (not positive)")
-                    } else if let timestep, gain == timestep, FCSChannel.isTimeName(name) {
-                        ignoredGains.append("$P\(n)G=\(formatNumber(gain)) on \(name) (equals $TIMESTEP)")
-                    } else {
-                        scale = .gain(gain)
-                    }
-                }
-            }
-            if scale == .identity, let timestep, FCSChannel.isTimeName(name) {
-                scale = .seconds(timestep: timestep)
-            }
-            channels.append(FCSChannel(
-                number: n, name: name, uniqueName: uniqueName, marker: marker, range: range, bits: bits,
-                amplification: amplification, gain: gain, scale: scale))
-        }
-        if !missingRanges.isEmpty {
-            warnings.append(FCSWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
-        }
-        if !zeroOffsets.isEmpty {
-            warnings.append(FCSWarning(.amplificationIgnored, "log amplification with offset 0 read as offset 1 (10^(f1·x/R)): \(zeroOffsets.joined(separator: ", "))"))
-        }
-        if !ignoredAmplification.isEmpty {
-            warnings.append(FCSWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))
-        }
-        if !ignoredGains.isEmpty {
-            warnings.append(FCSWarning(.gainIgnored, "gain ignored: \(ignoredGains.prefix(8).joined(separator: ", "))"))
-        }
-        let duplicateNames = nameCounts.filter { $0.value > 1 }.keys.sorted()
-        if !duplicateNames.isEmpty {
-            warnings.append(FCSWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
-        }
+        let (channels, bitsPerChannel) = try Self.describeChannels(keywords, path: path, dataType: dataType, parameterCount: parameterCount,
+                                                              timestep: timestep, warnings: &warnings)
 
         // Locate DATA and settle the storage widths.
         let location = try locateData(header: header, keywords: keywords, offset: offset, textRange: textBegin...textEnd, warnings: &warnings)
@@ -304,15 +206,128 @@ struct DataSetParser {
             nextData: nextData, warnings: warnings, spillover: spillover, layout: layout)
     }
 
+    /// The channels the keywords describe ($PnN, $PnS, $PnR, $PnB, $PnE, $PnG, time), and each one's $PnB.
+    static func describeChannels(_ keywords: FCSKeywords, path: String, dataType: FCSDataType, parameterCount: Int, timestep: Double?,
+                                 warnings: inout [FCSWarning]) throws(FCSError) -> ([FCSChannel], [Int]) {
+    var channels: [FCSChannel] = []
+    var bitsPerChannel: [Int] = []
+    var nameCounts: [String: Int] = [:]
+    var names: [String] = []
+    for n in 1...parameterCount {
+        let name = keywords.trimmed("$P\(n)N").flatMap { $0.isEmpty ? nil : $0 } ?? "P\(n)"
+        names.append(name)
+        nameCounts[name, default: 0] += 1
+    }
+    var missingRanges: [String] = []
+    var ignoredAmplification: [String] = []
+    var ignoredGains: [String] = []
+    var zeroOffsets: [String] = []
+    for n in 1...parameterCount {
+        let bitsKey = "$P\(n)B"
+        guard let bitsText = keywords.trimmed(bitsKey) else { throw FCSError(file: path, .missingKeyword(bitsKey)) }
+        if bitsText == "*" {
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a fixed width; delimited ASCII data is not supported"))
+        }
+        guard let bits = Int(bitsText), bits > 0 else {
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "a positive integer"))
+        }
+        switch dataType {
+        case .float where bits != 32:
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "32 for $DATATYPE F"))
+        case .double where bits != 64:
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "64 for $DATATYPE D"))
+        case .integer where bits > 64:
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 64 bits for integer data"))
+        case .ascii where bits > 32:
+            throw FCSError(file: path, .invalidKeyword(keyword: bitsKey, value: bitsText, expected: "at most 32 characters for ASCII data"))
+        default: break
+        }
+        bitsPerChannel.append(bits)
+        let name = names[n - 1]
+        let uniqueName = nameCounts[name]! > 1 ? "\(name) [P\(n)]" : name
+        let marker = keywords.trimmed("$P\(n)S").flatMap { $0.isEmpty ? nil : $0 }
+        var range: Double?
+        if let rangeText = keywords.trimmed("$P\(n)R") {
+            if let value = Double(rangeText), value.isFinite, value > 0 { range = value }
+            else { missingRanges.append("$P\(n)R=\(quoted(rangeText))") }
+        } else {
+            missingRanges.append("$P\(n)R")
+        }
+        var amplification = (decades: 0.0, offset: 0.0)
+        if let text = keywords.trimmed("$P\(n)E") {
+            let parts = text.split(separator: ",").map { Double(trimBlanks(String($0))) }
+            guard parts.count == 2, let f1 = parts[0], let f2 = parts[1], f1.isFinite, f2.isFinite, f1 >= 0 else {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "two numbers f1,f2 such as 0,0 or 4,1"))
+            }
+            amplification = (f1, f2)
+        }
+        var gain: Double?
+        if let text = keywords.trimmed("$P\(n)G"), !text.isEmpty {
+            guard let value = Double(text), value.isFinite else {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)G", value: text, expected: "a number"))
+            }
+            gain = value
+        }
+        // Scale: $PnE on integer data; ignored on float data; $PnG on linear data only.
+        var scale = ChannelScale.identity
+        let isFloat = dataType == .float || dataType == .double
+        if amplification.decades > 0 && !isFloat {
+            if let range {
+                scale = .logarithmic(decades: amplification.decades, offset: amplification.offset == 0 ? 1 : amplification.offset, range: range)
+                if amplification.offset == 0 { zeroOffsets.append("$P\(n)E=\(keywordText(keywords, "$P\(n)E"))") }
+            } else {
+                warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(keywordText(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
+            }
+            if let gain, gain != 1 { ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (log amplified)") }
+        } else {
+            if amplification.decades != 0 || amplification.offset != 0 {
+                if isFloat { ignoredAmplification.append("$P\(n)E=\(keywordText(keywords, "$P\(n)E"))") }
+            }
+            if let gain, gain != 1 {
+                if gain <= 0 {
+                    ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (not positive)")
+                } else if let timestep, gain == timestep, FCSChannel.isTimeName(name) {
+                    ignoredGains.append("$P\(n)G=\(formatNumber(gain)) on \(name) (equals $TIMESTEP)")
+                } else {
+                    scale = .gain(gain)
+                }
+            }
+        }
+        if scale == .identity, let timestep, FCSChannel.isTimeName(name) {
+            scale = .seconds(timestep: timestep)
+        }
+        channels.append(FCSChannel(
+            number: n, name: name, uniqueName: uniqueName, marker: marker, range: range, bits: bits,
+            amplification: amplification, gain: gain, scale: scale))
+    }
+    if !missingRanges.isEmpty {
+        warnings.append(FCSWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
+    }
+    if !zeroOffsets.isEmpty {
+        warnings.append(FCSWarning(.amplificationIgnored, "log amplification with offset 0 read as offset 1 (10^(f1·x/R)): \(zeroOffsets.joined(separator: ", "))"))
+    }
+    if !ignoredAmplification.isEmpty {
+        warnings.append(FCSWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))
+    }
+    if !ignoredGains.isEmpty {
+        warnings.append(FCSWarning(.gainIgnored, "gain ignored: \(ignoredGains.prefix(8).joined(separator: ", "))"))
+    }
+    let duplicateNames = nameCounts.filter { $0.value > 1 }.keys.sorted()
+    if !duplicateNames.isEmpty {
+        warnings.append(FCSWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
+    }
+        return (channels, bitsPerChannel)
+    }
+
     // MARK: - Keyword helpers
 
-    private func text(_ keywords: FCSKeywords, _ key: String) -> String { keywords.trimmed(key) ?? "" }
+    private static func keywordText(_ keywords: FCSKeywords, _ key: String) -> String { keywords.trimmed(key) ?? "" }
 
     private func intValue(_ keywords: FCSKeywords, _ key: String) -> Int? {
         keywords.trimmed(key).flatMap { Int($0) }
     }
 
-    private func requiredInt(_ keywords: FCSKeywords, _ key: String, expected: String, range: ClosedRange<Int>) throws(FCSError) -> Int {
+    func requiredInt(_ keywords: FCSKeywords, _ key: String, expected: String, range: ClosedRange<Int>) throws(FCSError) -> Int {
         guard let text = keywords.trimmed(key) else { throw FCSError(file: path, .missingKeyword(key)) }
         guard let value = Int(text), range.contains(value) else {
             throw FCSError(file: path, .invalidKeyword(keyword: key, value: text, expected: "\(expected) (\(range.lowerBound)-\(range.upperBound))"))
@@ -320,7 +335,7 @@ struct DataSetParser {
         return value
     }
 
-    private func parseTimestep(_ keywords: FCSKeywords, _ warnings: inout [FCSWarning]) -> Double? {
+    func parseTimestep(_ keywords: FCSKeywords, _ warnings: inout [FCSWarning]) -> Double? {
         guard let text = keywords.trimmed("$TIMESTEP"), !text.isEmpty else { return nil }
         if let value = Double(text), value.isFinite, value > 0 { return value }
         warnings.append(FCSWarning(.timestepInvalid, "$TIMESTEP is \(quoted(text)), not a positive number; time is left in ticks"))

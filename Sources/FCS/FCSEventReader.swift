@@ -1,5 +1,3 @@
-import Dispatch
-import Synchronization
 
 /// Streams the events of one data set as ``EventBlock``s.
 ///
@@ -11,7 +9,7 @@ import Synchronization
 /// Memory: one block plus one raw buffer of `blockSize × bytesPerEvent` bytes
 /// per reading thread, whatever the file size. The raw buffer is capped at
 /// 64 MiB by shrinking the block size for very wide events.
-public struct FCSEventReader: Sendable {
+public struct FCSEventReader: EventReader {
     /// The default number of events per block (16 Ki): the raw bytes of a 14-channel
     /// float32 block (900 KB) stay in a core's cache while they are decoded.
     public static let defaultBlockSize = 16_384
@@ -40,18 +38,6 @@ public struct FCSEventReader: Sendable {
         self.dataSet = dataSet
         let byteCap = max(1, Self.maximumBlockBytes / max(1, dataSet.bytesPerEvent))
         self.blockSize = max(1, min(blockSize, byteCap, max(1, dataSet.eventCount)))
-    }
-
-    /// Events in the data set.
-    public var eventCount: Int { dataSet.eventCount }
-    /// Channels per event.
-    public var channelCount: Int { dataSet.channels.count }
-    /// Blocks needed to cover every event.
-    public var blockCount: Int { (eventCount + blockSize - 1) / blockSize }
-
-    /// A block sized for this reader.
-    public func makeBlock<S: EventScalar>(of type: S.Type = Float.self) -> EventBlock<S> {
-        EventBlock<S>(channelCount: channelCount, capacity: blockSize)
     }
 
     /// Reads the next block in order. Returns false (leaving `block` empty) after the last one.
@@ -103,53 +89,9 @@ public struct FCSEventReader: Sendable {
         buffer.withUnsafeBytes { raw in
             block.withUnsafeMutableStorage { columns in
                 S.decode(layout, raw: raw.baseAddress!, count: count, into: columns, capacity: capacity)
-                if values == .scaled {
-                    for (c, channel) in dataSet.channels.enumerated() where channel.scale != .identity {
-                        let column = columns + c * capacity
-                        for e in 0..<count { column[e] = S(channel.scale.apply(Double(column[e]))) }
-                    }
-                }
             }
         }
-    }
-
-    /// Reads every block on `workers` threads; `body` gets the worker number (0..<workers)
-    /// and a block, and may run concurrently for different workers. Blocks are dealt
-    /// out dynamically, so the order in which `body` sees them is not fixed: combine
-    /// per-worker results afterwards. Stops at the first error.
-    ///
-    /// With `stride` k > 1 only blocks 0, k, 2k, … are read (a deterministic subsample spread
-    /// over the whole acquisition).
-    ///
-    /// Memory: one block and one raw buffer per worker.
-    public func forEachBlock<S: EventScalar>(
-        as type: S.Type,
-        workers: Int = ProcessInfoCores.active,
-        stride: Int = 1,
-        _ body: @Sendable (_ worker: Int, _ block: borrowing EventBlock<S>) throws -> Void
-    ) throws {
-        let step = max(1, stride)
-        let total = (blockCount + step - 1) / step
-        let workerCount = max(1, min(workers, total))
-        let nextBlock = Atomic<Int>(0)
-        let firstError = Mutex<(any Error)?>(nil)
-        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
-            var block = makeBlock(of: S.self)
-            var buffer: [UInt8] = []
-            while true {
-                if firstError.withLock({ $0 != nil }) { return }
-                let ordinal = nextBlock.wrappingAdd(1, ordering: .relaxed).oldValue
-                if ordinal >= total { return }
-                do {
-                    try readBlock(ordinal * step, into: &block, buffer: &buffer)
-                    try body(worker, block)
-                } catch {
-                    firstError.withLock { if $0 == nil { $0 = error } }
-                    return
-                }
-            }
-        }
-        if let error = firstError.withLock({ $0 }) { throw error }
+        if values == .scaled { block.applyScales(of: dataSet.channels) }
     }
 }
 

@@ -22,6 +22,8 @@ public struct FCSWarning: Equatable, Hashable, Sendable, CustomStringConvertible
         case spilloverIgnored = "spillover-ignored"
         case partialData = "partial-data"
         case headerVersion = "header-version"
+        /// Values held as float32 that the source stored with more precision (an HDF5 store of a float64 or >24-bit integer FCS file).
+        case valuesRounded = "values-rounded"
     }
 
     /// The kind of warning.

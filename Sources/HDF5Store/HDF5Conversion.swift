@@ -8,20 +8,35 @@ import FCS
 /// ranges ($PnR from the kept keywords) and every non-structural keyword, so FCS → HDF5 → FCS
 /// gives the same values and keywords.
 public enum HDF5Conversion {
-    public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil) throws -> Int {
+    /// What a conversion did: events written, and every repair or loss the user must hear about.
+    public struct Summary: Sendable, Equatable {
+        public let events: Int
+        public let warnings: [FCSWarning]
+    }
+
+    /// FCS → HDF5. The summary's warnings include the source's own reading warnings and a
+    /// `values-rounded` warning when the source holds values float32 cannot keep exactly.
+    public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil) throws -> Summary {
         let file = try FCSFile(path: fcsPath)
         let index = dataSet ?? file.defaultDataSetIndex
         let ds = file.dataSets[index]
         let writer = try HDF5EventWriter(path: hdf5Path, channelNames: ds.channels.map(\.name), markers: ds.channels.map(\.marker),
-                                         keywords: ds.keywords.map { ($0.key, $0.value) }, expectedEvents: ds.eventCount)
+                                         keywords: ds.keywords.map { ($0.key, $0.value) },
+                                         fcsVersion: ds.version, expectedEvents: ds.eventCount)
         var reader = try file.reader(dataSet: index)
         var block = reader.makeBlock(of: Float.self)
         while try reader.next(into: &block) { try writer.append(block) }
         try writer.finish()
-        return writer.written
+        var warnings = file.warnings + ds.warnings
+        if ds.requiresDoublePrecision {
+            warnings.append(FCSWarning(.valuesRounded,
+                "\(fcsPath): $DATATYPE \(ds.dataType.rawValue) holds values float32 cannot keep exactly; \(hdf5Path) stores them rounded to about 7 significant digits"))
+        }
+        return Summary(events: writer.written, warnings: warnings)
     }
 
-    public static func hdf5ToFCS(hdf5Path: String, fcsPath: String) throws -> Int {
+    /// HDF5 → FCS 3.1 float32.
+    public static func hdf5ToFCS(hdf5Path: String, fcsPath: String) throws -> Summary {
         let source = try HDF5EventFile(path: hdf5Path)
         let keywords = FCSKeywords(source.keywords)
         let channels = source.channels.enumerated().map { i, name in
@@ -36,6 +51,6 @@ public enum HDF5Conversion {
             first += block.count
         }
         try writer.finish()
-        return source.eventCount
+        return Summary(events: source.eventCount, warnings: source.dataSets[0].warnings)
     }
 }

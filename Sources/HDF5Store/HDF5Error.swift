@@ -18,13 +18,20 @@ public struct HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Silences HDF5's printing once per process (it would otherwise write its error stack to stderr).
+/// Opens the library once per process and silences its error printing on each calling thread
+/// (it would otherwise write its error stack to stderr; the printer is per thread in HDF5's
+/// thread-safe build). Every entry point reads `ready` first.
 enum HDF5Library {
-    static let ready: Bool = {
+    private static let opened: Bool = {
         _ = H5open()
-        chdf5_silence_errors()
         return true
     }()
+
+    static var ready: Bool {
+        _ = opened
+        chdf5_silence_errors()
+        return true
+    }
 
     /// Checks an identifier or status; negative means failure.
     @discardableResult

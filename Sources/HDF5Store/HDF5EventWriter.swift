@@ -25,8 +25,9 @@ public final class HDF5EventWriter {
 
     /// - Parameter expectedEvents: when known (an FCS file's $TOT), the dataset is created at that
     ///   size instead of growing block by block; ``finish()`` trims it to the events written.
+    /// - Parameter fcsVersion: the FCS version of the source ("FCS3.1"), kept as the root attribute `fcs_version`.
     public init(path: String, channelNames: [String], markers: [String?], keywords: [(String, String)] = [],
-                expectedEvents: Int = 0, chunkRows: Int = 16_384) throws(HDF5Error) {
+                fcsVersion: String? = nil, expectedEvents: Int = 0, chunkRows: Int = 16_384) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
         self.temporary = path + ".partial"
@@ -49,12 +50,14 @@ public final class HDF5EventWriter {
         let group = try HDF5Library.check(H5Gcreate2(file, "keywords", chdf5_p_default(), chdf5_p_default(), chdf5_p_default()), file: path, "create /keywords")
         defer { H5Gclose(group) }
         for (key, value) in keywords { try HDF5Strings.writeAttribute(value, name: key, on: group, file: path) }
+        if let fcsVersion { try HDF5Strings.writeRootAttribute(fcsVersion, name: "fcs_version", file: file, path: path) }
     }
 
     /// Appends a block's events (channel-major in the block, row-major in the file).
     public func append(_ block: EventBlock<Float>) throws(HDF5Error) {
         let n = block.count
         guard n > 0 else { return }
+        _ = HDF5Library.ready
         if rows.count < n * channels { rows = [Float](repeating: 0, count: n * channels) }
         let width = channels
         rows.withUnsafeMutableBufferPointer { out in
@@ -78,6 +81,7 @@ public final class HDF5EventWriter {
 
     /// Closes the file and renames it into place.
     public func finish() throws(HDF5Error) {
+        _ = HDF5Library.ready
         if dataset >= 0 && capacity != written {
             var size: [hsize_t] = [hsize_t(written), hsize_t(channels)]
             try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "trim /events")

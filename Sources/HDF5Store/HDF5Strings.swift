@@ -87,4 +87,36 @@ enum HDF5Strings {
         }
         return result
     }
+
+    /// The string attribute `name` of `location`, nil when there is none.
+    static func readAttribute(_ name: String, on location: hid_t, file: String) throws(HDF5Error) -> String? {
+        guard try HDF5Library.check(H5Aexists(location, name), file: file, "look up attribute \(name)") > 0 else { return nil }
+        let attribute = try HDF5Library.check(H5Aopen(location, name, chdf5_p_default()), file: file, "open attribute \(name)")
+        defer { H5Aclose(attribute) }
+        let stored = H5Aget_type(attribute)
+        defer { H5Tclose(stored) }
+        guard H5Tget_class(stored) == H5T_STRING, H5Tis_variable_str(stored) > 0 else {
+            throw HDF5Error(file: file, operation: "read attribute \(name)", message: "expected a variable-length string")
+        }
+        let type = try type(file: file)
+        defer { H5Tclose(type) }
+        var pointer: UnsafeMutablePointer<CChar>?
+        try HDF5Library.check(H5Aread(attribute, type, &pointer), file: file, "read attribute \(name)")
+        defer { free(pointer) }
+        return pointer.map { String(cString: $0) } ?? ""
+    }
+
+    /// The string attribute `name` of the file's root group.
+    static func readRootAttribute(_ name: String, file: hid_t, path: String) throws(HDF5Error) -> String? {
+        let root = try HDF5Library.check(H5Gopen2(file, "/", chdf5_p_default()), file: path, "open /")
+        defer { H5Gclose(root) }
+        return try readAttribute(name, on: root, file: path)
+    }
+
+    /// Writes the string attribute `name` on the file's root group.
+    static func writeRootAttribute(_ value: String, name: String, file: hid_t, path: String) throws(HDF5Error) {
+        let root = try HDF5Library.check(H5Gopen2(file, "/", chdf5_p_default()), file: path, "open /")
+        defer { H5Gclose(root) }
+        try writeAttribute(value, name: name, on: root, file: path)
+    }
 }

@@ -1,5 +1,6 @@
 import Cytometry
 import FCS
+import HDF5Store
 import Dispatch
 import Foundation
 
@@ -38,9 +39,15 @@ public struct MRDAnalyzer: Sendable {
     /// that can be read but cannot answer (missing marker, no compensation, too few cells)
     /// is a result whose call is ``MRDResult/Call/notEvaluable``.
     public func analyze(path: String) throws(MRDError) -> MRDResult {
+        let file: any EventSource
+        do { file = try EventFile.open(path) } catch { throw MRDError.wrapping(error, file: path) }
+        return try analyze(source: file)
+    }
+
+    /// Analyses the default data set of an open event file (FCS or HDF5).
+    public func analyze(source file: any EventSource) throws(MRDError) -> MRDResult {
+        let path = file.path
         try SampleGating.prepareTransforms(template)
-        let file: FCSFile
-        do { file = try FCSFile(path: path) } catch { throw .fcs(error) }
         let index = file.defaultDataSetIndex
         let dataSet = file.dataSets[index]
         var warnings = (file.warnings + dataSet.warnings).map { "\($0)" }
@@ -118,7 +125,7 @@ public struct MRDAnalyzer: Sendable {
 
     static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
 
-    private func fullPass(gating: SampleGating, file: FCSFile, index: Int, path: String) throws(MRDError) -> FullPass {
+    private func fullPass(gating: SampleGating, file: any EventSource, index: Int, path: String) throws(MRDError) -> FullPass {
         let rules = template.mrd
         let tree = try gating.tree(gating.gates)
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {

@@ -15,6 +15,8 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
     case fcs(FCSError)
     /// Gates or transforms built from the template were rejected.
     case cytometry(file: String, CytometryError)
+    /// The event file could not be read for another reason (an HDF5 store's error, an I/O failure).
+    case input(file: String, detail: String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
         case .compensationUnavailable(let file, let detail): return "\(file): compensation: \(detail)"
         case .fcs(let error): return error.description
         case .cytometry(let file, let error): return "\(file): \(error)"
+        case .input(let file, let detail): return detail.hasPrefix(file) ? detail : "\(file): \(detail)"
         }
     }
 
@@ -35,7 +38,7 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
         case let error as MRDError: return error
         case let error as FCSError: return .fcs(error)
         case let error as CytometryError: return .cytometry(file: file, error)
-        default: return .cytometry(file: file, .invalidGate(id: "-", detail: "\(error)"))
+        default: return .input(file: file, detail: "\(error)")
         }
     }
 }

@@ -13,7 +13,7 @@ import Foundation
 struct SampleGating {
     let template: GatingTemplate
     let mapping: PanelMapping
-    let file: FCSFile
+    let file: any EventSource
     let dataSetIndex: Int
     let path: String
     let compensation: CompensationReference
@@ -64,7 +64,7 @@ struct SampleGating {
         }
     }
 
-    init(template: GatingTemplate, mapping: PanelMapping, file: FCSFile, dataSetIndex: Int, path: String,
+    init(template: GatingTemplate, mapping: PanelMapping, file: any EventSource, dataSetIndex: Int, path: String,
          compensation: CompensationReference, matrices: [String: CompensationMatrix], workers: Int, subsampleEvents: Int) {
         self.template = template
         self.mapping = mapping
@@ -306,7 +306,7 @@ struct SampleGating {
             return [all]
         }
         do {
-            var reader = try file.reader(dataSet: dataSetIndex)
+            var reader = try file.eventReader(dataSet: dataSetIndex, blockSize: FCSEventReader.defaultBlockSize)
             reader.values = .scaled
             var block = reader.makeBlock(of: Double.self)
             var buffer: [UInt8] = []

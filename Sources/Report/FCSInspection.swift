@@ -1,7 +1,9 @@
 import FCS
 
-/// What `flowmrd inspect` reports about one file: versions, data sets, channels,
-/// spillover and every warning — or the error that stopped reading it.
+/// What `flowmrd inspect` reports about one event file (FCS or an HDF5 event store): versions,
+/// data sets, channels, spillover and every warning — or the error that stopped reading it.
+/// For an HDF5 store the data set is the one its kept FCS keywords describe; its events are
+/// stored as float32 (`format` says which container was read).
 ///
 /// Codable with stable key names; the JSON form is what `inspect --json` prints.
 public struct FCSInspection: Codable, Sendable, Equatable {
@@ -37,6 +39,8 @@ public struct FCSInspection: Codable, Sendable, Equatable {
     }
 
     public let file: String
+    /// "FCS" or "HDF5"; nil when the file could not be read.
+    public let format: String?
     public let size: Int?
     public let dataSets: [DataSet]
     public let warnings: [FCSWarning]
@@ -44,8 +48,9 @@ public struct FCSInspection: Codable, Sendable, Equatable {
     public let error: String?
 
     /// Describes a readable file.
-    public init(file: FCSFile) {
+    public init(file: any EventSource) {
         self.file = file.path
+        self.format = file.formatName
         self.size = file.size
         self.warnings = file.warnings
         self.error = nil
@@ -75,12 +80,13 @@ public struct FCSInspection: Codable, Sendable, Equatable {
     }
 
     /// Describes a file that could not be read.
-    public init(path: String, error: FCSError) {
+    public init(path: String, error: any Error) {
         self.file = path
+        self.format = nil
         self.size = nil
         self.dataSets = []
         self.warnings = []
-        self.error = error.description
+        self.error = "\(error)"
     }
 
     static func number(_ value: Double) -> String {
@@ -96,14 +102,19 @@ public struct FCSInspection: Codable, Sendable, Equatable {
             return lines.joined(separator: "\n")
         }
         if let size { lines.append("  Size: \(size) bytes, \(dataSets.count) data set(s)") }
+        if format == "HDF5" { lines.append("  Format: HDF5 event store; events stored as float32 in /events, described by the FCS keywords kept in /keywords") }
         for set in dataSets {
             lines.append("")
-            lines.append("  Data set \(set.index)\(set.isDefault ? " (default)" : "") at byte \(set.offset): \(set.version)")
+            lines.append("  Data set \(set.index)\(set.isDefault ? " (default)" : "")\(format == "HDF5" ? "" : " at byte \(set.offset)"): \(set.version)")
             lines.append("    Instrument:  \(set.cytometer ?? "-")")
             var events = "\(set.events)"
             if let declared = set.declaredEvents, declared != set.events { events += " (of $TOT \(declared))" }
             lines.append("    Events:      \(events)")
-            lines.append("    Data:        $DATATYPE \(set.dataType), \(set.byteOrder), \(set.bytesPerEvent) bytes/event from byte \(set.dataBegin)")
+            if format == "HDF5" {
+                lines.append("    Data:        float32 [events × \(set.channels.count)] (source $DATATYPE \(set.dataType))")
+            } else {
+                lines.append("    Data:        $DATATYPE \(set.dataType), \(set.byteOrder), \(set.bytesPerEvent) bytes/event from byte \(set.dataBegin)")
+            }
             if let timestep = set.timestep { lines.append("    Timestep:    \(timestep) s") }
             var spill = "Spillover:   \(set.spillover)"
             if let channels = set.spilloverChannels { spill += " (\(channels.count) channels: \(channels.joined(separator: ", ")))" }

@@ -57,6 +57,7 @@ struct AnalyzeCommand: ParsableCommand {
             } catch {
                 entries.append(AnalysisEntry(file: file, result: nil, error: "\(error)"))
                 texts.append("\(file)\n  error: \(error)")
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             }
         }
         progress.finish()

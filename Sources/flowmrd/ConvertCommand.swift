@@ -16,15 +16,16 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let events: Int
+            let summary: HDF5Conversion.Summary
             if output.hasSuffix(".h5") || output.hasSuffix(".hdf5") {
-                events = try HDF5Conversion.fcsToHDF5(fcsPath: input, hdf5Path: output)
+                summary = try HDF5Conversion.fcsToHDF5(fcsPath: input, hdf5Path: output)
             } else if output.hasSuffix(".fcs") {
-                events = try HDF5Conversion.hdf5ToFCS(hdf5Path: input, fcsPath: output)
+                summary = try HDF5Conversion.hdf5ToFCS(hdf5Path: input, fcsPath: output)
             } else {
                 throw ValidationError("the output must end in .h5 or .fcs")
             }
-            print("wrote \(output): \(events) events")
+            for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+            print("wrote \(output): \(summary.events) events")
         } catch let error as ValidationError {
             throw error
         } catch {

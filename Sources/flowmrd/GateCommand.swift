@@ -1,6 +1,7 @@
 import ArgumentParser
 import Cytometry
 import FCS
+import HDF5Store
 import Foundation
 import Report
 
@@ -44,7 +45,7 @@ struct GateCommand: ParsableCommand {
         var results: [FileResult] = []
         for path in files {
             do {
-                let file = try FCSFile(path: path)
+                let file = try EventFile.open(path)
                 let result = try TreeEvaluator(tree: tree).evaluate(file: file, dataSet: dataSet)
                 results.append(FileResult(file: path, events: result.eventCount, gates: result.gates, error: nil))
                 if !json { print(GatingReport.text(result, file: path)) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FCS
+import HDF5Store
 import Foundation
 import Report
 
@@ -22,8 +23,8 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         var reports: [FCSInspection] = []
         for path in files {
-            do throws(FCSError) {
-                reports.append(FCSInspection(file: try FCSFile(path: path, options: FCSReadOptions(allowPartialData: partial))))
+            do {
+                reports.append(FCSInspection(file: try EventFile.open(path, options: FCSReadOptions(allowPartialData: partial))))
             } catch {
                 reports.append(FCSInspection(path: path, error: error))
             }

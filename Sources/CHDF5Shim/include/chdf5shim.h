@@ -18,7 +18,7 @@ hsize_t chdf5_s_unlimited(void);
 size_t chdf5_t_variable(void);
 hid_t chdf5_e_default(void);
 
-/// Silences the library's own error printing.
+/// Silences the library's own error printing on the calling thread (cheap after the first call per thread).
 void chdf5_silence_errors(void);
 /// The innermost message of the current error stack into buffer (empty when none).
 void chdf5_last_error(char *buffer, size_t size);

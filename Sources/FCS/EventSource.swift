@@ -1,0 +1,176 @@
+import Dispatch
+import Synchronization
+
+/// A block-streaming reader over the events of one data set, whatever the file format holding
+/// them (an FCS file, an HDF5 event store). The gating evaluator, the MRD engine and the
+/// commands read events only through this protocol.
+///
+/// Block i holds events `i × blockSize ..< min((i+1) × blockSize, eventCount)`.
+/// ``readBlock(_:into:buffer:)`` must be safe to call from several threads at once, each with
+/// its own block and buffer.
+public protocol EventReader: Sendable {
+    /// What the events are: channels, markers, keywords, scales, spillover, count.
+    var dataSet: FCSDataSet { get }
+    /// Events per block.
+    var blockSize: Int { get }
+    /// Raw or scaled values.
+    var values: FCSEventReader.Values { get set }
+    /// Reads block `index` into `block`, using `buffer` for the stored bytes (grown once, then reused).
+    func readBlock<S: EventScalar>(_ index: Int, into block: inout EventBlock<S>, buffer: inout [UInt8]) throws
+}
+
+extension EventReader {
+    /// Events in the data set.
+    public var eventCount: Int { dataSet.eventCount }
+    /// Channels per event.
+    public var channelCount: Int { dataSet.channels.count }
+    /// Blocks needed to cover every event.
+    public var blockCount: Int { (eventCount + blockSize - 1) / blockSize }
+
+    /// A block sized for this reader.
+    public func makeBlock<S: EventScalar>(of type: S.Type = Float.self) -> EventBlock<S> {
+        EventBlock<S>(channelCount: channelCount, capacity: blockSize)
+    }
+
+    /// Reads every block on `workers` threads; `body` gets the worker number (0..<workers)
+    /// and a block, and may run concurrently for different workers. Blocks are dealt
+    /// out dynamically, so the order in which `body` sees them is not fixed: combine
+    /// per-worker results afterwards. Stops at the first error.
+    ///
+    /// With `stride` k > 1 only blocks 0, k, 2k, … are read (a deterministic subsample spread
+    /// over the whole acquisition).
+    ///
+    /// Memory: one block and one raw buffer per worker.
+    public func forEachBlock<S: EventScalar>(
+        as type: S.Type,
+        workers: Int = ProcessInfoCores.active,
+        stride: Int = 1,
+        _ body: @Sendable (_ worker: Int, _ block: borrowing EventBlock<S>) throws -> Void
+    ) throws {
+        let step = max(1, stride)
+        let total = (blockCount + step - 1) / step
+        let workerCount = max(1, min(workers, total))
+        let nextBlock = Atomic<Int>(0)
+        let firstError = Mutex<(any Error)?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workerCount) { worker in
+            var block = makeBlock(of: S.self)
+            var buffer: [UInt8] = []
+            while true {
+                if firstError.withLock({ $0 != nil }) { return }
+                let ordinal = nextBlock.wrappingAdd(1, ordering: .relaxed).oldValue
+                if ordinal >= total { return }
+                do {
+                    try readBlock(ordinal * step, into: &block, buffer: &buffer)
+                    try body(worker, block)
+                } catch {
+                    firstError.withLock { if $0 == nil { $0 = error } }
+                    return
+                }
+            }
+        }
+        if let error = firstError.withLock({ $0 }) { throw error }
+    }
+}
+
+/// An event file open for reading: the metadata of its data sets and a block reader for each.
+/// ``FCSFile`` conforms; so does the HDF5 event store (`HDF5EventFile`), which holds one data
+/// set described by the FCS keywords kept with it.
+public protocol EventSource: AnyObject, Sendable {
+    /// The file's path, as given.
+    var path: String { get }
+    /// The file's size in bytes.
+    var size: Int { get }
+    /// The container format: "FCS" or "HDF5".
+    var formatName: String { get }
+    var dataSets: [FCSDataSet] { get }
+    /// Repairs and irregularities found in the file as a whole.
+    var warnings: [FCSWarning] { get }
+    /// The data set analysed when the caller names none.
+    var defaultDataSetIndex: Int { get }
+    /// A streaming reader over the events of one data set (the default one when `index` is nil).
+    func eventReader(dataSet index: Int?, blockSize: Int) throws -> any EventReader
+}
+
+extension EventSource {
+    /// The data set at `index`, or the default one; an error names the file when there is no such data set.
+    public func dataSet(at index: Int?) throws(FCSError) -> FCSDataSet {
+        let chosen = index ?? defaultDataSetIndex
+        guard dataSets.indices.contains(chosen) else {
+            throw FCSError(file: path, .noSuchDataSet(index: chosen, count: dataSets.count))
+        }
+        return dataSets[chosen]
+    }
+}
+
+extension FCSFile: EventSource {
+    public var formatName: String { "FCS" }
+    public func eventReader(dataSet index: Int?, blockSize: Int) throws -> any EventReader {
+        try reader(dataSet: index, blockSize: blockSize)
+    }
+}
+
+extension EventBlock {
+    /// Puts each column on its channel's linear scale ($PnE log amplification, $PnG gain,
+    /// time in seconds); identity channels are left untouched. Cost: one pass over scaled columns.
+    public mutating func applyScales(of channels: [FCSChannel]) {
+        let n = count
+        for (c, channel) in channels.enumerated() where channel.scale != .identity && c < channelCount {
+            withMutableColumn(c) { column in
+                for e in 0..<n { column[e] = Scalar(channel.scale.apply(Double(column[e]))) }
+            }
+        }
+    }
+}
+
+extension FCSDataSet {
+    /// Describes events kept outside an FCS file (an HDF5 event store) from the FCS keywords kept
+    /// with them: channels, markers, ranges, scales ($PnE, $PnG, $TIMESTEP) and spillover are
+    /// read exactly as from the original file, so gating gives the same result. The events
+    /// themselves are float32 values, one column per $PnN.
+    ///
+    /// - Throws: the FCS error for a missing or malformed structural keyword ($PAR, $PnB, $PnE…), naming `path`.
+    public static func describing(keywords: FCSKeywords, version: String, eventCount: Int, path: String) throws(FCSError) -> FCSDataSet {
+        let parser = DataSetParser(source: nil, options: FCSReadOptions(), path: path)
+        var warnings: [FCSWarning] = []
+        let parameterCount = try parser.requiredInt(keywords, "$PAR", expected: "a positive integer", range: 1...DataSetParser.maximumParameters)
+        var dataType = FCSDataType.float
+        if let text = keywords.trimmed("$DATATYPE") {
+            guard let stored = FCSDataType(rawValue: text.uppercased()) else {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$DATATYPE", value: text, expected: "I, F, D or A"))
+            }
+            dataType = stored
+        }
+        let timestep = parser.parseTimestep(keywords, &warnings)
+        let (channels, bits) = try DataSetParser.describeChannels(keywords, path: path, dataType: dataType, parameterCount: parameterCount,
+                                                               timestep: timestep, warnings: &warnings)
+        let spillover: Result<SpilloverMatrix?, FCSError>
+        do {
+            let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
+            warnings += spillWarnings
+            spillover = .success(matrix)
+        } catch {
+            spillover = .failure(error)
+        }
+        // The same test as the FCS reader's: integers are exact in float32 when their mask ($PnR) keeps fewer than 24 bits.
+        let exactInFloat32: Bool
+        switch dataType {
+        case .float: exactInFloat32 = true
+        case .double: exactInFloat32 = false
+        case .ascii: exactInFloat32 = bits.allSatisfy { $0 <= 7 }
+        case .integer:
+            exactInFloat32 = channels.indices.allSatisfy { integerMask(range: channels[$0].range, width: min(8, max(1, (bits[$0] + 7) / 8))) < (1 << 24) }
+        }
+        if !exactInFloat32 {
+            warnings.append(FCSWarning(.valuesRounded,
+                "the source stored \(dataType == .double ? "64-bit floats" : "values wider than float32's 24-bit significand") ($DATATYPE \(dataType.rawValue)); these events are float32, rounded to about 7 significant digits"))
+        }
+        let fields = (0..<parameterCount).map { FieldLayout(offset: $0 * 4, width: 4, kind: .float32) }
+        let header = FCSHeader(version: version, versionNumber: FCSHeader.supportedVersions[version] ?? 3.1, textBegin: 0, textEnd: 0,
+                               dataBegin: nil, dataEnd: nil, analysisBegin: nil, analysisEnd: nil)
+        return FCSDataSet(
+            index: 0, offset: 0, header: header, keywords: keywords, channels: channels, dataType: dataType, byteOrder: .littleEndian,
+            eventCount: eventCount, declaredEventCount: eventCount, dataBegin: 0, bytesPerEvent: parameterCount * 4, timestep: timestep,
+            nextData: 0, warnings: warnings, spillover: spillover,
+            layout: EventLayout(fields: fields, bytesPerEvent: parameterCount * 4, byteOrder: .littleEndian))
+    }
+}

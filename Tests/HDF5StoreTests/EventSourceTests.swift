@@ -1,0 +1,119 @@
+import Cytometry
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import HDF5Store
+
+/// One reader protocol, two formats: an HDF5 store converted from an FCS file must give the
+/// same data set description, the same scaled values and the same gate membership.
+@Suite("HDF5 store as an event source")
+struct EventSourceTests {
+    let directory = TemporaryDirectory()
+
+    /// Every scaled value of the default data set, channel-major, through the EventReader protocol.
+    static func scaledValues(_ source: any EventSource) throws -> [[Float]] {
+        var reader = try source.eventReader(dataSet: nil, blockSize: 4_096)
+        reader.values = .scaled
+        var columns = [[Float]](repeating: [], count: reader.channelCount)
+        var block = reader.makeBlock(of: Double.self)
+        var buffer: [UInt8] = []
+        for b in 0..<reader.blockCount {
+            try reader.readBlock(b, into: &block, buffer: &buffer)
+            for c in 0..<reader.channelCount { columns[c] += block.column(c).map { Float($0) } }
+        }
+        return columns
+    }
+
+    @Test("every corpus file: channels, markers, scales, spillover and scaled values agree between the FCS file and its HDF5 store",
+          .enabled(if: SharedMaterial.isAvailable, Comment(rawValue: SharedMaterial.skipMessage)))
+    func corpus() throws {
+        var compared = 0
+        for name in SharedMaterial.corpusFiles() {
+            let path = SharedMaterial.corpus!.appendingPathComponent(name).path
+            guard let fcs = try? FCSFile(path: path), let original = try? fcs.dataSet(), original.eventCount > 0 else { continue }
+            let h5 = directory.path("c\(compared).h5")
+            let summary = try HDF5Conversion.fcsToHDF5(fcsPath: path, hdf5Path: h5)
+            #expect(summary.warnings.contains { $0.code == .valuesRounded } == original.requiresDoublePrecision, "\(name)")
+            let store = try EventFile.open(h5)
+            #expect(store.formatName == "HDF5")
+            let described = try store.dataSet(at: nil)
+            #expect(described.eventCount == original.eventCount, "\(path)")
+            #expect(described.channels == original.channels, "\(path): channel descriptions differ")
+            #expect(described.warnings.contains { $0.code == .valuesRounded } == original.requiresDoublePrecision, "\(name)")
+            #expect(described.timestep == original.timestep && described.version == original.version, "\(path)")
+            #expect((try? described.spillover.get()) == (try? original.spillover.get()), "\(path): spillover differs")
+            let a = try Self.scaledValues(fcs), b = try Self.scaledValues(store)
+            // Exact where float32 holds the source exactly; otherwise within float32 rounding (reported as values-rounded).
+            let tolerance: Float = original.requiresDoublePrecision ? 4 * Float.ulpOfOne : 0
+            var differing = 0, first = ""
+            for c in a.indices {
+                for e in a[c].indices where abs(a[c][e] - b[c][e]) > tolerance * max(abs(a[c][e]), Float.leastNormalMagnitude) && !(a[c][e].isNaN && b[c][e].isNaN) {
+                    if differing == 0 { first = "channel \(c) event \(e): \(a[c][e]) vs \(b[c][e])" }
+                    differing += 1
+                }
+            }
+            #expect(differing == 0, "\(name): \(differing) scaled values differ, first \(first) (double precision: \(original.requiresDoublePrecision))")
+            compared += 1
+        }
+        #expect(compared >= 20, "only \(compared) corpus files compared")
+    }
+
+    @Test("the Gating-ML compliance gates give identical membership on data1.fcs and on its HDF5 store",
+          .enabled(if: SharedMaterial.isAvailable, Comment(rawValue: SharedMaterial.skipMessage)))
+    func conformanceGates() throws {
+        let suite = SharedMaterial.root!.appendingPathComponent("conformance/gatingml2")
+        let data = suite.appendingPathComponent("data1.fcs").path
+        let h5 = directory.path("data1.h5")
+        _ = try HDF5Conversion.fcsToHDF5(fcsPath: data, hdf5Path: h5)
+        let tree = try GatingMLImport.read(path: suite.appendingPathComponent("gml/gml_all_gates.xml").path)
+        let fromFCS = try TreeEvaluator(tree: tree).evaluate(file: try EventFile.open(data), membership: true, blockSize: 1_024)
+        let fromHDF5 = try TreeEvaluator(tree: tree).evaluate(file: try EventFile.open(h5), membership: true, blockSize: 1_024)
+        #expect(fromFCS.eventCount == fromHDF5.eventCount && fromFCS.eventCount > 0)
+        #expect(tree.gates.count > 20)
+        for gate in tree.gates {
+            #expect(fromFCS.membership[gate.id] == fromHDF5.membership[gate.id], "gate \(gate.id)")
+            #expect(fromFCS.count(gate.id) == fromHDF5.count(gate.id), "gate \(gate.id)")
+        }
+        // And against the suite's truth for one gate, so both are right rather than equally wrong.
+        let truth = try String(contentsOf: suite.appendingPathComponent("truth/Results_Range1.txt"), encoding: .utf8)
+            .split(whereSeparator: \.isNewline).filter { $0.trimmingCharacters(in: .whitespaces) == "1" }.count
+        #expect(fromHDF5.count("Range1") == truth)
+    }
+
+    @Test("EventFile.open picks the format by content: FCS, HDF5, and a file that is neither gets the FCS error")
+    func opening() throws {
+        let fcsPath = directory.path("x.fcs")
+        let writer = try FCSWriter(path: fcsPath, channels: [FCSChannelDescription(name: "FSC-A", range: 1024)], eventCount: 3, durable: false)
+        var block = EventBlock<Float>(channelCount: 1, capacity: 3)
+        block.setCount(3)
+        try writer.append(block)
+        try writer.finish()
+        // An HDF5 store named .fcs is still opened as HDF5.
+        let h5 = directory.path("store.fcs")
+        _ = try HDF5Conversion.fcsToHDF5(fcsPath: fcsPath, hdf5Path: h5)
+        #expect(try EventFile.open(fcsPath).formatName == "FCS")
+        #expect(try EventFile.open(h5).formatName == "HDF5")
+        let neither = directory.path("n.h5")
+        FileManager.default.createFile(atPath: neither, contents: Data(repeating: 0x41, count: 200))
+        #expect { try EventFile.open(neither) } throws: { ($0 as? FCSError)?.file == neither }
+    }
+
+    @Test("an HDF5 store whose keywords disagree with its columns is an error naming /keywords, not a guess")
+    func keywordsDisagree() throws {
+        let path = directory.path("k.h5")
+        let writer = try HDF5EventWriter(path: path, channelNames: ["FSC-A", "SSC-A"], markers: [nil, nil],
+                                         keywords: [("$PAR", "2"), ("$DATATYPE", "F"), ("$P1N", "FSC-A"), ("$P1B", "32"), ("$P2N", "CD45"), ("$P2B", "32")])
+        try writer.finish()
+        #expect { try HDF5EventFile(path: path) } throws: { error in
+            guard let error = error as? HDF5Error else { return false }
+            return error.file == path && error.operation == "read /keywords" && error.message.contains("CD45")
+        }
+        // Without FCS keywords the store is described from its channel and marker lists.
+        let bare = directory.path("bare.h5")
+        let plain = try HDF5EventWriter(path: bare, channelNames: ["FSC-A", "FITC-A"], markers: [nil, "CD19"])
+        try plain.finish()
+        let described = try HDF5EventFile(path: bare).dataSets[0]
+        #expect(described.channels.map(\.name) == ["FSC-A", "FITC-A"] && described.channels.map(\.marker) == [nil, "CD19"])
+    }
+}
