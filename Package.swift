@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
         .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FCS", "Cytometry", "TestSupport"]),
-        .testTarget(name: "MRDTests", dependencies: ["MRD", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "MRDTests", dependencies: ["MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),

@@ -5,10 +5,14 @@
 hid_t chdf5_native_float(void) { return H5T_NATIVE_FLOAT; }
 hid_t chdf5_native_double(void) { return H5T_NATIVE_DOUBLE; }
 hid_t chdf5_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+hid_t chdf5_std_u8le(void) { return H5T_STD_U8LE; }
+hid_t chdf5_native_uchar(void) { return H5T_NATIVE_UCHAR; }
 hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
 hid_t chdf5_p_file_access(void) { return H5P_FILE_ACCESS; }
 hid_t chdf5_p_default(void) { return H5P_DEFAULT; }
+hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }
+hid_t chdf5_p_group_create(void) { return H5P_GROUP_CREATE; }
 unsigned chdf5_f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 unsigned chdf5_f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 unsigned chdf5_f_acc_excl(void) { return H5F_ACC_EXCL; }

@@ -39,4 +39,22 @@ enum HDF5Library {
         if value < 0 { throw HDF5Error.current(file: file, operation) }
         return value
     }
+
+    /// A creation property list (`H5P_FILE_CREATE`, `H5P_GROUP_CREATE`, `H5P_DATASET_CREATE`)
+    /// that records no object times, so the same content gives a byte-identical file. The caller closes it.
+    static func untimed(_ propertyClass: hid_t, file: String) throws(HDF5Error) -> hid_t {
+        let list = try check(H5Pcreate(propertyClass), file: file, "create properties")
+        guard H5Pset_obj_track_times(list, false) >= 0 else {
+            H5Pclose(list)
+            throw HDF5Error.current(file: file, "set object times off")
+        }
+        return list
+    }
+
+    /// Creates a file (truncating) whose root group records no times.
+    static func createFile(_ name: String, file: String) throws(HDF5Error) -> hid_t {
+        let creation = try untimed(chdf5_p_file_create(), file: file)
+        defer { H5Pclose(creation) }
+        return try check(H5Fcreate(name, chdf5_f_acc_trunc(), creation, chdf5_p_default()), file: file, "create")
+    }
 }

@@ -34,12 +34,12 @@ public final class HDF5EventWriter {
         self.channels = channelNames.count
         self.chunkRows = max(1, chunkRows)
         self.capacity = max(0, expectedEvents)
-        file = try HDF5Library.check(H5Fcreate(temporary, chdf5_f_acc_trunc(), chdf5_p_default(), chdf5_p_default()), file: path, "create")
+        file = try HDF5Library.createFile(temporary, file: path)
         var dims: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
         var maxDims: [hsize_t] = [chdf5_s_unlimited(), hsize_t(channels)]
         let space = try HDF5Library.check(H5Screate_simple(2, &dims, &maxDims), file: path, "create dataspace")
         defer { H5Sclose(space) }
-        let properties = try HDF5Library.check(H5Pcreate(chdf5_p_dataset_create()), file: path, "create properties")
+        let properties = try HDF5Library.untimed(chdf5_p_dataset_create(), file: path)
         defer { H5Pclose(properties) }
         var chunk: [hsize_t] = [hsize_t(self.chunkRows), hsize_t(max(1, channels))]
         try HDF5Library.check(H5Pset_chunk(properties, 2, &chunk), file: path, "set chunk")
@@ -47,7 +47,9 @@ public final class HDF5EventWriter {
                                         file: path, "create /events")
         try HDF5Strings.writeDataset(channelNames, name: "channels", at: file, file: path)
         try HDF5Strings.writeDataset(markers.map { $0 ?? "" }, name: "markers", at: file, file: path)
-        let group = try HDF5Library.check(H5Gcreate2(file, "keywords", chdf5_p_default(), chdf5_p_default(), chdf5_p_default()), file: path, "create /keywords")
+        let groupProperties = try HDF5Library.untimed(chdf5_p_group_create(), file: path)
+        defer { H5Pclose(groupProperties) }
+        let group = try HDF5Library.check(H5Gcreate2(file, "keywords", chdf5_p_default(), groupProperties, chdf5_p_default()), file: path, "create /keywords")
         defer { H5Gclose(group) }
         for (key, value) in keywords { try HDF5Strings.writeAttribute(value, name: key, on: group, file: path) }
         if let fcsVersion { try HDF5Strings.writeRootAttribute(fcsVersion, name: "fcs_version", file: file, path: path) }

@@ -19,7 +19,9 @@ enum HDF5Strings {
         var dims: [hsize_t] = [hsize_t(values.count)]
         let space = try HDF5Library.check(H5Screate_simple(1, &dims, nil), file: file, "create string space")
         defer { H5Sclose(space) }
-        let dataset = try HDF5Library.check(H5Dcreate2(location, name, type, space, chdf5_p_default(), chdf5_p_default(), chdf5_p_default()),
+        let properties = try HDF5Library.untimed(chdf5_p_dataset_create(), file: file)
+        defer { H5Pclose(properties) }
+        let dataset = try HDF5Library.check(H5Dcreate2(location, name, type, space, chdf5_p_default(), properties, chdf5_p_default()),
                                             file: file, "create /\(name)")
         defer { H5Dclose(dataset) }
         var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }

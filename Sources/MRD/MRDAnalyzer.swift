@@ -38,14 +38,19 @@ public struct MRDAnalyzer: Sendable {
     /// Analyses the file's default data set. A file that cannot be read is an error; a file
     /// that can be read but cannot answer (missing marker, no compensation, too few cells)
     /// is a result whose call is ``MRDResult/Call/notEvaluable``.
-    public func analyze(path: String) throws(MRDError) -> MRDResult {
+    ///
+    /// - Parameter eventsOutput: where to write the per-event audit file (``EventAudit``: gate
+    ///   membership bits and final class of every event, the JSON result as an attribute),
+    ///   atomically. Written whenever the full pass runs; a sample found not evaluable before
+    ///   gating (a missing marker, no compensation) gets no file and a warning in its result.
+    public func analyze(path: String, eventsOutput: String? = nil) throws(MRDError) -> MRDResult {
         let file: any EventSource
         do { file = try EventFile.open(path) } catch { throw MRDError.wrapping(error, file: path) }
-        return try analyze(source: file)
+        return try analyze(source: file, eventsOutput: eventsOutput)
     }
 
     /// Analyses the default data set of an open event file (FCS or HDF5).
-    public func analyze(source file: any EventSource) throws(MRDError) -> MRDResult {
+    public func analyze(source file: any EventSource, eventsOutput: String? = nil) throws(MRDError) -> MRDResult {
         let path = file.path
         try SampleGating.prepareTransforms(template)
         let index = file.defaultDataSetIndex
@@ -55,8 +60,9 @@ public struct MRDAnalyzer: Sendable {
         // The file's SHA-256 for the audit trail, computed on its own thread while the analysis runs.
         let digest = BackgroundDigest(path: computeChecksum ? path : nil)
         func notEvaluable(_ reason: String, panel: [String: String] = [:]) -> MRDResult {
-            MRDResult.notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                   panel: panel, reason: reason, warnings: warnings)
+            let notes = warnings + (eventsOutput.map { ["per-event results not written to \($0): the sample was not evaluable before gating"] } ?? [])
+            return MRDResult.notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
+                                          panel: panel, reason: reason, warnings: notes)
         }
         let mapping: PanelMapping
         do { mapping = try PanelMapping(template: template, dataSet: dataSet, file: path) } catch {
@@ -102,11 +108,17 @@ public struct MRDAnalyzer: Sendable {
         try gating.resolve()
         clock.mark("data-driven gates")
         warnings += gating.warnings
-        let full = try fullPass(gating: gating, file: file, index: index, path: path)
+        let tree = try gating.tree(gating.gates)
+        let audit = try eventsOutput.map { output throws(MRDError) in
+            try EventAudit(path: output, tree: tree, nucleated: template.mrd.nucleated, eventCount: dataSet.eventCount)
+        }
+        let full = try fullPass(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit)
         clock.mark("full pass")
         defer { clock.mark("clusters and result"); clock.report() }
-        return assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                        panel: panel, warnings: warnings)
+        let (result, aberrantEvents) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
+                                                panel: panel, warnings: warnings)
+        try audit?.finish(aberrantEvents: aberrantEvents, result: result)
+        return result
     }
 
     /// What the full pass gathers.
@@ -125,9 +137,9 @@ public struct MRDAnalyzer: Sendable {
 
     static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
 
-    private func fullPass(gating: SampleGating, file: any EventSource, index: Int, path: String) throws(MRDError) -> FullPass {
+    private func fullPass(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
+                          audit: EventAudit?) throws(MRDError) -> FullPass {
         let rules = template.mrd
-        let tree = try gating.tree(gating.gates)
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
             throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
         }
@@ -160,14 +172,18 @@ public struct MRDAnalyzer: Sendable {
             result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
                 let pc = block.mask(pcIndex)
                 let values = (0..<columnCount).map { block.column($0) }
+                func isCandidate(_ e: Int) -> Bool {
+                    var aberrancies = 0
+                    for (r, c) in ruleColumns.enumerated() {
+                        let v = values[c][e]
+                        if ruleAbove[r] ? v > thresholds[r] : v < thresholds[r] { aberrancies += 1 }
+                    }
+                    return aberrancies >= minimum
+                }
+                try audit?.record(block, plasmaCell: pcIndex, candidate: isCandidate)
                 slots.update(worker) { acc in
                     for e in 0..<block.count where pc[e] != 0 {
-                        var aberrancies = 0
-                        for (r, c) in ruleColumns.enumerated() {
-                            let v = values[c][e]
-                            if ruleAbove[r] ? v > thresholds[r] : v < thresholds[r] { aberrancies += 1 }
-                        }
-                        if aberrancies >= minimum {
+                        if isCandidate(e) {
                             for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
                             acc.events.append(block.firstEvent + e)
                         } else {
@@ -204,8 +220,9 @@ public struct MRDAnalyzer: Sendable {
         return pass
     }
 
+    /// The result, and the events counted as aberrant (for the audit file).
     private func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
-                          panel: [String: String], warnings inherited: [String]) -> MRDResult {
+                          panel: [String: String], warnings inherited: [String]) -> (MRDResult, [Int]) {
         var warnings = inherited
         var reasons: [String] = []
         let rules = template.mrd
@@ -307,7 +324,7 @@ public struct MRDAnalyzer: Sendable {
         let mrd = nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : nil
         let interval = nucleated > 0 ? ClopperPearson(successes: aberrant, trials: nucleated) : nil
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
-        return MRDResult(
+        let result = MRDResult(
             schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
             template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
             totalEvents: totalEvents, panel: panel,
@@ -322,6 +339,7 @@ public struct MRDAnalyzer: Sendable {
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval.map { [round6(100 * $0.lower), round6(100 * $0.upper)] },
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
             call: call, callText: text, notEvaluableReasons: reasons, warnings: warnings)
+        return (result, aberrantRows.map { full.candidateEvents[$0] })
     }
 
     private func histogramMedian(_ histogram: [Int]) -> Double? {

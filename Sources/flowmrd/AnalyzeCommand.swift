@@ -14,7 +14,7 @@ struct AnalyzeCommand: ParsableCommand {
             template could not be read (the worst applies: 1, then 20, then 10, then 11).
             """)
 
-    @Argument(help: "FCS files.")
+    @Argument(help: "FCS files, or HDF5 event stores written by `flowmrd convert`.")
     var files: [String]
 
     @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
@@ -26,6 +26,11 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(help: "Also write the JSON results to this file.")
     var out: String?
 
+    @Option(help: ArgumentHelp(
+        "Write per-event results (gate membership bits, final class, the JSON result) to this HDF5 file; with several input files, a folder that receives NAME.events.h5 for each.",
+        valueName: "RESULT.h5"))
+    var eventsOut: String?
+
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int?
 
@@ -34,6 +39,23 @@ struct AnalyzeCommand: ParsableCommand {
 
     @Flag(help: "No progress messages.")
     var quiet = false
+
+    func validate() throws {
+        if let eventsOut, files.count > 1 {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: eventsOut, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--events-out with several input files must name an existing folder (\(eventsOut) is not one)")
+            }
+        }
+    }
+
+    /// The per-event results file for `file`, if asked for.
+    func eventsPath(for file: String) -> String? {
+        guard let eventsOut else { return nil }
+        guard files.count > 1 else { return eventsOut }
+        let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        return (eventsOut as NSString).appendingPathComponent(name + ".events.h5")
+    }
 
     func run() throws {
         var analyzer: MRDAnalyzer
@@ -51,7 +73,7 @@ struct AnalyzeCommand: ParsableCommand {
         for (i, file) in files.enumerated() {
             progress.step(i, "analysing \(file)")
             do {
-                let result = try analyzer.analyze(path: file)
+                let result = try analyzer.analyze(path: file, eventsOutput: eventsPath(for: file))
                 entries.append(AnalysisEntry(file: file, result: result, error: nil))
                 texts.append(MRDTextReport.render(result))
             } catch {

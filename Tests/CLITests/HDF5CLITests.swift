@@ -52,4 +52,23 @@ struct HDF5CLITests {
         #expect(result.stderr.contains(h5), "\(result.stderr)")
         #expect(!result.stderr.contains("HDF5-DIAG"), "HDF5's own error printing must stay silent")
     }
+
+    @Test("analyze --events-out writes the audit file; with several inputs it needs a folder and writes NAME.events.h5 in it")
+    func eventsOut() throws {
+        let folder = Self.temporary("events")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let single = folder + "/one.h5"
+        let one = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--events-out", single, "--quiet", "--no-checksum"])
+        #expect(one.status == 10, "\(one.stderr)")
+        let bytes = try #require(FileManager.default.contents(atPath: single))
+        #expect(bytes.prefix(4) == Data([0x89, 0x48, 0x44, 0x46]))
+        let notFolder = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--events-out", single])
+        #expect(notFolder.status != 0 && notFolder.stderr.contains("must name an existing folder"))
+        let several = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/borderline-30.fcs", "--events-out", folder, "--quiet", "--no-checksum"])
+        #expect(several.status == 10)
+        for name in ["positive", "borderline-30"] {
+            #expect(FileManager.default.fileExists(atPath: "\(folder)/\(name).events.h5"), "\(name)")
+        }
+    }
 }

@@ -7,10 +7,14 @@
 hid_t chdf5_native_float(void);
 hid_t chdf5_native_double(void);
 hid_t chdf5_ieee_f32le(void);
+hid_t chdf5_std_u8le(void);
+hid_t chdf5_native_uchar(void);
 hid_t chdf5_c_s1(void);
 hid_t chdf5_p_dataset_create(void);
 hid_t chdf5_p_file_access(void);
 hid_t chdf5_p_default(void);
+hid_t chdf5_p_file_create(void);
+hid_t chdf5_p_group_create(void);
 unsigned chdf5_f_acc_trunc(void);
 unsigned chdf5_f_acc_rdonly(void);
 unsigned chdf5_f_acc_excl(void);

@@ -1,0 +1,98 @@
+import FCS
+import Foundation
+import HDF5Store
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// `analyze --events-out`: the per-event audit file against the result and the synthetic truth.
+@Suite("Per-event results file")
+struct EventAuditTests {
+    let directory = TemporaryDirectory()
+
+    @Test("classes and membership bits agree with the result's counts and with the per-event truth; the result is kept as JSON")
+    func agreesWithResultAndTruth() throws {
+        let spec = MarrowSpecification(events: 120_000, aberrantFraction: 3e-3, seed: 81)
+        let fcs = directory.path("audit.fcs"), out = directory.path("audit.events.h5")
+        let truth = try MarrowGenerator(spec).write(fcsPath: fcs, labelsPath: directory.path("audit.labels"))
+        let result = try MRDAnalyzer(template: AnalysisTests.template, workers: 2).analyze(path: fcs, eventsOutput: out)
+        #expect(result.call == .positive)
+        #expect(!FileManager.default.fileExists(atPath: out + ".partial"))
+        let audit = try HDF5EventResults(path: out)
+        #expect(audit.classes.count == spec.events)
+        // The JSON result in the file is the result returned.
+        let stored = try JSONDecoder().decode(MRDResult.self, from: Data(try #require(audit.attributes["result"]).utf8))
+        #expect(stored == result)
+        #expect(audit.attributes["call"] == "positive")
+        // Class counts against the result.
+        let names = audit.classNames
+        func count(_ name: String) -> Int {
+            guard let code = names.firstIndex(of: name) else { return -1 }
+            return audit.classes.filter { Int($0) == code }.count
+        }
+        let nucleatedClasses = ["nucleated, not a plasma cell", "normal plasma cell", "aberrant plasma cell",
+                                "aberrant-phenotype plasma cell outside a counted cluster"]
+        #expect(nucleatedClasses.map(count).reduce(0, +) == result.nucleatedCells)
+        #expect(count("aberrant plasma cell") == result.aberrantPC.count)
+        #expect(count("normal plasma cell") + count("aberrant-phenotype plasma cell outside a counted cluster") == result.normalPC.count)
+        #expect(names.prefix(4) == ["excluded by time-stable", "excluded by singlets", "excluded by non-debris", "excluded by nucleated"])
+        #expect(audit.classes.allSatisfy { Int($0) < names.count })
+        // Membership bits against every gate count, and classes against the bits.
+        for gate in result.gates {
+            let bits = try #require(audit.membership(of: gate.id), "gate \(gate.id) has no bits")
+            #expect(bits.filter { $0 }.count == gate.count, "gate \(gate.id)")
+        }
+        let nucleated = try #require(audit.membership(of: "nucleated"))
+        let pcs = try #require(audit.membership(of: "plasma-cells"))
+        for e in 0..<spec.events {
+            let name = names[Int(audit.classes[e])]
+            if nucleated[e] != nucleatedClasses.contains(name) { Issue.record("event \(e): class \(name) but nucleated bit \(nucleated[e])"); break }
+            if pcs[e] != (name.contains("plasma cell") && !name.hasPrefix("nucleated")) { Issue.record("event \(e): class \(name) but plasma-cell bit \(pcs[e])"); break }
+        }
+        // Against the generator's truth: the aberrant class is the spiked clone, and doublets are excluded by singlets.
+        let labels = try #require(FileManager.default.contents(atPath: directory.path("audit.labels")))
+        let aberrantCode = try #require(truth.labelCodes["aberrant-plasma-cell"]), doubletCode = try #require(truth.labelCodes["doublet"])
+        let classedAberrant = (0..<spec.events).filter { names[Int(audit.classes[$0])] == "aberrant plasma cell" }
+        let trulyAberrant = classedAberrant.filter { labels[$0] == aberrantCode }.count
+        #expect(Double(trulyAberrant) >= 0.95 * Double(classedAberrant.count), "\(trulyAberrant) of \(classedAberrant.count) truly aberrant")
+        #expect(Double(trulyAberrant) >= 0.9 * Double(truth.aberrantPlasmaCells))
+        let doublets = (0..<spec.events).filter { labels[$0] == doubletCode }
+        let excludedAsDoublets = doublets.filter { names[Int(audit.classes[$0])] == "excluded by singlets" }.count
+        #expect(Double(excludedAsDoublets) >= 0.9 * Double(doublets.count), "\(excludedAsDoublets) of \(doublets.count) doublets")
+    }
+
+    @Test("the file is byte-identical whatever the worker count")
+    func deterministic() throws {
+        let fcs = directory.path("det.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 200_000, aberrantFraction: 1e-3, seed: 82)).write(fcsPath: fcs)
+        var analyzer = MRDAnalyzer(template: AnalysisTests.template, workers: 1)
+        analyzer.computeChecksum = false
+        _ = try analyzer.analyze(path: fcs, eventsOutput: directory.path("one.h5"))
+        analyzer.workers = 2
+        _ = try analyzer.analyze(path: fcs, eventsOutput: directory.path("two.h5"))
+        let one = try #require(FileManager.default.contents(atPath: directory.path("one.h5")))
+        let two = try #require(FileManager.default.contents(atPath: directory.path("two.h5")))
+        #expect(one == two)
+    }
+
+    @Test("an unwritable place is an error naming it and leaves nothing; a sample not evaluable before gating gets no file and says so")
+    func failures() throws {
+        let fcs = directory.path("f.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 5_000, seed: 83)).write(fcsPath: fcs)
+        let bad = directory.path("missing-folder/out.h5")
+        #expect { try MRDAnalyzer(template: AnalysisTests.template).analyze(path: fcs, eventsOutput: bad) } throws: { error in
+            "\(error)".contains(bad)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["f.fcs"])
+        // A template asking for a marker the file lacks: not evaluable before gating.
+        var text = try String(contentsOfFile: TemplateTests.bundled, encoding: .utf8)
+        text = text.replacingOccurrences(of: "CD81", with: "CD99").replacingOccurrences(of: "[Pacific Blue-A, BV421-A]", with: "[NoSuch-A]")
+        let template = try GatingTemplate(yaml: text, path: "t.yaml")
+        let out = directory.path("none.h5")
+        let result = try MRDAnalyzer(template: template).analyze(path: fcs, eventsOutput: out)
+        #expect(result.call == .notEvaluable)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(result.warnings.contains { $0.contains("per-event results not written to \(out)") })
+    }
+}
