@@ -42,10 +42,19 @@ samples: release
 	.build/release/flowmrd analyze samples/generated/*.fcs --no-checksum; status=$$?; \
 	if [ $$status -eq 1 ] || [ $$status -gt 20 ]; then exit $$status; fi
 
-## Python packages the interoperability tests use (h5py reads our HDF5 files); a failure here
-## only makes those tests skip, with a message.
+## Python packages the interoperability tests use (h5py and anndata read our HDF5 files), from
+## PyPI (pip itself from Debian when missing); a failure here only makes those tests skip, with a message.
 pydeps:
-	@python3 -c "import h5py" 2>/dev/null || python3 -m pip install -q h5py 2>/dev/null || echo "h5py could not be installed: the h5py interoperability test will skip"
+	@if ! command -v python3 >/dev/null 2>&1; then \
+	  echo "python3 is missing: the h5py/anndata interoperability tests will skip"; \
+	elif python3 -c "import h5py, anndata" 2>/dev/null; then \
+	  echo "Python packages present: h5py anndata"; \
+	else \
+	  python3 -m pip --version >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends python3-pip; } >/dev/null 2>&1; \
+	  python3 -m pip install -q h5py anndata 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages h5py anndata 2>/dev/null \
+	    || echo "h5py/anndata could not be installed: the interoperability tests will skip"; \
+	fi
 
 ## The whole test suite.
 test: deps pydeps

@@ -5,6 +5,8 @@
 hid_t chdf5_native_float(void) { return H5T_NATIVE_FLOAT; }
 hid_t chdf5_native_double(void) { return H5T_NATIVE_DOUBLE; }
 hid_t chdf5_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+hid_t chdf5_std_i64le(void) { return H5T_STD_I64LE; }
+hid_t chdf5_native_int64(void) { return H5T_NATIVE_INT64; }
 hid_t chdf5_std_u8le(void) { return H5T_STD_U8LE; }
 hid_t chdf5_native_uchar(void) { return H5T_NATIVE_UCHAR; }
 hid_t chdf5_c_s1(void) { return H5T_C_S1; }

@@ -16,13 +16,14 @@ public enum HDF5Conversion {
 
     /// FCS → HDF5. The summary's warnings include the source's own reading warnings and a
     /// `values-rounded` warning when the source holds values float32 cannot keep exactly.
-    public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil) throws -> Summary {
+    public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil,
+                                 layout: HDF5EventLayout = .flowmrd, compression: Int? = nil) throws -> Summary {
         let file = try FCSFile(path: fcsPath)
         let index = dataSet ?? file.defaultDataSetIndex
         let ds = file.dataSets[index]
         let writer = try HDF5EventWriter(path: hdf5Path, channelNames: ds.channels.map(\.name), markers: ds.channels.map(\.marker),
                                          keywords: ds.keywords.map { ($0.key, $0.value) },
-                                         fcsVersion: ds.version, expectedEvents: ds.eventCount)
+                                         fcsVersion: ds.version, expectedEvents: ds.eventCount, layout: layout, compression: compression)
         var reader = try file.reader(dataSet: index)
         var block = reader.makeBlock(of: Float.self)
         while try reader.next(into: &block) { try writer.append(block) }

@@ -14,6 +14,11 @@ enum HDF5Strings {
 
     /// Writes `values` as dataset `name` under `location`.
     static func writeDataset(_ values: [String], name: String, at location: hid_t, file: String) throws(HDF5Error) {
+        H5Dclose(try createDataset(values, name: name, at: location, file: file))
+    }
+
+    /// Writes `values` as dataset `name` under `location` and returns it open (the caller closes it).
+    static func createDataset(_ values: [String], name: String, at location: hid_t, file: String) throws(HDF5Error) -> hid_t {
         let type = try type(file: file)
         defer { H5Tclose(type) }
         var dims: [hsize_t] = [hsize_t(values.count)]
@@ -23,12 +28,16 @@ enum HDF5Strings {
         defer { H5Pclose(properties) }
         let dataset = try HDF5Library.check(H5Dcreate2(location, name, type, space, chdf5_p_default(), properties, chdf5_p_default()),
                                             file: file, "create /\(name)")
-        defer { H5Dclose(dataset) }
         var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
         defer { pointers.forEach { free($0) } }
         if !values.isEmpty {
-            try HDF5Library.check(H5Dwrite(dataset, type, chdf5_p_default(), chdf5_p_default(), chdf5_p_default(), &pointers), file: file, "write /\(name)")
+            guard H5Dwrite(dataset, type, chdf5_p_default(), chdf5_p_default(), chdf5_p_default(), &pointers) >= 0 else {
+                let error = HDF5Error.current(file: file, "write /\(name)")
+                H5Dclose(dataset)
+                throw error
+            }
         }
+        return dataset
     }
 
     /// Reads a 1-D string dataset (variable or fixed length).
@@ -120,5 +129,42 @@ enum HDF5Strings {
         let root = try HDF5Library.check(H5Gopen2(file, "/", chdf5_p_default()), file: path, "open /")
         defer { H5Gclose(root) }
         try writeAttribute(value, name: name, on: root, file: path)
+    }
+
+    /// Writes a 1-D string-array attribute (possibly empty), as anndata's `column-order`.
+    static func writeAttribute(strings values: [String], name: String, on location: hid_t, file: String) throws(HDF5Error) {
+        let type = try type(file: file)
+        defer { H5Tclose(type) }
+        var dims: [hsize_t] = [hsize_t(values.count)]
+        let space = try HDF5Library.check(H5Screate_simple(1, &dims, nil), file: file, "create attribute space")
+        defer { H5Sclose(space) }
+        let attribute = try HDF5Library.check(H5Acreate2(location, name, type, space, chdf5_p_default(), chdf5_p_default()), file: file, "create attribute \(name)")
+        defer { H5Aclose(attribute) }
+        var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        if !values.isEmpty {
+            try HDF5Library.check(H5Awrite(attribute, type, &pointers), file: file, "write attribute \(name)")
+        }
+    }
+
+    /// Writes a scalar string dataset `name` under `location`.
+    static func writeScalar(_ value: String, name: String, at location: hid_t, file: String) throws(HDF5Error) -> hid_t {
+        let type = try type(file: file)
+        defer { H5Tclose(type) }
+        let space = try HDF5Library.check(H5Screate(H5S_SCALAR), file: file, "create scalar space")
+        defer { H5Sclose(space) }
+        let properties = try HDF5Library.untimed(chdf5_p_dataset_create(), file: file)
+        defer { H5Pclose(properties) }
+        let dataset = try HDF5Library.check(H5Dcreate2(location, name, type, space, chdf5_p_default(), properties, chdf5_p_default()),
+                                            file: file, "create \(name)")
+        var pointer: UnsafeMutablePointer<CChar>? = strdup(value)
+        defer { free(pointer) }
+        do throws(HDF5Error) {
+            try HDF5Library.check(H5Dwrite(dataset, type, chdf5_p_default(), chdf5_p_default(), chdf5_p_default(), &pointer), file: file, "write \(name)")
+        } catch {
+            H5Dclose(dataset)
+            throw error
+        }
+        return dataset
     }
 }

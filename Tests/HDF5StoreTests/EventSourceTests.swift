@@ -116,4 +116,27 @@ struct EventSourceTests {
         let described = try HDF5EventFile(path: bare).dataSets[0]
         #expect(described.channels.map(\.name) == ["FSC-A", "FITC-A"] && described.channels.map(\.marker) == [nil, "CD19"])
     }
+
+    @Test("compression (shuffle + deflate) keeps every value and shrinks a compressible matrix; a level outside 1-9 is refused")
+    func compression() throws {
+        let path = directory.path("z.h5"), plain = directory.path("p.h5")
+        for (file, level) in [(path, 4 as Int?), (plain, nil)] {
+            let writer = try HDF5EventWriter(path: file, channelNames: ["FSC-A", "SSC-A"], markers: [nil, nil], compression: level)
+            var block = EventBlock<Float>(channelCount: 2, capacity: 50_000)
+            block.setCount(50_000)
+            for e in 0..<50_000 { block[0, e] = Float(e % 64); block[1, e] = 1.5 }
+            try writer.append(block)
+            try writer.finish()
+        }
+        let size = { (p: String) in (try FileManager.default.attributesOfItem(atPath: p)[.size] as! NSNumber).intValue }
+        #expect(try size(path) * 5 < size(plain))
+        let file = try HDF5EventFile(path: path)
+        var block = EventBlock<Float>(channelCount: 2, capacity: 50_000)
+        try file.read(first: 0, into: &block)
+        #expect(block.count == 50_000 && (0..<50_000).allSatisfy { block[0, $0] == Float($0 % 64) && block[1, $0] == 1.5 })
+        #expect { try HDF5EventWriter(path: directory.path("bad.h5"), channelNames: ["A"], markers: [nil], compression: 12) } throws: { error in
+            (error as? HDF5Error)?.message.contains("1-9") == true
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.path("bad.h5.partial")))
+    }
 }

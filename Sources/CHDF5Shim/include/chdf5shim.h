@@ -7,6 +7,8 @@
 hid_t chdf5_native_float(void);
 hid_t chdf5_native_double(void);
 hid_t chdf5_ieee_f32le(void);
+hid_t chdf5_std_i64le(void);
+hid_t chdf5_native_int64(void);
 hid_t chdf5_std_u8le(void);
 hid_t chdf5_native_uchar(void);
 hid_t chdf5_c_s1(void);
