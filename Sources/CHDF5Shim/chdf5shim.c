@@ -11,6 +11,7 @@ hid_t chdf5_std_u8le(void) { return H5T_STD_U8LE; }
 hid_t chdf5_native_uchar(void) { return H5T_NATIVE_UCHAR; }
 hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
+hid_t chdf5_p_dataset_access(void) { return H5P_DATASET_ACCESS; }
 hid_t chdf5_p_file_access(void) { return H5P_FILE_ACCESS; }
 hid_t chdf5_p_default(void) { return H5P_DEFAULT; }
 hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }

@@ -112,6 +112,8 @@ extension FCSFile: EventSource {
 extension EventBlock {
     /// Puts each column on its channel's linear scale ($PnE log amplification, $PnG gain,
     /// time in seconds); identity channels are left untouched. Cost: one pass over scaled columns.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func applyScales(of channels: [FCSChannel]) {
         let n = count
         for (c, channel) in channels.enumerated() where channel.scale != .identity && c < channelCount {

@@ -26,6 +26,9 @@ public final class HDF5EventFile: EventSource {
     public var defaultDataSetIndex: Int { 0 }
     let file: hid_t
     let dataset: hid_t
+    /// Rows per chunk of /events, when the chunks hold plain little-endian float32 rows (no
+    /// filters) and can be read whole with `H5Dread_chunk`; nil otherwise.
+    let plainChunkRows: Int?
 
     public init(path: String) throws(HDF5Error) {
         _ = HDF5Library.ready
@@ -34,7 +37,11 @@ public final class HDF5EventFile: EventSource {
         file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
         var opened: hid_t = -1
         do throws(HDF5Error) {
-            opened = try HDF5Library.check(H5Dopen2(file, "events", chdf5_p_default()), file: path, "open /events")
+            // A chunk cache of 64 MiB, so blocks that do not line up with chunks do not re-read them.
+            let access = try HDF5Library.check(H5Pcreate(chdf5_p_dataset_access()), file: path, "create access properties")
+            defer { H5Pclose(access) }
+            H5Pset_chunk_cache(access, 1_009, 64 << 20, 1.0)
+            opened = try HDF5Library.check(H5Dopen2(file, "events", access), file: path, "open /events")
             let space = try HDF5Library.check(H5Dget_space(opened), file: path, "get /events space")
             defer { H5Sclose(space) }
             guard H5Sget_simple_extent_ndims(space) == 2 else { throw HDF5Error(file: path, operation: "open /events", message: "expected a 2-D matrix") }
@@ -58,6 +65,7 @@ public final class HDF5EventFile: EventSource {
             var status = stat()
             size = stat(path, &status) == 0 ? Int(status.st_size) : 0
             dataset = opened
+            plainChunkRows = Self.plainChunkRows(opened, channels: names.count)
         } catch {
             if opened >= 0 { H5Dclose(opened) }
             H5Fclose(file)
@@ -91,10 +99,38 @@ public final class HDF5EventFile: EventSource {
         return dataSet
     }
 
-    /// Reads `count` rows from `first` as float32, row-major, into `destination` (room for `count × channels` floats).
-    func readRows(first: Int, count: Int, into destination: UnsafeMutableRawPointer) throws(HDF5Error) {
+    /// The chunk height when chunks are unfiltered little-endian float32 rows spanning every channel.
+    static func plainChunkRows(_ dataset: hid_t, channels: Int) -> Int? {
+        let creation = H5Dget_create_plist(dataset)
+        guard creation >= 0 else { return nil }
+        defer { H5Pclose(creation) }
+        let type = H5Dget_type(dataset)
+        guard type >= 0 else { return nil }
+        defer { H5Tclose(type) }
+        guard H5Pget_layout(creation) == H5D_CHUNKED, H5Pget_nfilters(creation) == 0, H5Tequal(type, chdf5_ieee_f32le()) > 0 else { return nil }
+        var chunk: [hsize_t] = [0, 0]
+        guard H5Pget_chunk(creation, 2, &chunk) == 2, Int(chunk[1]) == channels, chunk[0] > 0 else { return nil }
+        return Int(chunk[0])
+    }
+
+    /// Reads `count` rows from `first` as float32, row-major, into `destination` (room for
+    /// `capacity` bytes, at least `count × channels` floats). Rows within one unfiltered chunk,
+    /// with room for the whole chunk, are a direct chunk read (a copy of the chunk's bytes);
+    /// anything else goes through a hyperslab selection.
+    func readRows(first: Int, count: Int, into destination: UnsafeMutableRawPointer, capacity: Int? = nil) throws(HDF5Error) {
         guard count > 0 else { return }
         _ = HDF5Library.ready
+        if let rows = plainChunkRows, first / rows == (first + count - 1) / rows, (capacity ?? 0) >= rows * channels.count * 4 {
+            // The rows lie in one chunk: read it whole, then move the rows wanted to the front.
+            let chunkStart = first / rows * rows
+            var offset: [hsize_t] = [hsize_t(chunkStart), 0]
+            var filters: UInt32 = 0
+            try HDF5Library.check(H5Dread_chunk(dataset, chdf5_p_default(), &offset, &filters, destination), file: path,
+                                  "read rows \(first)-\(first + count - 1)")
+            let rowBytes = channels.count * 4
+            if first > chunkStart { memmove(destination, destination + (first - chunkStart) * rowBytes, count * rowBytes) }
+            return
+        }
         let space = try HDF5Library.check(H5Dget_space(dataset), file: path, "get /events space")
         defer { H5Sclose(space) }
         var start: [hsize_t] = [hsize_t(first), 0]
@@ -123,7 +159,7 @@ public final class HDF5EventFile: EventSource {
         if let failure { throw failure }
         block.setCount(n)
         block.firstEvent = first
-        HDF5EventReader.transpose(rows: rows, count: n, into: &block)
+        rows.withUnsafeBufferPointer { HDF5EventReader.transpose(rows: $0, count: n, into: &block) }
     }
 
     deinit {
@@ -150,14 +186,20 @@ public struct HDF5EventReader: EventReader {
         self.blockSize = max(1, min(blockSize, byteCap, max(1, file.eventCount)))
     }
 
+    /// Specialized for `Float` and `Double`: called through the ``EventReader`` protocol, an
+    /// unspecialized copy would convert every value through generic witnesses (30× slower).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func readBlock<S: EventScalar>(_ index: Int, into block: inout EventBlock<S>, buffer: inout [UInt8]) throws {
         precondition(index >= 0 && index < blockCount, "block \(index) outside 0..<\(blockCount)")
         precondition(block.channelCount == channelCount && block.capacity >= blockSize, "block shape does not match the reader")
         let first = index * blockSize
         let count = min(blockSize, eventCount - first)
         let bytes = count * channelCount * 4
-        if buffer.count < bytes { buffer = [UInt8](repeating: 0, count: blockSize * channelCount * 4) }
-        try buffer.withUnsafeMutableBytes { raw in try file.readRows(first: first, count: count, into: raw.baseAddress!) }
+        // Room for a whole chunk too, so chunk-aligned blocks are read directly.
+        let room = max(blockSize, file.plainChunkRows ?? 0) * channelCount * 4
+        if buffer.count < max(bytes, room) { buffer = [UInt8](repeating: 0, count: room) }
+        try buffer.withUnsafeMutableBytes { raw in try file.readRows(first: first, count: count, into: raw.baseAddress!, capacity: raw.count) }
         block.setCount(count)
         block.firstEvent = first
         buffer.withUnsafeBytes { raw in
@@ -167,13 +209,16 @@ public struct HDF5EventReader: EventReader {
     }
 
     /// Row-major float32 rows into the block's columns.
-    static func transpose<S: EventScalar, Rows: Collection<Float>>(rows: Rows, count: Int, into block: inout EventBlock<S>)
-    where Rows.Index == Int {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func transpose<S: EventScalar>(rows: UnsafeBufferPointer<Float>, count: Int, into block: inout EventBlock<S>) {
         let width = block.channelCount, capacity = block.capacity
+        precondition(rows.count >= count * width)
+        let source = rows.baseAddress!
         block.withUnsafeMutableStorage { columns in
-            for e in 0..<count {
-                let row = e * width
-                for c in 0..<width { columns[c * capacity + e] = S(rows[rows.startIndex + row + c]) }
+            for c in 0..<width {
+                let column = columns + c * capacity
+                for e in 0..<count { column[e] = S(source[e * width + c]) }
             }
         }
     }

@@ -32,6 +32,8 @@ public final class HDF5EventWriter {
     /// One block's rows, reused.
     var rows: [Float] = []
     public let layout: HDF5EventLayout
+    /// Whole chunks go straight to the file (`H5Dwrite_chunk`) when nothing filters them.
+    let directChunks: Bool
 
     /// - Parameter expectedEvents: when known (an FCS file's $TOT), the dataset is created at that
     ///   size instead of growing block by block; ``finish()`` trims it to the events written.
@@ -49,6 +51,7 @@ public final class HDF5EventWriter {
         self.chunkRows = max(1, chunkRows)
         self.capacity = max(0, expectedEvents)
         self.layout = layout
+        self.directChunks = compression == nil
         if let compression, !(1...9).contains(compression) {
             throw HDF5Error(file: path, operation: "create", message: "compression level \(compression) is not 1-9")
         }
@@ -163,15 +166,26 @@ public final class HDF5EventWriter {
         let n = block.count
         guard n > 0 else { return }
         _ = HDF5Library.ready
-        if rows.count < n * channels { rows = [Float](repeating: 0, count: n * channels) }
+        // A block that starts a chunk and fits in it is written as that whole chunk, padded with zeros.
+        let direct = directChunks && written % chunkRows == 0 && n <= chunkRows
+        let needed = (direct ? chunkRows : n) * channels
+        if rows.count < needed { rows = [Float](repeating: 0, count: max(needed, chunkRows * channels)) }
         let width = channels
         rows.withUnsafeMutableBufferPointer { out in
             for c in 0..<width { block.withColumn(c) { column in for e in 0..<n { out[e * width + c] = column[e] } } }
+            if direct && n < chunkRows { for i in (n * width)..<(chunkRows * width) { out[i] = 0 } }
         }
         if written + n > capacity {
             capacity = written + n
             var size: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
             try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend /events")
+        }
+        if direct {
+            var offset: [hsize_t] = [hsize_t(written), 0]
+            try HDF5Library.check(H5Dwrite_chunk(dataset, chdf5_p_default(), 0, &offset, chunkRows * width * MemoryLayout<Float>.size, rows),
+                                  file: path, "write rows")
+            written += n
+            return
         }
         let fileSpace = try HDF5Library.check(H5Dget_space(dataset), file: path, "get dataspace")
         defer { H5Sclose(fileSpace) }

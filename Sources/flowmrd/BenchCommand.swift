@@ -1,5 +1,6 @@
 import ArgumentParser
 import FCS
+import HDF5Store
 import Foundation
 import Synthetic
 import Synchronization
@@ -9,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (use a release build: swift build -c release).",
-        subcommands: [BenchRead.self, BenchGate.self, BenchSynth.self, BenchAnalyze.self, BenchMakeFile.self])
+        subcommands: [BenchRead.self, BenchGate.self, BenchSynth.self, BenchAnalyze.self, BenchConvert.self, BenchMakeFile.self])
 }
 
 /// `flowmrd bench read [FILE]`: streaming read throughput, next to a plain sequential read of the same bytes.
@@ -19,7 +20,7 @@ struct BenchRead: ParsableCommand {
         abstract: "Read every event of a file through the block reader on all cores; print events/s and MB/s.",
         discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first.")
 
-    @Argument(help: "The FCS file to read. Omit to generate one.")
+    @Argument(help: "The FCS file (or HDF5 event store) to read. Omit to generate an FCS file.")
     var file: String?
 
     @Option(help: "Events in the generated file.")
@@ -52,20 +53,20 @@ struct BenchRead: ParsableCommand {
             generated = target
         }
         defer { if let generated, ProcessInfo.processInfo.environment["FLOWMRD_KEEP_BENCH_FILE"] == nil { try? FileManager.default.removeItem(atPath: generated) } }
-        let fcs = try FCSFile(path: path!)
-        let reader = try fcs.reader(blockSize: blockSize)
+        let fcs = try EventFile.open(path!)
+        let reader = try fcs.eventReader(dataSet: nil, blockSize: blockSize)
         let bytes = reader.eventCount * reader.dataSet.bytesPerEvent
 
         // Warm the page cache, then time.
-        _ = try plainRead(path!)
+        _ = try Self.plainRead(path!)
         var readTimes: [Double] = []
         var plainTimes: [Double] = []
         for _ in 0..<max(1, repeats) {
             let t0 = ContinuousClock.now
-            _ = double ? try readAll(reader, Double.self) : try readAll(reader, Float.self)
+            _ = double ? try Self.readAll(reader, Double.self, workers: workers) : try Self.readAll(reader, Float.self, workers: workers)
             readTimes.append(seconds(ContinuousClock.now - t0))
             let t1 = ContinuousClock.now
-            _ = try plainRead(path!)
+            _ = try Self.plainRead(path!)
             plainTimes.append(seconds(ContinuousClock.now - t1))
         }
         let read = median(readTimes), plain = median(plainTimes)
@@ -78,7 +79,8 @@ struct BenchRead: ParsableCommand {
         print(String(format: "ratio:          %.2f× the plain read", read / plain))
     }
 
-    private func readAll<S: EventScalar>(_ reader: FCSEventReader, _ type: S.Type) throws -> Double {
+    /// Reads every event on `workers` threads (summing one column so nothing is optimised away).
+    static func readAll<S: EventScalar>(_ reader: any EventReader, _ type: S.Type, workers: Int) throws -> Double {
         let sums = Mutex<Double>(0)
         try reader.forEachBlock(as: S.self, workers: workers) { _, block in
             var local: S = 0
@@ -88,7 +90,8 @@ struct BenchRead: ParsableCommand {
         return sums.withLock { $0 }
     }
 
-    private func plainRead(_ path: String) throws -> Int {
+    /// Reads the whole file sequentially in 1 MiB pieces, like cat.
+    static func plainRead(_ path: String) throws -> Int {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ValidationError("cannot open \(path)") }
         defer { close(fd) }

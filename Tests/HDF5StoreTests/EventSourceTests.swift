@@ -139,4 +139,31 @@ struct EventSourceTests {
         }
         #expect(!FileManager.default.fileExists(atPath: directory.path("bad.h5.partial")))
     }
+
+    @Test("blocks inside one chunk (direct chunk reads), whole chunks, and blocks across chunk borders all give the stored values",
+          arguments: [1_000, 4_096, 16_384, 20_000])
+    func blockShapes(blockSize: Int) throws {
+        let path = directory.path("shapes.h5")
+        let writer = try HDF5EventWriter(path: path, channelNames: ["A", "B", "C"], markers: [nil, nil, nil], chunkRows: 16_384)
+        var block = EventBlock<Float>(channelCount: 3, capacity: 7_000)
+        var first = 0
+        while first < 50_000 {
+            let n = min(7_000, 50_000 - first)
+            block.setCount(n)
+            for e in 0..<n { for c in 0..<3 { block[c, e] = Float((first + e) * 3 + c) } }
+            try writer.append(block)
+            first += n
+        }
+        try writer.finish()
+        let reader = try HDF5EventFile(path: path).eventReader(dataSet: nil, blockSize: blockSize)
+        var read = reader.makeBlock(of: Double.self)
+        var buffer: [UInt8] = []
+        var wrong = 0
+        for b in 0..<reader.blockCount {
+            try reader.readBlock(b, into: &read, buffer: &buffer)
+            for e in 0..<read.count { for c in 0..<3 where read[c, e] != Double((read.firstEvent + e) * 3 + c) { wrong += 1 } }
+        }
+        #expect(wrong == 0)
+        #expect(reader.eventCount == 50_000)
+    }
 }

@@ -13,6 +13,7 @@ hid_t chdf5_std_u8le(void);
 hid_t chdf5_native_uchar(void);
 hid_t chdf5_c_s1(void);
 hid_t chdf5_p_dataset_create(void);
+hid_t chdf5_p_dataset_access(void);
 hid_t chdf5_p_file_access(void);
 hid_t chdf5_p_default(void);
 hid_t chdf5_p_file_create(void);
