@@ -145,14 +145,7 @@ extension FCSDataSet {
         let timestep = parser.parseTimestep(keywords, &warnings)
         let (channels, bits) = try DataSetParser.describeChannels(keywords, path: path, dataType: dataType, parameterCount: parameterCount,
                                                                timestep: timestep, warnings: &warnings)
-        let spillover: Result<SpilloverMatrix?, FCSError>
-        do {
-            let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
-            warnings += spillWarnings
-            spillover = .success(matrix)
-        } catch {
-            spillover = .failure(error)
-        }
+        let spillover = DataSetParser.parseSpillover(keywords, path: path, channels: channels, warnings: &warnings)
         // The same test as the FCS reader's: integers are exact in float32 when their mask ($PnR) keeps fewer than 24 bits.
         let exactInFloat32: Bool
         switch dataType {

@@ -190,14 +190,7 @@ struct DataSetParser {
         let nextData = Int(nextDataText) ?? -1
 
         // Spillover: parsed now, its error kept for whoever needs the matrix.
-        let spillover: Result<SpilloverMatrix?, FCSError>
-        do {
-            let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
-            warnings += spillWarnings
-            spillover = .success(matrix)
-        } catch {
-            spillover = .failure(error)
-        }
+        let spillover = Self.parseSpillover(keywords, path: path, channels: channels, warnings: &warnings)
 
         return FCSDataSet(
             index: index, offset: offset, header: header, keywords: keywords, channels: channels,
@@ -317,6 +310,19 @@ struct DataSetParser {
         warnings.append(FCSWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
     }
         return (channels, bitsPerChannel)
+    }
+
+    /// The spillover matrix the keywords hold (nil when none), or the error that makes it
+    /// unusable, kept for whoever needs the matrix; its repairs go into `warnings`.
+    static func parseSpillover(_ keywords: FCSKeywords, path: String, channels: [FCSChannel],
+                               warnings: inout [FCSWarning]) -> Result<SpilloverMatrix?, FCSError> {
+        do {
+            let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
+            warnings += spillWarnings
+            return .success(matrix)
+        } catch {
+            return .failure(error)
+        }
     }
 
     // MARK: - Keyword helpers

@@ -20,14 +20,7 @@ struct BenchRead: ParsableCommand {
         abstract: "Read every event of a file through the block reader on all cores; print events/s and MB/s.",
         discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first.")
 
-    @Argument(help: "The FCS file (or HDF5 event store) to read. Omit to generate an FCS file.")
-    var file: String?
-
-    @Option(help: "Events in the generated file.")
-    var events = 10_000_000
-
-    @Option(help: "Channels in the generated file.")
-    var channels = 14
+    @OptionGroup var input: BenchInput
 
     @Option(help: "Timed repetitions (the median is reported).")
     var repeats = 5
@@ -42,16 +35,8 @@ struct BenchRead: ParsableCommand {
     var double = false
 
     func run() throws {
-        var path = file
-        var generated: String?
-        if path == nil {
-            let target = NSTemporaryDirectory() + "flowmrd-bench-\(events)x\(channels).fcs"
-            let start = ContinuousClock.now
-            try BenchmarkFile.write(path: target, events: events, channels: channels)
-            print("generated \(target): \(events) events × \(channels) channels float32 in \(format(ContinuousClock.now - start))")
-            path = target
-            generated = target
-        }
+        let (file, generated) = try input.resolve()
+        let path: String? = file
         defer { if let generated, ProcessInfo.processInfo.environment["FLOWMRD_KEEP_BENCH_FILE"] == nil { try? FileManager.default.removeItem(atPath: generated) } }
         let fcs = try EventFile.open(path!)
         let reader = try fcs.eventReader(dataSet: nil, blockSize: blockSize)
@@ -141,6 +126,29 @@ struct BenchMakeFile: ParsableCommand {
 }
 
 /// Writes the synthetic benchmark file: float32 values from a fixed-seed generator.
+/// The file a bench reads: the one given, or a float32 noise file of --events × --channels
+/// generated in the temporary directory (removed afterwards by the caller).
+struct BenchInput: ParsableArguments {
+    @Argument(help: "The file to read (FCS, or an HDF5 event store where the bench allows). Omit to generate an FCS file.")
+    var file: String?
+
+    @Option(help: "Events in the generated file.")
+    var events = 10_000_000
+
+    @Option(help: "Channels in the generated file.")
+    var channels = 14
+
+    /// The path to use, and the generated file's path when one was written.
+    func resolve() throws -> (String, String?) {
+        if let file { return (file, nil) }
+        let target = NSTemporaryDirectory() + "flowmrd-bench-\(ProcessInfo.processInfo.processIdentifier)-\(events)x\(channels).fcs"
+        let start = ContinuousClock.now
+        try BenchmarkFile.write(path: target, events: events, channels: channels)
+        print("generated \(target): \(events) events × \(channels) channels float32 in \(format(ContinuousClock.now - start))")
+        return (target, target)
+    }
+}
+
 enum BenchmarkFile {
     /// The LEGEND-2 ten-colour panel and its spillover, as the synthetic generator writes them.
     static var legend2Panel: [FCSChannelDescription] { LegendPanel.channels }

@@ -10,14 +10,7 @@ struct BenchConvert: ParsableCommand {
         abstract: "Time FCS → HDF5 conversion against a full read of the same FCS file and a plain copy's read (release build).",
         discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first. The HDF5 output goes to the temporary directory and is removed.")
 
-    @Argument(help: "The FCS file to convert. Omit to generate one.")
-    var file: String?
-
-    @Option(help: "Events in the generated file.")
-    var events = 10_000_000
-
-    @Option(help: "Channels in the generated file.")
-    var channels = 14
+    @OptionGroup var input: BenchInput
 
     @Option(help: "Timed repetitions (the median is reported).")
     var repeats = 3
@@ -29,14 +22,8 @@ struct BenchConvert: ParsableCommand {
     var compression: Int?
 
     func run() throws {
-        var path = file
-        var generated: String?
-        if path == nil {
-            let target = NSTemporaryDirectory() + "flowmrd-bench-convert-\(ProcessInfo.processInfo.processIdentifier).fcs"
-            try BenchmarkFile.write(path: target, events: events, channels: channels)
-            path = target
-            generated = target
-        }
+        let (file, generated) = try input.resolve()
+        let path: String? = file
         let output = NSTemporaryDirectory() + "flowmrd-bench-convert-\(ProcessInfo.processInfo.processIdentifier).h5"
         defer {
             if let generated { try? FileManager.default.removeItem(atPath: generated) }
