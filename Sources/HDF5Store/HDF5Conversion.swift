@@ -1,4 +1,6 @@
+import Dispatch
 import FCS
+import Synchronization
 
 /// FCS ⇄ HDF5, streaming block by block (memory: one block, whatever the file size).
 ///
@@ -19,14 +21,12 @@ public enum HDF5Conversion {
     public static func fcsToHDF5(fcsPath: String, hdf5Path: String, dataSet: Int? = nil,
                                  layout: HDF5EventLayout = .flowmrd, compression: Int? = nil) throws -> Summary {
         let file = try FCSFile(path: fcsPath)
-        let index = dataSet ?? file.defaultDataSetIndex
-        let ds = file.dataSets[index]
+        let ds = try file.dataSet(dataSet)
+        let index = ds.index
         let writer = try HDF5EventWriter(path: hdf5Path, channelNames: ds.channels.map(\.name), markers: ds.channels.map(\.marker),
                                          keywords: ds.keywords.map { ($0.key, $0.value) },
                                          fcsVersion: ds.version, expectedEvents: ds.eventCount, layout: layout, compression: compression)
-        var reader = try file.reader(dataSet: index)
-        var block = reader.makeBlock(of: Float.self)
-        while try reader.next(into: &block) { try writer.append(block) }
+        try copyOverlapped(from: try file.reader(dataSet: index), to: writer)
         try writer.finish()
         var warnings = file.warnings + ds.warnings
         if ds.requiresDoublePrecision {
@@ -34,6 +34,48 @@ public enum HDF5Conversion {
                 "\(fcsPath): $DATATYPE \(ds.dataType.rawValue) holds values float32 cannot keep exactly; \(hdf5Path) stores them rounded to about 7 significant digits"))
         }
         return Summary(events: writer.written, warnings: warnings)
+    }
+
+    /// A block being decoded on the reading thread or written on the calling one.
+    private final class Slot: @unchecked Sendable {
+        var block: EventBlock<Float>
+        var buffer: [UInt8] = []
+        init(_ block: EventBlock<Float>) { self.block = block }
+    }
+
+    /// Reads block i + 1 on a second thread while block i is written: two slots, handed over
+    /// with semaphores (each slot is touched by one thread at a time). Memory: two blocks.
+    static func copyOverlapped(from reader: FCSEventReader, to writer: HDF5EventWriter) throws {
+        let slots = [Slot(reader.makeBlock(of: Float.self)), Slot(reader.makeBlock(of: Float.self))]
+        let free = DispatchSemaphore(value: slots.count), ready = DispatchSemaphore(value: 0)
+        let stop = Atomic<Bool>(false)
+        let readError = Mutex<FCSError?>(nil)
+        let blocks = reader.blockCount
+        let producer = DispatchGroup()
+        DispatchQueue.global().async(group: producer) {
+            for i in 0..<blocks {
+                free.wait()
+                if stop.load(ordering: .relaxed) { ready.signal(); return }
+                let slot = slots[i % slots.count]
+                do throws(FCSError) { try reader.readBlock(i, into: &slot.block, buffer: &slot.buffer) } catch {
+                    readError.withLock { $0 = error }
+                    ready.signal()
+                    return
+                }
+                ready.signal()
+            }
+        }
+        defer {
+            stop.store(true, ordering: .relaxed)
+            for _ in slots { free.signal() }
+            producer.wait()
+        }
+        for i in 0..<blocks {
+            ready.wait()
+            if let error = readError.withLock({ $0 }) { throw error }
+            try writer.append(slots[i % slots.count].block)
+            free.signal()
+        }
     }
 
     /// HDF5 → FCS 3.1 float32.

@@ -166,4 +166,20 @@ struct EventSourceTests {
         #expect(wrong == 0)
         #expect(reader.eventCount == 50_000)
     }
+
+    @Test("converting a data set the file does not have is a typed error, not a trap; nothing is left behind")
+    func missingDataSet() throws {
+        let fcsPath = directory.path("one.fcs")
+        let writer = try FCSWriter(path: fcsPath, channels: [FCSChannelDescription(name: "FSC-A", range: 1024)], eventCount: 3, durable: false)
+        var block = EventBlock<Float>(channelCount: 1, capacity: 3)
+        block.setCount(3)
+        try writer.append(block)
+        try writer.finish()
+        let out = directory.path("two.h5")
+        #expect { try HDF5Conversion.fcsToHDF5(fcsPath: fcsPath, hdf5Path: out, dataSet: 4) } throws: { error in
+            guard let error = error as? FCSError else { return false }
+            return error.file == fcsPath && "\(error)".contains("4")
+        }
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
+    }
 }
