@@ -56,6 +56,30 @@ public struct FCSEventReader: EventReader {
     /// Starts again from the first block.
     public mutating func rewind() { position = 0 }
 
+    /// True when the stored events already are little-endian float32 rows (`$DATATYPE F`,
+    /// `$BYTEORD 1,2,3,4`): their bytes can be copied as they are, with no decoding.
+    public var storesFloat32Rows: Bool {
+        dataSet.layout.byteOrder == .littleEndian && dataSet.layout.fields.allSatisfy { $0.kind == .float32 && $0.width == 4 }
+    }
+
+    /// Copies the stored bytes of block `index` — row-major, as in the file — into `destination`
+    /// (room for `blockSize × bytesPerEvent` bytes) and returns the number of events.
+    public func readStoredBytes(_ index: Int, into destination: UnsafeMutableRawBufferPointer) throws(FCSError) -> Int {
+        precondition(index >= 0 && index < blockCount, "block \(index) outside 0..<\(blockCount)")
+        let first = index * blockSize
+        let count = min(blockSize, eventCount - first)
+        let bytes = count * dataSet.bytesPerEvent
+        precondition(destination.count >= bytes, "destination too small for block \(index)")
+        let offset = dataSet.dataBegin + first * dataSet.bytesPerEvent
+        let got = try source.read(into: destination.baseAddress!, count: bytes, at: offset)
+        if got < bytes {
+            throw FCSError(file: source.path, .truncatedData(
+                expectedEvents: eventCount, completeEvents: first + got / max(1, dataSet.bytesPerEvent),
+                dataBegin: dataSet.dataBegin, fileSize: offset + got))
+        }
+        return count
+    }
+
     /// Reads block `index` into `block`, using `buffer` for the raw bytes (grown once, then reused).
     /// Specialized for `Float` and `Double`, so callers in other modules get the concrete code.
     @_specialize(where S == Float)

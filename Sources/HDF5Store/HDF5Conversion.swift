@@ -40,16 +40,23 @@ public enum HDF5Conversion {
     private final class Slot: @unchecked Sendable {
         var block: EventBlock<Float>
         var buffer: [UInt8] = []
+        /// Events in `buffer` when it holds stored float32 rows (the no-decode path).
+        var rowCount = 0
         init(_ block: EventBlock<Float>) { self.block = block }
     }
 
     /// Reads block i + 1 on a second thread while block i is written: two slots, handed over
     /// with semaphores (each slot is touched by one thread at a time). Memory: two blocks.
+    /// Little-endian float32 FCS data is copied as stored rows, with no decode or transpose.
     static func copyOverlapped(from reader: FCSEventReader, to writer: HDF5EventWriter) throws {
         let slots = [Slot(reader.makeBlock(of: Float.self)), Slot(reader.makeBlock(of: Float.self))]
+        let stored = reader.storesFloat32Rows && reader.blockSize == writer.chunkRows
+        if stored {
+            for slot in slots { slot.buffer = [UInt8](repeating: 0, count: reader.blockSize * reader.dataSet.bytesPerEvent) }
+        }
         let free = DispatchSemaphore(value: slots.count), ready = DispatchSemaphore(value: 0)
         let stop = Atomic<Bool>(false)
-        let readError = Mutex<FCSError?>(nil)
+        let readError = Mutex<(any Error)?>(nil)
         let blocks = reader.blockCount
         let producer = DispatchGroup()
         DispatchQueue.global().async(group: producer) {
@@ -57,7 +64,18 @@ public enum HDF5Conversion {
                 free.wait()
                 if stop.load(ordering: .relaxed) { ready.signal(); return }
                 let slot = slots[i % slots.count]
-                do throws(FCSError) { try reader.readBlock(i, into: &slot.block, buffer: &slot.buffer) } catch {
+                do {
+                    if stored {
+                        let n = try slot.buffer.withUnsafeMutableBytes { raw in try reader.readStoredBytes(i, into: raw) }
+                        // Zeros after the last event, so a short last block still fills its chunk.
+                        if n < reader.blockSize { slot.buffer.withUnsafeMutableBytes { raw in
+                            raw[(n * reader.dataSet.bytesPerEvent)...].initializeMemory(as: UInt8.self, repeating: 0)
+                        } }
+                        slot.rowCount = n
+                    } else {
+                        try reader.readBlock(i, into: &slot.block, buffer: &slot.buffer)
+                    }
+                } catch {
                     readError.withLock { $0 = error }
                     ready.signal()
                     return
@@ -73,7 +91,13 @@ public enum HDF5Conversion {
         for i in 0..<blocks {
             ready.wait()
             if let error = readError.withLock({ $0 }) { throw error }
-            try writer.append(slots[i % slots.count].block)
+            let slot = slots[i % slots.count]
+            if stored {
+                let n = slot.rowCount
+                try slot.buffer.withUnsafeBytes { raw in try writer.appendRows(raw, count: n) }
+            } else {
+                try writer.append(slot.block)
+            }
             free.signal()
         }
     }

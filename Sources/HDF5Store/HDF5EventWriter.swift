@@ -198,6 +198,38 @@ public final class HDF5EventWriter {
         written += n
     }
 
+    /// Appends `count` events given as row-major little-endian float32 rows (an FCS file's
+    /// stored bytes when ``FCSEventReader/storesFloat32Rows``), with no transpose. When the rows
+    /// start a chunk and `rows` has room for a whole chunk (zeros after `count` rows), the chunk
+    /// is written directly.
+    public func appendRows(_ rows: UnsafeRawBufferPointer, count n: Int) throws(HDF5Error) {
+        guard n > 0 else { return }
+        _ = HDF5Library.ready
+        let rowBytes = channels * MemoryLayout<Float>.size
+        precondition(rows.count >= n * rowBytes, "rows hold fewer than \(n) events")
+        if written + n > capacity {
+            capacity = written + n
+            var size: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
+            try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend the event matrix")
+        }
+        if directChunks && written % chunkRows == 0 && n <= chunkRows && rows.count >= chunkRows * rowBytes {
+            var offset: [hsize_t] = [hsize_t(written), 0]
+            try HDF5Library.check(H5Dwrite_chunk(dataset, chdf5_p_default(), 0, &offset, chunkRows * rowBytes, rows.baseAddress!),
+                                  file: path, "write rows")
+            written += n
+            return
+        }
+        let fileSpace = try HDF5Library.check(H5Dget_space(dataset), file: path, "get dataspace")
+        defer { H5Sclose(fileSpace) }
+        var start: [hsize_t] = [hsize_t(written), 0]
+        var count: [hsize_t] = [hsize_t(n), hsize_t(channels)]
+        try HDF5Library.check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), file: path, "select rows")
+        let memory = try HDF5Library.check(H5Screate_simple(2, &count, nil), file: path, "create memory space")
+        defer { H5Sclose(memory) }
+        try HDF5Library.check(H5Dwrite(dataset, chdf5_native_float(), memory, fileSpace, chdf5_p_default(), rows.baseAddress!), file: path, "write rows")
+        written += n
+    }
+
     /// Closes the file and renames it into place.
     public func finish() throws(HDF5Error) {
         _ = HDF5Library.ready
