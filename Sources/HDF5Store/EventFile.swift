@@ -15,15 +15,25 @@ public enum EventFile {
         return try FCSFile(path: path, options: options)
     }
 
-    /// True when the file starts with FCS's magic "FCS" is absent and HDF5 recognises it.
+    /// The HDF5 format signature, found at byte 0 or at a power of two from 512 on (after a user block).
+    static let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// True when the file carries the HDF5 signature where the format allows it. Read with plain
+    /// `pread`, without the library (which would open, and lock, the file to answer).
     public static func isHDF5(_ path: String) -> Bool {
-        let handle = fopen(path, "rb")
-        guard let handle else { return false }
-        var magic = [UInt8](repeating: 0, count: 3)
-        let got = fread(&magic, 1, 3, handle)
-        fclose(handle)
-        if got == 3 && magic == Array("FCS".utf8) { return false }
-        _ = HDF5Library.ready
-        return H5Fis_hdf5(path) > 0
+        let descriptor = Glibc.open(path, O_RDONLY)
+        guard descriptor >= 0 else { return false }
+        defer { Glibc.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { return false }
+        let size = Int(status.st_size)
+        var offset = 0
+        var bytes = [UInt8](repeating: 0, count: 8)
+        while offset + 8 <= size {
+            if pread(descriptor, &bytes, 8, off_t(offset)) == 8 && bytes == signature { return true }
+            if offset == 0 && bytes.prefix(3) == [0x46, 0x43, 0x53] { return false }  // "FCS"
+            offset = offset == 0 ? 512 : offset * 2
+        }
+        return false
     }
 }

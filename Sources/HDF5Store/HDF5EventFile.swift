@@ -33,7 +33,7 @@ public final class HDF5EventFile: EventSource {
     public init(path: String) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
-        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
+        guard EventFile.isHDF5(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
         file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
         var opened: hid_t = -1
         do throws(HDF5Error) {

@@ -156,7 +156,7 @@ public final class HDF5EventResults {
     public init(path: String) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
-        guard H5Fis_hdf5(path) > 0 else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
+        guard EventFile.isHDF5(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
         let file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
         defer { H5Fclose(file) }
         gates = try HDF5Strings.readDataset(name: "gates", at: file, file: path)

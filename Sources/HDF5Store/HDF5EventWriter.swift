@@ -175,27 +175,13 @@ public final class HDF5EventWriter {
             for c in 0..<width { block.withColumn(c) { column in for e in 0..<n { out[e * width + c] = column[e] } } }
             if direct && n < chunkRows { for i in (n * width)..<(chunkRows * width) { out[i] = 0 } }
         }
-        if written + n > capacity {
-            capacity = written + n
-            var size: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
-            try HDF5Library.check(H5Dset_extent(dataset, &size), file: path, "extend /events")
+        // Exactly one chunk's worth of rows when direct, so appendRows writes the chunk whole.
+        let usable = direct ? chunkRows * width : n * width
+        var failure: HDF5Error?
+        rows.withUnsafeBytes { raw in
+            do throws(HDF5Error) { try appendRows(UnsafeRawBufferPointer(rebasing: raw[0..<(usable * 4)]), count: n) } catch { failure = error }
         }
-        if direct {
-            var offset: [hsize_t] = [hsize_t(written), 0]
-            try HDF5Library.check(H5Dwrite_chunk(dataset, chdf5_p_default(), 0, &offset, chunkRows * width * MemoryLayout<Float>.size, rows),
-                                  file: path, "write rows")
-            written += n
-            return
-        }
-        let fileSpace = try HDF5Library.check(H5Dget_space(dataset), file: path, "get dataspace")
-        defer { H5Sclose(fileSpace) }
-        var start: [hsize_t] = [hsize_t(written), 0]
-        var count: [hsize_t] = [hsize_t(n), hsize_t(channels)]
-        try HDF5Library.check(H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil), file: path, "select rows")
-        let memory = try HDF5Library.check(H5Screate_simple(2, &count, nil), file: path, "create memory space")
-        defer { H5Sclose(memory) }
-        try HDF5Library.check(H5Dwrite(dataset, chdf5_native_float(), memory, fileSpace, chdf5_p_default(), rows), file: path, "write rows")
-        written += n
+        if let failure { throw failure }
     }
 
     /// Appends `count` events given as row-major little-endian float32 rows (an FCS file's
@@ -207,6 +193,7 @@ public final class HDF5EventWriter {
         _ = HDF5Library.ready
         let rowBytes = channels * MemoryLayout<Float>.size
         precondition(rows.count >= n * rowBytes, "rows hold fewer than \(n) events")
+        _ = HDF5Library.ready
         if written + n > capacity {
             capacity = written + n
             var size: [hsize_t] = [hsize_t(capacity), hsize_t(channels)]
