@@ -11,6 +11,17 @@ import TestSupport
 struct EventSourceTests {
     let directory = TemporaryDirectory()
 
+    /// A three-event, one-channel FCS file (zeros) in the test folder.
+    func tinyFCS(_ name: String) throws -> String {
+        let path = directory.path(name)
+        let writer = try FCSWriter(path: path, channels: [FCSChannelDescription(name: "FSC-A", range: 1024)], eventCount: 3, durable: false)
+        var block = EventBlock<Float>(channelCount: 1, capacity: 3)
+        block.setCount(3)
+        try writer.append(block)
+        try writer.finish()
+        return path
+    }
+
     /// Every scaled value of the default data set, channel-major, through the EventReader protocol.
     static func scaledValues(_ source: any EventSource) throws -> [[Float]] {
         var reader = try source.eventReader(dataSet: nil, blockSize: 4_096)
@@ -91,12 +102,7 @@ struct EventSourceTests {
 
     @Test("EventFile.open picks the format by content: FCS, HDF5, and a file that is neither gets the FCS error")
     func opening() throws {
-        let fcsPath = directory.path("x.fcs")
-        let writer = try FCSWriter(path: fcsPath, channels: [FCSChannelDescription(name: "FSC-A", range: 1024)], eventCount: 3, durable: false)
-        var block = EventBlock<Float>(channelCount: 1, capacity: 3)
-        block.setCount(3)
-        try writer.append(block)
-        try writer.finish()
+        let fcsPath = try tinyFCS("x.fcs")
         // An HDF5 store named .fcs is still opened as HDF5.
         let h5 = directory.path("store.fcs")
         _ = try HDF5Conversion.fcsToHDF5(fcsPath: fcsPath, hdf5Path: h5)
@@ -177,12 +183,7 @@ struct EventSourceTests {
 
     @Test("converting a data set the file does not have is a typed error, not a trap; nothing is left behind")
     func missingDataSet() throws {
-        let fcsPath = directory.path("one.fcs")
-        let writer = try FCSWriter(path: fcsPath, channels: [FCSChannelDescription(name: "FSC-A", range: 1024)], eventCount: 3, durable: false)
-        var block = EventBlock<Float>(channelCount: 1, capacity: 3)
-        block.setCount(3)
-        try writer.append(block)
-        try writer.finish()
+        let fcsPath = try tinyFCS("one.fcs")
         let out = directory.path("two.h5")
         #expect { try HDF5Conversion.fcsToHDF5(fcsPath: fcsPath, hdf5Path: out, dataSet: 4) } throws: { error in
             guard let error = error as? FCSError else { return false }
