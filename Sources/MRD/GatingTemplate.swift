@@ -22,6 +22,10 @@ public struct GatingTemplate: Sendable {
     public let compensation: CompensationSpec
     public let gates: [GateSpec]
     public let mrd: MRDRules
+    /// Acquisition QC and hemodilution rules (``QCRules/standard`` when the template has no `qc` block).
+    public private(set) var qc: QCRules
+    /// The reviewer's report plots, in order.
+    public let plots: [PlotSpec]
 
     /// Loads and checks a template file.
     public init(path: String) throws(MRDError) {
@@ -39,7 +43,7 @@ public struct GatingTemplate: Sendable {
         self.path = path
         self.checksum = checksum ?? SHA256.hex(Array(yaml.utf8))
         let root = try TemplateNode.parse(yaml: yaml, file: path)
-        let top = try root.mapping(allowed: ["schema", "name", "version", "description", "panel", "default_transform", "compensation", "gates", "mrd"], what: "template")
+        let top = try root.mapping(allowed: ["schema", "name", "version", "description", "panel", "default_transform", "compensation", "gates", "mrd", "qc", "plots"], what: "template")
         let schemaNode = try top.required("schema")
         let schema = try schemaNode.int(what: "schema")
         guard schema == Self.schemaVersion else {
@@ -66,6 +70,10 @@ public struct GatingTemplate: Sendable {
         }
         self.gates = gates
         mrd = try MRDRules.parse(try top.required("mrd"), markers: markerNames)
+        qc = try top["qc"].map { node throws(MRDError) in try QCRules.parse(node) } ?? .standard
+        var plots: [PlotSpec] = []
+        for node in try top["plots"]?.sequence(what: "plots") ?? [] { plots.append(try PlotSpec.parse(node, markers: markerNames)) }
+        self.plots = plots
         try checkReferences(root: root, top: top)
     }
 
@@ -90,6 +98,26 @@ public struct GatingTemplate: Sendable {
         for (reference, line, column) in mrd.references where !all.contains(reference) {
             throw .template(file: path, line: line, column: column, detail: "mrd refers to gate \"\(reference)\", which the template does not define")
         }
+        for (reference, line, column) in qc.references where !all.contains(reference) {
+            throw .template(file: path, line: line, column: column, detail: "qc refers to gate \"\(reference)\", which the template does not define")
+        }
+        for plot in plots {
+            for reference in plot.references where !all.contains(reference) {
+                throw .template(file: path, line: plot.line, column: plot.column,
+                                detail: "plot \"\(plot.title)\" refers to gate \"\(reference)\", which the template does not define")
+            }
+            if plot.aberrantOverlay && plot.population != mrd.plasmaCells {
+                throw .template(file: path, line: plot.line, column: plot.column,
+                                detail: "plot \"\(plot.title)\": aberrant_overlay needs population \(mrd.plasmaCells) (the mrd plasma_cells gate)")
+            }
+        }
+    }
+
+    /// The same template with some hemodilution limits replaced (``QCRules/overriding(limits:)``).
+    public func overridingQCLimits(_ limits: [String: Double]) throws(MRDError) -> GatingTemplate {
+        var copy = self
+        copy.qc = try qc.overriding(limits: limits)
+        return copy
     }
 
     /// The marker named `name`.

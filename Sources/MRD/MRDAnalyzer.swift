@@ -21,11 +21,12 @@ public struct MRDAnalyzer: Sendable {
     public var workers: Int
     /// Events in the subsample that places data-driven gates.
     public var subsampleEvents: Int
-    /// Share of events the time gate may drop before the sample fails QC.
-    public var maximumTimeExclusion = 0.5
     /// Record the file's SHA-256 in the result (on a background thread; about 2 ns per byte of
     /// one core, so for a 560 MB file it takes longer than the analysis itself).
     public var computeChecksum = true
+    /// How FCS files are read (e.g. partial reading of a truncated file, which QC then fails
+    /// because fewer events were read than $TOT announces).
+    public var readOptions = FCSReadOptions()
 
     public static let software = "FlowMRD 0.5.0"
 
@@ -45,7 +46,7 @@ public struct MRDAnalyzer: Sendable {
     ///   gating (a missing marker, no compensation) gets no file and a warning in its result.
     public func analyze(path: String, eventsOutput: String? = nil) throws(MRDError) -> MRDResult {
         let file: any EventSource
-        do { file = try EventFile.open(path) } catch { throw MRDError.wrapping(error, file: path) }
+        do { file = try EventFile.open(path, options: readOptions) } catch { throw MRDError.wrapping(error, file: path) }
         return try analyze(source: file, eventsOutput: eventsOutput)
     }
 
@@ -55,14 +56,17 @@ public struct MRDAnalyzer: Sendable {
         try SampleGating.prepareTransforms(template)
         let index = file.defaultDataSetIndex
         let dataSet = file.dataSets[index]
-        var warnings = (file.warnings + dataSet.warnings).map { "\($0)" }
+        let parserWarnings = (file.warnings + dataSet.warnings).map { "\($0)" }
+        var warnings = parserWarnings
         var clock = PhaseClock()
         // The file's SHA-256 for the audit trail, computed on its own thread while the analysis runs.
         let digest = BackgroundDigest(path: computeChecksum ? path : nil)
         func notEvaluable(_ reason: String, panel: [String: String] = [:]) -> MRDResult {
             let notes = warnings + (eventsOutput.map { ["per-event results not written to \($0): the sample was not evaluable before gating"] } ?? [])
+            let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: nil,
+                                          flowRate: nil, timeExcludedFraction: 0, blocker: "not gated: \(reason)")
             return MRDResult.notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                          panel: panel, reason: reason, warnings: notes)
+                                          panel: panel, reason: reason, warnings: notes, qc: qc)
         }
         let mapping: PanelMapping
         do { mapping = try PanelMapping(template: template, dataSet: dataSet, file: path) } catch {
@@ -115,8 +119,11 @@ public struct MRDAnalyzer: Sendable {
         let full = try fullPass(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit)
         clock.mark("full pass")
         defer { clock.mark("clusters and result"); clock.report() }
+        let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })
+        let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: counts,
+                                      flowRate: gating.flowRate, timeExcludedFraction: gating.timeExcludedFraction)
         let (result, aberrantEvents) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                                panel: panel, warnings: warnings)
+                                                panel: panel, warnings: warnings, qc: qc)
         try audit?.finish(aberrantEvents: aberrantEvents, result: result)
         return result
     }
@@ -222,7 +229,7 @@ public struct MRDAnalyzer: Sendable {
 
     /// The result, and the events counted as aberrant (for the audit file).
     private func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
-                          panel: [String: String], warnings inherited: [String]) -> (MRDResult, [Int]) {
+                          panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int]) {
         var warnings = inherited
         var reasons: [String] = []
         let rules = template.mrd
@@ -292,7 +299,7 @@ public struct MRDAnalyzer: Sendable {
             lodEvents: rules.minClusterEvents, lodPercent: lod.map { round6(100 * $0) }, lloqEvents: rules.lloqEvents,
             lloqPercent: nucleated > 0 ? round6(100 * Double(rules.lloqEvents) / Double(nucleated)) : nil,
             reached: lod.map(round6), target: rules.targetSensitivity, minNucleatedCells: rules.minNucleatedCells, met: met)
-        if gating.timeExcludedFraction > maximumTimeExclusion {
+        if gating.timeExcludedFraction > template.qc.maxTimeExcluded {
             reasons.append(String(format: "QC failure: the time gate excluded %.1f%% of events (unstable acquisition)", 100 * gating.timeExcludedFraction))
         }
         if nucleated == 0 { reasons.append("no nucleated cells were found") }
@@ -318,6 +325,10 @@ public struct MRDAnalyzer: Sendable {
             reasons.append(reason)
             text = "Not evaluable: \(reason); no cluster of \(rules.minClusterEvents) aberrant plasma cells was found"
         }
+        if qc.hemodiluted {
+            let flagged = qc.hemodilution.filter(\.belowLimit).map(\.name).joined(separator: ", ")
+            warnings.append("QC: the sample looks hemodiluted (\(flagged) below the reference limit)" + (call == .negative ? "; the negative result may be falsely negative" : ""))
+        }
         if (call == .positive || call == .positiveBelowLLOQ) && !met {
             warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
         }
@@ -338,7 +349,7 @@ public struct MRDAnalyzer: Sendable {
             unclusteredAberrantEvents: full.candidateEvents.count - aberrant,
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval.map { [round6(100 * $0.lower), round6(100 * $0.upper)] },
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
-            call: call, callText: text, notEvaluableReasons: reasons, warnings: warnings)
+            call: call, callText: text, notEvaluableReasons: reasons, warnings: warnings, qc: qc)
         return (result, aberrantRows.map { full.candidateEvents[$0] })
     }
 
@@ -371,7 +382,7 @@ func formatFraction(_ x: Double) -> String { String(format: "%.1e", x) }
 
 extension MRDResult {
     static func notEvaluable(template: GatingTemplate, file: String, checksum: String?, totalEvents: Int, panel: [String: String],
-                             reason: String, warnings: [String]) -> MRDResult {
+                             reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {
         let empty = Population(count: 0, percentOfPlasmaCells: nil, percentOfNucleated: 0)
         return MRDResult(
             schema: schemaVersion, software: MRDAnalyzer.software, file: file, fileSHA256: checksum, template: template.name,
@@ -382,7 +393,7 @@ extension MRDResult {
                                      lloqPercent: nil, reached: nil, target: template.mrd.targetSensitivity,
                                      minNucleatedCells: template.mrd.minNucleatedCells, met: false),
             phenotype: [], lightChains: LightChains(aberrant: "undetermined", aberrantKappa: 0, aberrantLambda: 0, normalKappa: 0, normalLambda: 0, normalRatio: nil),
-            call: .notEvaluable, callText: "Not evaluable: \(reason)", notEvaluableReasons: [reason], warnings: warnings)
+            call: .notEvaluable, callText: "Not evaluable: \(reason)", notEvaluableReasons: [reason], warnings: warnings, qc: qc)
     }
 }
 

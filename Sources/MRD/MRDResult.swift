@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -106,9 +106,11 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let callText: String
     public let notEvaluableReasons: [String]
     public let warnings: [String]
+    /// Acquisition QC: counts, time stability, hemodilution, parser warnings, pass or fail.
+    public let qc: AcquisitionQC
 
     enum CodingKeys: String, CodingKey {
-        case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity
+        case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc
         case fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
         case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
         case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"

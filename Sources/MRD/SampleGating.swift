@@ -30,6 +30,9 @@ struct SampleGating {
     private(set) var warnings: [String] = []
     /// Events excluded by the time gate, for the QC verdict.
     private(set) var timeExcludedFraction = 0.0
+    /// The flow-rate bins the time gate judged (nil without a flow-rate gate, or when the
+    /// time channel could not be judged).
+    private(set) var flowRate: FlowRateProfile?
 
     func dimension(_ marker: String) -> GateDimension {
         let spec = template.marker(marker)!
@@ -340,6 +343,10 @@ struct SampleGating {
             var excluded = 0
             for (b, c) in counts[0..<binCount].enumerated() where intervals.contains(where: { $0.contains(start + (Double(b) + 0.5) * width) }) { excluded += c }
             timeExcludedFraction = Double(excluded) / Double(dataSet.eventCount)
+            let inSeconds: Bool
+            if case .seconds = dataSet.channels[channel].scale { inSeconds = true } else { inSeconds = false }
+            flowRate = FlowRateProfile(start: start, end: end, binWidth: width, counts: Array(counts[0..<binCount]), outOfOrder: counts[binCount],
+                                       tolerance: tolerance, unstable: intervals, excludedEvents: excluded, inSeconds: inSeconds)
             thresholds.append(.init(name: gate.id, marker: time, method: "flow-rate", value: Double(dataSet.eventCount - excluded), upper: nil,
                                     fallbackUsed: false,
                                     detail: "\(binCount) bins of \(String(format: "%.3g", width)) s; \(intervals.count) unstable stretch(es) excluded, \(excluded) events"))

@@ -27,6 +27,7 @@ public enum MRDTextReport {
             let l = r.lightChains
             lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal PCs κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") (\(l.normalKappa):\(l.normalLambda))")
         }
+        lines += qcLines(r.qc)
         if !r.gates.isEmpty {
             lines.append("  gates:")
             let width = r.gates.map(\.id.count).max() ?? 0
@@ -45,6 +46,25 @@ public enum MRDTextReport {
         for reason in r.notEvaluableReasons { lines.append("  not evaluable: \(reason)") }
         for warning in r.warnings { lines.append("  warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// The QC summary: verdict, acquisition, flow and hemodilution indicators.
+    static func qcLines(_ q: AcquisitionQC) -> [String] {
+        var lines = ["  QC: \(q.passed ? "PASS" : "FAIL")" + (q.failures.isEmpty ? "" : " — " + q.failures.joined(separator: "; "))]
+        var acquisition = "    acquisition: \(q.eventsRead) events read" + (q.declaredEvents.map { " ($TOT \($0))" } ?? " (no $TOT)")
+        if let s = q.acquisitionSeconds, let rate = q.meanEventsPerSecond { acquisition += String(format: " in %.1f s, %.0f events/s", s, rate) }
+        let t = q.timeStability
+        acquisition += "; flow \(t.verdict)"
+        if t.verdict != "not_assessed" {
+            acquisition += " (\(t.bins) bins, \(t.burstBins) burst, \(t.clogBins) clog; \(t.excludedEvents) events excluded)"
+        }
+        lines.append(acquisition)
+        if !q.hemodilution.isEmpty {
+            lines.append("    hemodilution" + (q.hemodiluted ? " FLAGGED" : "") + ": "
+                         + q.hemodilution.map { "\($0.name) \(String(format: "%.3g", $0.percentOfNucleated))%" + ($0.belowLimit ? " (below \(String(format: "%g", $0.minPercent))%)" : "") }
+                            .joined(separator: ", "))
+        }
+        return lines
     }
 
     static func label(_ call: MRDResult.Call) -> String {

@@ -84,8 +84,8 @@ struct AnalyzeCommand: ParsableCommand {
         }
         progress.finish()
         let document = AnalysisDocument(schema: MRDResult.schemaVersion, results: entries)
-        if json { print(try JSONOutput.encode(document)) } else { print(texts.joined(separator: "\n\n")) }
-        if let out { try JSONOutput.encode(document).write(toFile: out, atomically: true, encoding: .utf8) }
+        if json { print(try StableJSON.encode(document)) } else { print(texts.joined(separator: "\n\n")) }
+        if let out { try StableJSON.encode(document).write(toFile: out, atomically: true, encoding: .utf8) }
         let status = AnalyzeExitStatus.combined(entries.map { $0.result?.call })
         if status != 0 { throw ExitCode(status) }
     }
@@ -141,26 +141,5 @@ enum TemplateLocator {
         }
         for folder in folders where manager.fileExists(atPath: folder + "/" + file) { return folder + "/" + file }
         throw ValidationError("gating template \"\(name)\" not found (looked in \(folders.joined(separator: ", ")))")
-    }
-}
-
-/// A one-line progress message on a terminal's standard error; silent when it is not a terminal.
-struct Progress {
-    let enabled: Bool
-    let total: Int
-
-    init(enabled: Bool, total: Int) {
-        self.enabled = enabled && isatty(2) != 0
-        self.total = total
-    }
-
-    func step(_ index: Int, _ message: String) {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K[\(index + 1)/\(total)] \(message)".utf8))
-    }
-
-    func finish() {
-        guard enabled else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -56,9 +56,9 @@ struct GateCommand: ParsableCommand {
         }
         if json {
             if results.count == 1, let gates = results[0].gates {
-                print(try JSONOutput.encode(gates))
+                print(try StableJSON.encode(gates))
             } else {
-                print(try JSONOutput.encode(results))
+                print(try StableJSON.encode(results))
             }
         }
         if results.contains(where: { $0.error != nil }) { throw ExitCode(1) }

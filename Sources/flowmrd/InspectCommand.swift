@@ -30,19 +30,10 @@ struct InspectCommand: ParsableCommand {
             }
         }
         if json {
-            print(try JSONOutput.encode(reports))
+            print(try StableJSON.encode(reports))
         } else {
             print(reports.map(\.text).joined(separator: "\n\n"))
         }
         if reports.contains(where: { $0.error != nil }) { throw ExitCode(1) }
-    }
-}
-
-/// Deterministic JSON: sorted keys, pretty-printed.
-enum JSONOutput {
-    static func encode<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Report
 import ArgumentParser
 import Foundation
 import Synthetic
@@ -63,7 +64,7 @@ struct SynthCommand: ParsableCommand {
             flow: FlowProfile(rawValue: flow)!)
         let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
         let truth = try MarrowGenerator(specification).write(fcsPath: output, labelsPath: base + ".labels")
-        try JSONOutput.encode(truth).write(toFile: base + ".truth.json", atomically: true, encoding: .utf8)
+        try StableJSON.encode(truth).write(toFile: base + ".truth.json", atomically: true, encoding: .utf8)
         if !quiet {
             print("wrote \(output): \(events) events, \(truth.nucleatedCells) nucleated, \(truth.aberrantPlasmaCells) aberrant plasma cells (MRD \(truth.mrdPercent)%)")
         }

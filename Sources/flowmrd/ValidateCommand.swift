@@ -1,3 +1,4 @@
+import Report
 import ArgumentParser
 import Cytometry
 import FCS
@@ -102,7 +103,7 @@ struct ValidateCommand: ParsableCommand {
         let report = try ValidationSeries(plan: plan).run(directory: directory, analysis: analysis) { line in
             if showProgress { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
-        print(json ? try JSONOutput.encode(report) : report.text)
+        print(json ? try StableJSON.encode(report) : report.text)
         if !report.passed { throw ExitCode(1) }
     }
 }

@@ -1,0 +1,173 @@
+import FCS
+import Foundation
+
+/// What the QC technician checks before anyone trusts a sample's MRD figure: were all events
+/// read, how long and how steadily was the sample acquired, how many cells survive the singlet,
+/// debris and erythrocyte gates, whether the 1.5-million minimum is met (with the LOD and LLOQ
+/// the count allows), whether the marrow looks diluted with blood, and every repair the reader
+/// made. Part of every ``MRDResult`` (`qc` in JSON; docs/report-schema.md).
+public struct AcquisitionQC: Sendable, Codable, Equatable {
+    /// Flow-rate stability over the run.
+    public struct TimeStability: Sendable, Codable, Equatable {
+        /// stable (no bin departs from the median), irregular (bursts or clogs found and their
+        /// stretches excluded), unstable (the time gate excluded more than the template allows:
+        /// QC fails), or not_assessed (no flow-rate gate, no time channel, or too few events).
+        public let verdict: String
+        public let bins: Int
+        /// Width of one bin (seconds when `unit` is s).
+        public let binWidth: Double?
+        /// s, or ticks when the file gives no $TIMESTEP.
+        public let unit: String?
+        public let medianEventsPerBin: Double?
+        /// Bins above (1 + tolerance) × median (bursts) and below (1 − tolerance) × median (clogs, gaps).
+        public let burstBins: Int
+        public let clogBins: Int
+        public let tolerance: Double?
+        /// Excluded stretches as [start, end] in `unit`.
+        public let excludedStretches: [[Double]]
+        public let excludedEvents: Int
+        public let excludedPercent: Double
+        public let maxExcludedPercent: Double
+        /// Events per bin, first to last (for plots and trend review).
+        public let eventsPerBin: [Int]
+    }
+
+    /// One hemodilution indicator measured in this sample.
+    public struct Indicator: Sendable, Codable, Equatable {
+        public let name: String
+        public let gate: String
+        public let count: Int
+        public let percentOfNucleated: Double
+        /// The lab's lower reference limit (% of nucleated cells).
+        public let minPercent: Double
+        public let belowLimit: Bool
+    }
+
+    /// $TOT as written (nil when the file has none).
+    public let declaredEvents: Int?
+    /// Events actually read and gated.
+    public let eventsRead: Int
+    /// Time from the first to the last event, seconds (nil without a time channel in seconds).
+    public let acquisitionSeconds: Double?
+    public let meanEventsPerSecond: Double?
+    public let timeStability: TimeStability
+    /// Events in the template's singlet and debris gates (nil when the template names none).
+    public let singlets: Int?
+    public let nonDebris: Int?
+    public let nucleatedCells: Int
+    public let minNucleatedCells: Int
+    public let minimumMet: Bool
+    /// LOD (minimum cluster events / nucleated) and LLOQ (LLOQ events / nucleated), in percent.
+    public let lodPercent: Double?
+    public let lloqPercent: Double?
+    public let hemodilution: [Indicator]
+    /// Indicators that must fall below their limit to flag the sample.
+    public let hemodilutionFlagWhenBelow: Int
+    public let hemodiluted: Bool
+    /// Every warning the reader gave (repairs included).
+    public let parserWarnings: [String]
+    /// pass, or fail with the reasons in `failures`.
+    public let passed: Bool
+    public let failures: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case singlets, hemodilution, hemodiluted, passed, failures
+        case declaredEvents = "declared_events", eventsRead = "events_read", acquisitionSeconds = "acquisition_seconds"
+        case meanEventsPerSecond = "mean_events_per_second", timeStability = "time_stability", nonDebris = "non_debris"
+        case nucleatedCells = "nucleated_cells", minNucleatedCells = "min_nucleated_cells", minimumMet = "minimum_met"
+        case lodPercent = "lod_percent", lloqPercent = "lloq_percent", hemodilutionFlagWhenBelow = "hemodilution_flag_when_below"
+        case parserWarnings = "parser_warnings"
+    }
+
+    /// Judges one gated sample.
+    ///
+    /// - Parameters:
+    ///   - counts: events per gate id from the full pass (nil when the sample was not gated).
+    ///   - blocker: why the sample could not be gated at all (a missing marker, no compensation).
+    static func assess(template: GatingTemplate, dataSet: FCSDataSet, parserWarnings: [String], counts: [String: Int]?,
+                       flowRate: FlowRateProfile?, timeExcludedFraction: Double, blocker: String? = nil) -> AcquisitionQC {
+        let qc = template.qc, mrd = template.mrd
+        var failures: [String] = []
+        if let blocker { failures.append(blocker) }
+        let read = dataSet.eventCount
+        if let declared = dataSet.declaredEventCount, declared != read {
+            failures.append("events read (\(read)) differ from $TOT (\(declared))")
+        }
+        // Time.
+        var seconds: Double?
+        if let f = flowRate, f.inSeconds, f.duration > 0 { seconds = f.duration }
+        let stability: TimeStability
+        if let f = flowRate {
+            let excludedPercent = round6(100 * timeExcludedFraction)
+            let unstable = timeExcludedFraction > qc.maxTimeExcluded
+            if unstable {
+                failures.append(String(format: "unstable acquisition: the time gate excluded %.1f%% of events (at most %.1f%% allowed)",
+                                       100 * timeExcludedFraction, 100 * qc.maxTimeExcluded))
+            }
+            let verdict = unstable ? "unstable" : (f.burstBins + f.clogBins > 0 || f.excludedEvents > 0) ? "irregular" : "stable"
+            stability = TimeStability(verdict: verdict, bins: f.counts.count, binWidth: round6(f.binWidth),
+                                      unit: f.inSeconds ? "s" : "ticks", medianEventsPerBin: round6(f.medianCount),
+                                      burstBins: f.burstBins, clogBins: f.clogBins, tolerance: f.tolerance,
+                                      excludedStretches: f.unstable.map { [round6($0.lowerBound), round6($0.upperBound)] },
+                                      excludedEvents: f.excludedEvents, excludedPercent: excludedPercent,
+                                      maxExcludedPercent: round6(100 * qc.maxTimeExcluded), eventsPerBin: f.counts)
+        } else {
+            stability = TimeStability(verdict: "not_assessed", bins: 0, binWidth: nil, unit: nil, medianEventsPerBin: nil, burstBins: 0,
+                                      clogBins: 0, tolerance: nil, excludedStretches: [], excludedEvents: 0, excludedPercent: 0,
+                                      maxExcludedPercent: round6(100 * qc.maxTimeExcluded), eventsPerBin: [])
+        }
+        // Cells.
+        let nucleated = counts?[mrd.nucleated] ?? 0
+        let met = nucleated >= mrd.minNucleatedCells
+        if counts != nil && !met {
+            failures.append("too few nucleated cells: \(nucleated) (at least \(mrd.minNucleatedCells) needed)")
+        }
+        // Hemodilution.
+        var indicators: [Indicator] = []
+        for i in qc.indicators where counts != nil {
+            let count = counts?[i.gate] ?? 0
+            let percent = nucleated > 0 ? 100 * Double(count) / Double(nucleated) : 0
+            indicators.append(Indicator(name: i.name, gate: i.gate, count: count, percentOfNucleated: round6(percent),
+                                        minPercent: i.minPercent, belowLimit: nucleated > 0 && percent < i.minPercent))
+        }
+        let below = indicators.filter(\.belowLimit)
+        let hemodiluted = !indicators.isEmpty && below.count >= qc.flagWhenBelow
+        if hemodiluted {
+            failures.append("hemodiluted: \(below.count) of \(indicators.count) marrow indicators below their reference limit ("
+                            + below.map { "\($0.name) \(formatPercent($0.percentOfNucleated))% < \(formatPercent($0.minPercent))%" }.joined(separator: ", ") + ")")
+        }
+        return AcquisitionQC(
+            declaredEvents: dataSet.declaredEventCount, eventsRead: read, acquisitionSeconds: seconds.map(round6),
+            meanEventsPerSecond: seconds.map { round6(Double(read) / $0) }, timeStability: stability,
+            singlets: qc.singlets.flatMap { counts?[$0] }, nonDebris: qc.nonDebris.flatMap { counts?[$0] },
+            nucleatedCells: nucleated, minNucleatedCells: mrd.minNucleatedCells, minimumMet: met,
+            lodPercent: nucleated > 0 ? round6(100 * Double(mrd.minClusterEvents) / Double(nucleated)) : nil,
+            lloqPercent: nucleated > 0 ? round6(100 * Double(mrd.lloqEvents) / Double(nucleated)) : nil,
+            hemodilution: indicators, hemodilutionFlagWhenBelow: qc.flagWhenBelow, hemodiluted: hemodiluted,
+            parserWarnings: parserWarnings, passed: failures.isEmpty, failures: failures)
+    }
+}
+
+/// A percentage with enough digits for rare populations (0.0021, 12.3).
+func formatPercent(_ x: Double) -> String {
+    if x == 0 { return "0" }
+    if abs(x) >= 10 { return String(format: "%.1f", x) }
+    if abs(x) >= 0.1 { return String(format: "%.2f", x) }
+    return String(format: "%.2g", x)
+}
+
+extension AcquisitionQC.TimeStability {
+    enum CodingKeys: String, CodingKey {
+        case verdict, bins, unit, tolerance
+        case binWidth = "bin_width", medianEventsPerBin = "median_events_per_bin", burstBins = "burst_bins", clogBins = "clog_bins"
+        case excludedStretches = "excluded_stretches", excludedEvents = "excluded_events", excludedPercent = "excluded_percent"
+        case maxExcludedPercent = "max_excluded_percent", eventsPerBin = "events_per_bin"
+    }
+}
+
+extension AcquisitionQC.Indicator {
+    enum CodingKeys: String, CodingKey {
+        case name, gate, count
+        case percentOfNucleated = "percent_of_nucleated", minPercent = "min_percent", belowLimit = "below_limit"
+    }
+}
