@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FCS", "Cytometry", "TestSupport"]),
         .testTarget(name: "MRDTests", dependencies: ["MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "MRD", "Synthetic", "FCS", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]

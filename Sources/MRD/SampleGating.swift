@@ -299,6 +299,27 @@ struct SampleGating {
         }
     }
 
+    /// The smallest value of the first block and the largest of the last (scale values): the
+    /// span of a time channel without reading the whole file.
+    private static func firstAndLast(channel: Int, reader: inout any EventReader) throws -> (Double, Double) {
+        var block = reader.makeBlock(of: Double.self)
+        var buffer: [UInt8] = []
+        try reader.readBlock(0, into: &block, buffer: &buffer)
+        let start = block.withColumn(channel) { c in c.min() ?? 0 }
+        try reader.readBlock(reader.blockCount - 1, into: &block, buffer: &buffer)
+        let end = block.withColumn(channel) { c in c.max() ?? 0 }
+        return (start, end)
+    }
+
+    /// First to last value of an untransformed marker such as time (nil when unreadable).
+    func extent(of marker: String) -> ClosedRange<Double>? {
+        guard let channel = mapping.entry(marker)?.channelIndex,
+              var reader = try? file.eventReader(dataSet: dataSetIndex, blockSize: FCSEventReader.defaultBlockSize) else { return nil }
+        reader.values = .scaled
+        guard let (start, end) = try? Self.firstAndLast(channel: channel, reader: &reader), start.isFinite, end.isFinite, end >= start else { return nil }
+        return start...end
+    }
+
     /// The time gate: one pass over every event's time, bins, and the unstable stretches excluded.
     private mutating func flowRateGates(_ gate: GateSpec, time: String, bins: Int?, tolerance: Double) throws(MRDError) -> [Gate] {
         let dataSet = file.dataSets[dataSetIndex]
@@ -311,12 +332,7 @@ struct SampleGating {
         do {
             var reader = try file.eventReader(dataSet: dataSetIndex, blockSize: FCSEventReader.defaultBlockSize)
             reader.values = .scaled
-            var block = reader.makeBlock(of: Double.self)
-            var buffer: [UInt8] = []
-            try reader.readBlock(0, into: &block, buffer: &buffer)
-            let start = block.withColumn(channel) { c in c.min() ?? 0 }
-            try reader.readBlock(reader.blockCount - 1, into: &block, buffer: &buffer)
-            let end = block.withColumn(channel) { c in c.max() ?? 0 }
+            let (start, end) = try Self.firstAndLast(channel: channel, reader: &reader)
             guard end > start, start.isFinite, end.isFinite else {
                 warnings.append("\(gate.id): the time channel does not advance; no time exclusion")
                 return [all]

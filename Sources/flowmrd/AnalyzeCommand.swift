@@ -31,6 +31,11 @@ struct AnalyzeCommand: ParsableCommand {
         valueName: "RESULT.h5"))
     var eventsOut: String?
 
+    @Option(help: ArgumentHelp(
+        "Write the reviewer's self-contained HTML report (call, figures, dot plots of every gate, QC, warnings) to this file; with several input files, a folder that receives NAME.html for each.",
+        valueName: "OUT.html"))
+    var report: String?
+
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int?
 
@@ -41,20 +46,27 @@ struct AnalyzeCommand: ParsableCommand {
     var quiet = false
 
     func validate() throws {
-        if let eventsOut, files.count > 1 {
+        for (option, value) in [("--events-out", eventsOut), ("--report", report)] {
+            guard let value, files.count > 1 else { continue }
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: eventsOut, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("--events-out with several input files must name an existing folder (\(eventsOut) is not one)")
+            guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("\(option) with several input files must name an existing folder (\(value) is not one)")
             }
         }
     }
 
     /// The per-event results file for `file`, if asked for.
-    func eventsPath(for file: String) -> String? {
-        guard let eventsOut else { return nil }
-        guard files.count > 1 else { return eventsOut }
+    func eventsPath(for file: String) -> String? { outputPath(eventsOut, for: file, suffix: ".events.h5") }
+
+    /// The HTML report for `file`, if asked for.
+    func reportPath(for file: String) -> String? { outputPath(report, for: file, suffix: ".html") }
+
+    /// `option` itself for one input; NAME`suffix` inside the folder `option` for several.
+    private func outputPath(_ option: String?, for file: String, suffix: String) -> String? {
+        guard let option else { return nil }
+        guard files.count > 1 else { return option }
         let name = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        return (eventsOut as NSString).appendingPathComponent(name + ".events.h5")
+        return (option as NSString).appendingPathComponent(name + suffix)
     }
 
     func run() throws {
@@ -73,7 +85,14 @@ struct AnalyzeCommand: ParsableCommand {
         for (i, file) in files.enumerated() {
             progress.step(i, "analysing \(file)")
             do {
-                let result = try analyzer.analyze(path: file, eventsOutput: eventsPath(for: file))
+                let result: MRDResult
+                if let html = reportPath(for: file) {
+                    let analysis = try analyzer.analyzeWithPlots(path: file, eventsOutput: eventsPath(for: file))
+                    try ReportFile.write(HTMLReport.render(analysis), to: html)
+                    result = analysis.result
+                } else {
+                    result = try analyzer.analyze(path: file, eventsOutput: eventsPath(for: file))
+                }
                 entries.append(AnalysisEntry(file: file, result: result, error: nil))
                 texts.append(MRDTextReport.render(result))
             } catch {

@@ -81,3 +81,24 @@ struct QCCLITests {
         #expect(lines[2].hasPrefix("\(directory.path)/good.fcs,fail,30000,30000,"))
     }
 }
+
+@Suite("flowmrd analyze --report", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
+struct ReportCLITests {
+    @Test("one file: the report at the path; several files: NAME.html in a folder, which must exist")
+    func paths() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowmrd-report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let single = directory.appendingPathComponent("positive.html").path
+        let one = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--report", single, "--no-checksum", "--quiet"])
+        #expect(one.status == 10, "\(one.stderr)")
+        let html = try String(contentsOfFile: single, encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("data-call=\"positive\""))
+        let several = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--report", directory.path, "--no-checksum", "--quiet"])
+        #expect(several.status == 20)
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("too-few.html").path))
+        #expect(try String(contentsOfFile: directory.appendingPathComponent("positive.html").path, encoding: .utf8) == html)
+        let missing = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--report", directory.appendingPathComponent("nope").path])
+        #expect(missing.status == 64 && missing.stderr.contains("--report with several input files must name an existing folder"))
+    }
+}

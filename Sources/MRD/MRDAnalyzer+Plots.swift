@@ -1,0 +1,134 @@
+import Cytometry
+import Foundation
+
+/// An analysis with the binned dot plots of the template's `plots` list.
+public struct MRDAnalysis: Sendable {
+    public let result: MRDResult
+    /// In template order; empty when the sample was not gated.
+    public let plots: [PlotDensity]
+}
+
+extension MRDAnalyzer {
+    /// Markers the full pass evaluates, in column order: those kept for aberrant candidates
+    /// first (cluster, phenotype, light chains, overlay-plot axes), then rule-only markers, then
+    /// plot-only markers.
+    static func columnOrder(rules: MRDRules, plots: [PlotSpec]) -> [String] {
+        var ordered: [String] = []
+        let overlayAxes = plots.filter(\.aberrantOverlay).flatMap { [$0.x, $0.y] }
+        let groups = [rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda] + overlayAxes,
+                      rules.rules.map(\.marker), plots.flatMap { [$0.x, $0.y] }]
+        for m in groups.joined() where !ordered.contains(m) { ordered.append(m) }
+        return ordered
+    }
+
+    /// How many leading columns each candidate row keeps.
+    static func storedColumnCount(rules: MRDRules, plots: [PlotSpec]) -> Int {
+        Set(rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda] + plots.filter(\.aberrantOverlay).flatMap { [$0.x, $0.y] }).count
+    }
+
+    /// Column, mask and range of each plot of the template.
+    func plotPlans(gating: SampleGating, tree: GatingTree) throws(MRDError) -> [PlotPlan] {
+        let columns = Self.columnOrder(rules: template.mrd, plots: template.plots)
+        var plans: [PlotPlan] = []
+        for spec in template.plots {
+            var mask: Int?
+            if let population = spec.population {
+                guard let index = tree.gates.firstIndex(where: { $0.id == population }) else {
+                    throw .template(file: template.path, line: spec.line, column: spec.column, detail: "plot \"\(spec.title)\": gate \(population) is not in the tree")
+                }
+                mask = index
+            }
+            plans.append(PlotPlan(spec: spec, xColumn: columns.firstIndex(of: spec.x)!, yColumn: columns.firstIndex(of: spec.y)!, mask: mask,
+                                  xRange: spec.xRange ?? defaultRange(spec.x, gating: gating),
+                                  yRange: spec.yRange ?? defaultRange(spec.y, gating: gating), bins: PlotPlan.defaultBins))
+        }
+        return plans
+    }
+
+    /// 0…1 for transformed markers; the run's first to last event for untransformed time.
+    private func defaultRange(_ marker: String, gating: SampleGating) -> ClosedRange<Double> {
+        if template.marker(marker)?.transform == TransformSpec.none {
+            if let f = gating.flowRate, f.end > f.start { return f.start...f.end }
+            if let extent = gating.extent(of: marker), extent.upperBound > extent.lowerBound { return extent }
+        }
+        return 0...1
+    }
+
+    /// The plots with aberrant candidates placed (counted ones as points, the rest as normal
+    /// plasma cells), gates outlined and rule thresholds drawn.
+    func finishPlots(plans: [PlotPlan], full: FullPass, aberrantRows: [Int], gating: SampleGating, result: MRDResult) -> [PlotDensity] {
+        guard !plans.isEmpty else { return [] }
+        let counted = Set(aberrantRows)
+        let gateCounts = Dictionary(result.gates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let resolved = Dictionary(gating.gates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let stored = full.columns.count
+        var plots: [PlotDensity] = []
+        for (p, plan) in plans.enumerated() {
+            let spec = plan.spec
+            var counts = full.densities[p]
+            var undrawn = full.undrawn[p]
+            var aberrant: [Float] = []
+            if spec.aberrantOverlay {
+                let xc = full.columns.firstIndex(of: spec.x)!, yc = full.columns.firstIndex(of: spec.y)!
+                for row in 0..<full.candidateEvents.count {
+                    let x = full.candidates[row * stored + xc], y = full.candidates[row * stored + yc]
+                    if counted.contains(row) {
+                        if x.isFinite && y.isFinite { aberrant += [x, y] } else { undrawn += 1 }
+                    } else if !plan.add(Double(x), Double(y), to: &counts) {
+                        undrawn += 1
+                    }
+                }
+            }
+            let populationCount = spec.population.map { gateCounts[$0]?.count ?? 0 } ?? result.totalEvents
+            var drawn: [PlotDensity.DrawnGate] = []
+            var excluded: [ClosedRange<Double>] = []
+            for id in spec.gates {
+                guard let templateGate = template.gates.first(where: { $0.id == id }), let count = gateCounts[id] else { continue }
+                if case .flowRate = templateGate.kind {
+                    excluded = gating.flowRate?.unstable.map { $0.lowerBound...$0.upperBound } ?? []
+                    continue
+                }
+                guard let gate = resolved[id], let outline = outline(gate, x: gating.dimension(spec.x), y: gating.dimension(spec.y)) else { continue }
+                drawn.append(.init(id: id, outline: outline, count: count.count, percentOfParent: count.percentOfParent))
+            }
+            var lines: [PlotDensity.RuleLine] = []
+            if spec.rules {
+                for (r, rule) in template.mrd.rules.enumerated() where rule.marker == spec.x || rule.marker == spec.y {
+                    let value = gating.ruleThresholds[r]
+                    lines.append(.init(axis: rule.marker == spec.x ? "x" : "y", value: value,
+                                       label: "\(rule.marker) \(rule.aberrant == .above ? "above" : "below") \(String(format: "%.3g", value)) is aberrant"))
+                }
+            }
+            func axis(_ marker: String, _ range: ClosedRange<Double>) -> PlotDensity.Axis {
+                let dimension = gating.dimension(marker)
+                let channel: String
+                if case .channel(let name) = dimension.source { channel = name } else { channel = dimension.label }
+                return .init(marker: marker, channel: channel, range: range,
+                             ticks: AxisTicks.ticks(transform: dimension.transform?.transform.transformation, range: range))
+            }
+            plots.append(PlotDensity(title: spec.title, population: spec.population, populationCount: populationCount,
+                                     x: axis(spec.x, plan.xRange), y: axis(spec.y, plan.yRange), bins: plan.bins, counts: counts,
+                                     undrawn: undrawn, overlay: spec.aberrantOverlay, aberrant: aberrant, gates: drawn, rules: lines,
+                                     excludedStretches: excluded))
+        }
+        return plots
+    }
+
+    /// A resolved gate's boundary in the plot's coordinates, when it has one in x or y.
+    private func outline(_ gate: Gate, x: GateDimension, y: GateDimension) -> PlotDensity.Outline? {
+        switch gate.shape {
+        case .rectangle(let dimensions, let minimums, let maximums):
+            let xi = dimensions.firstIndex(of: x), yi = dimensions.firstIndex(of: y)
+            guard xi != nil || yi != nil else { return nil }
+            func finite(_ v: Double?) -> Double? { v.flatMap { $0.isFinite && abs($0) < 1e300 ? $0 : nil } }
+            return .rectangle(xMin: xi.flatMap { finite(minimums[$0]) }, xMax: xi.flatMap { finite(maximums[$0]) },
+                              yMin: yi.flatMap { finite(minimums[$0]) }, yMax: yi.flatMap { finite(maximums[$0]) })
+        case .polygon(let gx, let gy, let vertices):
+            if gx == x && gy == y { return .polygon(vertices) }
+            if gx == y && gy == x { return .polygon(vertices.map { Vertex($0.y, $0.x) }) }
+            return nil
+        default:
+            return nil
+        }
+    }
+}

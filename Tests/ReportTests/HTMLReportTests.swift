@@ -1,0 +1,114 @@
+import Foundation
+import Testing
+import Synthetic
+import TestSupport
+@testable import MRD
+@testable import Report
+
+/// Reads the data attributes the report writes for each plot and gate.
+struct ReportStructure {
+    struct Figure { var attributes: [String: String]; var gates: [(String, Int)]; var title: String }
+    let figures: [Figure]
+
+    init(_ html: String) {
+        let figurePattern = try! NSRegularExpression(pattern: #"<figure class="plot" ([^>]*)>(.*?)</figure>"#, options: [.dotMatchesLineSeparators])
+        let attributePattern = try! NSRegularExpression(pattern: #"(data-[a-z]+)="([^"]*)""#)
+        let gatePattern = try! NSRegularExpression(pattern: #"<g class="gate" data-gate="([^"]*)" data-count="(\d+)""#)
+        let titlePattern = try! NSRegularExpression(pattern: #"<figcaption><b>(.*?)</b>"#)
+        let ns = html as NSString
+        figures = figurePattern.matches(in: html, range: NSRange(location: 0, length: ns.length)).map { match in
+            let head = ns.substring(with: match.range(at: 1)), body = ns.substring(with: match.range(at: 2)) as NSString
+            var attributes: [String: String] = [:]
+            for a in attributePattern.matches(in: head, range: NSRange(location: 0, length: (head as NSString).length)) {
+                attributes[(head as NSString).substring(with: a.range(at: 1))] = (head as NSString).substring(with: a.range(at: 2))
+            }
+            let gates = gatePattern.matches(in: body as String, range: NSRange(location: 0, length: body.length)).map {
+                (body.substring(with: $0.range(at: 1)), Int(body.substring(with: $0.range(at: 2)))!)
+            }
+            let title = titlePattern.firstMatch(in: body as String, range: NSRange(location: 0, length: body.length)).map { body.substring(with: $0.range(at: 1)) } ?? ""
+            return Figure(attributes: attributes, gates: gates, title: title)
+        }
+    }
+}
+
+@Suite("HTML report")
+struct HTMLReportTests {
+    static let root = SharedMaterial.packageRoot
+    static let template = try! GatingTemplate(path: root.appendingPathComponent("gating-templates/legend2-10color.yaml").path)
+    let analyzer = MRDAnalyzer(template: HTMLReportTests.template, workers: 2)
+
+    @Test("every template plot is present, in order, and its counts equal the JSON result", arguments: ["samples/positive.fcs", "samples/borderline-30.fcs"])
+    func structure(sample: String) throws {
+        let analysis = try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)
+        let r = analysis.result
+        let html = HTMLReport.render(analysis)
+        let figures = ReportStructure(html).figures
+        #expect(figures.map(\.title) == Self.template.plots.map { HTML.escape($0.title) })
+        let counts = Dictionary(uniqueKeysWithValues: r.gates.map { ($0.id, $0.count) })
+        for (figure, spec) in zip(figures, Self.template.plots) {
+            let population = spec.population.map { counts[$0]! } ?? r.totalEvents
+            #expect(figure.attributes["data-population"] == (spec.population ?? "all events"))
+            #expect(figure.attributes["data-count"] == String(population), "\(spec.title)")
+            // Every event of the population is drawn (as density or as an aberrant point).
+            #expect(figure.attributes["data-drawn"] == String(population), "\(spec.title)")
+            if spec.aberrantOverlay {
+                #expect(figure.attributes["data-normal"] == String(r.normalPC.count), "\(spec.title)")
+                #expect(figure.attributes["data-aberrant"] == String(r.aberrantPC.count), "\(spec.title)")
+            }
+            for (gate, count) in figure.gates { #expect(counts[gate] == count, "\(spec.title): \(gate)") }
+            // Gates with a boundary in the plot's axes are drawn; the time gate as shaded stretches.
+            let drawable = spec.gates.filter { id in
+                if case .flowRate = Self.template.gates.first { $0.id == id }!.kind { return false }
+                return true
+            }
+            #expect(figure.gates.map(\.0) == drawable, "\(spec.title)")
+        }
+        #expect(r.aberrantPC.count >= 30)
+        #expect(html.contains("data-call=\"\(r.call.rawValue)\""))
+        #expect(html.contains("<dd data-field=\"nucleated_cells\">\(r.nucleatedCells)</dd>"))
+        #expect(html.contains("<dd data-field=\"aberrant_pc\">\(r.aberrantPC.count)</dd>"))
+        #expect(html.contains(r.templateSHA256) && html.contains(r.templateVersion) && html.contains(r.software))
+        for rule in Self.template.mrd.rules { #expect(html.contains("\(rule.marker) \(rule.aberrant.rawValue)")) }
+        // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
+        #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
+        #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
+    }
+
+    @Test("self-contained: no scripts, stylesheets, fonts, images or network references")
+    func selfContained() throws {
+        let html = HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent("samples/positive.fcs").path))
+        for forbidden in ["<script", "<link", "<img", "<iframe", "@import", "@font-face", "src=", "href="] {
+            #expect(!html.contains(forbidden), "\(forbidden)")
+        }
+        let withoutNamespace = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
+        #expect(!withoutNamespace.contains("http:") && !withoutNamespace.contains("https:"))
+        let urls = try NSRegularExpression(pattern: #"url\(([^)]*)\)"#).matches(in: html, range: NSRange(location: 0, length: (html as NSString).length))
+        #expect(urls.allSatisfy { (html as NSString).substring(with: $0.range(at: 1)).hasPrefix("#") })
+        #expect(html.utf8.count < 2_000_000)
+    }
+
+    @Test("a sample that cannot be gated gets a report with its reason and no plots")
+    func notGated() throws {
+        let analysis = try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent("samples/demo-10color.fcs").path)
+        let html = HTMLReport.render(analysis)
+        #expect(analysis.plots.isEmpty)
+        #expect(html.contains("data-call=\"not_evaluable\""))
+        #expect(html.contains("No plots: the sample was not gated"))
+        #expect(html.contains("the file carries no spillover matrix"))
+    }
+
+    @Test("an excluded time stretch is shaded on the time plot; a rare cluster stays as points")
+    func burstAndRareCluster() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("burst.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 60_000, aberrantCount: 40, seed: 71, flow: .burst)).write(fcsPath: path)
+        let analysis = try analyzer.analyzeWithPlots(path: path)
+        let time = try #require(analysis.plots.first { $0.x.marker == "Time" })
+        #expect(!time.excludedStretches.isEmpty)
+        #expect(time.excludedStretches.map { [round6($0.lowerBound), round6($0.upperBound)] } == analysis.result.qc.timeStability.excludedStretches)
+        let html = HTMLReport.render(analysis)
+        #expect(html.contains("<rect class=\"excluded\""))
+        let overlay = try #require(analysis.plots.first { $0.overlay })
+        #expect(overlay.aberrantEvents == analysis.result.aberrantPC.count && overlay.aberrantEvents >= 30)
+    }
+}
