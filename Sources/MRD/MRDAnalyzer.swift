@@ -215,15 +215,10 @@ public struct MRDAnalyzer: Sendable {
                 slots.update(worker) { acc in
                     for p in plain {
                         let plan = plans[p]
-                        let xs = values[plan.xColumn], ys = values[plan.yColumn]
-                        var undrawn = 0
-                        if let m = plan.mask {
-                            let mask = block.mask(m)
-                            for e in 0..<block.count where mask[e] != 0 { if !plan.add(xs[e], ys[e], to: &acc.densities[p]) { undrawn += 1 } }
-                        } else {
-                            for e in 0..<block.count { if !plan.add(xs[e], ys[e], to: &acc.densities[p]) { undrawn += 1 } }
+                        acc.undrawn[p] += acc.densities[p].withUnsafeMutableBufferPointer { counts in
+                            plan.accumulate(xs: values[plan.xColumn], ys: values[plan.yColumn], mask: plan.mask.map { block.mask($0) },
+                                            count: block.count, into: counts)
                         }
-                        acc.undrawn[p] += undrawn
                     }
                     for e in 0..<block.count where pc[e] != 0 {
                         if isCandidate(e) {

@@ -89,18 +89,51 @@ struct PlotPlan {
 
     static let defaultBins = 128
 
+    init(spec: PlotSpec, xColumn: Int, yColumn: Int, mask: Int?, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, bins: Int) {
+        self.spec = spec
+        self.xColumn = xColumn
+        self.yColumn = yColumn
+        self.mask = mask
+        self.xRange = xRange
+        self.yRange = yRange
+        self.bins = bins
+        xScale = Double(bins) / (xRange.upperBound - xRange.lowerBound)
+        yScale = Double(bins) / (yRange.upperBound - yRange.lowerBound)
+        last = Double(bins - 1)
+    }
+
+    private let xScale: Double
+    private let yScale: Double
+    private let last: Double
+
+    /// Bins the events of one block (those whose `mask` byte is non-zero, or all) into `counts`;
+    /// returns how many had a non-finite value and were not drawn.
+    func accumulate(xs: UnsafePointer<Double>, ys: UnsafePointer<Double>, mask: UnsafePointer<UInt8>?, count: Int,
+                    into counts: UnsafeMutableBufferPointer<UInt32>) -> Int {
+        var undrawn = 0
+        let lowX = xRange.lowerBound, lowY = yRange.lowerBound, xScale = xScale, yScale = yScale, last = last, bins = bins
+        @inline(__always) func add(_ e: Int) {
+            let x = xs[e], y = ys[e]
+            guard x.isFinite, y.isFinite else { undrawn += 1; return }
+            let fx = min(max((x - lowX) * xScale, 0), last), fy = min(max((y - lowY) * yScale, 0), last)
+            counts[Int(fy) * bins + Int(fx)] &+= 1
+        }
+        if let mask {
+            for e in 0..<count where mask[e] != 0 { add(e) }
+        } else {
+            for e in 0..<count { add(e) }
+        }
+        return undrawn
+    }
+
     /// Adds one event's values to `counts`; false when a value is not finite.
     @inline(__always)
     func add(_ x: Double, _ y: Double, to counts: inout [UInt32]) -> Bool {
         guard x.isFinite, y.isFinite else { return false }
-        counts[cell(y, yRange) * bins + cell(x, xRange)] &+= 1
+        // Clamped in floating point, so the conversion to Int never traps.
+        let fx = min(max((x - xRange.lowerBound) * xScale, 0), last), fy = min(max((y - yRange.lowerBound) * yScale, 0), last)
+        counts[Int(fy) * bins + Int(fx)] &+= 1
         return true
-    }
-
-    @inline(__always)
-    func cell(_ v: Double, _ range: ClosedRange<Double>) -> Int {
-        let f = (v - range.lowerBound) / (range.upperBound - range.lowerBound) * Double(bins)
-        return f <= 0 ? 0 : f >= Double(bins - 1) ? bins - 1 : Int(f)
     }
 }
 

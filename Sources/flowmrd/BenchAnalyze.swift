@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MRD
+import Report
 import Synthetic
 
 /// `flowmrd bench analyze`: the whole MRD analysis of a synthetic marrow file.
@@ -25,6 +26,9 @@ struct BenchAnalyze: ParsableCommand {
     @Flag(help: "Also compute the file's SHA-256, as `analyze` does by default.")
     var checksum = false
 
+    @Flag(help: "Also bin the report's dot plots and render the HTML report, as `analyze --report` does.")
+    var report = false
+
     func run() throws {
         let generated = NSTemporaryDirectory() + "flowmrd-bench-analyze.fcs"
         let path = file ?? generated
@@ -36,17 +40,25 @@ struct BenchAnalyze: ParsableCommand {
         analyzer.computeChecksum = checksum
         var times: [Double] = []
         var result: MRDResult?
+        var reportBytes = 0
         for _ in 0..<max(1, repeats) {
             let start = ContinuousClock.now
-            result = try analyzer.analyze(path: path)
+            if report {
+                let analysis = try analyzer.analyzeWithPlots(path: path)
+                reportBytes = HTMLReport.render(analysis).utf8.count
+                result = analysis.result
+            } else {
+                result = try analyzer.analyze(path: path)
+            }
             times.append(seconds(ContinuousClock.now - start))
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let t = median(times)
         let r = result!
+        if report { print(String(format: "HTML report: %.2f MB", Double(reportBytes) / 1e6)) }
         print(String(format: "flowmrd analyze%@: %.2f s median of %d for %d events (%.1f M events/s) on %d cores; peak RSS %.1f MB; call %@, aberrant %d of %d nucleated",
-                     checksum ? " (with SHA-256)" : "", t, times.count, r.totalEvents, Double(r.totalEvents) / t / 1e6, ProcessInfo.processInfo.activeProcessorCount,
+                     checksum ? " (with SHA-256)" : report ? " --report" : "", t, times.count, r.totalEvents, Double(r.totalEvents) / t / 1e6, ProcessInfo.processInfo.activeProcessorCount,
                      Double(usage.ru_maxrss) / 1024, r.call.rawValue, r.aberrantPC.count, r.nucleatedCells))
     }
 }
