@@ -62,7 +62,7 @@ public enum HTMLReport {
                                         ("events in file", String(r.totalEvents)),
                                         ("template", "\(r.template) \(r.templateVersion)"), ("template SHA-256", r.templateSHA256),
                                         ("software", r.software)]
-        rows += r.panel.sorted { $0.key < $1.key }.map { ("marker \($0.key)", "channel \($0.value)") }
+        if !r.panel.isEmpty { rows.append(("panel (marker → channel)", r.panel.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: " · "))) }
         return "<section id=\"identity\"><h2>Sample and template</h2>\n" + table(["", ""], rows.map { [$0.0, $0.1] }, header: false) + "</section>\n"
     }
 
