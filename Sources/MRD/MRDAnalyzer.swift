@@ -410,7 +410,7 @@ public struct MRDAnalyzer: Sendable {
 }
 
 /// Rounds to 6 significant decimals so JSON output is stable and readable.
-func round6(_ x: Double) -> Double {
+public func round6(_ x: Double) -> Double {
     guard x.isFinite, x != 0 else { return x.isFinite ? x : 0 }
     let magnitude = pow(10, 6 - (log10(abs(x))).rounded(.up))
     return (x * magnitude).rounded() / magnitude

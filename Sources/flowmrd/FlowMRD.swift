@@ -5,5 +5,5 @@ struct FlowMRD: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowmrd",
         abstract: "Minimal residual disease in myeloma from flow-cytometry files.",
-        subcommands: [AnalyzeCommand.self, QCCommand.self, InspectCommand.self, ConvertCommand.self, GateCommand.self, SynthCommand.self, ValidateCommand.self, BenchCommand.self])
+        subcommands: [AnalyzeCommand.self, QCCommand.self, BatchCommand.self, InspectCommand.self, ConvertCommand.self, GateCommand.self, SynthCommand.self, ValidateCommand.self, BenchCommand.self])
 }

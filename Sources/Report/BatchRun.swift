@@ -1,0 +1,192 @@
+import Foundation
+import MRD
+
+/// A whole directory analysed into another: per sample a JSON result and an HTML report, and a
+/// cohort summary (CSV and JSON) with the MRD-negativity rate and its exact 95% interval.
+///
+/// Samples are analysed one after another, each on all cores (memory stays that of one
+/// analysis). A file that cannot be read gets an error entry and the run goes on. Each sample's
+/// JSON is written last and atomically, so it marks a finished sample: a stopped run resumes
+/// without redoing a sample whose JSON records the same file (size and modification time), the
+/// same template (SHA-256) and the same software. Same inputs give byte-identical outputs,
+/// resumed or not.
+public struct BatchRun {
+    public let analyzer: MRDAnalyzer
+    public let output: String
+
+    public init(analyzer: MRDAnalyzer, output: String) {
+        self.analyzer = analyzer
+        self.output = output
+    }
+
+    /// What identifies the analysed input, so a resumed run knows a sample is done.
+    public struct SourceStamp: Codable, Equatable, Sendable {
+        public let size: Int
+        /// Modification time, nanoseconds since 1970.
+        public let modified: Int64
+
+        static func of(_ path: String) -> SourceStamp? {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            return SourceStamp(size: Int(info.st_size), modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+        }
+    }
+
+    /// One sample's entry: `NAME.json` in the output folder.
+    public struct Entry: Codable, Equatable, Sendable {
+        public let schema: Int
+        public let file: String
+        public let source: SourceStamp?
+        public let templateSHA256: String
+        public let software: String
+        public let report: String?
+        public let result: MRDResult?
+        public let error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case schema, file, source, software, report, result, error
+            case templateSHA256 = "template_sha256"
+        }
+    }
+
+    /// Where a sample's entry and report go: the input's file name (extension kept, so
+    /// `a.fcs` and `a.h5` do not collide) plus `.json` / `.html`.
+    public func entryPath(for file: String) -> String {
+        (output as NSString).appendingPathComponent((file as NSString).lastPathComponent + ".json")
+    }
+
+    public func reportPath(for file: String) -> String {
+        (output as NSString).appendingPathComponent((file as NSString).lastPathComponent + ".html")
+    }
+
+    /// The finished entry for `file`, when one matches the file, template and software as they are now.
+    public func finishedEntry(for file: String) -> Entry? {
+        guard let data = FileManager.default.contents(atPath: entryPath(for: file)),
+              let entry = try? JSONDecoder().decode(Entry.self, from: data) else { return nil }
+        guard entry.schema == MRDResult.schemaVersion, entry.file == file, entry.source != nil, entry.source == SourceStamp.of(file),
+              entry.templateSHA256 == analyzer.template.checksum, entry.software == MRDAnalyzer.software else { return nil }
+        if let report = entry.report, !FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent(report)) { return nil }
+        return entry
+    }
+
+    /// Analyses one sample (or reuses its finished entry); the Bool says whether it was reused.
+    public func process(_ file: String) throws -> (Entry, reused: Bool) {
+        if let done = finishedEntry(for: file) { return (done, true) }
+        let stamp = SourceStamp.of(file)
+        let entry: Entry
+        do {
+            let analysis = try analyzer.analyzeWithPlots(path: file)
+            let report = reportPath(for: file)
+            try ReportFile.write(HTMLReport.render(analysis), to: report)
+            entry = Entry(schema: MRDResult.schemaVersion, file: file, source: stamp, templateSHA256: analyzer.template.checksum,
+                          software: MRDAnalyzer.software, report: (report as NSString).lastPathComponent, result: analysis.result, error: nil)
+        } catch let error as MRDError {
+            entry = Entry(schema: MRDResult.schemaVersion, file: file, source: stamp, templateSHA256: analyzer.template.checksum,
+                          software: MRDAnalyzer.software, report: nil, result: nil, error: "\(error)")
+        }
+        try ReportFile.write(try StableJSON.encode(entry) + "\n", to: entryPath(for: file))
+        return (entry, false)
+    }
+
+    /// Writes `summary.csv` and `summary.json` for the entries, in the order given.
+    public func writeSummary(_ entries: [Entry]) throws -> CohortSummary {
+        let summary = CohortSummary(entries: entries)
+        try ReportFile.write(summary.csv(), to: (output as NSString).appendingPathComponent("summary.csv"))
+        try ReportFile.write(try StableJSON.encode(summary) + "\n", to: (output as NSString).appendingPathComponent("summary.json"))
+        return summary
+    }
+}
+
+/// The cohort across a batch: one row per sample and the share of evaluable samples that are
+/// MRD negative, with its exact (Clopper–Pearson) 95% interval.
+public struct CohortSummary: Encodable, Sendable {
+    public struct Row: Encodable, Sendable {
+        public let file: String
+        /// analysed or error.
+        public let status: String
+        public let call: String?
+        public let mrdPercent: Double?
+        public let mrdCI95Percent: [Double]?
+        public let aberrantPlasmaCells: Int?
+        public let nucleatedCells: Int?
+        public let sensitivityReached: Double?
+        public let qcPassed: Bool?
+        public let hemodiluted: Bool?
+        public let report: String?
+        public let error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case file, status, call, report, error, hemodiluted
+            case mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent", aberrantPlasmaCells = "aberrant_pc"
+            case nucleatedCells = "nucleated_cells", sensitivityReached = "sensitivity_reached", qcPassed = "qc_passed"
+        }
+    }
+
+    public let schema = 1
+    public let kind = "flowmrd-batch"
+    public let samples: [Row]
+    public let files: Int
+    public let errors: Int
+    /// Samples with a call other than not evaluable.
+    public let evaluable: Int
+    public let calls: [String: Int]
+    public let negative: Int
+    /// negative / evaluable (nil when nothing was evaluable).
+    public let negativityRate: Double?
+    public let negativityCI95: [Double]?
+
+    enum CodingKeys: String, CodingKey {
+        case schema, kind, samples, files, errors, evaluable, calls, negative
+        case negativityRate = "negativity_rate", negativityCI95 = "negativity_ci95"
+    }
+
+    public init(entries: [BatchRun.Entry]) {
+        samples = entries.map { e in
+            let r = e.result
+            return Row(file: e.file, status: r == nil ? "error" : "analysed", call: r?.call.rawValue, mrdPercent: r?.mrdPercent,
+                       mrdCI95Percent: r?.mrdCI95Percent, aberrantPlasmaCells: r?.aberrantPC.count, nucleatedCells: r?.nucleatedCells,
+                       sensitivityReached: r?.sensitivity.reached, qcPassed: r?.qc.passed, hemodiluted: r?.qc.hemodiluted, report: e.report, error: e.error)
+        }
+        files = entries.count
+        errors = entries.filter { $0.result == nil }.count
+        let calls = entries.compactMap { $0.result?.call }
+        var tally: [String: Int] = [:]
+        for call in MRDResult.Call.allCases { tally[call.rawValue] = calls.filter { $0 == call }.count }
+        self.calls = tally
+        evaluable = calls.filter { $0 != .notEvaluable }.count
+        negative = tally[MRDResult.Call.negative.rawValue]!
+        if evaluable > 0 {
+            negativityRate = round6(Double(negative) / Double(evaluable))
+            let interval = ClopperPearson(successes: negative, trials: evaluable)
+            negativityCI95 = [round6(interval.lower), round6(interval.upper)]
+        } else {
+            negativityRate = nil
+            negativityCI95 = nil
+        }
+    }
+
+    /// One line per sample, then the cohort lines as comments-free rows under a blank line.
+    public func csv() -> String {
+        func number(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
+        var lines = ["file,status,call,mrd_percent,mrd_ci95_low,mrd_ci95_high,aberrant_pc,nucleated_cells,sensitivity_reached,qc_passed,hemodiluted,report,error"]
+        for s in samples {
+            let fields = [s.file, s.status, s.call ?? "", number(s.mrdPercent), number(s.mrdCI95Percent?[0]), number(s.mrdCI95Percent?[1]),
+                          s.aberrantPlasmaCells.map(String.init) ?? "", s.nucleatedCells.map(String.init) ?? "", number(s.sensitivityReached),
+                          s.qcPassed.map { $0 ? "yes" : "no" } ?? "", s.hemodiluted.map { $0 ? "yes" : "no" } ?? "", s.report ?? "", s.error ?? ""]
+            lines.append(fields.map(QCTable.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The cohort in one paragraph.
+    public func text() -> String {
+        var line = "\(files) sample(s): " + MRDResult.Call.allCases.map { "\(calls[$0.rawValue] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+            + ", \(errors) error(s)"
+        if let rate = negativityRate, let ci = negativityCI95 {
+            line += String(format: "\nMRD negativity: %d of %d evaluable = %.1f%% (exact 95%% CI %.1f%%–%.1f%%)", negative, evaluable, 100 * rate, 100 * ci[0], 100 * ci[1])
+        } else {
+            line += "\nMRD negativity: no evaluable sample"
+        }
+        return line
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import MRD
+import Report
+
+/// `flowmrd batch DIR --template T --out DIR2`: every event file of a directory, with a report
+/// and JSON each and a cohort summary; resumable.
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Analyse every event file in a directory: NAME.json and NAME.html each, and summary.csv/summary.json with the cohort's MRD-negativity rate.",
+        discussion: """
+            Files are analysed one after another, each on all cores. A file that cannot be read gets an \
+            error entry and the run goes on. Run the same command again to resume: samples whose NAME.json \
+            matches the file (size, modification time), the template and the software are not redone.
+            Exit status: 0 every file analysed; 1 at least one file could not be (see its entry), or the \
+            template or output folder is unusable.
+            """)
+
+    @Argument(help: "Directory of FCS files or HDF5 event stores (.fcs, .lmd, .h5, .hdf5, .h5ad).")
+    var directory: String
+
+    @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
+    var template: String = "legend2-10color"
+
+    @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "DIR"))
+    var out: String
+
+    @Option(help: "Worker threads per analysis (default: all cores).")
+    var workers: Int?
+
+    @Flag(help: "Do not compute each file's SHA-256 for the audit trail.")
+    var noChecksum = false
+
+    @Flag(help: "No progress bar.")
+    var quiet = false
+
+    func validate() throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(directory) is not a directory")
+        }
+    }
+
+    func run() throws {
+        var analyzer: MRDAnalyzer
+        do {
+            analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)),
+                                   workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        analyzer.computeChecksum = !noChecksum
+        let batch = BatchRun(analyzer: analyzer, output: out)
+        let files = SampleList.expand([directory])
+        let progress = Progress(enabled: !quiet, total: files.count)
+        var entries: [BatchRun.Entry] = []
+        var reused = 0
+        for (i, file) in files.enumerated() {
+            progress.step(i, file)
+            let (entry, wasReused) = try batch.process(file)
+            entries.append(entry)
+            if wasReused { reused += 1 }
+            if let error = entry.error, !wasReused {
+                progress.finish()
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            }
+        }
+        progress.finish()
+        let summary = try batch.writeSummary(entries)
+        print("\(files.count - reused) analysed, \(reused) already done (resumed); results in \(out)")
+        print(summary.text())
+        if summary.errors > 0 { throw ExitCode(1) }
+    }
+}

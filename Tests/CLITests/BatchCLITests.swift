@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@Suite("flowmrd batch", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
+struct BatchCLITests {
+    let manager = FileManager.default
+
+    /// A folder with two committed samples, a broken file and a sidecar that is not an event file,
+    /// and a template whose minimum is low enough for these small samples to be evaluable.
+    func setUp() throws -> (input: URL, output: URL, template: String, cleanup: () -> Void) {
+        let root = manager.temporaryDirectory.appendingPathComponent("flowmrd-batch-\(UUID().uuidString)")
+        let input = root.appendingPathComponent("in"), output = root.appendingPathComponent("out")
+        try manager.createDirectory(at: input, withIntermediateDirectories: true)
+        for name in ["positive.fcs", "too-few.fcs", "borderline-30.fcs", "positive.truth.json"] {
+            try manager.copyItem(atPath: FlowMRDBinary.packageRoot.appendingPathComponent("samples/\(name)").path, toPath: input.appendingPathComponent(name).path)
+        }
+        manager.createFile(atPath: input.appendingPathComponent("broken.fcs").path, contents: Data("FCS3.1 truncated".utf8))
+        let template = root.appendingPathComponent("small.yaml").path
+        let text = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path, encoding: .utf8)
+        try text.replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 20000")
+            .replacingOccurrences(of: "target_sensitivity: 1.0e-4", with: "target_sensitivity: 1.0e-2").write(toFile: template, atomically: true, encoding: .utf8)
+        return (input, output, template, { try? manager.removeItem(at: root) })
+    }
+
+    @Test("a report and JSON per sample, an error entry for a bad file, the cohort negativity rate with its exact interval")
+    func outputs() throws {
+        let (input, output, template, cleanup) = try setUp()
+        defer { cleanup() }
+        let run = try FlowMRDBinary.run(["batch", input.path, "--template", template, "--out", output.path, "--no-checksum", "--quiet"])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("broken.fcs"))
+        let names = try manager.contentsOfDirectory(atPath: output.path).sorted()
+        #expect(names == ["borderline-30.fcs.html", "borderline-30.fcs.json", "broken.fcs.json", "positive.fcs.html", "positive.fcs.json",
+                          "summary.csv", "summary.json", "too-few.fcs.html", "too-few.fcs.json"])
+        let summary = try JSONSerialization.jsonObject(with: manager.contents(atPath: output.appendingPathComponent("summary.json").path)!) as! [String: Any]
+        #expect(summary["files"] as? Int == 4 && summary["errors"] as? Int == 1 && summary["evaluable"] as? Int == 3 && summary["negative"] as? Int == 1)
+        #expect((summary["calls"] as? [String: Int]) == ["positive": 1, "positive_below_lloq": 1, "negative": 1, "not_evaluable": 0])
+        let rate = try #require(summary["negativity_rate"] as? Double), ci = try #require(summary["negativity_ci95"] as? [Double])
+        #expect(abs(rate - 1.0 / 3) < 1e-6)
+        // Exact (Clopper–Pearson) interval for 1 of 3: lower = 1 − 0.975^(1/3); at the upper bound P(X ≤ 1) = 0.025.
+        #expect(abs(ci[0] - (1 - pow(0.975, 1.0 / 3))) < 1e-5)
+        let p = ci[1]
+        #expect(abs(pow(1 - p, 3) + 3 * p * pow(1 - p, 2) - 0.025) < 1e-5)
+        // Each entry holds what analyze reports for the same file and template.
+        let entry = try JSONSerialization.jsonObject(with: manager.contents(atPath: output.appendingPathComponent("positive.fcs.json").path)!) as! [String: Any]
+        let analyzed = try FlowMRDBinary.run(["analyze", input.appendingPathComponent("positive.fcs").path, "--template", template, "--json", "--no-checksum"])
+        let result = ((try JSONSerialization.jsonObject(with: Data(analyzed.stdout.utf8)) as! [String: Any])["results"] as! [[String: Any]])[0]["result"] as! NSDictionary
+        #expect((entry["result"] as! NSDictionary) == result)
+        let broken = try JSONSerialization.jsonObject(with: manager.contents(atPath: output.appendingPathComponent("broken.fcs.json").path)!) as! [String: Any]
+        #expect(broken["result"] == nil || broken["result"] is NSNull)
+        #expect((broken["error"] as? String)?.contains("broken.fcs") == true)
+        let csv = try String(contentsOfFile: output.appendingPathComponent("summary.csv").path, encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 5 && csv[2].hasPrefix("\(input.path)/broken.fcs,error,"))
+        #expect(run.stdout.contains("MRD negativity: 1 of 3 evaluable = 33.3% (exact 95% CI 0.8%–90.6%)"))
+    }
+
+    @Test("a stopped run resumes: finished samples are not redone, changed ones are, and the outputs are byte-identical")
+    func resume() throws {
+        let (input, output, template, cleanup) = try setUp()
+        defer { cleanup() }
+        let arguments = ["batch", input.path, "--template", template, "--out", output.path, "--no-checksum", "--quiet"]
+        _ = try FlowMRDBinary.run(arguments)
+        func contents() throws -> [String: Data] {
+            var files: [String: Data] = [:]
+            for name in try manager.contentsOfDirectory(atPath: output.path) { files[name] = manager.contents(atPath: output.appendingPathComponent(name).path) }
+            return files
+        }
+        let first = try contents()
+        // As if the run had stopped before positive.fcs finished (its JSON is written last) and before the summary.
+        try manager.removeItem(at: output.appendingPathComponent("positive.fcs.json"))
+        try manager.removeItem(at: output.appendingPathComponent("summary.csv"))
+        let resumed = try FlowMRDBinary.run(arguments)
+        #expect(resumed.stdout.hasPrefix("1 analysed, 3 already done (resumed)"), "\(resumed.stdout)")
+        #expect(try contents() == first)
+        // A sample file that changed since its entry is analysed again.
+        try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: input.appendingPathComponent("too-few.fcs").path)
+        let changed = try FlowMRDBinary.run(arguments)
+        #expect(changed.stdout.hasPrefix("1 analysed, 3 already done (resumed)"), "\(changed.stdout)")
+        // A different template redoes every sample.
+        let other = try FlowMRDBinary.run(["batch", input.path, "--out", output.path, "--no-checksum", "--quiet"])
+        #expect(other.stdout.hasPrefix("4 analysed, 0 already done"), "\(other.stdout)")
+    }
+}
