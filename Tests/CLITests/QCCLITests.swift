@@ -66,6 +66,20 @@ struct QCCLITests {
         #expect(malformed.status == 64 && malformed.stderr.contains("expected GATE=PERCENT"))
     }
 
+    @Test("an HDF5 event store gets the same QC as the FCS file it was converted from")
+    func hdf5() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("positive.h5").path
+        let convert = try FlowMRDBinary.run(["convert", "samples/positive.fcs", store])
+        #expect(convert.status == 0, "\(convert.stderr)")
+        let result = try FlowMRDBinary.run(["qc", "samples/positive.fcs", store, "--format", "json"])
+        let files = (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any])["files"] as! [[String: Any]]
+        #expect(files.count == 2)
+        #expect((files[0]["qc"] as! NSDictionary) == (files[1]["qc"] as! NSDictionary))
+        #expect((files[1]["qc"] as! [String: Any])["declared_events"] as? Int == 30_000)
+    }
+
     @Test("an unreadable file is an error row (exit 1) and the other files are still checked")
     func unreadable() throws {
         let directory = try temporaryDirectory()
