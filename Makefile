@@ -6,7 +6,7 @@ SAMPLE ?= samples/positive.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
-.PHONY: deps pydeps browser build release run samples test bench clean
+.PHONY: deps pydeps browser build release run samples test fuzz fuzz-build bench clean
 
 ## Install the Debian packages the build needs, only when missing.
 deps:
@@ -71,6 +71,46 @@ browser:
 test: deps pydeps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
+
+## Fuzzing (docs/reliability.md): every parser for FUZZ_SECONDS each under libFuzzer with
+## AddressSanitizer, memory capped (RSS FUZZ_RSS_MB, any single allocation FUZZ_MALLOC_MB), a
+## 10-second limit per input. Seeds from ../shared and the repository; new interesting inputs
+## accumulate in .build-fuzz/corpus/TARGET; a crash, leak-free OOM or hang stops with its input
+## saved as .build-fuzz/crash-TARGET-*; keep it under Tests/FuzzRegressions/TARGET/.
+FUZZ_SECONDS ?= 60
+FUZZ_RSS_MB ?= 2048
+FUZZ_MALLOC_MB ?= 1024
+FUZZ_TARGETS ?= fcs spillover template gatingml hdf5
+SHARED ?= ../shared
+FUZZ_BIN := .build-fuzz/release/flowmrd-fuzz
+
+fuzz-build: deps
+	$(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING --product flowmrd-fuzz --build-path .build-fuzz
+
+fuzz: fuzz-build build
+	@set -e; mkdir -p .build-fuzz/seeds; \
+	rm -rf .build-fuzz/seeds/*; mkdir -p $(addprefix .build-fuzz/seeds/,$(FUZZ_TARGETS)) $(addprefix .build-fuzz/corpus/,$(FUZZ_TARGETS)); \
+	if [ -d $(SHARED)/fcs-corpus ]; then find $(SHARED)/fcs-corpus -type f \( -iname '*.fcs' -o -iname '*.lmd' \) -size -3M -exec cp {} .build-fuzz/seeds/fcs/ \; ; \
+	else echo "$(SHARED)/fcs-corpus is absent: FCS seeds are the committed samples only"; fi; \
+	cp samples/demo-10color.fcs .build-fuzz/seeds/fcs/; \
+	cp Tests/FuzzCorpus/spillover/* .build-fuzz/seeds/spillover/; \
+	cp gating-templates/*.yaml .build-fuzz/seeds/template/; \
+	if [ -d $(SHARED)/conformance/gatingml2/gml ]; then cp $(SHARED)/conformance/gatingml2/gml/*.xml .build-fuzz/seeds/gatingml/; fi; \
+	.build/debug/flowmrd synth .build-fuzz/seeds/small.fcs --events 300 --seed 1 --quiet >/dev/null; \
+	.build/debug/flowmrd convert .build-fuzz/seeds/small.fcs .build-fuzz/seeds/hdf5/small.h5 >/dev/null; \
+	.build/debug/flowmrd convert .build-fuzz/seeds/small.fcs .build-fuzz/seeds/hdf5/small.h5ad >/dev/null; \
+	rm -f .build-fuzz/seeds/small.*; \
+	for t in $(FUZZ_TARGETS); do \
+	  if [ -d Tests/FuzzRegressions/$$t ]; then cp Tests/FuzzRegressions/$$t/* .build-fuzz/seeds/$$t/ 2>/dev/null || true; fi; \
+	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  FLOWMRD_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN) \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$(FUZZ_MALLOC_MB) \
+	    -max_len=131072 -print_final_stats=1 -artifact_prefix=.build-fuzz/crash-$$t- \
+	    .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>.build-fuzz/$$t.log \
+	    || { tail -40 .build-fuzz/$$t.log; echo "fuzz $$t FAILED: input kept as .build-fuzz/crash-$$t-*"; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|^Done" .build-fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
 
 ## Throughput on generated 10-million-event files (release build).
 bench: release
@@ -78,4 +118,4 @@ bench: release
 	.build/release/flowmrd bench analyze --events 10000000
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -47,6 +47,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The parsers' fuzz entry points (docs/reliability.md), and their driver: libFuzzer when
+        // built by `make fuzz`, a replay tool for saved inputs otherwise.
+        .target(name: "FuzzTargets", dependencies: ["FCS", "Cytometry", "HDF5Store", "MRD"]),
+        .executableTarget(name: "flowmrd-fuzz", dependencies: ["FuzzTargets"]),
         // Helpers shared by the test targets (locating ../shared, temporary directories).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),

@@ -85,13 +85,17 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
     ///   - counts: events per gate id from the full pass (nil when the sample was not gated).
     ///   - blocker: why the sample could not be gated at all (a missing marker, no compensation).
     static func assess(template: GatingTemplate, dataSet: FCSDataSet, parserWarnings: [String], counts: [String: Int]?,
-                       flowRate: FlowRateProfile?, timeExcludedFraction: Double, blocker: String? = nil) -> AcquisitionQC {
+                       flowRate: FlowRateProfile?, timeExcludedFraction: Double, nonFinite: [String: Int] = [:],
+                       blocker: String? = nil) -> AcquisitionQC {
         let qc = template.qc, mrd = template.mrd
         var failures: [String] = []
         if let blocker { failures.append(blocker) }
         let read = dataSet.eventCount
         if let declared = dataSet.declaredEventCount, declared != read {
             failures.append("events read (\(read)) differ from $TOT (\(declared))")
+        }
+        if !nonFinite.isEmpty {
+            failures.append("non-finite event values (NaN or infinity): " + nonFinite.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         // Time.
         var seconds: Double?

@@ -137,7 +137,11 @@ public struct MRDAnalyzer: Sendable {
         defer { clock.mark("clusters and result"); clock.report() }
         let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })
         let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: counts,
-                                      flowRate: gating.flowRate, timeExcludedFraction: gating.timeExcludedFraction)
+                                      flowRate: gating.flowRate, timeExcludedFraction: gating.timeExcludedFraction, nonFinite: full.nonFinite)
+        if !full.nonFinite.isEmpty {
+            warnings.append("non-finite event values (NaN or infinity) in " + full.nonFinite.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                            + "; those events fall outside every gate that uses the channel")
+        }
         let (result, aberrantRows) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
                                               panel: panel, warnings: warnings, qc: qc)
         try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
@@ -160,6 +164,8 @@ public struct MRDAnalyzer: Sendable {
         /// Per plot: the density (normal plasma cells only on overlay plots) and undrawn events.
         var densities: [[UInt32]] = []
         var undrawn: [Int] = []
+        /// Non-finite values (NaN, ±infinity) read per panel channel, by channel name; only channels that had some.
+        var nonFinite: [String: Int] = [:]
     }
 
     static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
@@ -192,12 +198,15 @@ public struct MRDAnalyzer: Sendable {
             var kappa = 0, lambda = 0, normal = 0
             var densities: [[UInt32]]
             var undrawn: [Int]
+            var nonFinite: [Int]
         }
+        let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
         let overlays = plans.enumerated().filter { $0.element.spec.aberrantOverlay }.map(\.offset)
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
         let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
             histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) },
-            densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 }))
+            densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
+            nonFinite: checkedChannels.map { _ in 0 }))
         let result: GatingResult
         do {
             result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
@@ -213,6 +222,13 @@ public struct MRDAnalyzer: Sendable {
                 }
                 try audit?.record(block, plasmaCell: pcIndex, candidate: isCandidate)
                 slots.update(worker) { acc in
+                    // NaN or infinite values fall outside every gate: counted so they are never silent.
+                    for (k, c) in checkedChannels.enumerated() {
+                        let raw = block.channel(c)
+                        var bad = 0
+                        for e in 0..<block.count where !raw[e].isFinite { bad += 1 }
+                        acc.nonFinite[k] += bad
+                    }
                     for p in plain {
                         let plan = plans[p]
                         acc.undrawn[p] += acc.densities[p].withUnsafeMutableBufferPointer { counts in
@@ -262,6 +278,8 @@ public struct MRDAnalyzer: Sendable {
                 for c in 0..<acc.densities[p].count { pass.densities[p][c] &+= acc.densities[p][c] }
                 pass.undrawn[p] += acc.undrawn[p]
             }
+            let names = file.dataSets[index].channels
+            for (k, c) in checkedChannels.enumerated() where acc.nonFinite[k] > 0 { pass.nonFinite[names[c].uniqueName, default: 0] += acc.nonFinite[k] }
         }
         return pass
     }
@@ -363,6 +381,9 @@ public struct MRDAnalyzer: Sendable {
                 : "sensitivity \(formatFraction(lod!)) does not reach the target \(formatFraction(rules.targetSensitivity))"
             reasons.append(reason)
             text = "Not evaluable: \(reason); no cluster of \(rules.minClusterEvents) aberrant plasma cells was found"
+        }
+        if pcs == 0 && nucleated > 0 {
+            warnings.append("no plasma cells (normal or aberrant) were found: check CD38/CD138 staining, hemodilution, or therapy that removes plasma cells (anti-CD38, anti-BCMA)")
         }
         if qc.hemodiluted {
             let flagged = qc.hemodilution.filter(\.belowLimit).map(\.name).joined(separator: ", ")
