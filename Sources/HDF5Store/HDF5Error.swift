@@ -23,6 +23,10 @@ public struct HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
 /// thread-safe build). Every entry point reads `ready` first.
 enum HDF5Library {
     private static let opened: Bool = {
+        // No cleanup at process exit: every file is closed explicitly (finish, or the writer's
+        // deinit), and libhdf5's exit-time close of a file whose last write failed (disk full)
+        // crashes in H5F__close_cb (libhdf5 1.10). Must precede the library's initialisation.
+        _ = H5dont_atexit()
         _ = H5open()
         return true
     }()

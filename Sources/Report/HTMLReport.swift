@@ -205,15 +205,48 @@ public enum HTMLReport {
     """
 }
 
-/// Writes a report atomically (a temporary file in the same folder, then a rename), so a
-/// reader never sees half a report and an interrupted run leaves no partial file.
+/// Writes a report atomically: to `PATH.partial` beside it, flushed to disk, then renamed, so a
+/// reader never sees half a report and a run killed or out of disk space leaves either the
+/// complete file or none (a stale `.partial` at most, which ``removeStalePartials(in:)`` clears).
 public enum ReportFile {
-    public static func write(_ text: String, to path: String) throws {
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        } catch {
-            throw ReportError(path: path, detail: "cannot write the report: \(error.localizedDescription)")
+    public static let partialSuffix = ".partial"
+
+    public static func write(_ text: String, to path: String) throws(ReportError) {
+        let temporary = path + partialSuffix
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw ReportError(path: path, detail: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        var failure: String?
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = "write failed after \(offset) of \(raw.count) bytes: \(String(cString: strerror(errno)))"
+                    return
+                }
+                offset += n
+            }
         }
+        if failure == nil && fsync(descriptor) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
+        if close(descriptor) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
+        if failure == nil && rename(temporary, path) != 0 { failure = "rename failed: \(String(cString: strerror(errno)))" }
+        if let failure {
+            unlink(temporary)
+            throw ReportError(path: path, detail: "cannot write the report (\(failure)); no file was left under this name")
+        }
+    }
+
+    /// Removes `*.partial` files a killed run left in `directory`; returns how many.
+    @discardableResult
+    public static func removeStalePartials(in directory: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var removed = 0
+        for name in names where name.hasSuffix(partialSuffix) {
+            if unlink((directory as NSString).appendingPathComponent(name)) == 0 { removed += 1 }
+        }
+        return removed
     }
 }
 

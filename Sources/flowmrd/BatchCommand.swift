@@ -54,6 +54,8 @@ struct BatchCommand: ParsableCommand {
         }
         analyzer.computeChecksum = !noChecksum
         let batch = BatchRun(analyzer: analyzer, output: out)
+        let stale = ReportFile.removeStalePartials(in: out)
+        if stale > 0 { FileHandle.standardError.write(Data("removed \(stale) unfinished file(s) (*.partial) left by a stopped run\n".utf8)) }
         let files = SampleList.expand([directory])
         let progress = Progress(enabled: !quiet, total: files.count)
         var entries: [BatchRun.Entry] = []
