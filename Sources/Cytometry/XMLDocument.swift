@@ -29,6 +29,11 @@ final class XMLNode {
 
     /// Parses `data`; a malformed document is an error naming the line.
     static func parse(_ data: Data, file: String) throws(CytometryError) -> XMLNode {
+        // FoundationXML traps on names that are not valid UTF-8 (found by fuzzing): check first.
+        if let offset = firstInvalidUTF8(data) {
+            let line = data.prefix(offset).reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+            throw .gatingML(file: file, line: line, detail: "malformed XML: byte \(offset) is not valid UTF-8 (Gating-ML files must be UTF-8)")
+        }
         let builder = TreeBuilder()
         let parser = XMLParser(data: data)
         parser.delegate = builder
@@ -40,6 +45,20 @@ final class XMLNode {
             throw .gatingML(file: file, line: builder.errorLine ?? parser.lineNumber, detail: "malformed XML: \(message)")
         }
         return builder.root!
+    }
+
+    /// The offset of the first byte that does not belong to a valid UTF-8 sequence, or nil.
+    static func firstInvalidUTF8(_ data: Data) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = data.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let encoded): offset += encoded.count
+            case .emptyInput: return nil
+            case .error: return offset
+            }
+        }
     }
 
     private final class TreeBuilder: NSObject, XMLParserDelegate {

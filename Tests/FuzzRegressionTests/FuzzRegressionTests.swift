@@ -1,0 +1,55 @@
+import Cytometry
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import FuzzTargets
+
+/// Every input that once crashed a fuzz target (Tests/FuzzRegressions/TARGET/) runs through
+/// the same entry point again; a crash would end the test process, failing the suite. Inputs
+/// with a known cause also assert the typed error that replaced the crash.
+@Suite("Fuzz regressions")
+struct FuzzRegressionTests {
+    static let root = SharedMaterial.packageRoot.appendingPathComponent("Tests/FuzzRegressions")
+
+    static func inputs() -> [String] {
+        var paths: [String] = []
+        for target in FuzzTarget.allCases {
+            let folder = root.appendingPathComponent(target.rawValue).path
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted() { paths.append("\(target.rawValue)/\(name)") }
+        }
+        return paths
+    }
+
+    @Test("each saved input runs to a normal end", arguments: inputs())
+    func replay(_ input: String) throws {
+        let target = try #require(FuzzTarget(rawValue: String(input.prefix { $0 != "/" })))
+        let data = try #require(FileManager.default.contents(atPath: Self.root.appendingPathComponent(input).path))
+        target.run(Array(data))
+    }
+
+    @Test("Gating-ML that is not UTF-8 is a typed error naming the byte and line (FoundationXML trapped on it)")
+    func invalidUTF8() throws {
+        let path = Self.root.appendingPathComponent("gatingml/invalid-utf8-element-name.xml").path
+        #expect { try GatingMLImport.read(path: path) } throws: { error in
+            "\(error)" == "\(path):31: malformed XML: byte 1294 is not valid UTF-8 (Gating-ML files must be UTF-8)"
+        }
+    }
+
+    @Test("the spillover target's wrapper is a valid FCS file carrying the fuzzed keyword")
+    func spilloverWrapper() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.path("wrapped.fcs")
+        let bytes = FuzzTarget.fcsWithSpillover(Array("\u{0}3,FL1-A,FL2-A,FL3-A,1,0.1,0,0,1,0,0,0,1".utf8))
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let file = try FCSFile(path: path)
+        let spillover = try #require(try file.dataSets[0].spillover.get())
+        #expect(spillover.channels == ["FL1-A", "FL2-A", "FL3-A"])
+        #expect(spillover[0, 1] == 0.1 && spillover[2, 2] == 1)
+        #expect(file.dataSets[0].eventCount == 4)
+        // A value holding the delimiter is escaped, so the keyword survives intact (and is then rejected as a matrix).
+        FileManager.default.createFile(atPath: path, contents: Data(FuzzTarget.fcsWithSpillover(Array("\u{1}2,A/B,C,1,0,0,1".utf8))))
+        let escaped = try FCSFile(path: path)
+        #expect(escaped.dataSets[0].keywords["SPILL"] == "2,A/B,C,1,0,0,1")
+    }
+}
