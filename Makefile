@@ -81,7 +81,8 @@ test: deps pydeps browser
 FUZZ_SECONDS ?= 60
 FUZZ_RSS_MB ?= 2048
 FUZZ_MALLOC_MB ?= 1024
-FUZZ_TARGETS ?= fcs spillover template gatingml hdf5
+ALL_FUZZ_TARGETS := fcs spillover template gatingml hdf5
+FUZZ_TARGETS ?= $(ALL_FUZZ_TARGETS)
 SHARED ?= ../shared
 FUZZ_BIN := .build-fuzz/release/flowmrd-fuzz
 
@@ -90,7 +91,7 @@ fuzz-build: deps
 
 fuzz: fuzz-build build
 	@set -e; mkdir -p .build-fuzz/seeds; \
-	rm -rf .build-fuzz/seeds/*; mkdir -p $(addprefix .build-fuzz/seeds/,$(FUZZ_TARGETS)) $(addprefix .build-fuzz/corpus/,$(FUZZ_TARGETS)); \
+	rm -rf .build-fuzz/seeds/*; mkdir -p $(addprefix .build-fuzz/seeds/,$(ALL_FUZZ_TARGETS)) $(addprefix .build-fuzz/corpus/,$(ALL_FUZZ_TARGETS)); \
 	if [ -d $(SHARED)/fcs-corpus ]; then find $(SHARED)/fcs-corpus -type f \( -iname '*.fcs' -o -iname '*.lmd' \) -size -3M -exec cp {} .build-fuzz/seeds/fcs/ \; ; \
 	else echo "$(SHARED)/fcs-corpus is absent: FCS seeds are the committed samples only"; fi; \
 	cp samples/demo-10color.fcs .build-fuzz/seeds/fcs/; \

@@ -14,6 +14,9 @@ import Glibc
 /// list and $PAR/$PnN, at most 100,000 channels) before anything is allocated. Cost per block:
 /// one hyperslab read and a transpose into the block's columns.
 public final class HDF5EventFile: EventSource {
+    /// Largest event matrix accepted: 2³¹ events (more than any acquisition) and 4,096 channels.
+    public static let maximumEvents = Int(Int32.max)
+    public static let maximumChannels = 4_096
     public let path: String
     public let channels: [String]
     public let markers: [String?]
@@ -47,8 +50,15 @@ public final class HDF5EventFile: EventSource {
             guard H5Sget_simple_extent_ndims(space) == 2 else { throw HDF5Error(file: path, operation: "open /events", message: "expected a 2-D matrix") }
             var dims: [hsize_t] = [0, 0]
             H5Sget_simple_extent_dims(space, &dims, nil)
+            // Dimensions come from the file: checked before they size anything (an event count
+            // beyond what any acquisition holds, or beyond Int, would trap or exhaust memory).
+            guard let rows = Int(exactly: dims[0]), let columns = Int(exactly: dims[1]), columns > 0,
+                  rows <= Self.maximumEvents, columns <= Self.maximumChannels else {
+                throw HDF5Error(file: path, operation: "open /events",
+                                message: "dimensions \(dims[0]) × \(dims[1]) are outside 0…\(Self.maximumEvents) events × 1…\(Self.maximumChannels) channels")
+            }
             let names = try HDF5Strings.readDataset(name: "channels", at: file, file: path)
-            guard Int(dims[1]) == names.count else {
+            guard columns == names.count else {
                 throw HDF5Error(file: path, operation: "open /events", message: "\(dims[1]) columns but \(names.count) channel names")
             }
             let markers = try HDF5Strings.readDataset(name: "markers", at: file, file: path)
@@ -58,10 +68,10 @@ public final class HDF5EventFile: EventSource {
             keywords = try HDF5Strings.readAttributes(on: group, file: path)
             channels = names
             self.markers = markers.map { $0.isEmpty ? nil : $0 }
-            eventCount = Int(dims[0])
+            eventCount = rows
             let version = try HDF5Strings.readRootAttribute("fcs_version", file: file, path: path) ?? "FCS3.1"
             dataSets = [try Self.describe(keywords: keywords, channels: names, markers: self.markers, version: version,
-                                          eventCount: Int(dims[0]), path: path)]
+                                          eventCount: rows, path: path)]
             var status = stat()
             size = stat(path, &status) == 0 ? Int(status.st_size) : 0
             dataset = opened

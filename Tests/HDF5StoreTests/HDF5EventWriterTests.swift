@@ -174,3 +174,50 @@ struct H5pyInteroperabilityTests {
         #expect(result["cyt"] as? String == "Test")
     }
 }
+
+@Suite("Lying HDF5 stores", .enabled(if: PythonH5py.available, Comment(rawValue: PythonH5py.skipMessage)))
+struct LyingHDF5Tests {
+    let directory = TemporaryDirectory()
+
+    /// A store written by h5py whose /events matrix claims `rows` × 2 (chunked, nothing written: the file stays small).
+    func store(rows: String, channels: Int = 2) throws -> String {
+        let path = directory.path("lying-\(rows).h5")
+        let script = """
+        import h5py, sys
+        f = h5py.File(sys.argv[1], "w")
+        f.create_dataset("events", shape=(\(rows), \(channels)), dtype="f4", chunks=(1024, \(channels)), maxshape=(None, \(channels)))
+        f.create_dataset("channels", data=["FSC-A", "SSC-A"][:\(channels)] + ["X"] * max(0, \(channels) - 2), dtype=h5py.string_dtype())
+        f.create_dataset("markers", data=[""] * \(channels), dtype=h5py.string_dtype())
+        f.create_group("keywords")
+        f.close()
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, path]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return path
+    }
+
+    @Test("an event count beyond any acquisition is a typed error naming the file, before anything is allocated")
+    func hugeEventCount() throws {
+        let path = try store(rows: "2**40")
+        #expect { try HDF5EventFile(path: path) } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("dimensions 1099511627776 × 2 are outside 0…2147483647 events × 1…4096 channels")
+        }
+    }
+
+    @Test("a matrix that claims more events than were written: a typed error naming the file and rows, not fill values or a crash")
+    func unwrittenChunks() throws {
+        let path = try store(rows: "5000")
+        let file = try HDF5EventFile(path: path)
+        #expect(file.eventCount == 5000)
+        var reader = try file.eventReader(dataSet: 0, blockSize: 4096)
+        var block = reader.makeBlock(of: Float.self)
+        var buffer: [UInt8] = []
+        #expect { try reader.readBlock(1, into: &block, buffer: &buffer) } throws: { error in
+            "\(error)".hasPrefix("\(path): read rows 4096-4999 failed") && "\(error)".contains("storage is not initialized")
+        }
+    }
+}
