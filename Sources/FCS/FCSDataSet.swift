@@ -252,6 +252,10 @@ struct DataSetParser {
             guard parts.count == 2, let f1 = parts[0], let f2 = parts[1], f1.isFinite, f2.isFinite, f1 >= 0 else {
                 throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "two numbers f1,f2 such as 0,0 or 4,1"))
             }
+            // A negative offset on a log amplifier would turn every value negative.
+            guard f1 == 0 || f2 >= 0 else {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "a non-negative offset f2 with log decades f1 > 0"))
+            }
             amplification = (f1, f2)
         }
         var gain: Double?
