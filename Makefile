@@ -71,7 +71,7 @@ browser:
 test: deps pydeps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
-	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60; fi
+	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"; fi
 
 ## Fuzzing (docs/reliability.md): every parser for FUZZ_SECONDS each under libFuzzer with
 ## AddressSanitizer, memory capped (RSS FUZZ_RSS_MB, any single allocation FUZZ_MALLOC_MB), a
@@ -83,6 +83,9 @@ FUZZ_RSS_MB ?= 2048
 FUZZ_MALLOC_MB ?= 1024
 ALL_FUZZ_TARGETS := fcs spillover template gatingml hdf5
 FUZZ_TARGETS ?= $(ALL_FUZZ_TARGETS)
+## CI leaves out hdf5: libhdf5 is not instrumented and its deeper structures are its own to
+## check (docs/reliability.md); its saved inputs are still replayed by the test suite.
+CI_FUZZ_TARGETS ?= fcs spillover template gatingml
 SHARED ?= ../shared
 FUZZ_BIN := .build-fuzz/release/flowmrd-fuzz
 

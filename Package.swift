@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "MRDTests", dependencies: ["MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MRD", "Synthetic", "FCS", "TestSupport"]),
-        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "FCS", "Cytometry", "TestSupport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "FCS", "Cytometry", "HDF5Store", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
     ]

@@ -20,20 +20,23 @@ public enum EventFile {
 
     /// True when the file carries the HDF5 signature where the format allows it. Read with plain
     /// `pread`, without the library (which would open, and lock, the file to answer).
-    public static func isHDF5(_ path: String) -> Bool {
+    public static func isHDF5(_ path: String) -> Bool { signatureOffset(path) != nil }
+
+    /// Where the HDF5 signature (and so the superblock) starts, if anywhere.
+    static func signatureOffset(_ path: String) -> Int? {
         let descriptor = Glibc.open(path, O_RDONLY)
-        guard descriptor >= 0 else { return false }
+        guard descriptor >= 0 else { return nil }
         defer { Glibc.close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return false }
+        guard fstat(descriptor, &status) == 0 else { return nil }
         let size = Int(status.st_size)
         var offset = 0
         var bytes = [UInt8](repeating: 0, count: 8)
         while offset + 8 <= size {
-            if pread(descriptor, &bytes, 8, off_t(offset)) == 8 && bytes == signature { return true }
-            if offset == 0 && bytes.prefix(3) == [0x46, 0x43, 0x53] { return false }  // "FCS"
+            if pread(descriptor, &bytes, 8, off_t(offset)) == 8 && bytes == signature { return offset }
+            if offset == 0 && bytes.prefix(3) == [0x46, 0x43, 0x53] { return nil }  // "FCS"
             offset = offset == 0 ? 512 : offset * 2
         }
-        return false
+        return nil
     }
 }

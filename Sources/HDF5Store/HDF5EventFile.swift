@@ -36,7 +36,8 @@ public final class HDF5EventFile: EventSource {
     public init(path: String) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
-        guard EventFile.isHDF5(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
+        guard let superblock = EventFile.signatureOffset(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
+        try HDF5Superblock.validate(path: path, offset: superblock)
         file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
         var opened: hid_t = -1
         do throws(HDF5Error) {

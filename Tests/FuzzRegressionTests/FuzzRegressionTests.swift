@@ -1,5 +1,6 @@
 import Cytometry
 import FCS
+import HDF5Store
 import Foundation
 import Testing
 import TestSupport
@@ -33,6 +34,14 @@ struct FuzzRegressionTests {
         let path = Self.root.appendingPathComponent("gatingml/invalid-utf8-element-name.xml").path
         #expect { try GatingMLImport.read(path: path) } throws: { error in
             "\(error)" == "\(path):31: malformed XML: byte 1294 is not valid UTF-8 (Gating-ML files must be UTF-8)"
+        }
+    }
+
+    @Test("an HDF5 superblock that does not fit the file is refused before libhdf5 sees it (H5Fopen allocated 4 GB for it)")
+    func hdf5Superblock() throws {
+        let path = Self.root.appendingPathComponent("hdf5/superblock-4gb-realloc.h5").path
+        #expect { try EventFile.open(path) } throws: { error in
+            "\(error)" == "\(path): check superblock failed: the superblock needs 96 bytes from byte 0; the file ends after 49"
         }
     }
 
