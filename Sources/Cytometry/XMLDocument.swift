@@ -97,3 +97,23 @@ final class XMLNode {
         }
     }
 }
+
+/// Escaping of text for XML and HTML: the five predefined entities (`& < > " '`), so a value
+/// can stand in element content and in either kind of quoted attribute.
+public enum XMLEscaping {
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}

@@ -1,3 +1,4 @@
+import Cytometry
 import Foundation
 import MRD
 
@@ -124,21 +125,7 @@ enum PlotSVG {
     }
 }
 
-/// HTML text escaping.
+/// HTML text escaping (the XML entities, which HTML5 shares).
 enum HTML {
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { XMLEscaping.escape(text) }
 }
