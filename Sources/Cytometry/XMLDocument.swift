@@ -35,7 +35,7 @@ final class XMLNode {
             throw .gatingML(file: file, line: line, detail: "malformed XML: byte \(offset) is not valid UTF-8 (Gating-ML files must be UTF-8)")
         }
         let builder = TreeBuilder()
-        let parser = XMLParser(data: data)
+        let parser = XMLParser(data: withoutEmptyProcessingInstructions(data))
         parser.delegate = builder
         builder.parser = parser
         let parsed = parser.parse()
@@ -45,6 +45,30 @@ final class XMLNode {
             throw .gatingML(file: file, line: builder.errorLine ?? parser.lineNumber, detail: "malformed XML: \(message)")
         }
         return builder.root!
+    }
+
+    /// `data` with every processing instruction that has no data (`<?name?>`) blanked out with
+    /// spaces (line numbers unchanged). FoundationXML dereferences the missing data and crashes
+    /// (found by fuzzing); such an instruction carries nothing Gating-ML uses.
+    static func withoutEmptyProcessingInstructions(_ data: Data) -> Data {
+        var bytes = [UInt8](data)
+        var i = 0
+        let space = UInt8(ascii: " "), question = UInt8(ascii: "?"), open = UInt8(ascii: "<"), close = UInt8(ascii: ">")
+        func isBlank(_ b: UInt8) -> Bool { b == space || b == 0x09 || b == 0x0A || b == 0x0D }
+        while i + 3 < bytes.count {
+            guard bytes[i] == open, bytes[i + 1] == question else { i += 1; continue }
+            var j = i + 2
+            while j < bytes.count, !isBlank(bytes[j]), bytes[j] != question { j += 1 }   // the target name
+            var k = j
+            while k < bytes.count, isBlank(bytes[k]) { k += 1 }
+            if k + 1 < bytes.count, bytes[k] == question, bytes[k + 1] == close {
+                for m in i...(k + 1) where bytes[m] != 0x0A { bytes[m] = space }
+                i = k + 2
+            } else {
+                i = j
+            }
+        }
+        return Data(bytes)
     }
 
     /// The offset of the first byte that does not belong to a valid UTF-8 sequence, or nil.

@@ -37,6 +37,25 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("a processing instruction without data (FoundationXML crashed on it) is ignored; the document's own error is reported")
+    func emptyProcessingInstruction() throws {
+        let path = Self.root.appendingPathComponent("gatingml/empty-processing-instruction.xml").path
+        #expect(throws: CytometryError.self) { try GatingMLImport.read(path: path) }
+        // A valid document with one still imports, gate for gate.
+        let document = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <?empty?>
+        <gating:Gating-ML xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes">
+          <?also-empty ?>
+          <gating:RectangleGate gating:id="R1">
+            <gating:dimension gating:compensation-ref="uncompensated" gating:min="1" gating:max="5"><data-type:fcs-dimension data-type:name="FL1-H"/></gating:dimension>
+          </gating:RectangleGate>
+        </gating:Gating-ML>
+        """
+        let tree = try GatingMLImport.read(data: Data(document.utf8), file: "pi.xml")
+        #expect(tree.gates.map(\.id) == ["R1"])
+    }
+
     @Test("an HDF5 superblock that does not fit the file is refused before libhdf5 sees it (H5Fopen allocated 4 GB for it)")
     func hdf5Superblock() throws {
         let path = Self.root.appendingPathComponent("hdf5/superblock-4gb-realloc.h5").path
