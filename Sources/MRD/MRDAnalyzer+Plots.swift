@@ -10,25 +10,24 @@ public struct MRDAnalysis: Sendable {
 
 extension MRDAnalyzer {
     /// Markers the full pass evaluates, in column order: those kept for aberrant candidates
-    /// first (cluster, phenotype, light chains, overlay-plot axes), then rule-only markers, then
-    /// plot-only markers.
-    static func columnOrder(rules: MRDRules, plots: [PlotSpec]) -> [String] {
-        var ordered: [String] = []
+    /// first (cluster, phenotype, light chains, overlay-plot axes; `stored` of them), then
+    /// rule-only markers, then plot-only markers.
+    static func columnOrder(rules: MRDRules, plots: [PlotSpec]) -> (columns: [String], stored: Int) {
         let overlayAxes = plots.filter(\.aberrantOverlay).flatMap { [$0.x, $0.y] }
         let groups = [rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda] + overlayAxes,
                       rules.rules.map(\.marker), plots.flatMap { [$0.x, $0.y] }]
-        for m in groups.joined() where !ordered.contains(m) { ordered.append(m) }
-        return ordered
-    }
-
-    /// How many leading columns each candidate row keeps.
-    static func storedColumnCount(rules: MRDRules, plots: [PlotSpec]) -> Int {
-        Set(rules.clusterDimensions + rules.phenotypeMarkers + [rules.kappa, rules.lambda] + plots.filter(\.aberrantOverlay).flatMap { [$0.x, $0.y] }).count
+        var ordered: [String] = []
+        var stored = 0
+        for (g, group) in groups.enumerated() {
+            for m in group where !ordered.contains(m) { ordered.append(m) }
+            if g == 0 { stored = ordered.count }
+        }
+        return (ordered, stored)
     }
 
     /// Column, mask and range of each plot of the template.
     func plotPlans(gating: SampleGating, tree: GatingTree) throws(MRDError) -> [PlotPlan] {
-        let columns = Self.columnOrder(rules: template.mrd, plots: template.plots)
+        let columns = Self.columnOrder(rules: template.mrd, plots: template.plots).columns
         var plans: [PlotPlan] = []
         for spec in template.plots {
             var mask: Int?

@@ -179,8 +179,7 @@ public struct MRDAnalyzer: Sendable {
         // Columns kept for candidates first (cluster, phenotype, light chains, overlay-plot axes),
         // then rule-only markers, then plot-only markers (``plotColumns`` gives the same order).
         let plotted = plans.map(\.spec)
-        let columns = Self.columnOrder(rules: rules, plots: plotted)
-        let stored = Self.storedColumnCount(rules: rules, plots: plotted)
+        let (columns, stored) = Self.columnOrder(rules: rules, plots: plotted)
         let columnCount = columns.count
         let extra = columns.map { gating.dimension($0) }
         let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }

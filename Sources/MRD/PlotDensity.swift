@@ -111,12 +111,8 @@ struct PlotPlan {
     func accumulate(xs: UnsafePointer<Double>, ys: UnsafePointer<Double>, mask: UnsafePointer<UInt8>?, count: Int,
                     into counts: UnsafeMutableBufferPointer<UInt32>) -> Int {
         var undrawn = 0
-        let lowX = xRange.lowerBound, lowY = yRange.lowerBound, xScale = xScale, yScale = yScale, last = last, bins = bins
         @inline(__always) func add(_ e: Int) {
-            let x = xs[e], y = ys[e]
-            guard x.isFinite, y.isFinite else { undrawn += 1; return }
-            let fx = min(max((x - lowX) * xScale, 0), last), fy = min(max((y - lowY) * yScale, 0), last)
-            counts[Int(fy) * bins + Int(fx)] &+= 1
+            if let c = cell(xs[e], ys[e]) { counts[c] &+= 1 } else { undrawn += 1 }
         }
         if let mask {
             for e in 0..<count where mask[e] != 0 { add(e) }
@@ -127,13 +123,19 @@ struct PlotPlan {
     }
 
     /// Adds one event's values to `counts`; false when a value is not finite.
-    @inline(__always)
     func add(_ x: Double, _ y: Double, to counts: inout [UInt32]) -> Bool {
-        guard x.isFinite, y.isFinite else { return false }
-        // Clamped in floating point, so the conversion to Int never traps.
-        let fx = min(max((x - xRange.lowerBound) * xScale, 0), last), fy = min(max((y - yRange.lowerBound) * yScale, 0), last)
-        counts[Int(fy) * bins + Int(fx)] &+= 1
+        guard let c = cell(x, y) else { return false }
+        counts[c] &+= 1
         return true
+    }
+
+    /// The density cell of (x, y), values outside the range in the edge cells; nil when a value
+    /// is not finite. Clamped in floating point, so the conversion to Int never traps.
+    @inline(__always)
+    func cell(_ x: Double, _ y: Double) -> Int? {
+        guard x.isFinite, y.isFinite else { return nil }
+        let fx = min(max((x - xRange.lowerBound) * xScale, 0), last), fy = min(max((y - yRange.lowerBound) * yScale, 0), last)
+        return Int(fy) * bins + Int(fx)
     }
 }
 
@@ -142,10 +144,10 @@ enum AxisTicks {
     /// Ticks for `transform` over `range` (transformed units): decades for logicle/log/asinh,
     /// multiples of 50K for linear scatter, nice steps for untransformed values such as time.
     static func ticks(transform: Transformation?, range: ClosedRange<Double>) -> [PlotDensity.Tick] {
-        guard let transform else { return linearTicks(range: range, scale: 1, unit: "") }
+        guard let transform else { return linearTicks(range: range, scale: 1) }
         switch transform {
         case .linear(let T, let A):
-            return linearTicks(range: range, scale: T + A, unit: "")
+            return linearTicks(range: range, scale: T + A)
         default:
             var ticks: [PlotDensity.Tick] = []
             let values: [(Double, String)] = [(-1_000, "−10³"), (0, "0"), (100, "10²"), (1_000, "10³"), (10_000, "10⁴"), (100_000, "10⁵"), (1_000_000, "10⁶")]
@@ -160,7 +162,7 @@ enum AxisTicks {
     }
 
     /// Ticks at 1, 2 or 5 × 10ⁿ data units, about five over the range.
-    static func linearTicks(range: ClosedRange<Double>, scale: Double, unit: String) -> [PlotDensity.Tick] {
+    static func linearTicks(range: ClosedRange<Double>, scale: Double) -> [PlotDensity.Tick] {
         let lo = range.lowerBound * scale, hi = range.upperBound * scale
         guard hi > lo else { return [] }
         let raw = (hi - lo) / 5

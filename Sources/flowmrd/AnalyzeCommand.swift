@@ -70,15 +70,8 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var analyzer: MRDAnalyzer
-        do {
-            analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)),
-                                   workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
-            analyzer.computeChecksum = !noChecksum
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        var analyzer = try TemplateLocator.analyzer(template, workers: workers)
+        analyzer.computeChecksum = !noChecksum
         let progress = Progress(enabled: !quiet, total: files.count)
         var entries: [AnalysisEntry] = []
         var texts: [String] = []
@@ -160,5 +153,19 @@ enum TemplateLocator {
         }
         for folder in folders where manager.fileExists(atPath: folder + "/" + file) { return folder + "/" + file }
         throw ValidationError("gating template \"\(name)\" not found (looked in \(folders.joined(separator: ", ")))")
+    }
+
+    /// The analyzer for a command: the template found by ``path(for:)`` (with any hemodilution
+    /// limits replaced) on `workers` threads (default all cores). A template that cannot be found
+    /// or read is printed as `error: …` and ends the command with exit status 1.
+    static func analyzer(_ name: String, workers: Int?, qcLimits: [String: Double] = [:]) throws -> MRDAnalyzer {
+        do {
+            let template = try GatingTemplate(path: try path(for: name))
+            return MRDAnalyzer(template: qcLimits.isEmpty ? template : try template.overridingQCLimits(qcLimits),
+                               workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
     }
 }

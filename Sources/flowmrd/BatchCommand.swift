@@ -43,10 +43,8 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var analyzer: MRDAnalyzer
+        var analyzer = try TemplateLocator.analyzer(template, workers: workers)
         do {
-            analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)),
-                                   workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

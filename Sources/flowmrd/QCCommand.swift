@@ -61,15 +61,7 @@ struct QCCommand: ParsableCommand {
     func validate() throws { _ = try limitValues() }
 
     func run() throws {
-        var analyzer: MRDAnalyzer
-        do {
-            let loaded = try GatingTemplate(path: try TemplateLocator.path(for: template))
-            analyzer = MRDAnalyzer(template: try loaded.overridingQCLimits(try limitValues()),
-                                   workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        var analyzer = try TemplateLocator.analyzer(template, workers: workers, qcLimits: try limitValues())
         analyzer.computeChecksum = false
         analyzer.readOptions = FCSReadOptions(allowPartialData: allowPartial)
         let paths = SampleList.expand(files)
