@@ -4,17 +4,21 @@ import Glibc
 import Darwin
 #endif
 
-/// Positional, read-only access to the bytes of a file.
+/// Positional, read-only access to the bytes of a file, or of bytes already in memory.
 ///
 /// Reads use `pread`, so one `ByteSource` can serve several threads at once:
 /// each reads into its own buffer at its own offset. Opening costs one `open`
 /// and one `fstat`; a read costs one system call and a copy from the page cache.
+/// A source made from bytes in memory (``init(bytes:name:)``, for fuzzing and for
+/// callers that already hold a file) costs a copy per read and no system call.
 public final class ByteSource: @unchecked Sendable {
-    /// The path the source was opened from (used in error messages).
+    /// The path the source was opened from, or the name given to bytes in memory (used in
+    /// error messages).
     public let path: String
     /// The file size in bytes, taken when the file was opened.
     public let size: Int
     private let descriptor: Int32
+    private let memory: [UInt8]?
 
     /// Opens `path` for reading.
     /// - Throws: ``FCSError`` with reason `.io` when the file cannot be opened or is not a regular file.
@@ -36,13 +40,30 @@ public final class ByteSource: @unchecked Sendable {
         }
         self.descriptor = fd
         self.size = Int(info.st_size)
+        self.memory = nil
     }
 
-    deinit { close(descriptor) }
+    /// Serves `bytes` as if they were a file called `name`.
+    public init(bytes: [UInt8], name: String) {
+        self.path = name
+        self.size = bytes.count
+        self.descriptor = -1
+        self.memory = bytes
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 
     /// Reads exactly `count` bytes at `offset` into `buffer`.
     /// - Returns: the number of bytes read; fewer than `count` only at the end of the file.
     public func read(into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int) throws(FCSError) -> Int {
+        if let memory {
+            guard offset >= 0 else { throw FCSError(file: path, .io("read of \(count) bytes at byte \(offset) failed: negative offset")) }
+            let available = max(0, min(count, memory.count - offset))
+            if available > 0 {
+                memory.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + offset, byteCount: available) }
+            }
+            return available
+        }
         var done = 0
         while done < count {
             let n = pread(descriptor, buffer + done, count - done, off_t(offset + done))

@@ -26,8 +26,18 @@ public final class FCSFile: Sendable {
     /// Opens `path` and describes its data sets.
     /// - Throws: ``FCSError`` when the first data set cannot be read. A later data set that
     ///   cannot be read ends the chain with a warning.
-    public init(path: String, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
-        let source = try ByteSource(path: path)
+    public convenience init(path: String, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+        try self.init(source: ByteSource(path: path), options: options)
+    }
+
+    /// Reads an FCS file held in memory; `name` stands for its path in errors and warnings.
+    public convenience init(bytes: [UInt8], name: String, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+        try self.init(source: ByteSource(bytes: bytes, name: name), options: options)
+    }
+
+    /// Describes the data sets of `source`.
+    public init(source: ByteSource, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+        let path = source.path
         if source.size < FCSHeader.length {
             throw FCSError(file: path, .fileTooShort(size: source.size))
         }

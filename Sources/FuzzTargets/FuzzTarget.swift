@@ -8,8 +8,9 @@ import MRD
 /// saved inputs in tests. Each run must end normally or with a typed error: a crash, a hang or
 /// unbounded memory is a defect (docs/reliability.md).
 ///
-/// File-based readers get the bytes through a scratch file (one per process), since they read
-/// with `pread`; a run costs a write of the input plus the parse.
+/// The FCS reader gets the bytes in memory (the same code path as a file, less the system
+/// calls); the HDF5 reader gets them through a scratch file (one per process), since libhdf5
+/// opens files by name.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     /// The FCS reader: HEADER, TEXT, every data set, and every event of each.
     case fcs
@@ -25,8 +26,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// Runs one input; typed errors are expected outcomes and ignored.
     public func run(_ bytes: [UInt8]) {
         switch self {
-        case .fcs: readFCS(Self.scratch(bytes, suffix: "fcs"))
-        case .spillover: readFCS(Self.scratch(Self.fcsWithSpillover(bytes), suffix: "fcs"), compensate: true)
+        case .fcs: readFCS(bytes)
+        case .spillover: readFCS(Self.fcsWithSpillover(bytes), compensate: true)
         case .template: _ = try? GatingTemplate(yaml: String(decoding: bytes, as: UTF8.self), path: "fuzz.yaml")
         case .gatingml:
             if let tree = try? GatingMLImport.read(data: Data(bytes), file: "fuzz.xml") { _ = try? GatingMLExport.document(tree) }
@@ -36,8 +37,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         }
     }
 
-    private func readFCS(_ path: String, compensate: Bool = false) {
-        guard let file = try? FCSFile(path: path) else { return }
+    private func readFCS(_ bytes: [UInt8], compensate: Bool = false) {
+        guard let file = try? FCSFile(bytes: bytes, name: "fuzz.fcs") else { return }
         if compensate {
             for dataSet in file.dataSets { if case .success(let s?) = dataSet.spillover { _ = try? CompensationMatrix(spillover: s) } }
         }

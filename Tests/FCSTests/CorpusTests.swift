@@ -101,4 +101,26 @@ struct CorpusTests {
             #expect(digest.last.map(Float.init) == entry.last_event.map(Float.init), "\(name) ds\(entry.data_set): last event")
         }
     }
+
+    @Test("a file read from memory gives the same data sets, keywords, warnings, errors and events as read from disk",
+          .enabled(if: SharedMaterial.isAvailable, Comment(rawValue: SharedMaterial.skipMessage)), arguments: files)
+    func inMemory(_ name: String) throws {
+        let path = SharedMaterial.corpus!.appendingPathComponent(name).path
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let fromDisk = Result { () throws(FCSError) in try FCSFile(path: path) }
+        let fromMemory = Result { () throws(FCSError) in try FCSFile(bytes: bytes, name: path) }
+        switch (fromDisk, fromMemory) {
+        case (.failure(let a), .failure(let b)): #expect(a == b)
+        case (.success(let disk), .success(let memory)):
+            #expect(disk.warnings == memory.warnings && disk.size == memory.size && disk.dataSets.count == memory.dataSets.count)
+            for (a, b) in zip(disk.dataSets, memory.dataSets) {
+                #expect(a.keywords == b.keywords && a.warnings == b.warnings && a.eventCount == b.eventCount)
+            }
+            for index in disk.dataSets.indices {
+                let a = try DataSetDigest(file: disk, dataSet: index), b = try DataSetDigest(file: memory, dataSet: index)
+                #expect(a.events == b.events && a.sums == b.sums && a.first == b.first && a.last == b.last, "\(name) data set \(index)")
+            }
+        default: Issue.record("\(name): disk \(fromDisk), memory \(fromMemory)")
+        }
+    }
 }
