@@ -108,7 +108,7 @@ fuzz: fuzz-build build
 	for t in $(FUZZ_TARGETS); do \
 	  if [ -d Tests/FuzzRegressions/$$t ]; then cp Tests/FuzzRegressions/$$t/* .build-fuzz/seeds/$$t/ 2>/dev/null || true; fi; \
 	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
-	  FLOWMRD_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 $(FUZZ_BIN) \
+	  FLOWMRD_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0 $(FUZZ_BIN) \
 	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$(FUZZ_MALLOC_MB) \
 	    -max_len=131072 -print_final_stats=1 -artifact_prefix=.build-fuzz/crash-$$t- \
 	    .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>.build-fuzz/$$t.log \

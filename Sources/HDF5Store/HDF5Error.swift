@@ -55,10 +55,35 @@ enum HDF5Library {
         return list
     }
 
+    /// A file-access property list with libhdf5's `flock` locking off. The caller closes it.
+    ///
+    /// FlowMRD writes every store under a temporary name and renames it when complete, so no
+    /// reader ever sees a file being written. The lock itself did harm: libhdf5 opens files
+    /// without close-on-exec, so a child process started while a store was being written kept
+    /// the writer's exclusive lock after the file was closed, and opening the finished store
+    /// failed with "unable to lock file, errno = 11" until that child exited.
+    static func unlockedAccess(file: String) throws(HDF5Error) -> hid_t {
+        let access = try check(H5Pcreate(chdf5_p_file_access()), file: file, "create file-access properties")
+        guard H5Pset_file_locking(access, false, true) >= 0 else {
+            H5Pclose(access)
+            throw HDF5Error.current(file: file, "turn file locking off")
+        }
+        return access
+    }
+
     /// Creates a file (truncating) whose root group records no times.
     static func createFile(_ name: String, file: String) throws(HDF5Error) -> hid_t {
         let creation = try untimed(chdf5_p_file_create(), file: file)
         defer { H5Pclose(creation) }
-        return try check(H5Fcreate(name, chdf5_f_acc_trunc(), creation, chdf5_p_default()), file: file, "create")
+        let access = try unlockedAccess(file: file)
+        defer { H5Pclose(access) }
+        return try check(H5Fcreate(name, chdf5_f_acc_trunc(), creation, access), file: file, "create")
+    }
+
+    /// Opens an existing file read-only.
+    static func openReadOnly(_ path: String) throws(HDF5Error) -> hid_t {
+        let access = try unlockedAccess(file: path)
+        defer { H5Pclose(access) }
+        return try check(H5Fopen(path, chdf5_f_acc_rdonly(), access), file: path, "open")
     }
 }

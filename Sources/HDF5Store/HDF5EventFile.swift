@@ -38,7 +38,7 @@ public final class HDF5EventFile: EventSource {
         self.path = path
         guard let superblock = EventFile.signatureOffset(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
         try HDF5Superblock.validate(path: path, offset: superblock)
-        file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
+        file = try HDF5Library.openReadOnly(path)
         var opened: hid_t = -1
         do throws(HDF5Error) {
             // A chunk cache of 64 MiB, so blocks that do not line up with chunks do not re-read them.

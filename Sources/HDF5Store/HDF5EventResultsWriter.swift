@@ -157,7 +157,7 @@ public final class HDF5EventResults {
         _ = HDF5Library.ready
         self.path = path
         guard EventFile.isHDF5(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
-        let file = try HDF5Library.check(H5Fopen(path, chdf5_f_acc_rdonly(), chdf5_p_default()), file: path, "open")
+        let file = try HDF5Library.openReadOnly(path)
         defer { H5Fclose(file) }
         gates = try HDF5Strings.readDataset(name: "gates", at: file, file: path)
         classNames = try HDF5Strings.readDataset(name: "classes", at: file, file: path)

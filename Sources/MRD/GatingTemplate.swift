@@ -1,3 +1,4 @@
+import Cytometry
 import FCS
 import Foundation
 
@@ -174,11 +175,25 @@ public enum TransformSpec: Sendable, Equatable {
             for name in names { values.append(try p.required(name).double(what: "\(kind) \(name)")) }
             return values
         }
+        let spec: TransformSpec
         switch kind {
-        case "linear": return .linear(T: try parameters(["T"])[0])
-        case "logicle": let v = try parameters(["T", "W", "M", "A"]); return .logicle(T: v[0], W: v[1], M: v[2], A: v[3])
-        case "asinh": let v = try parameters(["T", "M", "A"]); return .asinh(T: v[0], M: v[1], A: v[2])
-        default: let v = try parameters(["T", "M"]); return .log(T: v[0], M: v[1])
+        case "linear": spec = .linear(T: try parameters(["T"])[0])
+        case "logicle": let v = try parameters(["T", "W", "M", "A"]); spec = .logicle(T: v[0], W: v[1], M: v[2], A: v[3])
+        case "asinh": let v = try parameters(["T", "M", "A"]); spec = .asinh(T: v[0], M: v[1], A: v[2])
+        default: let v = try parameters(["T", "M"]); spec = .log(T: v[0], M: v[1])
+        }
+        do { try spec.validate() } catch { throw body.error("\(kind) transform: \(error)") }
+        return spec
+    }
+
+    /// Checks the parameters' domains (for logicle, among others, W ≤ M/2).
+    func validate() throws(CytometryError) {
+        switch self {
+        case .logicle(let T, let W, let M, let A): _ = try LogicleTransform(T: T, W: W, M: M, A: A)
+        case .linear(let T): _ = try Transformation.validated(.linear(T: T, A: 0))
+        case .log(let T, let M): _ = try Transformation.validated(.log(T: T, M: M))
+        case .asinh(let T, let M, let A): _ = try Transformation.validated(.asinh(T: T, M: M, A: A))
+        case .none: break
         }
     }
 }
@@ -250,9 +265,9 @@ public enum ThresholdSpec: Sendable, Equatable {
             let search = try range(p.required("search"), what: "valley search")
             guard search.contains(fallback) else { throw fallbackNode.error("the fallback \(fallback) lies outside the valley search range \(search)") }
             let smoothing = try p["smoothing"]?.double(what: "smoothing") ?? 0.02
-            guard smoothing > 0 && smoothing < 0.5 else { throw p.error("smoothing must be between 0 and 0.5") }
+            guard smoothing > 0 && smoothing < 0.5 else { throw (p["smoothing"] ?? v).error("valley: smoothing must be between 0 and 0.5") }
             return .valley(population: try p["population"]?.string(what: "population"), search: search, fallback: fallback,
-                           minEvents: try p["min_events"]?.int(what: "min_events") ?? 100, smoothing: smoothing)
+                           minEvents: try minEvents(p, default: 100), smoothing: smoothing)
         }
         if let r = keys["reference"] {
             let p = try r.mapping(allowed: ["population", "quantile", "offset", "bounds", "min_events"], what: "reference")
@@ -263,9 +278,17 @@ public enum ThresholdSpec: Sendable, Equatable {
             guard bounds.contains(fallback) else { throw fallbackNode.error("the fallback \(fallback) lies outside the bounds \(bounds)") }
             return .reference(population: try p.required("population").string(what: "population"), quantile: quantile,
                               offset: try p["offset"]?.double(what: "offset") ?? 0, bounds: bounds, fallback: fallback,
-                              minEvents: try p["min_events"]?.int(what: "min_events") ?? 50)
+                              minEvents: try minEvents(p, default: 50))
         }
         throw keys.error("a data-driven threshold needs valley or reference")
+    }
+
+    /// `min_events`: how many events a data-driven threshold needs before it trusts the data.
+    static func minEvents(_ keys: KeyedNode, default value: Int) throws(MRDError) -> Int {
+        guard let n = keys["min_events"] else { return value }
+        let v = try n.int(what: "min_events")
+        guard v >= 1 else { throw n.error("\(keys.what): min_events must be at least 1") }
+        return v
     }
 
     static func range(_ node: TemplateNode, what: String) throws(MRDError) -> ClosedRange<Double> {
@@ -313,9 +336,10 @@ public struct GateSpec: Sendable, Equatable {
     static func parse(_ node: TemplateNode, markers: Set<String>) throws(MRDError) -> GateSpec {
         let allowed = ["id", "parent", "type", "limits", "x", "y", "vertices", "marker", "keep", "threshold",
                        "width", "bounds", "fallback", "time", "bins", "tolerance", "and", "or", "not", "description"]
-        let keys = try node.mapping(allowed: allowed, what: "gate")
-        let id = try keys.required("id").string(what: "gate id")
+        let unnamed = try node.mapping(allowed: allowed, what: "gate")
+        let id = try unnamed.required("id").string(what: "gate id")
         let what = "gate \"\(id)\""
+        let keys = unnamed.named(what)
         let typeNode = try keys.required("type")
         let type = try typeNode.string(what: "gate type")
         func marker(_ key: String) throws(MRDError) -> String {
@@ -366,8 +390,9 @@ public struct GateSpec: Sendable, Equatable {
             guard let keep = ThresholdSide(rawValue: try keepNode.string(what: "keep")) else { throw keepNode.error("keep must be above or below") }
             kind = .threshold(marker: try marker("marker"), keep: keep, threshold: try ThresholdSpec.parse(try keys.required("threshold"), what: "\(what) threshold"))
         case "ratio-band":
-            let width = try keys.required("width").double(what: "width")
-            guard width > 0 else { throw keys.error("width must be positive") }
+            let widthNode = try keys.required("width")
+            let width = try widthNode.double(what: "width")
+            guard width > 0 else { throw widthNode.error("\(what): width must be positive") }
             let bounds = try ThresholdSpec.range(try keys.required("bounds"), what: "bounds")
             let fallback = try ThresholdSpec.range(try keys.required("fallback"), what: "fallback")
             kind = .ratioBand(x: try marker("x"), y: try marker("y"), width: width, bounds: bounds, fallback: fallback)
@@ -461,7 +486,7 @@ public struct MRDRules: Sendable, Equatable {
             target = try n.double(what: "target_sensitivity")
             guard target > 0 && target < 1 else { throw n.error("target_sensitivity must be between 0 and 1 (e.g. 1.0e-4)") }
         }
-        if lloq < minCluster { throw k.error("lloq_events (\(lloq)) must not be below min_cluster_events (\(minCluster))") }
+        if lloq < minCluster { throw (k["lloq_events"] ?? node).error("mrd: lloq_events (\(lloq)) must not be below min_cluster_events (\(minCluster))") }
 
         let a = try k.required("aberrancy").mapping(allowed: ["min_aberrancies", "rules"], what: "aberrancy")
         var rules: [Rule] = []
@@ -488,8 +513,9 @@ public struct MRDRules: Sendable, Equatable {
             dims.append(name)
         }
         guard (1...12).contains(dims.count) else { throw dimsNode.error("cluster dimensions: between 1 and 12 markers") }
-        let radius = try c.required("radius").double(what: "radius")
-        guard radius > 0 && radius < 1 else { throw c.error("radius must be between 0 and 1 (transformed units)") }
+        let radiusNode = try c.required("radius")
+        let radius = try radiusNode.double(what: "radius")
+        guard radius > 0 && radius < 1 else { throw radiusNode.error("cluster: radius must be between 0 and 1 (transformed units)") }
         let p = try k.required("phenotype").mapping(allowed: ["markers", "margin"], what: "phenotype")
         var phenotypeMarkers: [String] = []
         let pm = try p.required("markers")
@@ -497,14 +523,25 @@ public struct MRDRules: Sendable, Equatable {
             guard markers.contains(name) else { throw pm.error("phenotype marker \"\(name)\" is not in the panel") }
             phenotypeMarkers.append(name)
         }
+        var minNeighbours = 5
+        if let n = c["min_neighbours"] {
+            minNeighbours = try n.int(what: "min_neighbours")
+            guard minNeighbours >= 1 else { throw n.error("cluster: min_neighbours must be at least 1") }
+        }
+        func margin(_ owner: KeyedNode, default value: Double) throws(MRDError) -> Double {
+            guard let n = owner["margin"] else { return value }
+            let v = try n.double(what: "margin")
+            guard v >= 0 && v < 1 else { throw n.error("\(owner.what): margin must be at least 0 and below 1 (transformed units)") }
+            return v
+        }
         let restriction = try l["restriction_ratio"]?.double(what: "restriction_ratio") ?? 4
-        guard restriction > 1 else { throw l.error("restriction_ratio must be above 1") }
+        guard restriction > 1 else { throw (l["restriction_ratio"] ?? node).error("light_chains: restriction_ratio must be above 1") }
         return MRDRules(
             nucleated: nucleated, plasmaCells: plasmaCells, minNucleatedCells: minNucleated, targetSensitivity: target,
             minClusterEvents: minCluster, lloqEvents: lloq, minAberrancies: minAberrancies, rules: rules,
             kappa: try marker(try l.required("kappa"), what: "kappa"), lambda: try marker(try l.required("lambda"), what: "lambda"),
-            lightChainMargin: try l["margin"]?.double(what: "margin") ?? 0.1, restrictionRatio: restriction,
-            clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: try c["min_neighbours"]?.int(what: "min_neighbours") ?? 5,
-            phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try p["margin"]?.double(what: "margin") ?? 0.1, references: references)
+            lightChainMargin: try margin(l, default: 0.1), restrictionRatio: restriction,
+            clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: minNeighbours,
+            phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), references: references)
     }
 }

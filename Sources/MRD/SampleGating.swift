@@ -54,13 +54,7 @@ struct SampleGating {
     static func prepareTransforms(_ template: GatingTemplate) throws(MRDError) {
         for marker in template.panel {
             do {
-                switch marker.transform {
-                case .logicle(let T, let W, let M, let A): _ = try LogicleTransform(T: T, W: W, M: M, A: A)
-                case .linear(let T): _ = try Transformation.validated(.linear(T: T, A: 0))
-                case .log(let T, let M): _ = try Transformation.validated(.log(T: T, M: M))
-                case .asinh(let T, let M, let A): _ = try Transformation.validated(.asinh(T: T, M: M, A: A))
-                case .none: break
-                }
+                try marker.transform.validate()   // parsed templates were checked at load; this guards built ones
             } catch {
                 throw .template(file: template.path, line: 1, column: 1, detail: "transform of marker \(marker.name): \(error)")
             }

@@ -27,8 +27,13 @@ struct TemplateNode {
             throw error
         } catch let error as YamlError {
             switch error {
-            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
-                throw .template(file: file, line: mark.line, column: mark.column, detail: "not valid YAML: \(problem)")
+            case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
+                let opened = context.map { " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+                throw .template(file: file, line: mark.line, column: mark.column, detail: "not valid YAML: \(problem)\(opened)")
+            case .duplicatedKeysInMapping(let duplicates, let context):
+                let names = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw .template(file: file, line: context.mark.line, column: context.mark.column,
+                                detail: "key \(names) appears more than once in the same mapping (the first is here)")
             default:
                 throw .template(file: file, line: 1, column: 1, detail: "not valid YAML: \(error)")
             }
@@ -127,6 +132,9 @@ struct KeyedNode {
     }
 
     func error(_ detail: String) -> MRDError { owner.error("\(what): \(detail)") }
+
+    /// The same mapping, named `what` in errors (once, say, a gate's id is known).
+    func named(_ what: String) -> KeyedNode { KeyedNode(owner: owner, what: what, entries: entries) }
 }
 
 /// Levenshtein distance, for "did you mean" suggestions.

@@ -69,6 +69,30 @@ struct MalformedInputTests {
         }
     }
 
+    @Test("a file that shrinks after it was opened (a half-copied share, a copy still running) is a truncation error naming what is left, never stale or zero events")
+    func shrinksWhileRead() throws {
+        let builder = FCSBuilder.integers(events: 10)
+        let path = builder.write(to: directory, name: "shrinking.fcs")
+        let file = try FCSFile(path: path)
+        var reader = try file.reader(blockSize: 4)
+        var block = reader.makeBlock(of: Double.self)
+        #expect(try reader.next(into: &block) && block.count == 4 && block[1, 3] == 31)
+        // The copy is cut short after event 6 (each event 4 bytes) while the reader is between blocks.
+        let dataBegin = file.dataSets[0].dataBegin
+        #expect(truncate(path, off_t(dataBegin + 6 * 4)) == 0)
+        #expect { _ = try reader.next(into: &block) } throws: { error in
+            (error as? FCSError) == FCSError(file: path, .truncatedData(expectedEvents: 10, completeEvents: 6, dataBegin: dataBegin, fileSize: dataBegin + 24))
+        }
+        // And deleting it entirely: the open descriptor still reads the data as it was, so nothing is misread.
+        let second = builder.write(to: directory, name: "deleted.fcs")
+        let opened = try FCSFile(path: second)
+        #expect(unlink(second) == 0)
+        var all = try opened.reader(blockSize: 4)
+        var events = 0
+        while try all.next(into: &block) { events += block.count }
+        #expect(events == 10)
+    }
+
     @Test("negative, absurd and non-numeric $PAR", arguments: ["-3", "0", "1000000000", "abc", ""])
     func badPar(_ value: String) {
         let path = withKeyword("$PAR", value).write(to: directory)

@@ -131,6 +131,24 @@ struct EventSourceTests {
         #expect(described.channels.map(\.name) == ["FSC-A", "FITC-A"] && described.channels.map(\.marker) == [nil, "CD19"])
     }
 
+    @Test("a store finished while a child process runs opens at once (the child inherited the writer's descriptor; libhdf5's lock made the open fail)")
+    func childProcessDoesNotHoldTheLock() throws {
+        let path = directory.path("child.h5")
+        let writer = try HDF5EventWriter(path: path, channelNames: ["FSC-A", "SSC-A"], markers: [nil, nil])
+        // posix_spawn without file actions: the child inherits every descriptor not marked
+        // close-on-exec, as with any program a lab's pipeline might start meanwhile.
+        var child: pid_t = 0
+        let arguments = ["/bin/sleep", "20"]
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        try #require(posix_spawn(&child, "/bin/sleep", nil, nil, &argv, environ) == 0)
+        defer { kill(child, SIGKILL); var status: Int32 = 0; waitpid(child, &status, 0) }
+        try writer.finish()
+        let store = try HDF5EventFile(path: path)
+        #expect(store.dataSets[0].channels.map(\.name) == ["FSC-A", "SSC-A"])
+        #expect(kill(child, 0) == 0, "the child still runs, holding its inherited descriptors")
+    }
+
     @Test("compression (shuffle + deflate) keeps every value and shrinks a compressible matrix; a level outside 1-9 is refused")
     func compression() throws {
         let path = directory.path("z.h5"), plain = directory.path("p.h5")
