@@ -66,6 +66,14 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("an object-header continuation claiming 3 GB (libhdf5 allocates it before checking it against the file) is a typed error")
+    func hdf5ContinuationLength() throws {
+        let path = Self.root.appendingPathComponent("hdf5/continuation-3gb-malloc.h5").path
+        #expect { try EventFile.open(path) } throws: { error in
+            "\(error)" == "\(path): open failed: unable to open file (addr overflow, addr = 1400, size = 3221225472, eoa = 803)"
+        }
+    }
+
     @Test("the spillover target's wrapper is a valid FCS file carrying the fuzzed keyword")
     func spilloverWrapper() throws {
         let directory = TemporaryDirectory()
