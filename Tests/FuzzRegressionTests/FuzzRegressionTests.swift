@@ -74,6 +74,14 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("a driver information block larger than the file is refused before libhdf5 zero-fills it (97 bytes made it touch 3 GB)")
+    func hdf5DriverInformation() throws {
+        let path = Self.root.appendingPathComponent("hdf5/driver-info-3gb-zero-fill.h5").path
+        #expect { try EventFile.open(path) } throws: { error in
+            "\(error)" == "\(path): check superblock failed: the driver information block at byte 75 claims 3166485692 bytes; the file ends after 97"
+        }
+    }
+
     @Test("the spillover target's wrapper is a valid FCS file carrying the fuzzed keyword")
     func spilloverWrapper() throws {
         let directory = TemporaryDirectory()
