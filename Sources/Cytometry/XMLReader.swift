@@ -127,19 +127,12 @@ struct XMLReader {
     private mutating func comment() throws(XMLSyntaxError) {
         let start = position
         position += 4
-        while position + 1 < bytes.count {
-            if bytes[position] == UInt8(ascii: "-"), bytes[position + 1] == UInt8(ascii: "-") {
-                guard position + 2 < bytes.count, bytes[position + 2] == UInt8(ascii: ">") else {
-                    throw fail("-- inside a comment")
-                }
-                position += 3
-                return
-            }
-            try checkCharacter(at: position)
-            position += 1
+        _ = try skip(past: "--", openedAt: start, unclosed: "a comment is not closed with -->")
+        guard position < bytes.count, bytes[position] == UInt8(ascii: ">") else {
+            position -= 2
+            throw fail("-- inside a comment")
         }
-        position = start
-        throw fail("a comment is not closed with -->")
+        position += 1
     }
 
     private mutating func processingInstruction() throws(XMLSyntaxError) {
@@ -151,13 +144,7 @@ struct XMLReader {
         guard startsWith("?>") || (position < bytes.count && Self.isSpace(bytes[position])) else {
             throw fail("the processing instruction \(target) is not followed by a space or ?>")
         }
-        while position + 1 < bytes.count {
-            if bytes[position] == UInt8(ascii: "?"), bytes[position + 1] == UInt8(ascii: ">") { position += 2; return }
-            try checkCharacter(at: position)
-            position += 1
-        }
-        position = start
-        throw fail("the processing instruction \(target) is not closed with ?>")
+        _ = try skip(past: "?>", openedAt: start, unclosed: "the processing instruction \(target) is not closed with ?>")
     }
 
     // MARK: Elements
@@ -325,18 +312,25 @@ struct XMLReader {
     private mutating func cdata(into node: XMLNode) throws(XMLSyntaxError) {
         let start = position
         position += 9
+        let content = try skip(past: "]]>", openedAt: start, unclosed: "a CDATA section is not closed with ]]>")
+        node.text += String(decoding: bytes[content], as: UTF8.self)
+    }
+
+    /// Moves past the next `terminator`, checking every character before it, and returns their
+    /// range. Without one, the error is reported at `openedAt`, where the construct began.
+    private mutating func skip(past terminator: StaticString, openedAt: Int, unclosed: String) throws(XMLSyntaxError) -> Range<Int> {
         let contentStart = position
-        while position + 2 < bytes.count {
-            if bytes[position] == UInt8(ascii: "]"), bytes[position + 1] == UInt8(ascii: "]"), bytes[position + 2] == UInt8(ascii: ">") {
-                node.text += String(decoding: bytes[contentStart..<position], as: UTF8.self)
-                position += 3
-                return
+        while position < bytes.count {
+            if startsWith(terminator) {
+                let content = contentStart..<position
+                position += terminator.utf8CodeUnitCount
+                return content
             }
             try checkCharacter(at: position)
             position += 1
         }
-        position = start
-        throw fail("a CDATA section is not closed with ]]>")
+        position = openedAt
+        throw fail(unclosed)
     }
 
     /// `&name;` for the five predefined entities, `&#N;` and `&#xH;`.
