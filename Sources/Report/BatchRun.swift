@@ -8,8 +8,9 @@ import MRD
 /// analysis). A file that cannot be read gets an error entry and the run goes on. Each sample's
 /// JSON is written last and atomically, so it marks a finished sample: a stopped run resumes
 /// without redoing a sample whose JSON records the same file (size and modification time), the
-/// same template (SHA-256) and the same software. Same inputs give byte-identical outputs,
-/// resumed or not.
+/// same template (SHA-256) and the same software. A result that no longer matches is moved
+/// aside (`NAME.json.superseded-K`) and reported, never overwritten silently. Same inputs give
+/// byte-identical outputs, resumed or not.
 public struct BatchRun {
     public let analyzer: MRDAnalyzer
     public let output: String
@@ -59,19 +60,61 @@ public struct BatchRun {
         (output as NSString).appendingPathComponent((file as NSString).lastPathComponent + ".html")
     }
 
-    /// The finished entry for `file`, when one matches the file, template and software as they are now.
-    public func finishedEntry(for file: String) -> Entry? {
-        guard let data = FileManager.default.contents(atPath: entryPath(for: file)),
-              let entry = try? JSONDecoder().decode(Entry.self, from: data) else { return nil }
-        guard entry.schema == MRDResult.schemaVersion, entry.file == file, entry.source != nil, entry.source == SourceStamp.of(file),
-              entry.templateSHA256 == analyzer.template.checksum, entry.software == MRDAnalyzer.software else { return nil }
-        if let report = entry.report, !FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent(report)) { return nil }
-        return entry
+    /// What the output folder holds for a sample before it is processed.
+    public enum Previous: Equatable, Sendable {
+        /// Nothing: the sample was never finished here.
+        case none
+        /// A finished entry for this file, template and software, as they are now.
+        case finished(Entry)
+        /// A result that no longer matches, and why; it is kept under another name, never
+        /// overwritten. (An outdated error entry holds no result and counts as ``none``.)
+        case outdated(reason: String)
     }
 
-    /// Analyses one sample (or reuses its finished entry); the Bool says whether it was reused.
-    public func process(_ file: String) throws -> (Entry, reused: Bool) {
-        if let done = finishedEntry(for: file) { return (done, true) }
+    /// The entry for `file` in the output folder, and whether it still holds.
+    public func previous(for file: String) -> Previous {
+        guard let data = FileManager.default.contents(atPath: entryPath(for: file)) else { return .none }
+        guard let entry = try? JSONDecoder().decode(Entry.self, from: data) else { return .outdated(reason: "its previous result could not be read") }
+        let outdated: (String) -> Previous = { reason in
+            // An error entry holds no result: trying the sample again loses nothing.
+            entry.result == nil ? .none : .outdated(reason: reason)
+        }
+        if entry.schema != MRDResult.schemaVersion { return outdated("its previous result has result schema \(entry.schema), not \(MRDResult.schemaVersion)") }
+        if entry.file != file { return outdated("the previous result is of another input with the same name (\(entry.file))") }
+        if entry.source == nil || entry.source != SourceStamp.of(file) { return outdated("the input file changed (size or modification time) since its result") }
+        if entry.templateSHA256 != analyzer.template.checksum { return outdated("the template changed since its result") }
+        if entry.software != MRDAnalyzer.software { return outdated("the result was made by \(entry.software)") }
+        if let report = entry.report, !FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent(report)) {
+            return outdated("its report \(report) is missing")
+        }
+        return .finished(entry)
+    }
+
+    /// The finished entry for `file`, when one matches the file, template and software as they are now.
+    public func finishedEntry(for file: String) -> Entry? {
+        if case .finished(let entry) = previous(for: file) { return entry }
+        return nil
+    }
+
+    /// What ``process(_:)`` did with one sample.
+    public struct Outcome: Sendable {
+        public let entry: Entry
+        /// The finished entry was reused (a resumed run).
+        public let reused: Bool
+        /// When an outdated result was moved aside: what happened, for the operator.
+        public let notice: String?
+    }
+
+    /// Analyses one sample, or reuses its finished entry. An outdated entry (and its report) is
+    /// renamed to `NAME.json.superseded-K` (`K` the first free number) before the new result is
+    /// written, and the outcome says so: a finished result is never overwritten silently.
+    public func process(_ file: String) throws -> Outcome {
+        var notice: String?
+        switch previous(for: file) {
+        case .finished(let done): return Outcome(entry: done, reused: true, notice: nil)
+        case .none: break
+        case .outdated(let reason): notice = try supersede(file, because: reason)
+        }
         let stamp = SourceStamp.of(file)
         let entry: Entry
         do {
@@ -85,7 +128,22 @@ public struct BatchRun {
                           software: MRDAnalyzer.software, report: nil, result: nil, error: "\(error)")
         }
         try ReportFile.write(try StableJSON.encode(entry) + "\n", to: entryPath(for: file))
-        return (entry, false)
+        return Outcome(entry: entry, reused: false, notice: notice)
+    }
+
+    /// Moves the sample's outdated JSON and HTML aside under the first free `.superseded-K`.
+    private func supersede(_ file: String, because reason: String) throws -> String {
+        let manager = FileManager.default
+        let json = entryPath(for: file), html = reportPath(for: file)
+        var k = 1
+        while manager.fileExists(atPath: json + ".superseded-\(k)") || manager.fileExists(atPath: html + ".superseded-\(k)") { k += 1 }
+        for path in [html, json] where manager.fileExists(atPath: path) {
+            guard rename(path, path + ".superseded-\(k)") == 0 else {
+                throw ReportError(path: path, detail: "cannot keep the previous result as \(path).superseded-\(k): \(String(cString: strerror(errno)))")
+            }
+        }
+        let name = (json as NSString).lastPathComponent
+        return "\((file as NSString).lastPathComponent): analysed again because \(reason); the previous result is kept as \(name).superseded-\(k)"
     }
 
     /// Writes `summary.csv` and `summary.json` for the entries, in the order given.

@@ -12,7 +12,9 @@ struct BatchCommand: ParsableCommand {
         discussion: """
             Files are analysed one after another, each on all cores. A file that cannot be read gets an \
             error entry and the run goes on. Run the same command again to resume: samples whose NAME.json \
-            matches the file (size, modification time), the template and the software are not redone.
+            matches the file (size, modification time), the template and the software are not redone; \
+            a result that no longer matches is kept as NAME.json.superseded-K (and its report) and a note \
+            says why before the sample is analysed again.
             Exit status: 0 every file analysed; 1 at least one file could not be (see its entry), or the \
             template or output folder is unusable.
             """)
@@ -60,10 +62,14 @@ struct BatchCommand: ParsableCommand {
         var reused = 0
         for (i, file) in files.enumerated() {
             progress.step(i, file)
-            let (entry, wasReused) = try batch.process(file)
-            entries.append(entry)
-            if wasReused { reused += 1 }
-            if let error = entry.error, !wasReused {
+            let outcome = try batch.process(file)
+            entries.append(outcome.entry)
+            if outcome.reused { reused += 1 }
+            if let notice = outcome.notice {
+                progress.finish()
+                FileHandle.standardError.write(Data("note: \(notice)\n".utf8))
+            }
+            if let error = outcome.entry.error, !outcome.reused {
                 progress.finish()
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             }

@@ -27,6 +27,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Compress the event matrix with shuffle + deflate at this level (1-9; default: none, the fastest).")
     var compression: Int?
 
+    @Flag(help: "Replace OUT if it exists (without this, an existing file is an error and is left as it is).")
+    var overwrite = false
+
     func validate() throws {
         if let compression, !(1...9).contains(compression) { throw ValidationError("--compression must be 1-9, not \(compression)") }
         let toHDF5 = [".h5", ".hdf5", ".h5ad"].contains { output.lowercased().hasSuffix($0) }
@@ -35,6 +38,10 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
+        if !overwrite && FileManager.default.fileExists(atPath: output) {
+            FileHandle.standardError.write(Data("error: \(output) exists; it was left as it is (pass --overwrite to replace it)\n".utf8))
+            throw ExitCode(1)
+        }
         do {
             let summary: HDF5Conversion.Summary
             if output.lowercased().hasSuffix(".fcs") {

@@ -72,12 +72,22 @@ struct BatchCLITests {
         let resumed = try FlowMRDBinary.run(arguments)
         #expect(resumed.stdout.hasPrefix("1 analysed, 3 already done (resumed)"), "\(resumed.stdout)")
         #expect(try contents() == first)
-        // A sample file that changed since its entry is analysed again.
+        // A sample file that changed since its entry is analysed again; the old result is kept and the operator told.
         try manager.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3_600)], ofItemAtPath: input.appendingPathComponent("too-few.fcs").path)
         let changed = try FlowMRDBinary.run(arguments)
         #expect(changed.stdout.hasPrefix("1 analysed, 3 already done (resumed)"), "\(changed.stdout)")
-        // A different template redoes every sample.
+        #expect(changed.stderr == "note: too-few.fcs: analysed again because the input file changed (size or modification time) since its result; the previous result is kept as too-few.fcs.json.superseded-1\n")
+        #expect(manager.contents(atPath: output.appendingPathComponent("too-few.fcs.json.superseded-1").path) == first["too-few.fcs.json"])
+        #expect(manager.contents(atPath: output.appendingPathComponent("too-few.fcs.html.superseded-1").path) == first["too-few.fcs.html"])
+        // A different template redoes every sample, keeping each earlier result beside the new one.
         let other = try FlowMRDBinary.run(["batch", input.path, "--out", output.path, "--no-checksum", "--quiet"])
         #expect(other.stdout.hasPrefix("4 analysed, 0 already done"), "\(other.stdout)")
+        #expect(other.stderr.components(separatedBy: "\n").filter { $0.contains("because the template changed since its result") }.count == 3, "\(other.stderr)")
+        #expect(other.stderr.contains("too-few.fcs.json.superseded-2"))
+        let kept = try manager.contentsOfDirectory(atPath: output.path).filter { $0.contains(".superseded-") }
+        // too-few's JSON and HTML from the first change, then the 3 results with their reports. broken.fcs's
+        // error entry holds no result: it is simply tried again.
+        #expect(kept.count == 2 + 3 * 2, "\(kept.sorted())")
+        #expect(!kept.contains { $0.hasPrefix("broken.fcs") })
     }
 }

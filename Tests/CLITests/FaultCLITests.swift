@@ -68,6 +68,13 @@ struct FaultCLITests {
         let clean = dir.appendingPathComponent("clean.h5").path
         _ = try FlowMRDBinary.run(["convert", "samples/positive.fcs", clean])
         #expect(manager.contents(atPath: out) == manager.contents(atPath: clean))
+        // A finished output is never replaced silently: an existing file is an error and stays as it was.
+        let finished = manager.contents(atPath: out)
+        let again = try FlowMRDBinary.run(["convert", "samples/too-few.fcs", out])
+        #expect(again.status == 1 && again.stderr == "error: \(out) exists; it was left as it is (pass --overwrite to replace it)\n")
+        #expect(manager.contents(atPath: out) == finished)
+        let replaced = try FlowMRDBinary.run(["convert", "samples/too-few.fcs", out, "--overwrite"])
+        #expect(replaced.status == 0 && manager.contents(atPath: out) != finished)
     }
 
     @Test("batch killed mid-run, then out of space: finished samples stay, nothing half-written is kept, a rerun completes byte-identically")
