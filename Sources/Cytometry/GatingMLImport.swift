@@ -8,8 +8,14 @@ import Foundation
 /// (with matrix-inverted-already); compensation-ref "FCS", "uncompensated" or a matrix id.
 /// Anything else is an error naming the element and line — a gate is never skipped silently.
 public enum GatingMLImport {
+    /// The largest Gating-ML file read (a whole panel's gates are a few hundred kilobytes).
+    public static let maximumFileSize = 64 << 20
+
     /// Reads the file at `path`.
     public static func read(path: String) throws(CytometryError) -> GatingTree {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maximumFileSize {
+            throw .gatingML(file: path, line: 0, detail: "the file is \(size) bytes; Gating-ML files above \(maximumFileSize >> 20) MiB are refused")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .gatingML(file: path, line: 0, detail: "cannot read the file")
         }

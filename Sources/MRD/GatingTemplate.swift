@@ -28,8 +28,14 @@ public struct GatingTemplate: Sendable {
     /// The reviewer's report plots, in order.
     public let plots: [PlotSpec]
 
+    /// The largest template file read (the bundled one is about 12 KB).
+    public static let maximumFileSize = 4 << 20
+
     /// Loads and checks a template file.
     public init(path: String) throws(MRDError) {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Self.maximumFileSize {
+            throw .template(file: path, line: 1, column: 1, detail: "the file is \(size) bytes; templates above \(Self.maximumFileSize >> 20) MiB are refused")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .template(file: path, line: 1, column: 1, detail: "cannot read the template file")
         }

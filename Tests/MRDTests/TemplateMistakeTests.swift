@@ -128,6 +128,10 @@ struct TemplateMistakeTests {
         let latin1 = directory.path("latin1.yaml")
         FileManager.default.createFile(atPath: latin1, contents: Data("schema: 1\nname: caf\u{E9}\n".utf8.map { $0 }.filter { $0 < 0x80 } + [0xE9, 0x0A]))
         #expect(throws: MRDError.template(file: latin1, line: 1, column: 1, detail: "the template is not UTF-8 text")) { try GatingTemplate(path: latin1) }
+        let huge = directory.path("huge.yaml")
+        FileManager.default.createFile(atPath: huge, contents: nil)
+        #expect(truncate(huge, off_t(GatingTemplate.maximumFileSize + 1)) == 0)
+        #expect(throws: MRDError.template(file: huge, line: 1, column: 1, detail: "the file is 4194305 bytes; templates above 4 MiB are refused")) { try GatingTemplate(path: huge) }
         #expect(throws: MRDError.template(file: "e.yaml", line: 1, column: 1, detail: "the template is empty")) { try GatingTemplate(yaml: "# nothing\n", path: "e.yaml") }
         #expect(throws: MRDError.template(file: "s.yaml", line: 1, column: 1, detail: "template must be a mapping with keys schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots")) {
             try GatingTemplate(yaml: "just text\n", path: "s.yaml")
