@@ -132,6 +132,10 @@ struct TemplateMistakeTests {
         FileManager.default.createFile(atPath: huge, contents: nil)
         #expect(truncate(huge, off_t(GatingTemplate.maximumFileSize + 1)) == 0)
         #expect(throws: MRDError.template(file: huge, line: 1, column: 1, detail: "the file is 4194305 bytes; templates above 4 MiB are refused")) { try GatingTemplate(path: huge) }
+        let deep = "schema: " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "\n"
+        #expect(throws: MRDError.template(file: "d.yaml", line: 1, column: 10, detail: "not valid YAML: Maximum nesting level reached, set with yaml_set_max_nest_level())")) {
+            try GatingTemplate(yaml: deep, path: "d.yaml")
+        }
         #expect(throws: MRDError.template(file: "e.yaml", line: 1, column: 1, detail: "the template is empty")) { try GatingTemplate(yaml: "# nothing\n", path: "e.yaml") }
         #expect(throws: MRDError.template(file: "s.yaml", line: 1, column: 1, detail: "template must be a mapping with keys schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots")) {
             try GatingTemplate(yaml: "just text\n", path: "s.yaml")
