@@ -28,7 +28,7 @@ struct TemplateNode {
         } catch let error as YamlError {
             switch error {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _), .composer(let context, let problem, let mark, _):
-                let opened = context.map { $0.text.isEmpty ? "" : " (\($0.text) that starts at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+                let opened = context.map { " (\($0.text.isEmpty ? "from" : "\($0.text) from") line \($0.mark.line), column \($0.mark.column))" } ?? ""
                 throw .template(file: file, line: mark.line, column: mark.column, detail: "not valid YAML: \(problem)\(opened)")
             case .duplicatedKeysInMapping(let duplicates, let context):
                 let names = duplicates.map { "\"\($0)\"" }.joined(separator: ", ")
