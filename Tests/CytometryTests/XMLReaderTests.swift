@@ -118,12 +118,8 @@ struct XMLReaderTests {
         let directory = TemporaryDirectory()
         let input = directory.path("docs.json"), output = directory.path("out.json")
         try JSONEncoder().encode(documents.map { Data($0).base64EncodedString() }).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", SharedMaterial.packageRoot.appendingPathComponent("Tests/peers/expat_dump.py").path, input, output]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
+        let run = try Python.run([SharedMaterial.packageRoot.appendingPathComponent("Tests/peers/expat_dump.py").path, input, output])
+        try #require(run.status == 0, "\(run.stderr)")
         return try JSONDecoder().decode([ExpatResult].self, from: Data(contentsOf: URL(fileURLWithPath: output)))
     }
 

@@ -79,7 +79,7 @@ struct FCSBuilder {
     /// Writes the file into `directory` and returns its path.
     func write(to directory: TemporaryDirectory, name: String = "built.fcs") -> String {
         let path = directory.path(name)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes()))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes()))
         return path
     }
 }

@@ -6,32 +6,14 @@ import TestSupport
 
 /// Whether python3 with anndata is available (make test installs it from PyPI).
 enum PythonAnnData {
-    static let available: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import anndata"]
-        process.standardError = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
+    static let available = Python.hasModule("anndata")
     static let skipMessage = "python3 with anndata is not installed (make test installs it from PyPI): the AnnData interoperability test is skipped"
 
     /// Runs a Python script with arguments; returns its standard output parsed as JSON.
     static func run(_ script: String, _ arguments: [String]) throws -> [String: Any] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-W", "ignore", "-c", script] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            Issue.record("python failed: \(String(decoding: errors, as: UTF8.self))")
+        let result = try Python.run(["-c", script] + arguments)
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any] else {
+            Issue.record("python failed: \(result.stderr)")
             return [:]
         }
         return object

@@ -122,15 +122,7 @@ struct ConversionTests {
 
 /// Whether python3 with h5py is available (make test installs it from PyPI).
 enum PythonH5py {
-    static let available: Bool = {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import h5py"]
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }()
+    static let available = Python.hasModule("h5py")
     static let skipMessage = "python3 with h5py is not installed (make test installs it): the h5py interoperability test is skipped"
 }
 
@@ -156,16 +148,9 @@ struct H5pyInteroperabilityTests {
                           "markers": [c.decode() if isinstance(c, bytes) else c for c in f["markers"][()]],
                           "cyt": f["keywords"].attrs["$CYT"]}))
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let result = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let run = try Python.run(["-c", script, path])
+        try #require(run.status == 0, "\(run.stderr)")
+        let result = try JSONSerialization.jsonObject(with: run.stdout) as! [String: Any]
         #expect(result["shape"] as? [Int] == [5, 2])
         #expect(result["dtype"] as? String == "float32")
         #expect(result["sum0"] as? Double == 12.5 && result["sum1"] as? Double == -10)
@@ -191,12 +176,8 @@ struct LyingHDF5Tests {
         f.create_group("keywords")
         f.close()
         """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, path]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let run = try Python.run(["-c", script, path])
+        #expect(run.status == 0, "\(run.stderr)")
         return path
     }
 

@@ -47,3 +47,31 @@ public final class TemporaryDirectory {
     public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     deinit { try? FileManager.default.removeItem(at: url) }
 }
+
+/// python3 as an independent reader in cross-checks (make test installs its packages from PyPI).
+public enum Python {
+    /// Whether `python3` can import `module`.
+    public static func hasModule(_ module: String) -> Bool {
+        (try? run(["-c", "import \(module)"]))?.status == 0
+    }
+
+    /// Runs `python3 arguments…` to its end; its output and errors, whole.
+    public static func run(_ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-W", "ignore"] + arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes while the process runs, so neither fills and blocks it.
+        final class Collected: @unchecked Sendable { var data = Data() }   // written by one thread, read after `wait`
+        let errors = Collected()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { errors.data = err.fileHandleForReading.readDataToEndOfFile() }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, data, String(decoding: errors.data, as: UTF8.self))
+    }
+}
