@@ -38,6 +38,7 @@ public final class HDF5EventFile: EventSource {
         self.path = path
         guard let superblock = EventFile.signatureOffset(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
         try HDF5Superblock.validate(path: path, offset: superblock)
+        try HDF5Probe.check(path: path)   // libhdf5 may crash on a malformed file: let it, in a child
         file = try HDF5Library.openReadOnly(path)
         var opened: hid_t = -1
         do throws(HDF5Error) {

@@ -82,6 +82,14 @@ struct FuzzRegressionTests {
         }
     }
 
+    @Test("a file on which libhdf5 itself segfaults is refused with a typed error: the crash happens in a separate checking process")
+    func hdf5CrashInLibrary() throws {
+        let path = Self.root.appendingPathComponent("hdf5/accumulator-null-write.h5").path
+        #expect { try EventFile.open(path) } throws: { error in
+            "\(error)" == "\(path): check in a separate process failed: libhdf5 crashed with signal 11 (segmentation fault) reading the file's metadata: the file is malformed and was not opened"
+        }
+    }
+
     @Test("the spillover target's wrapper is a valid FCS file carrying the fuzzed keyword")
     func spilloverWrapper() throws {
         let directory = TemporaryDirectory()

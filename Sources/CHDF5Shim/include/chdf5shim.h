@@ -29,4 +29,8 @@ hid_t chdf5_e_default(void);
 void chdf5_silence_errors(void);
 /// The innermost message of the current error stack into buffer (empty when none).
 void chdf5_last_error(char *buffer, size_t size);
+/// Opens `path` read-only and reads every object header, attribute, chunk index and string the
+/// file holds (no event data): 0 when all could be read, 3 on an HDF5 error. Meant to run in a
+/// separate process (a process started with FLOWMRD_HDF5_PROBE=PATH runs it and exits).
+int chdf5_probe_file(const char *path);
 #endif
