@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["FCS", "TestSupport"]),
         .testTarget(name: "CytometryTests", dependencies: ["Cytometry", "FCS", "TestSupport"]),
-        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "FCS", "Cytometry", "TestSupport"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store", "CHDF5Shim", "FCS", "Cytometry", "TestSupport"]),
         .testTarget(name: "MRDTests", dependencies: ["MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MRD", "Synthetic", "FCS", "TestSupport"]),

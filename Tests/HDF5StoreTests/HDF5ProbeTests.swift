@@ -1,0 +1,41 @@
+import CHDF5Shim
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import HDF5Store
+
+/// The metadata pass the checking process runs (`chdf5_probe_file`), called here in-process:
+/// it must read FlowMRD's own stores in both layouts without an error — a probe that failed on
+/// good files would go unnoticed, since the caller then reports libhdf5's own message — and
+/// report libhdf5's errors as status 3.
+@Suite("HDF5 checking process")
+struct HDF5ProbeTests {
+    let directory = TemporaryDirectory()
+
+    @Test("stores in the flowmrd and AnnData layouts, compressed or not, read without an error")
+    func goodStores() throws {
+        let fcs = SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path
+        for (name, layout, compression) in [("a.h5", HDF5EventLayout.flowmrd, nil), ("b.h5", .flowmrd, 4), ("c.h5ad", .anndata, nil)] as [(String, HDF5EventLayout, Int?)] {
+            let path = directory.path(name)
+            _ = try HDF5Conversion.fcsToHDF5(fcsPath: fcs, hdf5Path: path, layout: layout, compression: compression)
+            #expect(chdf5_probe_file(path) == 0, "\(name)")
+        }
+    }
+
+    @Test("libhdf5's errors are status 3, for the caller to report; a file that is not HDF5 too")
+    func errors() throws {
+        let root = SharedMaterial.packageRoot.appendingPathComponent("Tests/FuzzRegressions/hdf5")
+        #expect(chdf5_probe_file(root.appendingPathComponent("metadata-entry-2e48-malloc.h5").path) == 3)
+        #expect(chdf5_probe_file(SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path) == 3)
+        #expect(chdf5_probe_file(directory.path("missing.h5")) == 3)
+    }
+
+    @Test("a good store passes the check in a separate process and opens")
+    func separateProcess() throws {
+        let path = directory.path("d.h5")
+        _ = try HDF5Conversion.fcsToHDF5(fcsPath: SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path, hdf5Path: path)
+        try HDF5Probe.check(path: path)
+        #expect(try HDF5EventFile(path: path).dataSets[0].eventCount == (try FCSFile(path: SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path).dataSets[0].eventCount))
+    }
+}
