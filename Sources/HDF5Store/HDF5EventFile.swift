@@ -46,6 +46,9 @@ public final class HDF5EventFile: EventSource {
             let access = try HDF5Library.check(H5Pcreate(chdf5_p_dataset_access()), file: path, "create access properties")
             defer { H5Pclose(access) }
             H5Pset_chunk_cache(access, 1_009, 64 << 20, 1.0)
+            if H5Lexists(file, "events", chdf5_p_default()) <= 0 && H5Lexists(file, "X", chdf5_p_default()) > 0 {
+                throw HDF5Error(file: path, operation: "open /events", message: "this is an AnnData file (/X); FlowMRD reads HDF5 event stores in the flowmrd layout (docs/hdf5-layout.md): convert the FCS file to .h5")
+            }
             opened = try HDF5Library.check(H5Dopen2(file, "events", access), file: path, "open /events")
             let space = try HDF5Library.check(H5Dget_space(opened), file: path, "get /events space")
             defer { H5Sclose(space) }

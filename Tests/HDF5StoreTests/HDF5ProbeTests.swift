@@ -31,6 +31,15 @@ struct HDF5ProbeTests {
         #expect(chdf5_probe_file(directory.path("missing.h5")) == 3)
     }
 
+    @Test("an AnnData file given as input is an error that says what it is and what FlowMRD reads")
+    func annDataInput() throws {
+        let path = directory.path("e.h5ad")
+        _ = try HDF5Conversion.fcsToHDF5(fcsPath: SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path, hdf5Path: path, layout: .anndata)
+        #expect(throws: HDF5Error(file: path, operation: "open /events", message: "this is an AnnData file (/X); FlowMRD reads HDF5 event stores in the flowmrd layout (docs/hdf5-layout.md): convert the FCS file to .h5")) {
+            try HDF5EventFile(path: path)
+        }
+    }
+
     @Test("a good store passes the check in a separate process and opens")
     func separateProcess() throws {
         let path = directory.path("d.h5")
