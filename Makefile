@@ -92,8 +92,14 @@ CI_FUZZ_TARGETS ?= fcs spillover template gatingml
 SHARED ?= ../shared
 FUZZ_BIN := .build-fuzz/release/flowmrd-fuzz
 
+## Swift 6.3's -sanitize=fuzzer adds no coverage instrumentation to Swift code once
+## -sanitize=address is on too (only C targets got counters: the fuzzer ran blind), so the
+## coverage kinds libFuzzer needs are named explicitly; `make fuzz` checks the counters.
+FUZZ_COVERAGE := edge,trace-cmp,pc-table,inline-8bit-counters
+FUZZ_MIN_COUNTERS ?= 20000
+
 fuzz-build: deps
-	$(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -DFUZZING --product flowmrd-fuzz --build-path .build-fuzz
+	$(SWIFT) build -c release --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize-coverage=$(FUZZ_COVERAGE) -Xswiftc -DFUZZING --product flowmrd-fuzz --build-path .build-fuzz
 
 fuzz: fuzz-build build
 	@set -e; mkdir -p .build-fuzz/seeds; \
@@ -117,6 +123,8 @@ fuzz: fuzz-build build
 	    .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>.build-fuzz/$$t.log \
 	    || { tail -40 .build-fuzz/$$t.log; echo "fuzz $$t FAILED: input kept as .build-fuzz/crash-$$t-*"; exit 1; }; \
 	  grep -E "^stat::number_of_executed_units|^Done" .build-fuzz/$$t.log | tr '\n' ' '; echo; \
+	  counters=$$(sed -n 's/^INFO: Loaded 1 modules *(\([0-9]*\) inline 8-bit counters.*/\1/p' .build-fuzz/$$t.log); \
+	  if [ "$${counters:-0}" -lt $(FUZZ_MIN_COUNTERS) ]; then echo "fuzz $$t: only $${counters:-0} coverage counters: flowmrd-fuzz is not instrumented (see fuzz-build)"; exit 1; fi; \
 	done
 
 ## Throughput on generated 10-million-event files (release build).
