@@ -58,36 +58,22 @@ struct FuzzRegressionTests {
         #expect(tree.gates.map(\.id) == ["R1"])
     }
 
-    @Test("an HDF5 superblock that does not fit the file is refused before libhdf5 sees it (H5Fopen allocated 4 GB for it)")
-    func hdf5Superblock() throws {
-        let path = Self.root.appendingPathComponent("hdf5/superblock-4gb-realloc.h5").path
-        #expect { try EventFile.open(path) } throws: { error in
-            "\(error)" == "\(path): check superblock failed: the superblock needs 96 bytes from byte 0; the file ends after 49"
-        }
-    }
+    /// HDF5 inputs that once crashed or exhausted memory, and the typed error each gives now.
+    static let hdf5Findings: [(input: String, error: String)] = [
+        // H5Fopen allocated 4 GB for it: the superblock is checked with pread first.
+        ("superblock-4gb-realloc.h5", "check superblock failed: the superblock needs 96 bytes from byte 0; the file ends after 49"),
+        // libhdf5 mallocs a 3 GB continuation chunk before checking it against the file (untouched).
+        ("continuation-3gb-malloc.h5", "open failed: unable to open file (addr overflow, addr = 1400, size = 3221225472, eoa = 803)"),
+        // libhdf5 zero-filled a 3 GB driver-information buffer past the end of a 97-byte file.
+        ("driver-info-3gb-zero-fill.h5", "check superblock failed: the driver information block at byte 75 claims 3166485692 bytes; the file ends after 97"),
+        // libhdf5 segfaults on it: the crash happens in the separate checking process.
+        ("accumulator-null-write.h5", "check in a separate process failed: libhdf5 crashed with signal 11 (segmentation fault) reading the file's metadata: the file is malformed and was not opened"),
+    ]
 
-    @Test("an object-header continuation claiming 3 GB (libhdf5 allocates it before checking it against the file) is a typed error")
-    func hdf5ContinuationLength() throws {
-        let path = Self.root.appendingPathComponent("hdf5/continuation-3gb-malloc.h5").path
-        #expect { try EventFile.open(path) } throws: { error in
-            "\(error)" == "\(path): open failed: unable to open file (addr overflow, addr = 1400, size = 3221225472, eoa = 803)"
-        }
-    }
-
-    @Test("a driver information block larger than the file is refused before libhdf5 zero-fills it (97 bytes made it touch 3 GB)")
-    func hdf5DriverInformation() throws {
-        let path = Self.root.appendingPathComponent("hdf5/driver-info-3gb-zero-fill.h5").path
-        #expect { try EventFile.open(path) } throws: { error in
-            "\(error)" == "\(path): check superblock failed: the driver information block at byte 75 claims 3166485692 bytes; the file ends after 97"
-        }
-    }
-
-    @Test("a file on which libhdf5 itself segfaults is refused with a typed error: the crash happens in a separate checking process")
-    func hdf5CrashInLibrary() throws {
-        let path = Self.root.appendingPathComponent("hdf5/accumulator-null-write.h5").path
-        #expect { try EventFile.open(path) } throws: { error in
-            "\(error)" == "\(path): check in a separate process failed: libhdf5 crashed with signal 11 (segmentation fault) reading the file's metadata: the file is malformed and was not opened"
-        }
+    @Test("each HDF5 finding is now a typed error naming the file", arguments: hdf5Findings)
+    func hdf5Finding(_ finding: (input: String, error: String)) throws {
+        let path = Self.root.appendingPathComponent("hdf5/\(finding.input)").path
+        #expect { try EventFile.open(path) } throws: { error in "\(error)" == "\(path): \(finding.error)" }
     }
 
     @Test("the spillover target's wrapper is a valid FCS file carrying the fuzzed keyword")
