@@ -19,7 +19,7 @@ enum HDF5Probe {
     /// How long the child may take before the file is refused as unreadable.
     static let timeoutSeconds = 60.0
 
-    static func check(path: String) throws(HDF5Error) {
+    static func check(path: String, timeout: Double = timeoutSeconds) throws(HDF5Error) {
         #if os(Linux)
         func fail(_ detail: String) -> HDF5Error {
             HDF5Error(file: path, operation: "check in a separate process", message: detail)
@@ -50,10 +50,10 @@ enum HDF5Probe {
             let result = waitpid(child, &status, WNOHANG)
             if result == child { break }
             if result < 0 && errno != EINTR { throw fail("cannot wait for the checking process: \(String(cString: strerror(errno)))") }
-            if waited >= timeoutSeconds {
+            if waited >= timeout {
                 kill(child, SIGKILL)
                 _ = waitpid(child, &status, 0)
-                throw fail("libhdf5 did not finish reading the file's metadata within \(Int(timeoutSeconds)) s; the file was not opened")
+                throw fail("libhdf5 did not finish reading the file's metadata within \(timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)) s; the file was not opened")
             }
             usleep(2_000)
             waited += 0.002

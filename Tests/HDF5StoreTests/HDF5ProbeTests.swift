@@ -40,6 +40,17 @@ struct HDF5ProbeTests {
         }
     }
 
+    @Test("a check that does not finish in time is stopped and the file refused (a FIFO nobody writes to blocks the child)")
+    func timeout() throws {
+        let path = directory.path("blocking.h5")
+        try #require(mkfifo(path, 0o600) == 0)
+        let started = Date()
+        #expect(throws: HDF5Error(file: path, operation: "check in a separate process", message: "libhdf5 did not finish reading the file's metadata within 0.5 s; the file was not opened")) {
+            try HDF5Probe.check(path: path, timeout: 0.5)
+        }
+        #expect(Date().timeIntervalSince(started) < 10)
+    }
+
     @Test("a good store passes the check in a separate process and opens")
     func separateProcess() throws {
         let path = directory.path("d.h5")
