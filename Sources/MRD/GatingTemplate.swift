@@ -349,12 +349,7 @@ public struct GateSpec: Sendable, Equatable {
         let typeNode = try keys.required("type")
         let type = try typeNode.string(what: "gate type")
         func marker(_ key: String) throws(MRDError) -> String {
-            let n = try keys.required(key)
-            let name = try n.string(what: "\(what) \(key)")
-            guard markers.contains(name) else {
-                throw n.error("\(what): marker \"\(name)\" is not in the panel (it has \(markers.sorted().joined(separator: ", ")))")
-            }
-            return name
+            try keys.marker(key, in: markers, label: "\(what) \(key)", owner: what)
         }
         let perType: [String: [String]] = [
             "rectangle": ["limits"], "polygon": ["x", "y", "vertices"], "threshold": ["marker", "keep", "threshold"],

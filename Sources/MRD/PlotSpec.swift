@@ -28,12 +28,7 @@ public struct PlotSpec: Sendable, Equatable {
     static func parse(_ node: TemplateNode, markers: Set<String>) throws(MRDError) -> PlotSpec {
         let k = try node.mapping(allowed: ["title", "x", "y", "population", "gates", "rules", "aberrant_overlay", "x_range", "y_range"], what: "plot")
         func marker(_ key: String) throws(MRDError) -> String {
-            let n = try k.required(key)
-            let name = try n.string(what: "plot \(key)")
-            guard markers.contains(name) else {
-                throw n.error("plot \(key): marker \"\(name)\" is not in the panel (it has \(markers.sorted().joined(separator: ", ")))")
-            }
-            return name
+            try k.marker(key, in: markers, label: "plot \(key)", owner: "plot \(key)")
         }
         func flag(_ key: String) throws(MRDError) -> Bool {
             guard let n = k[key] else { return false }

@@ -133,6 +133,17 @@ struct KeyedNode {
 
     func error(_ detail: String) -> MRDError { owner.error("\(what): \(detail)") }
 
+    /// The marker named under `key`, which must be one of the panel's `markers`; `label` names
+    /// the value in type errors, `owner` starts the not-in-panel error.
+    func marker(_ key: String, in markers: Set<String>, label: String, owner: String) throws(MRDError) -> String {
+        let n = try required(key)
+        let name = try n.string(what: label)
+        guard markers.contains(name) else {
+            throw n.error("\(owner): marker \"\(name)\" is not in the panel (it has \(markers.sorted().joined(separator: ", ")))")
+        }
+        return name
+    }
+
     /// The same mapping, named `what` in errors (once, say, a gate's id is known).
     func named(_ what: String) -> KeyedNode { KeyedNode(owner: owner, what: what, entries: entries) }
 }
