@@ -33,7 +33,7 @@ let package = Package(
         // Synthetic bone-marrow event files with per-event truth.
         .target(name: "Synthetic", dependencies: ["FCS"]),
         // Text, JSON and (later) HTML renderings of results.
-        .target(name: "Report", dependencies: ["FCS", "Cytometry", "MRD"]),
+        .target(name: "Report", dependencies: ["FCS", "Cytometry", "MRD", "Synthetic"]),
         // The command line: parses arguments and calls the libraries.
         .executableTarget(
             name: "flowmrd",
@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report", "MRD", "Synthetic", "FCS", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets", "FCS", "Cytometry", "HDF5Store", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
-        .testTarget(name: "CLITests", dependencies: ["flowmrd"]),
+        .testTarget(name: "CLITests", dependencies: ["flowmrd", "Synthetic"]),
     ]
 )

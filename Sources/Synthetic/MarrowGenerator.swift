@@ -2,123 +2,140 @@ import Dispatch
 import FCS
 import Foundation
 
-/// How the flow rate behaves during the synthetic acquisition.
-public enum FlowProfile: String, Sendable, Codable, CaseIterable {
-    /// Constant rate.
-    case stable
-    /// The rate falls to a tenth between 40% and 55% of the run (a partial clog).
-    case clog
-    /// The rate rises fivefold between 40% and 45% of the run (a burst).
-    case burst
-}
-
-/// What to generate: size, disease level, seed and acquisition conditions.
-public struct MarrowSpecification: Sendable, Codable, Equatable {
-    public var events: Int
-    /// Aberrant plasma cells as a fraction of nucleated cells (10⁻¹ … 10⁻⁷, or 0).
-    public var aberrantFraction: Double
-    /// An exact number of aberrant plasma cells, overriding `aberrantFraction`.
-    public var aberrantCount: Int?
-    public var seed: UInt64
-    /// 0 (none) to 0.95: the share of marrow-only populations replaced by blood.
-    public var hemodilution: Double
-    public var lightChain: LightChain
-    /// The clone's phenotype; nil for the default (``MarrowModel/defaultAberrant(_:)``).
-    public var aberrantPhenotype: AberrantPhenotype?
-    public var flow: FlowProfile
-    public var eventsPerSecond: Double
-
-    public init(events: Int, aberrantFraction: Double = 0, aberrantCount: Int? = nil, seed: UInt64 = 1,
-                hemodilution: Double = 0, lightChain: LightChain = .kappa, aberrantPhenotype: AberrantPhenotype? = nil,
-                flow: FlowProfile = .stable, eventsPerSecond: Double = 10_000) {
-        self.aberrantPhenotype = aberrantPhenotype
-        self.events = events
-        self.aberrantFraction = aberrantFraction
-        self.aberrantCount = aberrantCount
-        self.seed = seed
-        self.hemodilution = hemodilution
-        self.lightChain = lightChain
-        self.flow = flow
-        self.eventsPerSecond = eventsPerSecond
-    }
-}
-
-/// The truth of a generated file: exact event counts per population and the expected MRD.
+/// The truth of a generated file: exact event counts per population and per normal
+/// plasma-cell subset, the expected MRD, and every parameter that was drawn.
 public struct MarrowTruth: Sendable, Codable, Equatable {
     public let specification: MarrowSpecification
-    /// Events per population, by ``CellPopulation/name``.
+    /// Events per population, by ``CellPopulation/name`` (normal plasma cells of every subset together).
     public let counts: [String: Int]
     public let nucleatedCells: Int
     public let aberrantPlasmaCells: Int
     /// 100 × aberrant / nucleated.
     public let mrdPercent: Double
-    /// The population code of each event is in the labels file: one byte per event, in file order.
+    /// Events per label (``EventLabel/description``), normal plasma cells by subset and light chain.
+    public let labelCounts: [String: Int]
+    /// Normal plasma cells carrying each trait (a cell with two traits counts in both).
+    public let normalPlasmaCellTraits: [String: Int]
+    public let normalKappa: Int
+    public let normalLambda: Int
+    /// The population code of each event is in the labels file: one byte per event, in file
+    /// order (``EventLabel``: normal plasma cells are 0x80 | λ·0x40 | trait bits).
     public let labelCodes: [String: UInt8]
+    public let parameters: MarrowParameters
 }
 
 /// Writes synthetic lysed-marrow FCS 3.1 files in the LEGEND-2 panel, with per-event truth.
 ///
-/// Population counts are exact (chosen up front, then dealt out in random order by sequential
-/// sampling, so any count — 30 aberrant cells, say — is hit exactly). Each event's true marker
-/// levels are drawn from its population's phenotype, spread by the panel's spillover matrix,
-/// and given detector noise, so analysis must compensate and sees negative values. Same
-/// specification and seed give a byte-identical file.
+/// The marrow's parameters are drawn from the seed (``MarrowParameters``) unless the
+/// specification fixes them. Counts per label are exact (chosen up front by largest remainder,
+/// then dealt out in random order by sequential sampling, so 30 aberrant cells means 30). Each
+/// event's true marker levels are drawn from its label's phenotype, spread by the panel's
+/// spillover matrix, and given detector noise, so analysis must compensate and sees negative
+/// values. Technical faults are applied to the written detector values. Same specification
+/// and seed give a byte-identical file.
 ///
-/// Cost: about 14 normal deviates per event; memory one block, whatever the event count.
+/// Cost: about 14 normal deviates per event; memory a few blocks, whatever the event count.
 public struct MarrowGenerator: Sendable {
     public let specification: MarrowSpecification
     public let model: MarrowModel
 
-    public init(_ specification: MarrowSpecification, model: MarrowModel? = nil) {
+    public init(_ specification: MarrowSpecification) {
         self.specification = specification
-        self.model = model ?? MarrowModel.standard(aberrant: specification.aberrantPhenotype.map {
-            $0.phenotype(normal: MarrowModel.standard().phenotypes[.normalPlasmaCell]!, lightChain: specification.lightChain)
-        } ?? MarrowModel.defaultAberrant(specification.lightChain), hemodilution: specification.hemodilution)
+        self.model = MarrowModel(MarrowParameters.draw(for: specification))
+    }
+
+    /// The exact number of events of each label, ordered by code.
+    public func plannedLabels() -> [(label: EventLabel, count: Int)] {
+        let total = max(0, specification.events)
+        let p = model.parameters
+        var fixed: [(EventLabel, Int)] = [
+            (EventLabel(.erythrocyte), Int((Double(total) * p.erythrocyteFraction).rounded())),
+            (EventLabel(.debris), Int((Double(total) * p.debrisFraction).rounded())),
+            (EventLabel(.doublet), Int((Double(total) * p.doubletFraction).rounded())),
+        ]
+        let nucleated = total - fixed.reduce(0) { $0 + $1.1 }
+        let aberrant = min(nucleated, specification.aberrantCount ?? Int((Double(nucleated) * specification.aberrantFraction).rounded()))
+        fixed.append((EventLabel(.aberrantPlasmaCell), aberrant))
+        // Hemodilution replaces marrow-only populations by blood: their weight falls by 1 − H.
+        let marrowOnly: Set<CellPopulation> = [.myeloidPrecursor, .bCellPrecursor, .mastCell, .erythroblast, .normalPlasmaCell]
+        let dilution = min(max(specification.hemodilution, 0), 0.95)
+        var weights: [(EventLabel, Double)] = []
+        for population in CellPopulation.allCases where population.isNucleated && population != .aberrantPlasmaCell {
+            let percent = (p.nucleatedPercent[population.name] ?? 0) * (marrowOnly.contains(population) ? 1 - dilution : 1)
+            if population == .normalPlasmaCell {
+                weights += model.normalPlasmaCellLabelShares.map { ($0.label, percent * $0.share) }
+            } else {
+                weights.append((EventLabel(population), percent))
+            }
+        }
+        return (fixed + Self.largestRemainder(nucleated - aberrant, weights)).sorted { $0.0.code < $1.0.code }
     }
 
     /// The exact number of events of each population.
     public func plannedCounts() -> [CellPopulation: Int] {
-        let total = max(0, specification.events)
         var counts: [CellPopulation: Int] = [:]
-        counts[.erythrocyte] = Int((Double(total) * model.erythrocyteFraction).rounded())
-        counts[.debris] = Int((Double(total) * model.debrisFraction).rounded())
-        counts[.doublet] = Int((Double(total) * model.doubletFraction).rounded())
-        let nucleated = total - counts.values.reduce(0, +)
-        let aberrant = min(nucleated, specification.aberrantCount ?? Int((Double(nucleated) * specification.aberrantFraction).rounded()))
-        counts[.aberrantPlasmaCell] = aberrant
-        // Largest remainder over the other nucleated populations.
-        let rest = nucleated - aberrant
-        let populations = model.nucleatedShares.keys.sorted { $0.rawValue < $1.rawValue }
-        let totalShare = populations.reduce(0.0) { $0 + model.nucleatedShares[$1]! }
-        var assigned = 0
-        var remainders: [(CellPopulation, Double)] = []
-        for population in populations {
-            let exact = Double(rest) * model.nucleatedShares[population]! / totalShare
-            let whole = Int(exact.rounded(.down))
-            counts[population] = whole
-            assigned += whole
-            remainders.append((population, exact - Double(whole)))
-        }
-        for (population, _) in remainders.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0.rawValue < $1.0.rawValue }).prefix(rest - assigned) {
-            counts[population]! += 1
-        }
+        for (label, count) in plannedLabels() { counts[label.population!, default: 0] += count }
         return counts
     }
 
-    /// Writes the FCS file and, when `labelsPath` is given, one population code byte per event.
+    /// Splits `total` over the weights: floors, then one more to the largest remainders (ties by code).
+    static func largestRemainder(_ total: Int, _ weights: [(EventLabel, Double)]) -> [(EventLabel, Int)] {
+        let sum = weights.reduce(0) { $0 + $1.1 }
+        guard sum > 0, total > 0 else { return weights.map { ($0.0, 0) } }
+        var result: [(EventLabel, Int)] = []
+        var remainders: [(Int, Double)] = []
+        for (k, (label, weight)) in weights.enumerated() {
+            let exact = Double(total) * weight / sum
+            let whole = Int(exact.rounded(.down))
+            result.append((label, whole))
+            remainders.append((k, exact - Double(whole)))
+        }
+        let left = total - result.reduce(0) { $0 + $1.1 }
+        for (k, _) in remainders.sorted(by: { $0.1 != $1.1 ? $0.1 > $1.1 : result[$0.0].0.code < result[$1.0].0.code }).prefix(left) {
+            result[k].1 += 1
+        }
+        return result
+    }
+
+    /// The truth of the file `write` produces, without writing it.
+    public func truth() -> MarrowTruth {
+        let planned = plannedLabels()
+        var counts = Dictionary(uniqueKeysWithValues: CellPopulation.allCases.map { ($0.name, 0) })
+        var traits = Dictionary(uniqueKeysWithValues: NormalPlasmaCellTrait.allCases.map { ($0.key, 0) })
+        var kappa = 0, lambda = 0, nucleated = 0
+        for (label, count) in planned {
+            let population = label.population!
+            counts[population.name, default: 0] += count
+            if population.isNucleated { nucleated += count }
+            for trait in label.traits { traits[trait.key, default: 0] += count }
+            if label.lightChain == .kappa { kappa += count } else if label.lightChain == .lambda { lambda += count }
+        }
+        let aberrant = counts[CellPopulation.aberrantPlasmaCell.name] ?? 0
+        var codes = Dictionary(uniqueKeysWithValues: CellPopulation.allCases.filter { $0 != .normalPlasmaCell }.map { ($0.name, $0.rawValue) })
+        for (label, _) in planned where label.population == .normalPlasmaCell { codes[label.description] = label.code }
+        return MarrowTruth(
+            specification: specification, counts: counts, nucleatedCells: nucleated, aberrantPlasmaCells: aberrant,
+            mrdPercent: nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : 0,
+            labelCounts: Dictionary(uniqueKeysWithValues: planned.filter { $0.count > 0 }.map { ($0.label.description, $0.count) }),
+            normalPlasmaCellTraits: traits, normalKappa: kappa, normalLambda: lambda, labelCodes: codes, parameters: model.parameters)
+    }
+
+    /// The panel as written: channels, with any stain-label fault applied to $PnS.
+    func channels() -> [FCSChannelDescription] {
+        var channels = LegendPanel.channels
+        for case .stainLabel(let marker, let label) in specification.faults {
+            let k = LegendPanel.firstMarkerChannel + marker.rawValue
+            channels[k] = FCSChannelDescription(name: channels[k].name, marker: label, range: channels[k].range)
+        }
+        return channels
+    }
+
+    /// Writes the FCS file and, when `labelsPath` is given, one label code byte per event.
     @discardableResult
     public func write(fcsPath: String, labelsPath: String? = nil) throws -> MarrowTruth {
-        let planned = plannedCounts()
-        let populations = CellPopulation.allCases
-        let nucleated = planned.filter { $0.key.isNucleated }.values.reduce(0, +)
-        let aberrant = planned[.aberrantPlasmaCell] ?? 0
-        let truth = MarrowTruth(
-            specification: specification,
-            counts: Dictionary(uniqueKeysWithValues: populations.map { ($0.name, planned[$0] ?? 0) }),
-            nucleatedCells: nucleated, aberrantPlasmaCells: aberrant,
-            mrdPercent: nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : 0,
-            labelCodes: Dictionary(uniqueKeysWithValues: populations.map { ($0.name, $0.rawValue) }))
-
+        try specification.validate()
+        let truth = truth()
+        let planned = plannedLabels()
         var keywords = FCSKeywords()
         keywords["$CYT"] = "FlowMRD synthetic marrow"
         keywords["$TIMESTEP"] = "0.01"
@@ -127,25 +144,30 @@ public struct MarrowGenerator: Sendable {
         keywords["FLOWMRD_ABERRANT_FRACTION"] = String(specification.aberrantFraction)
         keywords["FLOWMRD_HEMODILUTION"] = String(specification.hemodilution)
         keywords["FLOWMRD_LIGHT_CHAIN"] = specification.lightChain.rawValue
-        keywords["FLOWMRD_ABERRANT_PHENOTYPE"] = specification.aberrantPhenotype?.description ?? "default" 
+        keywords["FLOWMRD_ABERRANT_PHENOTYPE"] = model.parameters.clonePhenotype
         keywords["FLOWMRD_FLOW"] = specification.flow.rawValue
-        keywords["FLOWMRD_NUCLEATED"] = String(nucleated)
-        keywords["FLOWMRD_ABERRANT_PC"] = String(aberrant)
+        keywords["FLOWMRD_CONDITIONS"] = conditionNames.isEmpty ? "none" : conditionNames.joined(separator: ",")
+        keywords["FLOWMRD_NUCLEATED"] = String(truth.nucleatedCells)
+        keywords["FLOWMRD_ABERRANT_PC"] = String(truth.aberrantPlasmaCells)
         keywords["FLOWMRD_MRD_PERCENT"] = String(truth.mrdPercent)
-        for population in populations { keywords["FLOWMRD_TRUTH_\(population.name.uppercased())"] = String(planned[population] ?? 0) }
+        for population in CellPopulation.allCases { keywords["FLOWMRD_TRUTH_\(population.name.uppercased())"] = String(truth.counts[population.name] ?? 0) }
 
-        let writer = try FCSWriter(path: fcsPath, channels: LegendPanel.channels, eventCount: specification.events,
+        let channels = channels()
+        let writer = try FCSWriter(path: fcsPath, channels: channels, eventCount: specification.events,
                                    keywords: keywords, spillover: LegendPanel.spillover, durable: false)
         let labels = try labelsPath.map { try LabelFile(path: $0) }
-        var remaining = populations.map { planned[$0] ?? 0 }
+        let codes = planned.map(\.label.code)
+        var remaining = planned.map(\.count)
         var remainingTotal = remaining.reduce(0, +)
         var dealer = RandomSource(seed: specification.seed, stream: 0)
         var clock = RandomSource(seed: specification.seed, stream: UInt64.max)
         let blockSize = 16_384
         let blocksPerBatch = 2 * max(1, ProcessInfoCores.active)
-        var blocks = (0..<blocksPerBatch).map { _ in EventBlock<Float>(channelCount: LegendPanel.channels.count, capacity: blockSize) }
-        var codes = [UInt8](repeating: 0, count: blockSize * blocksPerBatch)
+        var blocks = (0..<blocksPerBatch).map { _ in EventBlock<Float>(channelCount: channels.count, capacity: blockSize) }
+        var batchCodes = [UInt8](repeating: 0, count: blockSize * blocksPerBatch)
         var times = [Double](repeating: 0, count: blockSize * blocksPerBatch)
+        let table = LevelTable(model)
+        let faults = FaultTable(specification.faults)
         var time = 0.0
         var written = 0
         var nextBlockIndex: UInt64 = 1
@@ -161,7 +183,7 @@ public struct MarrowGenerator: Sendable {
                 }
                 remaining[k] -= 1
                 remainingTotal -= 1
-                codes[e] = populations[k].rawValue
+                batchCodes[e] = codes[k]
                 let progress = Double(written + e) / Double(max(1, specification.events))
                 var rate = specification.eventsPerSecond
                 switch specification.flow {
@@ -177,14 +199,15 @@ public struct MarrowGenerator: Sendable {
             // Parallel part: each block's cells from its own random stream.
             let blockCount = (batchEvents + blockSize - 1) / blockSize
             let firstIndex = nextBlockIndex
-            let sharedCodes = codes, sharedTimes = times
+            let sharedCodes = batchCodes, sharedTimes = times
             let results = UnsafeMutableBufferPointer<EventBlock<Float>>.allocate(capacity: blockCount)
             for b in 0..<blockCount { (results.baseAddress! + b).initialize(to: blocks[b]) }
             let output = UnsafeSendableBuffer(results)
             DispatchQueue.concurrentPerform(iterations: blockCount) { b in
                 let n = min(blockSize, batchEvents - b * blockSize)
                 var rng = RandomSource(seed: specification.seed, stream: firstIndex + UInt64(b))
-                fill(&output.buffer[b], count: n, codes: sharedCodes, times: sharedTimes, offset: b * blockSize, rng: &rng)
+                Self.fill(&output.buffer[b], count: n, codes: sharedCodes, times: sharedTimes, offset: b * blockSize,
+                          table: table, faults: faults, rng: &rng)
             }
             for b in 0..<blockCount {
                 blocks[b] = results[b]
@@ -192,7 +215,7 @@ public struct MarrowGenerator: Sendable {
             }
             results.deinitialize()
             results.deallocate()
-            try labels?.append(codes, count: batchEvents)
+            try labels?.append(batchCodes, count: batchEvents)
             nextBlockIndex += UInt64(blockCount)
             written += batchEvents
         }
@@ -201,18 +224,40 @@ public struct MarrowGenerator: Sendable {
         return truth
     }
 
-    /// Phenotype parameters as flat tables: per population code, 12 levels (FSC, SSC, ten markers).
-    private struct LevelTable {
-        var medians = [Double](repeating: 0, count: 16 * 12)
-        var spreads = [Double](repeating: 0, count: 16 * 12)
+    /// The conditions of the specification, by name (anti-cd38, post-car-t, regenerating, and each fault).
+    public var conditionNames: [String] {
+        (specification.antiCD38 ? ["anti-cd38"] : []) + (specification.postCART ? ["post-car-t"] : [])
+            + (specification.regenerating ? ["regenerating"] : []) + specification.faults.map(\.description)
+    }
+
+    /// Phenotype parameters as flat tables: per label code, 12 levels (FSC, SSC, ten markers).
+    struct LevelTable: Sendable {
+        var medians = [Double](repeating: 0, count: 256 * 12)
+        var spreads = [Double](repeating: 0, count: 256 * 12)
 
         init(_ model: MarrowModel) {
-            for (population, phenotype) in model.phenotypes {
-                let base = Int(population.rawValue) * 12
+            for code in 0...255 {
+                guard let phenotype = model.phenotype(for: EventLabel(code: UInt8(code))) else { continue }
                 let levels = [phenotype.forwardScatter, phenotype.sideScatter] + phenotype.markers
                 for (k, level) in levels.enumerated() {
-                    medians[base + k] = level.median
-                    spreads[base + k] = level.spread * 2.302585092994046
+                    medians[code * 12 + k] = level.median
+                    spreads[code * 12 + k] = level.spread * 2.302585092994046
+                }
+            }
+        }
+    }
+
+    /// Per detector: dead (0), the fraction of NaN events, or untouched.
+    struct FaultTable: Sendable {
+        var dead = [Bool](repeating: false, count: 10)
+        var nanFraction = [Double](repeating: 0, count: 10)
+        var any = false
+        init(_ faults: [TechnicalFault]) {
+            for fault in faults {
+                switch fault {
+                case .deadChannel(let m): dead[m.rawValue] = true; any = true
+                case .nonFinite(let m, let f): nanFraction[m.rawValue] = f; any = true
+                case .stainLabel: break
                 }
             }
         }
@@ -220,12 +265,11 @@ public struct MarrowGenerator: Sendable {
 
     /// Fills one block: scatter, time and fluorescence (true levels · spillover + detector noise).
     /// No allocation per event.
-    private func fill(_ block: inout EventBlock<Float>, count n: Int, codes: [UInt8], times: [Double], offset: Int, rng: inout RandomSource) {
+    static func fill(_ block: inout EventBlock<Float>, count n: Int, codes: [UInt8], times: [Double], offset: Int,
+                     table: LevelTable, faults: FaultTable, rng: inout RandomSource) {
         block.setCount(n)
         let spill = LegendPanel.spillover
         let s = (0..<100).map { spill[$0 / 10, $0 % 10] }
-        let table = LevelTable(model)
-        let kappaFraction = model.normalKappaFraction
         let partners: [UInt8] = [CellPopulation.granulocyte, .tCell, .monocyte, .erythroblast].map(\.rawValue)
         var values = [Double](repeating: 0, count: 14)
         var second = [Double](repeating: 0, count: 14)
@@ -237,11 +281,6 @@ public struct MarrowGenerator: Sendable {
                 v[k < 2 ? (k == 0 ? 0 : 2) : k + 2] = x
             }
             v[1] = v[0] * (0.82 + 0.02 * rng.normal())
-            if code == CellPopulation.normalPlasmaCell.rawValue {
-                // Polyclonal: each normal plasma cell carries one light chain.
-                let kappa = rng.uniform() < kappaFraction
-                v[4 + (kappa ? Marker.kappa : Marker.lambda).rawValue] = 50_000 * exp(0.15 * 2.302585092994046 * rng.normal())
-            }
         }
         for e in 0..<n {
             let code = codes[offset + e]
@@ -262,6 +301,12 @@ public struct MarrowGenerator: Sendable {
                 var sum = 0.0
                 for i in 0..<10 { sum += values[4 + i] * s[i * 10 + j] }
                 block[4 + j, e] = Float(min(sum + 20 * rng.normal(), 262_143))
+            }
+            if faults.any {
+                for j in 0..<10 {
+                    if faults.dead[j] { block[4 + j, e] = 0 }
+                    if faults.nanFraction[j] > 0, faults.nanFraction[j] >= 1 || rng.uniform() < faults.nanFraction[j] { block[4 + j, e] = .nan }
+                }
             }
         }
     }

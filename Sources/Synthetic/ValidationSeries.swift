@@ -28,6 +28,9 @@ public struct ValidationPlan: Sendable, Codable {
     /// a real spike-in does (so replicate CV includes sampling); false spikes the exact count,
     /// so the CV shows the analysis's own variation only.
     public var poissonSpikes = true
+    /// Normal plasma cells of the majority phenotype only (``MarrowSpecification/uniformNormals()``)
+    /// instead of the realistic subsets.
+    public var uniformNormals = false
 
     public init() {}
 }
@@ -97,6 +100,7 @@ public struct ValidationSeries: Sendable {
                 let seed = plan.seed &+ UInt64(levelIndex * 1_000 + r)
                 let path = (directory as NSString).appendingPathComponent("validation-\(levelIndex)-\(r).fcs")
                 var specification = MarrowSpecification(events: plan.eventsPerFile, aberrantFraction: fraction, seed: seed)
+                if plan.uniformNormals { specification = specification.uniformNormals() }
                 if plan.poissonSpikes && fraction > 0 {
                     let mean = Double(MarrowGenerator(specification).plannedCounts()[.aberrantPlasmaCell] ?? 0)
                     var random = RandomSource(seed: seed, stream: 0x5049_4B45)
@@ -116,7 +120,7 @@ public struct ValidationSeries: Sendable {
     }
 
     /// A new folder `flowmrd-validation-XXXXXX` inside `parent` (mkdtemp: unique, mode 0700).
-    static func makePrivateDirectory(in parent: String) throws -> String {
+    public static func makePrivateDirectory(in parent: String) throws -> String {
         var template = Array((parent as NSString).appendingPathComponent("flowmrd-validation-XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in mkdtemp(buffer.baseAddress!) }
         guard made != nil else {

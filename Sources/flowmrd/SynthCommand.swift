@@ -35,9 +35,47 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Light chain of the clone: kappa or lambda.")
     var lightChain: String = "kappa"
 
-    @Option(help: ArgumentHelp("Phenotype of the clone relative to normal plasma cells, e.g. \"CD19-,CD56++,CD117+\".",
-                               discussion: "Levels: - negative, dim, + positive, ++ bright, = as normal plasma cells. Default: CD19-,CD56++,CD45-,CD27dim,CD81dim,CD38dim."))
+    @Option(help: ArgumentHelp("Phenotype of the clone relative to normal plasma cells, e.g. \"CD19-,CD56++,CD117+\", or random.",
+                               discussion: """
+                                   Levels: - negative, dim, + positive, ++ bright, = as normal plasma cells, @-0.3 / @+0.4 a shift \
+                                   in decades from the normal level. Unnamed markers keep the normal level. Default: \
+                                   CD19-,CD56++,CD45-,CD27dim,CD81dim,CD38dim. Examples: \
+                                   \(AberrantPhenotype.examples.map { "\($0.text) (\($0.meaning))" }.joined(separator: "; ")).
+                                   """))
     var phenotype: String?
+
+    @Option(help: "How far (decades) the clone's dim or bright markers lie from the normal level (default: drawn 0.5–1.3 per marker).")
+    var cloneShift: Double?
+
+    @Option(help: "The clone's spread on every marker, decades of SD (default: drawn 0.12–0.35 per marker).")
+    var cloneSpread: Double?
+
+    @Option(help: "Normal plasma cells as % of nucleated cells before hemodilution, 0–5 (default: drawn 0.1–5).")
+    var normalPc: Double?
+
+    @Option(name: .customLong("normal-subset"), help: ArgumentHelp(
+        "Fix the share (0–1) of normal plasma cells with a trait, as TRAIT=SHARE; repeatable.",
+        discussion: "Traits: \(NormalPlasmaCellTrait.allCases.map(\.key).joined(separator: ", ")). Shares not fixed are drawn from published ranges (docs/synthetic.md)."))
+    var normalSubsets: [String] = []
+
+    @Flag(help: "All normal plasma cells of the majority phenotype (every subset share 0): the old uniform model, not realistic marrow.")
+    var uniformNormals = false
+
+    @Option(help: "κ:λ of normal plasma cells (default: drawn 1.2–2.2).")
+    var kappaLambda: Double?
+
+    @Flag(help: "Anti-CD38 antibody masking: the CD38 signal of every cell scaled down (drawn 1–2 decades).")
+    var antiCd38 = false
+
+    @Flag(help: "After BCMA CAR-T: no normal plasma cells (a residual clone only with --mrd or --aberrant-count).")
+    var postCarT = false
+
+    @Flag(help: "Regenerating marrow: B-cell precursors 8–25% of nucleated cells.")
+    var regenerating = false
+
+    @Option(help: ArgumentHelp("A technical fault; repeatable.",
+                               discussion: "dead:MARKER (the detector reads 0), nan:MARKER[:FRACTION] (NaN values), stain:MARKER=LABEL (a contradicting $PnS)."))
+    var fault: [String] = []
 
     @Option(help: "Flow profile: stable, clog or burst.")
     var flow: String = "stable"
@@ -45,28 +83,44 @@ struct SynthCommand: ParsableCommand {
     @Flag(help: "No summary line.")
     var quiet = false
 
-    func validate() throws {
-        guard events > 0 else { throw ValidationError("--events must be positive") }
-        guard mrd >= 0 && mrd <= 0.5 else { throw ValidationError("--mrd must be between 0 and 0.5") }
-        guard (0...0.95).contains(hemodilution) else { throw ValidationError("--hemodilution must be between 0 and 0.95") }
-        guard LightChain(rawValue: lightChain) != nil else { throw ValidationError("--light-chain must be kappa or lambda") }
-        guard FlowProfile(rawValue: flow) != nil else { throw ValidationError("--flow must be stable, clog or burst") }
-        if let aberrantCount, aberrantCount < 0 { throw ValidationError("--aberrant-count must not be negative") }
-        if let phenotype {
-            do { _ = try AberrantPhenotype(phenotype) } catch { throw ValidationError("--phenotype: \(error)") }
+    func specification() throws -> MarrowSpecification {
+        guard let chain = LightChain(rawValue: lightChain) else { throw ValidationError("--light-chain must be kappa or lambda") }
+        guard let profile = FlowProfile(rawValue: flow) else { throw ValidationError("--flow must be stable, clog or burst") }
+        var shares: [String: Double] = [:]
+        for entry in normalSubsets {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let share = Double(parts[1]) else { throw ValidationError("--normal-subset expects TRAIT=SHARE, got \"\(entry)\"") }
+            shares[parts[0]] = share
         }
+        let clone: AberrantPhenotype?
+        do { clone = try phenotype.map { try AberrantPhenotype($0) } } catch { throw ValidationError("--phenotype: \(error)") }
+        let faults: [TechnicalFault]
+        do { faults = try fault.map { try TechnicalFault($0) } } catch { throw ValidationError("--fault: \(error)") }
+        let specification = MarrowSpecification(
+            events: events, aberrantFraction: mrd, aberrantCount: aberrantCount, seed: seed, hemodilution: hemodilution,
+            lightChain: chain, aberrantPhenotype: clone, flow: profile, normalPlasmaCellPercent: normalPc, normalTraitShares: shares,
+            kappaLambdaRatio: kappaLambda, cloneShift: cloneShift, cloneSpread: cloneSpread, antiCD38: antiCd38, postCART: postCarT,
+            regenerating: regenerating, faults: faults)
+        do { try specification.validate() } catch { throw ValidationError("\(error)") }
+        if uniformNormals {
+            guard normalSubsets.isEmpty else { throw ValidationError("--uniform-normals and --normal-subset contradict each other") }
+            return specification.uniformNormals()
+        }
+        return specification
+    }
+
+    func validate() throws {
+        _ = try specification()
     }
 
     func run() throws {
-        let specification = MarrowSpecification(
-            events: events, aberrantFraction: mrd, aberrantCount: aberrantCount, seed: seed, hemodilution: hemodilution,
-            lightChain: LightChain(rawValue: lightChain)!, aberrantPhenotype: try phenotype.map { try AberrantPhenotype($0) },
-            flow: FlowProfile(rawValue: flow)!)
+        let specification = try specification()
         let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
         let truth = try MarrowGenerator(specification).write(fcsPath: output, labelsPath: base + ".labels")
         try StableJSON.encode(truth).write(toFile: base + ".truth.json", atomically: true, encoding: .utf8)
         if !quiet {
-            print("wrote \(output): \(events) events, \(truth.nucleatedCells) nucleated, \(truth.aberrantPlasmaCells) aberrant plasma cells (MRD \(truth.mrdPercent)%)")
+            let mrd = String(format: "%.4g", truth.mrdPercent)
+            print("wrote \(output): \(events) events, \(truth.nucleatedCells) nucleated, \(truth.counts["normal-plasma-cell"] ?? 0) normal and \(truth.aberrantPlasmaCells) aberrant plasma cells (MRD \(mrd)%), clone \(truth.parameters.clonePhenotype)")
         }
     }
 }

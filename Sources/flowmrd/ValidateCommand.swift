@@ -15,10 +15,31 @@ struct ValidateCommand: ParsableCommand {
             The analysis is the MRD engine with a gating template (default legend2-10color; --template), plain gate \
             counts from a Gating-ML file (--gating-ml with --aberrant-gate and --nucleated-gate), or the files' own \
             truth (--truth, a self-check of the statistics). Exits with status 1 when an acceptance criterion fails.
+
+            --matrix runs the validation matrix instead (docs/validation.md): every condition of the realistic-marrow \
+            generator × MRD levels × seeds through the MRD engine, with a confusion table per condition, the \
+            false-positive rate and its exact 95% interval, sensitivity, recovery, and every wrong call with the \
+            `flowmrd synth` options that regenerate its file. Exits with status 1 when any call is wrong.
             """)
 
-    @Option(help: "Aberrant fractions, comma-separated (0 makes blanks).")
-    var levels = "1e-2,1e-3,1e-4,1e-5,1e-6,0"
+    @Option(help: "Aberrant fractions, comma-separated (0 makes blanks). Default 1e-2,1e-3,1e-4,1e-5,1e-6,0; with --matrix 0,1e-5,1e-4,1e-3,1e-2.")
+    var levels: String?
+
+    @Flag(help: "Run the validation matrix (conditions × levels × seeds) instead of a dilution series.")
+    var matrix = false
+
+    @Option(help: "With --matrix: seeds per condition and level.")
+    var seeds = 4
+
+    @Option(help: ArgumentHelp("With --matrix: conditions, comma-separated (default all).",
+                               discussion: "Conditions: \(MatrixCondition.all.map(\.name).joined(separator: ", "))."))
+    var conditions: String?
+
+    @Option(help: "With --matrix: events per file for levels below 5e-5.")
+    var lowLevelEvents = 5_000_000
+
+    @Option(help: "With --matrix: a folder for matrix.md, matrix.tsv and matrix.json.")
+    var out: String?
 
     @Option(help: "Replicates per level.")
     var replicates = 3
@@ -26,8 +47,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(help: "Events per file.")
     var events = 2_000_000
 
-    @Option(help: "First seed.")
-    var seed: UInt64 = 1
+    @Option(help: "First seed (default 1; with --matrix 14000).")
+    var seed: UInt64?
 
     @Option(help: "Gating template for the MRD analysis: a path or a name in gating-templates/.")
     var template = "legend2-10color"
@@ -47,6 +68,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Spike exactly the level's count in every replicate (default: a Poisson draw around it, as a real spike-in).")
     var exactSpikes = false
 
+    @Flag(help: "Normal plasma cells of the majority phenotype only (no CD19−, CD45 dim, CD56+, CD27 dim or CD81 dim subsets), as the old generator had them.")
+    var uniformNormals = false
+
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
@@ -61,23 +85,39 @@ struct ValidateCommand: ParsableCommand {
         if gatingML != nil && (aberrantGate == nil || nucleatedGate == nil) {
             throw ValidationError("--gating-ml needs --aberrant-gate and --nucleated-gate")
         }
-        guard replicates >= 1, events > 0 else { throw ValidationError("--replicates and --events must be positive") }
+        guard replicates >= 1, events > 0, seeds >= 1, lowLevelEvents > 0 else {
+            throw ValidationError("--replicates, --seeds, --events and --low-level-events must be positive")
+        }
         guard parsedLevels() != nil else { throw ValidationError("--levels must be comma-separated fractions between 0 and 0.5") }
+        if matrix && (truth || gatingML != nil) { throw ValidationError("--matrix runs the MRD engine; it does not take --truth or --gating-ml") }
+        if let unknown = parsedConditions().unknown { throw ValidationError("--conditions: unknown condition \"\(unknown)\"; expected one of \(MatrixCondition.all.map(\.name).joined(separator: ", "))") }
+    }
+
+    func parsedConditions() -> (conditions: [MatrixCondition], unknown: String?) {
+        guard let conditions else { return (MatrixCondition.all, nil) }
+        var result: [MatrixCondition] = []
+        for name in conditions.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let c = MatrixCondition.named(name) else { return ([], name) }
+            result.append(c)
+        }
+        return (result, nil)
     }
 
     func parsedLevels() -> [Double]? {
-        let values = levels.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        let values = (levels ?? (matrix ? "0,1e-5,1e-4,1e-3,1e-2" : "1e-2,1e-3,1e-4,1e-5,1e-6,0")).split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil && $0! >= 0 && $0! <= 0.5 }) else { return nil }
         return values.map { $0! }
     }
 
     func run() throws {
+        if matrix { return try runMatrix() }
         var plan = ValidationPlan()
         plan.levels = parsedLevels()!
         plan.replicates = replicates
         plan.eventsPerFile = events
-        plan.seed = seed
+        plan.seed = seed ?? 1
         plan.poissonSpikes = !exactSpikes
+        plan.uniformNormals = uniformNormals
         let analysis: ValidationAnalysis
         if truth {
             analysis = { _, truth in ValidationMeasurement(aberrant: truth.aberrantPlasmaCells, nucleated: truth.nucleatedCells) }

@@ -55,7 +55,7 @@ struct AcquisitionQCTests {
     @Test("hemodilution indicators: pure gates near truth; dilution lowers every indicator; the flag follows the limits")
     func hemodilution() throws {
         let (cleanPath, truth) = try synth(MarrowSpecification(events: 200_000, seed: 64), "clean")
-        let (dilutedPath, _) = try synth(MarrowSpecification(events: 200_000, seed: 65, hemodilution: 0.8), "diluted")
+        let (dilutedPath, _) = try synth(MarrowSpecification(events: 200_000, seed: 64, hemodilution: 0.8), "diluted")
         let clean = try analyzer.analyze(path: cleanPath).qc
         let diluted = try analyzer.analyze(path: dilutedPath).qc
         let populations = ["b-cell-precursors": "b-cell-precursor", "mast-cells": "mast-cell", "erythroblasts": "erythroblast",

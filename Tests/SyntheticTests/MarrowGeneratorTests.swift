@@ -33,14 +33,25 @@ struct MarrowGeneratorTests {
         #expect(labels.count == 50_000)
         let set = try FCSFile(path: fcs).dataSet()
         for population in CellPopulation.allCases {
-            let counted = labels.filter { $0 == population.rawValue }.count
+            let counted = labels.filter { EventLabel(code: $0).population == population }.count
             #expect(counted == truth.counts[population.name], "\(population.name)")
             #expect(set.keywords["FLOWMRD_TRUTH_\(population.name.uppercased())"] == String(counted))
         }
         let expectedAberrant = exact ?? Int((Double(truth.nucleatedCells) * fraction).rounded())
         #expect(truth.aberrantPlasmaCells == expectedAberrant)
         #expect(set.keywords["FLOWMRD_ABERRANT_PC"] == String(expectedAberrant))
-        #expect(set.keywords["FLOWMRD_NUCLEATED"] == String(labels.filter { CellPopulation(rawValue: $0)!.isNucleated }.count))
+        #expect(set.keywords["FLOWMRD_NUCLEATED"] == String(labels.filter { EventLabel(code: $0).population!.isNucleated }.count))
+        #expect(labels.allSatisfy { EventLabel(code: $0).isValid })
+        // Every label's count, subsets and light chains included, is exact.
+        var perLabel: [String: Int] = [:]
+        for code in labels { perLabel[EventLabel(code: code).description, default: 0] += 1 }
+        #expect(perLabel == truth.labelCounts)
+        let normal = labels.map { EventLabel(code: $0) }.filter { $0.population == .normalPlasmaCell }
+        #expect(normal.filter { $0.lightChain == .kappa }.count == truth.normalKappa)
+        #expect(normal.filter { $0.lightChain == .lambda }.count == truth.normalLambda)
+        for trait in NormalPlasmaCellTrait.allCases {
+            #expect(normal.filter { $0.traits.contains(trait) }.count == truth.normalPlasmaCellTraits[trait.key])
+        }
         #expect(set.spillover.map { $0 != nil } == .success(true))
         #expect(set.channels.compactMap(\.marker) == Marker.allCases.map(\.name))
     }
@@ -52,53 +63,64 @@ struct MarrowGeneratorTests {
         for population in CellPopulation.allCases {
             let total = truth.counts[population.name]!
             guard total >= 200 else { continue }
-            let inFirst = firstHalf.filter { $0 == population.rawValue }.count
+            let inFirst = firstHalf.filter { EventLabel(code: $0).population == population }.count
             let sd = (Double(total) * 0.25).squareRoot()  // binomial(total, 1/2)
             #expect(abs(Double(inFirst) - Double(total) / 2) < 3.29 * sd, "\(population.name): \(inFirst) of \(total) in the first half")
         }
     }
 
-    @Test("after compensation, aberrant plasma cells are CD19 negative and CD56 positive; normal ones the reverse")
-    func phenotypesAfterCompensation() throws {
-        let (fcs, labels, _) = try generate(MarrowSpecification(events: 200_000, aberrantFraction: 2e-2, seed: 9))
+    /// Compensated values of every event of a file, by detector name, with the labels.
+    func compensated(_ fcs: String) throws -> [String: [Double]] {
         let file = try FCSFile(path: fcs)
         let set = try file.dataSet()
         let matrix = try CompensationMatrix(spillover: try set.spillover.get()!)
         let columns = matrix.detectors.map { set.channelIndex(named: $0)! }
         var reader = try file.reader()
         var block = reader.makeBlock(of: Double.self)
-        var aberrant = (total: 0, cd19Negative: 0, cd56Positive: 0), normal = (total: 0, cd19Positive: 0, cd56Negative: 0)
-        var index = 0
-        let cd19 = matrix.outputs.firstIndex(of: "PE-Cy7-A")!, cd56 = matrix.outputs.firstIndex(of: "APC-A700-A")!
-        var compensated = [[Double]](repeating: [], count: matrix.outputs.count)
+        var result = Dictionary(uniqueKeysWithValues: matrix.outputs.map { ($0, [Double]()) })
         while try reader.next(into: &block) {
             let n = block.count
-            var outs = (0..<matrix.outputs.count).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+            let outs = (0..<matrix.outputs.count).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
             defer { outs.forEach { $0.deallocate() } }
             block.withUnsafeStorage { base in
                 matrix.apply(inputs: columns.map { base + $0 * block.capacity }, outputs: outs, count: n)
             }
-            for o in outs.indices { compensated[o] = Array(UnsafeBufferPointer(start: outs[o], count: n)) }
-            for e in 0..<n {
-                let label = CellPopulation(rawValue: labels[index + e])!
-                if label == .aberrantPlasmaCell {
-                    aberrant.total += 1
-                    if compensated[cd19][e] < 1_000 { aberrant.cd19Negative += 1 }
-                    if compensated[cd56][e] > 3_000 { aberrant.cd56Positive += 1 }
-                } else if label == .normalPlasmaCell {
-                    normal.total += 1
-                    if compensated[cd19][e] > 1_000 { normal.cd19Positive += 1 }
-                    if compensated[cd56][e] < 3_000 { normal.cd56Negative += 1 }
-                }
-            }
-            outs.removeAll()
-            index += n
+            for (o, name) in matrix.outputs.enumerated() { result[name]! += Array(UnsafeBufferPointer(start: outs[o], count: n)) }
         }
-        #expect(aberrant.total > 3_000 && normal.total > 900)
-        #expect(Double(aberrant.cd19Negative) / Double(aberrant.total) > 0.99)
-        #expect(Double(aberrant.cd56Positive) / Double(aberrant.total) > 0.99)
-        #expect(Double(normal.cd19Positive) / Double(normal.total) > 0.95)
-        #expect(Double(normal.cd56Negative) / Double(normal.total) > 0.95)
+        return result
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+    }
+
+    static func detector(_ marker: Marker) -> String { LegendPanel.channels[LegendPanel.firstMarkerChannel + marker.rawValue].name }
+
+    @Test("after compensation, the default clone is CD19− CD56+; each normal subset shows its trait and only normal PCs without CD19− are CD19+")
+    func phenotypesAfterCompensation() throws {
+        let (fcs, labels, _) = try generate(MarrowSpecification(events: 200_000, aberrantFraction: 2e-2, seed: 9))
+        let values = try compensated(fcs)
+        let cd19 = values[Self.detector(.cd19)]!, cd56 = values[Self.detector(.cd56)]!
+        let aberrant = labels.indices.filter { labels[$0] == CellPopulation.aberrantPlasmaCell.rawValue }
+        #expect(aberrant.count > 3_000)
+        #expect(Double(aberrant.filter { cd19[$0] < 1_000 }.count) / Double(aberrant.count) > 0.99)
+        #expect(Double(aberrant.filter { cd56[$0] > 3_000 }.count) / Double(aberrant.count) > 0.99)
+        let normal = labels.indices.filter { EventLabel(code: labels[$0]).population == .normalPlasmaCell }
+        let with19neg = normal.filter { EventLabel(code: labels[$0]).traits.contains(.cd19Negative) }
+        let without = normal.filter { !EventLabel(code: labels[$0]).traits.contains(.cd19Negative) }
+        #expect(with19neg.count > 20 && without.count > 200)
+        #expect(Double(without.filter { cd19[$0] > 1_000 }.count) / Double(without.count) > 0.95)
+        #expect(Double(with19neg.filter { cd19[$0] < 1_000 }.count) / Double(with19neg.count) > 0.95)
+        // Every trait subset sits below (or for CD56, above) the majority on its marker.
+        let majority = normal.filter { EventLabel(code: labels[$0]).traits.isEmpty }
+        for trait in NormalPlasmaCellTrait.allCases {
+            let subset = normal.filter { EventLabel(code: labels[$0]).traits == [trait] }
+            guard subset.count >= 10 else { continue }
+            let column = values[Self.detector(trait.marker)]!
+            let m = Self.median(subset.map { column[$0] }), n = Self.median(majority.map { column[$0] })
+            if trait == .cd56Positive { #expect(m > 4 * max(n, 100), "\(trait.key): \(m) vs \(n)") } else { #expect(m < n / 3, "\(trait.key): \(m) vs \(n)") }
+        }
     }
 
     @Test("time increases; a clog lowers the event rate in its window")

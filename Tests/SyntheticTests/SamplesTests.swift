@@ -11,7 +11,7 @@ struct SamplesTests {
 
     @Test("each committed sample is byte-identical to regenerating it with its documented command", arguments: [
         ("positive", MarrowSpecification(events: 30_000, aberrantFraction: 0.01, seed: 101)),
-        ("borderline-30", MarrowSpecification(events: 30_000, aberrantCount: 30, seed: 102)),
+        ("borderline-30", MarrowSpecification(events: 30_000, aberrantCount: 30, seed: 102, cloneSpread: 0.15).uniformNormals()),
         ("too-few", MarrowSpecification(events: 30_000, aberrantFraction: 0, seed: 103)),
     ])
     func regenerate(name: String, spec: MarrowSpecification) throws {
@@ -29,15 +29,17 @@ struct SamplesTests {
     func phenotypes() throws {
         let p = try AberrantPhenotype("CD19-, CD56++, cd117+, CD27dim, CD38=")
         #expect(p.description == "CD19-,CD56++,CD117+,CD27dim,CD38=")
-        let normal = MarrowModel.standard().phenotypes[.normalPlasmaCell]!
-        let clone = p.phenotype(normal: normal, lightChain: .lambda)
-        #expect(clone[.cd19] == .negative && clone[.cd117].median == 8_000 && clone[.cd56].median == 40_000)
-        #expect(clone[.cd38] == normal[.cd38] && clone[.cd81] == normal[.cd81])
-        #expect(clone[.kappa] == .negative && clone[.lambda].median == 50_000)
+        #expect(p.aberrantMarkers == [.cd19, .cd56, .cd117, .cd27])
+        let shifted = try AberrantPhenotype("CD27@-0.3, CD81@+0.25")
+        #expect(shifted.description == "CD27@-0.3,CD81@+0.25")
+        #expect(try AberrantPhenotype("random").isRandom)
+        #expect(throws: SyntheticError.invalidPhenotype(term: "CD56@+0.3", reason: "normal plasma cells lack CD56, so a shift from their level means nothing; use dim, + or ++")) {
+            try AberrantPhenotype("CD56@+0.3")
+        }
         #expect(throws: SyntheticError.invalidPhenotype(term: "CD20+", reason: "unknown marker; expected one of CD45, CD38, CD138, CD19, CD56, CD117, CD81, CD27")) {
             try AberrantPhenotype("CD19-,CD20+")
         }
-        #expect(throws: SyntheticError.invalidPhenotype(term: "CD56bright!", reason: "unknown level \"bright!\"; expected -, dim, +, ++ or =")) {
+        #expect(throws: SyntheticError.invalidPhenotype(term: "CD56bright!", reason: "unknown level \"bright!\"; expected -, dim, +, ++, = or a shift such as @-0.3")) {
             try AberrantPhenotype("CD56bright!")
         }
         #expect(throws: SyntheticError.self) { try AberrantPhenotype("cyKappa+") }

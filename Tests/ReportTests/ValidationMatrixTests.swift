@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Report
+@testable import Synthetic
+
+/// The validation matrix harness: the plan, the verdict of each call, and the tallies.
+@Suite("Validation matrix")
+struct ValidationMatrixTests {
+    let directory = TemporaryDirectory()
+
+    @Test("the plan: conditions × levels × seeds, distinct seeds, valid specifications, the 10⁻⁵ level at 5 million events")
+    func plan() throws {
+        let plan = ValidationMatrixPlan()
+        let cells = plan.cells()
+        #expect(cells.count == 19 * 5 * 4 && plan.fileCount == cells.count && cells.count >= 300)
+        #expect(Set(cells.map(\.specification.seed)).count == cells.count)
+        for cell in cells { try cell.specification.validate() }
+        #expect(cells.filter { $0.level == 1e-5 }.allSatisfy { $0.specification.events == 5_000_000 })
+        #expect(cells.filter { $0.level != 1e-5 }.allSatisfy { $0.specification.events == 2_000_000 })
+        // Each condition's specification carries what the condition says.
+        func specs(_ name: String) -> [MarrowSpecification] { cells.filter { $0.condition.name == name }.map(\.specification) }
+        #expect(specs("single-CD117+").allSatisfy { $0.aberrantPhenotype?.description == "CD117+" })
+        #expect(specs("CD19+-clone").allSatisfy { !($0.aberrantPhenotype!.aberrantMarkers.contains(.cd19)) && !$0.aberrantPhenotype!.aberrantMarkers.isEmpty })
+        #expect(specs("hemodiluted").allSatisfy { (0.85...0.95).contains($0.hemodilution) })
+        #expect(specs("plain").allSatisfy { $0.hemodilution <= 0.3 })
+        #expect(specs("anti-CD38").allSatisfy(\.antiCD38) && specs("post-CAR-T").allSatisfy(\.postCART) && specs("regenerating").allSatisfy(\.regenerating))
+        #expect(specs("dead-channel").allSatisfy { if case .deadChannel = $0.faults.first { return true } else { return false } })
+        #expect(specs("wide-clone").allSatisfy { ($0.cloneSpread ?? 0) >= 0.28 })
+        #expect(Set(cells.map(\.specification.lightChain)).count == 2)
+        // Deterministic.
+        #expect(ValidationMatrixPlan().cells() == cells)
+    }
+
+    @Test("verdicts: every expectation against every call")
+    func verdicts() {
+        typealias V = MatrixVerdict
+        let cases: [(MRDResult.Call?, Int, MatrixCondition.Expectation, V)] = [
+            (.negative, 0, .evaluable, .correct), (.positive, 0, .evaluable, .falsePositive), (.positiveBelowLLOQ, 0, .evaluable, .falsePositive),
+            (.notEvaluable, 0, .evaluable, .needlessNotEvaluable), (.negative, 50, .evaluable, .missedClone), (.notEvaluable, 179, .evaluable, .missedClone),
+            (.negative, 45, .evaluable, .missedBelowLLOQ), (.negative, 19, .evaluable, .correct), (.positiveBelowLLOQ, 45, .evaluable, .correct),
+            (.positive, 5, .evaluable, .correct), (nil, 0, .evaluable, .error),
+            (.notEvaluable, 0, .noNormalPlasmaCells, .correct), (.negative, 0, .noNormalPlasmaCells, .correct), (.notEvaluable, 60, .noNormalPlasmaCells, .missedClone),
+            (.negative, 0, .hemodiluted, .negativeOnInadequate), (.notEvaluable, 0, .hemodiluted, .correct), (.positive, 179, .hemodiluted, .correct),
+            (.positive, 0, .hemodiluted, .falsePositive),
+            (.notEvaluable, 179, .faulty, .correct), (.positive, 179, .faulty, .callOnFaulty), (.negative, 0, .faulty, .negativeOnInadequate),
+            (.positive, 0, .faulty, .falsePositive),
+        ]
+        for (call, clone, expectation, verdict) in cases {
+            #expect(MatrixVerdict.of(call: call, clone: clone, expectation: expectation) == verdict, "\(String(describing: call)) \(clone) \(expectation)")
+        }
+        #expect(!V.missedBelowLLOQ.isWrong && V.needlessNotEvaluable.isWrong && !V.correct.isWrong)
+    }
+
+    func outcome(_ condition: String, clone: Int, call: MRDResult.Call?, counted: Int, seed: UInt64) -> MatrixOutcome {
+        let expectation = MatrixCondition.named(condition)!.expectation
+        return MatrixOutcome(condition: condition, level: clone == 0 ? 0 : 1e-4, seed: seed, events: 2_000_000, cloneEvents: clone, nucleated: 1_790_000,
+                             measurement: MatrixMeasurement(call: call, counted: counted, nucleated: 1_790_000),
+                             verdict: .of(call: call, clone: clone, expectation: expectation), synthArguments: ["--seed", String(seed)], error: call == nil ? "boom" : nil)
+    }
+
+    @Test("tallies on a fixed set: false-positive rate and its exact interval, sensitivity, recovery, normal events, confusion, wrong calls")
+    func tallies() {
+        var plan = ValidationMatrixPlan()
+        plan.conditions = ["plain", "hemodiluted", "dead-channel"].map { MatrixCondition.named($0)! }
+        let outcomes = [
+            outcome("plain", clone: 0, call: .negative, counted: 0, seed: 1),
+            outcome("plain", clone: 0, call: .positive, counted: 120, seed: 2),
+            outcome("plain", clone: 0, call: .negative, counted: 12, seed: 3),
+            outcome("plain", clone: 179, call: .positive, counted: 180, seed: 4),
+            outcome("plain", clone: 1_790, call: .positive, counted: 1_700, seed: 5),
+            outcome("plain", clone: 45, call: .negative, counted: 10, seed: 6),
+            outcome("plain", clone: 45, call: .positiveBelowLLOQ, counted: 44, seed: 7),
+            outcome("plain", clone: 60, call: .negative, counted: 20, seed: 8),
+            outcome("hemodiluted", clone: 0, call: .negative, counted: 0, seed: 9),
+            outcome("hemodiluted", clone: 179, call: .positive, counted: 179, seed: 10),
+            outcome("dead-channel", clone: 0, call: .notEvaluable, counted: 0, seed: 11),
+            outcome("dead-channel", clone: 179, call: nil, counted: 0, seed: 12),
+        ]
+        let report = ValidationMatrixReport(plan: plan, outcomes: outcomes)
+        let fp = report.falsePositives
+        #expect(fp.count == 1 && fp.of == 5)
+        #expect(fp.interval == ClopperPearson(successes: 1, trials: 5))
+        #expect(report.sensitivity(clone: 50...Int.max) == (detected: 2, of: 3))
+        #expect(report.sensitivity(clone: 20...49) == (detected: 1, of: 2))
+        let recovery = try! #require(report.recovery)
+        // Ratios of positive calls with a clone: 180/179, 1700/1790, 44/45, 179/179.
+        let ratios = [180.0 / 179, 1_700.0 / 1_790, 44.0 / 45, 1].sorted()
+        #expect(recovery.median == ratios[1] && recovery.p5 == ratios[0] && recovery.p95 == ratios[3])
+        // 1700 vs 1790: |−90| > 1.96·√1790 ≈ 82.9, the only one outside.
+        #expect(recovery.withinPoisson == 3 && recovery.of == 4)
+        #expect(report.normalEventsCountedAsMRD == (events: 132, files: 2))
+        #expect(report.wrongCalls.map(\.seed) == [2, 8, 9, 12])
+        #expect(report.missesBelowLLOQ.map(\.seed) == [6])
+        let plain = report.confusion.filter { $0.condition == "plain" }
+        #expect(plain.map(\.truth) == ["MRD 0", "clone 1–49", "clone ≥ 50"])
+        #expect(plain[0] == .init(condition: "plain", truth: "MRD 0", positive: 1, belowLLOQ: 0, negative: 2, notEvaluable: 0, errors: 0, wrong: 1))
+        #expect(plain[2] == .init(condition: "plain", truth: "clone ≥ 50", positive: 2, belowLLOQ: 0, negative: 1, notEvaluable: 0, errors: 0, wrong: 1))
+        let markdown = report.markdown
+        #expect(markdown.contains("| false-positive rate (MRD-negative files called positive) | 1 / 5 = 20.0% (exact 95% CI 0.505–71.642%) |"))
+        #expect(markdown.contains("| sensitivity, clones ≥ 50 events | 2 / 3 = 66.7% |"))
+        #expect(markdown.contains("| normal events counted as MRD in MRD-negative files | 132 events in 2 of 5 files |"))
+        #expect(markdown.contains("| plain | 0 | 2 | 0 | 120 | positive | false positive | `flowmrd synth F.fcs --seed 2` |"))
+        #expect(markdown.contains("| dead-channel | 1e-04 | 12 | 179 | 0 | error: boom | error |"))
+        #expect(report.tsv.split(separator: "\n").count == outcomes.count + 1)
+    }
+
+    @Test("a small matrix run end to end: files generated and removed, verdicts from the truth, same report twice")
+    func endToEnd() throws {
+        var plan = ValidationMatrixPlan()
+        plan.conditions = ["plain", "post-CAR-T", "nan-channel"].map { MatrixCondition.named($0)! }
+        plan.levels = [0, 1e-2]
+        plan.seedsPerCell = 2
+        plan.events = 20_000
+        plan.lowLevelEvents = 20_000
+        // A stand-in analysis that reads the truth: positive with a clone of ≥ 30, negative otherwise,
+        // not evaluable on a fault; it also checks that each file exists while it is analysed.
+        let analysis: MatrixAnalysis = { path, truth in
+            guard FileManager.default.fileExists(atPath: path) else { throw SyntheticError.io(path: path, detail: "missing") }
+            if !truth.specification.faults.isEmpty { return MatrixMeasurement(call: .notEvaluable, counted: 0, nucleated: truth.nucleatedCells) }
+            let n = truth.aberrantPlasmaCells
+            return MatrixMeasurement(call: n >= 30 ? .positive : .negative, counted: n, nucleated: truth.nucleatedCells)
+        }
+        let a = try ValidationMatrix(plan: plan).run(directory: directory.url.path, analysis: analysis)
+        let b = try ValidationMatrix(plan: plan).run(directory: directory.url.path, analysis: analysis)
+        #expect(a.outcomes == b.outcomes && a.markdown == b.markdown)
+        #expect(a.outcomes.count == 12)
+        #expect(a.wrongCalls.isEmpty, "\(a.wrongCalls)")
+        #expect(a.falsePositives.count == 0 && a.falsePositives.of == 6)
+        #expect(a.outcomes.filter { $0.level == 1e-2 }.allSatisfy { $0.cloneEvents > 100 })
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+        // A negative everywhere: every clone is missed, the NaN files become negatives on an inadequate sample.
+        let alwaysNegative: MatrixAnalysis = { _, truth in MatrixMeasurement(call: .negative, counted: 0, nucleated: truth.nucleatedCells) }
+        let c = try ValidationMatrix(plan: plan).run(directory: directory.url.path, analysis: alwaysNegative)
+        #expect(c.outcomes.filter { $0.verdict == .missedClone }.count == 4)
+        #expect(c.outcomes.filter { $0.verdict == .negativeOnInadequate }.count == 4)
+        #expect(c.sensitivity(clone: 50...Int.max) == (detected: 0, of: 4))
+    }
+}
