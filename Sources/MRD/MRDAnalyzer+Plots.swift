@@ -53,8 +53,9 @@ extension MRDAnalyzer {
         return 0...1
     }
 
-    /// The plots with aberrant candidates placed (counted ones as points, the rest as normal
-    /// plasma cells), gates outlined and rule thresholds drawn.
+    /// The plots with every plasma cell placed on the overlay plots (the clone's restricted-chain
+    /// events of the MRD clusters as points, the rest as density), gates outlined and rule
+    /// thresholds drawn.
     func finishPlots(plans: [PlotPlan], full: FullPass, aberrantRows: [Int], gating: SampleGating, result: MRDResult) -> [PlotDensity] {
         guard !plans.isEmpty else { return [] }
         let counted = Set(aberrantRows)

@@ -27,6 +27,8 @@ public struct MRDAnalyzer: Sendable {
     /// How FCS files are read (e.g. partial reading of a truncated file, which QC then fails
     /// because fewer events were read than $TOT announces).
     public var readOptions = FCSReadOptions()
+    /// Therapy contexts the run declares (`--context`): they explain what the sample cannot show.
+    public var context: Set<TherapyContext> = []
 
     public static let software = "FlowMRD 0.5.0"
 
@@ -152,9 +154,11 @@ public struct MRDAnalyzer: Sendable {
     /// What the full pass gathers.
     struct FullPass {
         var gating: GatingResult
-        /// Candidate rows (``columns`` values each) and their event indices, in event order.
+        /// Every plasma cell's row (``columns`` values each) and event index, in event order.
         var candidates: [Float]
         var candidateEvents: [Int]
+        /// Per row: 1 when the plasma cell breaks at least `min_aberrancies` rules (the audit's aberrant phenotype).
+        var ruleFlags: [UInt8] = []
         var columns: [String]
         /// Normal (non-candidate) plasma-cell histograms per phenotype marker.
         var histograms: [[Int]]
@@ -166,6 +170,10 @@ public struct MRDAnalyzer: Sendable {
         var undrawn: [Int] = []
         /// Non-finite values (NaN, ±infinity) read per panel channel, by channel name; only channels that had some.
         var nonFinite: [String: Int] = [:]
+        /// Panel channels whose every finite value is the same (a dead detector), by channel name, with that value.
+        var constant: [String: Double] = [:]
+        /// Events read.
+        var events = 0
     }
 
     static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
@@ -193,19 +201,22 @@ public struct MRDAnalyzer: Sendable {
         struct Accumulator {
             var candidates: [Float] = []
             var events: [Int] = []
+            var flags: [UInt8] = []
+            var read = 0
             var histograms: [[Int]]
             var kappa = 0, lambda = 0, normal = 0
             var densities: [[UInt32]]
             var undrawn: [Int]
             var nonFinite: [Int]
+            var minimum: [Double]
+            var maximum: [Double]
         }
         let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
-        let overlays = plans.enumerated().filter { $0.element.spec.aberrantOverlay }.map(\.offset)
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
         let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
             histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) },
             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
-            nonFinite: checkedChannels.map { _ in 0 }))
+            nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity }))
         let result: GatingResult
         do {
             result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
@@ -225,9 +236,16 @@ public struct MRDAnalyzer: Sendable {
                     for (k, c) in checkedChannels.enumerated() {
                         let raw = block.channel(c)
                         var bad = 0
-                        for e in 0..<block.count where !raw[e].isFinite { bad += 1 }
+                        var low = acc.minimum[k], high = acc.maximum[k]
+                        for e in 0..<block.count {
+                            let v = raw[e]
+                            if v.isFinite { low = min(low, v); high = max(high, v) } else { bad += 1 }
+                        }
                         acc.nonFinite[k] += bad
+                        acc.minimum[k] = low
+                        acc.maximum[k] = high
                     }
+                    acc.read += block.count
                     for p in plain {
                         let plan = plans[p]
                         acc.undrawn[p] += acc.densities[p].withUnsafeMutableBufferPointer { counts in
@@ -236,10 +254,11 @@ public struct MRDAnalyzer: Sendable {
                         }
                     }
                     for e in 0..<block.count where pc[e] != 0 {
-                        if isCandidate(e) {
-                            for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
-                            acc.events.append(block.firstEvent + e)
-                        } else {
+                        let candidate = isCandidate(e)
+                        for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
+                        acc.events.append(block.firstEvent + e)
+                        acc.flags.append(candidate ? 1 : 0)
+                        if !candidate {
                             acc.normal += 1
                             for (h, c) in phenotypeColumns.enumerated() {
                                 let v = values[c][e]
@@ -247,9 +266,6 @@ public struct MRDAnalyzer: Sendable {
                             }
                             let k = values[kappaColumn][e], l = values[lambdaColumn][e]
                             if k - l > margin { acc.kappa += 1 } else if l - k > margin { acc.lambda += 1 }
-                            for p in overlays where !plans[p].add(values[plans[p].xColumn][e], values[plans[p].yColumn][e], to: &acc.densities[p]) {
-                                acc.undrawn[p] += 1
-                            }
                         }
                     }
                 }
@@ -263,10 +279,26 @@ public struct MRDAnalyzer: Sendable {
         rows.sort { $0.0 < $1.0 }
         var candidates: [Float] = []
         candidates.reserveCapacity(rows.count * stored)
-        for (_, w, r) in rows { candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)] }
+        var flags: [UInt8] = []
+        flags.reserveCapacity(rows.count)
+        for (_, w, r) in rows {
+            candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)]
+            flags.append(slots[w].flags[r])
+        }
         var pass = FullPass(gating: result, candidates: candidates, candidateEvents: rows.map(\.0), columns: Array(columns[0..<stored]),
                             histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) },
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
+        pass.ruleFlags = flags
+        var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
+        for w in 0..<slots.count {
+            pass.events += slots[w].read
+            for k in checkedChannels.indices {
+                lowest[k] = min(lowest[k], slots[w].minimum[k])
+                highest[k] = max(highest[k], slots[w].maximum[k])
+            }
+        }
+        let channelNames = file.dataSets[index].channels
+        for (k, c) in checkedChannels.enumerated() where pass.events > 1 && lowest[k] == highest[k] { pass.constant[channelNames[c].uniqueName] = lowest[k] }
         for w in 0..<slots.count {
             let acc = slots[w]
             for h in 0..<acc.histograms.count { for b in 0..<bins { pass.histograms[h][b] += acc.histograms[h][b] } }
@@ -281,151 +313,6 @@ public struct MRDAnalyzer: Sendable {
             for (k, c) in checkedChannels.enumerated() where acc.nonFinite[k] > 0 { pass.nonFinite[names[c].uniqueName, default: 0] += acc.nonFinite[k] }
         }
         return pass
-    }
-
-    /// The result, and the candidate rows counted as aberrant (for the audit file and the plots).
-    private func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
-                          panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int]) {
-        var warnings = inherited
-        var reasons: [String] = []
-        let rules = template.mrd
-        let counts = Dictionary(uniqueKeysWithValues: full.gating.gates.map { ($0.id, $0.count) })
-        let nucleated = counts[rules.nucleated] ?? 0
-        let pcs = counts[rules.plasmaCells] ?? 0
-        // Clustering of the candidates.
-        let stored = full.columns.count
-        let clusterColumns = rules.clusterDimensions.map { full.columns.firstIndex(of: $0)! }
-        var points: [Float] = []
-        points.reserveCapacity(full.candidateEvents.count * clusterColumns.count)
-        for i in 0..<full.candidateEvents.count { for c in clusterColumns { points.append(full.candidates[i * stored + c]) } }
-        let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
-            .cluster(points: points, dimensions: clusterColumns.count)
-        if clustering.subsampled {
-            warnings.append("aberrant candidates: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
-        }
-        // The largest cluster, and any other that reaches the minimum on its own, count.
-        var counted: Set<Int> = clustering.sizes.isEmpty ? [] : [0]
-        for (k, size) in clustering.sizes.enumerated() where size >= rules.minClusterEvents { counted.insert(k) }
-        let aberrantRows = clustering.labels.enumerated().filter { counted.contains($0.element) }.map(\.offset)
-        let aberrant = aberrantRows.count
-        let largest = clustering.sizes.first ?? 0
-        let normal = max(0, pcs - aberrant)
-        func percent(_ x: Int, of n: Int) -> Double { n > 0 ? 100 * Double(x) / Double(n) : 0 }
-
-        // Phenotype of the aberrant cluster against normal plasma cells.
-        var phenotype: [MRDResult.MarkerPattern] = []
-        let normalCount = full.nonCandidatePCs
-        if aberrant > 0 {
-            for (h, marker) in rules.phenotypeMarkers.enumerated() {
-                let c = full.columns.firstIndex(of: marker)!
-                let values = aberrantRows.map { Double(full.candidates[$0 * stored + c]) }
-                let median = ThresholdFinder.quantile(values, 0.5) ?? .nan
-                var normalMedian: Double?
-                if normalCount >= 20 { normalMedian = histogramMedian(full.histograms[h]) }
-                let pattern: String
-                if let normalMedian {
-                    pattern = median - normalMedian > rules.phenotypeMargin ? "increased" : normalMedian - median > rules.phenotypeMargin ? "reduced" : "normal"
-                } else {
-                    pattern = "no_reference"
-                }
-                phenotype.append(.init(marker: marker, aberrantMedian: round6(median), normalMedian: normalMedian.map(round6), pattern: pattern))
-            }
-            if normalCount < 20 { warnings.append("fewer than 20 normal plasma cells: the aberrant phenotype has no normal reference") }
-        }
-        // Light chains.
-        let k = full.columns.firstIndex(of: rules.kappa)!, l = full.columns.firstIndex(of: rules.lambda)!
-        var aKappa = 0, aLambda = 0
-        for r in aberrantRows {
-            let kv = Double(full.candidates[r * stored + k]), lv = Double(full.candidates[r * stored + l])
-            if kv - lv > rules.lightChainMargin { aKappa += 1 } else if lv - kv > rules.lightChainMargin { aLambda += 1 }
-        }
-        let chain: String
-        if aKappa + aLambda == 0 { chain = "undetermined" }
-        else if Double(aKappa) >= rules.restrictionRatio * Double(aLambda) { chain = "kappa" }
-        else if Double(aLambda) >= rules.restrictionRatio * Double(aKappa) { chain = "lambda" }
-        else { chain = "polyclonal" }
-        if aberrant > 0 && chain == "polyclonal" { warnings.append("the aberrant cluster is not light-chain restricted (κ \(aKappa), λ \(aLambda))") }
-        let lightChains = MRDResult.LightChains(aberrant: chain, aberrantKappa: aKappa, aberrantLambda: aLambda,
-                                                normalKappa: full.normalKappa, normalLambda: full.normalLambda,
-                                                normalRatio: full.normalLambda > 0 ? round6(Double(full.normalKappa) / Double(full.normalLambda)) : nil)
-        // Sensitivity and call.
-        let lod = nucleated > 0 ? Double(rules.minClusterEvents) / Double(nucleated) : nil
-        let met = nucleated >= rules.minNucleatedCells && (lod ?? 1) <= rules.targetSensitivity
-        let sensitivity = MRDResult.Sensitivity(
-            lodEvents: rules.minClusterEvents, lodPercent: lod.map { round6(100 * $0) }, lloqEvents: rules.lloqEvents,
-            lloqPercent: nucleated > 0 ? round6(100 * Double(rules.lloqEvents) / Double(nucleated)) : nil,
-            reached: lod.map(round6), target: rules.targetSensitivity, minNucleatedCells: rules.minNucleatedCells, met: met)
-        if gating.timeExcludedFraction > template.qc.maxTimeExcluded {
-            reasons.append(String(format: "QC failure: the time gate excluded %.1f%% of events (unstable acquisition)", 100 * gating.timeExcludedFraction))
-        }
-        if nucleated == 0 { reasons.append("no nucleated cells were found") }
-        let call: MRDResult.Call
-        var text: String
-        if !reasons.isEmpty {
-            call = .notEvaluable
-            text = "Not evaluable: " + reasons.joined(separator: "; ")
-        } else if largest >= rules.lloqEvents {
-            call = .positive
-            text = "MRD positive: a cluster of \(largest) aberrant plasma cells (\(aberrant) counted) among \(nucleated) nucleated cells"
-        } else if largest >= rules.minClusterEvents {
-            call = .positiveBelowLLOQ
-            text = "MRD positive below the LLOQ: a cluster of \(largest) aberrant plasma cells (LLOQ \(rules.lloqEvents)) among \(nucleated) nucleated cells"
-        } else if met {
-            call = .negative
-            text = "MRD negative at a sensitivity of \(formatFraction(lod!)) (\(nucleated) nucleated cells; no cluster of \(rules.minClusterEvents) aberrant plasma cells)"
-        } else {
-            call = .notEvaluable
-            let reason = nucleated < rules.minNucleatedCells
-                ? "too few nucleated cells: \(nucleated) (at least \(rules.minNucleatedCells) needed)"
-                : "sensitivity \(formatFraction(lod!)) does not reach the target \(formatFraction(rules.targetSensitivity))"
-            reasons.append(reason)
-            text = "Not evaluable: \(reason); no cluster of \(rules.minClusterEvents) aberrant plasma cells was found"
-        }
-        if pcs == 0 && nucleated > 0 {
-            warnings.append("no plasma cells (normal or aberrant) were found: check CD38/CD138 staining, hemodilution, or therapy that removes plasma cells (anti-CD38, anti-BCMA)")
-        }
-        if qc.hemodiluted {
-            let flagged = qc.hemodilution.filter(\.belowLimit).map(\.name).joined(separator: ", ")
-            warnings.append("QC: the sample looks hemodiluted (\(flagged) below the reference limit)" + (call == .negative ? "; the negative result may be falsely negative" : ""))
-        }
-        if (call == .positive || call == .positiveBelowLLOQ) && !met {
-            warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
-        }
-        let mrd = nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : nil
-        let interval = nucleated > 0 ? ClopperPearson(successes: aberrant, trials: nucleated) : nil
-        let visible = full.gating.gates.filter { !$0.id.contains("~") }
-        let result = MRDResult(
-            schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
-            template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
-            totalEvents: totalEvents, panel: panel,
-            gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
-            thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
-            nucleatedCells: nucleated,
-            plasmaCells: .init(count: pcs, percentOfPlasmaCells: nil, percentOfNucleated: round6(percent(pcs, of: nucleated))),
-            normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),
-            aberrantPC: .init(count: aberrant, percentOfPlasmaCells: round6(percent(aberrant, of: pcs)), percentOfNucleated: round6(percent(aberrant, of: nucleated))),
-            aberrantClusters: clustering.sizes.enumerated().filter { counted.contains($0.offset) }.map(\.element),
-            unclusteredAberrantEvents: full.candidateEvents.count - aberrant,
-            mrdPercent: mrd.map(round6), mrdCI95Percent: interval.map { [round6(100 * $0.lower), round6(100 * $0.upper)] },
-            sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
-            call: call, callText: text, notEvaluableReasons: reasons, warnings: warnings, qc: qc)
-        return (result, aberrantRows)
-    }
-
-    private func histogramMedian(_ histogram: [Int]) -> Double? {
-        let total = histogram.reduce(0, +)
-        guard total > 0 else { return nil }
-        var seen = 0
-        let width = (Self.histogramHigh - Self.histogramLow) / Double(histogram.count)
-        for (b, c) in histogram.enumerated() {
-            if 2 * (seen + c) >= total {
-                // Interpolate within the bin.
-                let within = c > 0 ? (Double(total) / 2 - Double(seen)) / Double(c) : 0.5
-                return round6(Self.histogramLow + (Double(b) + within) * width)
-            }
-            seen += c
-        }
-        return nil
     }
 }
 
@@ -450,9 +337,9 @@ extension MRDResult {
             unclusteredAberrantEvents: 0, mrdPercent: nil, mrdCI95Percent: nil,
             sensitivity: Sensitivity(lodEvents: template.mrd.minClusterEvents, lodPercent: nil, lloqEvents: template.mrd.lloqEvents,
                                      lloqPercent: nil, reached: nil, target: template.mrd.targetSensitivity,
-                                     minNucleatedCells: template.mrd.minNucleatedCells, met: false),
+                                     minNucleatedCells: template.mrd.minNucleatedCells, met: false, imwgReached: false),
             phenotype: [], lightChains: LightChains(aberrant: "undetermined", aberrantKappa: 0, aberrantLambda: 0, normalKappa: 0, normalLambda: 0, normalRatio: nil),
-            call: .notEvaluable, callText: "Not evaluable: \(reason)", notEvaluableReasons: [reason], warnings: warnings, qc: qc)
+            call: .notEvaluable, callText: "Not evaluable: \(reason)", notEvaluableReasons: [reason], warnings: warnings, qc: qc, clonality: nil)
     }
 }
 

@@ -75,6 +75,38 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public let target: Double
         public let minNucleatedCells: Int
         public let met: Bool
+        /// Whether the LOD reached 10⁻⁵ (IMWG 2016 flow MRD negativity needs it).
+        public let imwgReached: Bool
+    }
+
+    /// What the call rests on: every plasma-cell cluster with its light chains, the polyclonal
+    /// ratio it was judged against, and the clonal excess counted.
+    public struct Clonality: Sendable, Codable, Equatable {
+        /// κ:λ of the polyclonal plasma cells ("sample"), or the template's normal ratio ("template").
+        public let referenceKappaLambda: Double
+        public let referenceSource: String
+        public let polyclonalPlasmaCells: Int
+        /// Restricted-chain events of the MRD clusters beyond their polyclonal share (the MRD count).
+        public let clonalExcess: Int
+        public let clonalExcessCI95: [Double]
+        /// Events of the restricted chain in the MRD clusters: the events drawn and audited as aberrant
+        /// (the clonal excess is this less the polyclonal share among them).
+        public let restrictedEvents: Int
+        /// Restricted plasma cells without a phenotypic aberrancy.
+        public let monotypicExcess: Int
+        /// Clusters of at least the LOD, and every MRD or monotypic cluster, largest first.
+        public let clusters: [PlasmaCellCluster]
+        /// Declared therapy contexts (post-car-t, anti-cd38).
+        public let context: [String]
+        /// Aberrancy rules switched off for this sample because no data-driven threshold could be set.
+        public let rulesOff: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case clusters, context
+            case referenceKappaLambda = "reference_kappa_lambda", referenceSource = "reference_source"
+            case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
+            case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
+        }
     }
 
     public let schema: Int
@@ -108,9 +140,11 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let warnings: [String]
     /// Acquisition QC: counts, time stability, hemodilution, parser warnings, pass or fail.
     public let qc: AcquisitionQC
+    /// Clustering and clonality of the plasma cells (nil when the sample was not gated).
+    public let clonality: Clonality?
 
     enum CodingKeys: String, CodingKey {
-        case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc
+        case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc, clonality
         case fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
         case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
         case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"
@@ -154,6 +188,6 @@ extension MRDResult.Sensitivity {
     enum CodingKeys: String, CodingKey {
         case target, met, reached
         case lodEvents = "lod_events", lodPercent = "lod_percent", lloqEvents = "lloq_events", lloqPercent = "lloq_percent"
-        case minNucleatedCells = "min_nucleated_cells"
+        case minNucleatedCells = "min_nucleated_cells", imwgReached = "imwg_1e-5_reached"
     }
 }

@@ -5,8 +5,9 @@ import FCS
 ///
 /// A marker is found by its $PnS (the stain) first: equal to one of its aliases, ignoring case,
 /// or starting with an alias followed by a space or dash ("CD45 APC-H7" → CD45). Only when no
-/// $PnS matches is $PnN tried, against the marker's channel names and aliases. A marker found
-/// nowhere is ``MRDError/missingMarker(file:marker:tried:available:)``.
+/// $PnS matches is $PnN tried, against the marker's channel names and aliases, and only on a
+/// channel whose $PnS is empty or repeats its name (a channel labelled with another stain is that
+/// stain's: `BV510-A` with $PnS `CD3` is never used as CD38). A marker found nowhere is ``MRDError/missingMarker(file:marker:tried:available:)``.
 public struct PanelMapping: Sendable {
     public struct Entry: Sendable, Equatable {
         public let marker: String
@@ -36,6 +37,8 @@ public struct PanelMapping: Sendable {
             if found == nil {
                 let names = (marker.channels + marker.aliases).map(normalized)
                 for (i, channel) in channels.enumerated() where names.contains(normalized(channel.name)) {
+                    // A channel whose $PnS names another stain is that stain's, whatever its $PnN says.
+                    if let stain = channel.marker.map(normalized), !stain.isEmpty, stain != normalized(channel.name), !names.contains(stain) { continue }
                     found = (i, "$PnN")
                     break
                 }

@@ -52,7 +52,7 @@ struct NumericEdgeTests {
         #expect(r.call == clean.call)
     }
 
-    @Test("an all-zero channel: no valley, the template's fallback is used and reported")
+    @Test("an all-zero channel: a dead detector makes the sample not evaluable, whatever it shows; its rule is reported off")
     func allZero() throws {
         let (_, path) = try rewritten("zero-cd19") { block, _ in for e in 0..<block.count { block[7, e] = 0 } }  // CD19 (PE-Cy7-A)
         let r = try analyzer.analyze(path: path)
@@ -60,9 +60,11 @@ struct NumericEdgeTests {
         #expect(!cd19.isEmpty && cd19.allSatisfy(\.fallbackUsed), "\(cd19)")
         #expect(cd19.allSatisfy { $0.value == 0.5 })
         #expect(r.warnings.contains { $0.contains("CD19") && $0.contains("fallback") }, "\(r.warnings)")
-        // Every plasma cell now reads CD19 negative; the call is still defined and the figures consistent.
+        #expect(r.clonality?.rulesOff.contains("CD19") == true)
+        #expect(r.call == .notEvaluable)
+        #expect(r.notEvaluableReasons == ["channel PE-Cy7-A reads the same value (0.0) for every event: a dead detector"], "\(r.notEvaluableReasons)")
+        #expect(r.mrdPercent == nil && r.mrdCI95Percent == nil)
         #expect(r.normalPC.count + r.aberrantPC.count == r.plasmaCells.count)
-        #expect(r.mrdPercent == round6(100 * Double(r.aberrantPC.count) / Double(r.nucleatedCells)))
     }
 
     @Test("a singular spillover matrix in the file: not evaluable, with the reason")
@@ -86,6 +88,7 @@ struct NumericEdgeTests {
         }
         let r = try analyzer.analyze(path: path)
         #expect(r.plasmaCells.count == 0 && r.aberrantPC.count == 0)
+        #expect(r.notEvaluableReasons.contains("channel BV510-A reads the same value (0.0) for every event: a dead detector"))
         #expect(r.warnings.contains { $0.hasPrefix("no plasma cells (normal or aberrant) were found") })
         #expect(r.call == .notEvaluable)   // 30,000 events: too few for a negative in any case
     }

@@ -52,8 +52,10 @@ struct HTMLReportTests {
             // Every event of the population is drawn (as density or as an aberrant point).
             #expect(figure.attributes["data-drawn"] == String(population), "\(spec.title)")
             if spec.aberrantOverlay {
-                #expect(figure.attributes["data-normal"] == String(r.normalPC.count), "\(spec.title)")
-                #expect(figure.attributes["data-aberrant"] == String(r.aberrantPC.count), "\(spec.title)")
+                // The clone's restricted-chain events as points, every other plasma cell as density.
+                let restricted = try #require(r.clonality).restrictedEvents
+                #expect(figure.attributes["data-normal"] == String(r.plasmaCells.count - restricted), "\(spec.title)")
+                #expect(figure.attributes["data-aberrant"] == String(restricted), "\(spec.title)")
             }
             for (gate, count) in figure.gates { #expect(counts[gate] == count, "\(spec.title): \(gate)") }
             // Gates with a boundary in the plot's axes are drawn; the time gate as shaded stretches.

@@ -1,0 +1,138 @@
+import Foundation
+
+extension MRDAnalyzer {
+    /// Share of a panel channel's events that may be non-finite and be left out (reported with
+    /// their count); above it the channel is unreadable and the sample not evaluable.
+    static let maximumNonFiniteFraction = 0.01
+
+    /// The result, and the plasma-cell rows counted as aberrant (for the audit file and the plots):
+    /// clustering and clonality (``PlasmaCellClustering``), then the call (``MRDDecision``).
+    func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
+                  panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int]) {
+        var warnings = inherited
+        let rules = template.mrd
+        let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })
+        let nucleated = counts[rules.nucleated] ?? 0
+        let pcs = counts[rules.plasmaCells] ?? 0
+        let stored = full.columns.count
+        let clustering = PlasmaCellClustering(rules: rules).run(rows: full.candidates, stored: stored, columns: full.columns)
+        if clustering.subsampled {
+            warnings.append("plasma cells: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
+        }
+        if clustering.ratioSource == "template" {
+            warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: clonality judged against the template's normal κ:λ of \(rules.normalKappaLambda)")
+        }
+        // The clone's events: the restricted chain of each MRD cluster.
+        let k = full.columns.firstIndex(of: rules.kappa)!, l = full.columns.firstIndex(of: rules.lambda)!
+        let mrdClusters = Set(clustering.clusters.indices.filter { clustering.clusters[$0].role == .mrd })
+        var aberrantRows: [Int] = []
+        for (row, label) in clustering.labels.enumerated() where label >= 0 && mrdClusters.contains(label) {
+            let kv = Double(full.candidates[row * stored + k]), lv = Double(full.candidates[row * stored + l])
+            let kappa = clustering.clusters[label].clonality.direction == "kappa"
+            if kappa ? kv - lv > rules.lightChainMargin : lv - kv > rules.lightChainMargin { aberrantRows.append(row) }
+        }
+        let excess = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excess }
+        let excessLow = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excessLow }
+        let excessHigh = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excessHigh }
+        let aberrant = Int(excess.rounded())
+        let monotypic = Int(clustering.clusters.filter { $0.role == .monotypic }.reduce(0.0) { $0 + $1.clonality.excess }.rounded())
+        let normal = max(0, pcs - aberrant)
+        func percent(_ x: Int, of n: Int) -> Double { n > 0 ? 100 * Double(x) / Double(n) : 0 }
+
+        // Phenotype of the clone's events against the normal reference.
+        var phenotype: [MRDResult.MarkerPattern] = []
+        if !aberrantRows.isEmpty {
+            for marker in rules.phenotypeMarkers {
+                let c = full.columns.firstIndex(of: marker)!
+                let median = ThresholdFinder.quantile(aberrantRows.map { Double(full.candidates[$0 * stored + c]) }, 0.5) ?? .nan
+                let reference = clustering.referenceMedians?[marker]
+                let pattern = reference.map { median - $0 > rules.phenotypeMargin ? "increased" : $0 - median > rules.phenotypeMargin ? "reduced" : "normal" } ?? "no_reference"
+                phenotype.append(.init(marker: marker, aberrantMedian: round6(median), normalMedian: reference.map(round6), pattern: pattern))
+            }
+        }
+        // Light chains.
+        let mrdList = mrdClusters.sorted().map { clustering.clusters[$0] }
+        let aKappa = mrdList.reduce(0) { $0 + $1.clonality.kappa }, aLambda = mrdList.reduce(0) { $0 + $1.clonality.lambda }
+        let directions = Set(mrdList.map(\.clonality.direction))
+        let chain = mrdList.isEmpty ? "undetermined" : directions.count == 1 ? directions.first! : "biclonal"
+        let allKappa = clustering.clusters.reduce(0) { $0 + $1.clonality.kappa }, allLambda = clustering.clusters.reduce(0) { $0 + $1.clonality.lambda }
+        let lightChains = MRDResult.LightChains(aberrant: chain, aberrantKappa: aKappa, aberrantLambda: aLambda,
+                                                normalKappa: allKappa - aKappa, normalLambda: allLambda - aLambda,
+                                                normalRatio: round6(clustering.referenceRatio))
+        // Sensitivity.
+        let lod = nucleated > 0 ? Double(rules.minClusterEvents) / Double(nucleated) : nil
+        let met = nucleated >= rules.minNucleatedCells && (lod ?? 1) <= rules.targetSensitivity
+        let sensitivity = MRDResult.Sensitivity(
+            lodEvents: rules.minClusterEvents, lodPercent: lod.map { round6(100 * $0) }, lloqEvents: rules.lloqEvents,
+            lloqPercent: nucleated > 0 ? round6(100 * Double(rules.lloqEvents) / Double(nucleated)) : nil,
+            reached: lod.map(round6), target: rules.targetSensitivity, minNucleatedCells: rules.minNucleatedCells, met: met,
+            imwgReached: (lod ?? 1) <= 1e-5)
+        // What makes the sample unreadable as a whole.
+        var unreadable: [String] = []
+        if gating.timeExcludedFraction > template.qc.maxTimeExcluded {
+            unreadable.append(String(format: "QC failure: the time gate excluded %.1f%% of events (unstable acquisition)", 100 * gating.timeExcludedFraction))
+        }
+        if nucleated == 0 { unreadable.append("no nucleated cells were found") }
+        for (channel, value) in full.constant.sorted(by: { $0.key < $1.key }) {
+            unreadable.append("channel \(channel) reads the same value (\(value)) for every event: a dead detector")
+        }
+        for (channel, bad) in full.nonFinite.sorted(by: { $0.key < $1.key }) where Double(bad) > Self.maximumNonFiniteFraction * Double(max(1, full.events)) {
+            unreadable.append("channel \(channel) has \(bad) non-finite values (NaN or infinity) of \(full.events) events: unreadable")
+        }
+        let hemodiluted = qc.hemodiluted
+            ? "hemodiluted: " + qc.hemodilution.filter(\.belowLimit).map(\.name).joined(separator: ", ") + " below the reference limit (a negative could be falsely negative)"
+            : nil
+        let qcOthers = qc.failures.filter { !$0.hasPrefix("too few nucleated") && !$0.hasPrefix("hemodiluted") && !$0.hasPrefix("non-finite") && !$0.hasPrefix("unstable acquisition") }
+        let decision = MRDDecision(MRDDecision.Evidence(
+            nucleated: nucleated, clonalExcess: aberrant, monotypicExcess: monotypic, monotypicIsPositive: rules.monotypicIsPositive,
+            lodEvents: rules.minClusterEvents, lloqEvents: rules.lloqEvents, minNucleated: rules.minNucleatedCells, sensitivityMet: met,
+            lodFraction: lod, target: rules.targetSensitivity, polyclonalPlasmaCells: clustering.polyclonalEvents,
+            minNormalPlasmaCells: rules.minNormalPlasmaCells, normalPlasmaCellsAbsenceDeclared: context.contains(.postCART),
+            hemodiluted: hemodiluted, qcFailures: qcOthers, unreadable: unreadable))
+        let call = decision.call
+        if pcs == 0 && nucleated > 0 {
+            warnings.append("no plasma cells (normal or aberrant) were found: check CD38/CD138 staining, hemodilution, or therapy that removes plasma cells (anti-CD38, anti-BCMA)")
+        }
+        if let hemodiluted {
+            warnings.append("QC: the sample looks \(hemodiluted)")
+        }
+        if context.contains(.postCART) { warnings.append("context post-car-t declared: a negative does not need normal plasma cells") }
+        if (call == .positive || call == .positiveBelowLLOQ) && !met {
+            warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
+        }
+        for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {
+            warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
+                            + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
+        }
+        // Below the LOD no MRD number is given, only events.
+        let quantified = call == .positive || call == .positiveBelowLLOQ
+        let mrd = quantified && nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : nil
+        let interval: [Double]? = quantified && nucleated > 0 ? {
+            let exact = ClopperPearson(successes: aberrant, trials: nucleated)
+            return [round6(min(100 * exact.lower, 100 * excessLow / Double(nucleated))), round6(max(100 * exact.upper, 100 * excessHigh / Double(nucleated)))]
+        }() : nil
+        let listed = clustering.clusters.filter { $0.size >= rules.minClusterEvents || $0.role == .mrd || $0.role == .monotypic }.prefix(50)
+        let clonality = MRDResult.Clonality(
+            referenceKappaLambda: round6(clustering.referenceRatio), referenceSource: clustering.ratioSource,
+            polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
+            clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: Array(listed),
+            context: context.map(\.rawValue).sorted(), rulesOff: gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker))
+        let visible = full.gating.gates.filter { !$0.id.contains("~") }
+        let result = MRDResult(
+            schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
+            template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
+            totalEvents: totalEvents, panel: panel,
+            gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
+            thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
+            nucleatedCells: nucleated,
+            plasmaCells: .init(count: pcs, percentOfPlasmaCells: nil, percentOfNucleated: round6(percent(pcs, of: nucleated))),
+            normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),
+            aberrantPC: .init(count: aberrant, percentOfPlasmaCells: round6(percent(aberrant, of: pcs)), percentOfNucleated: round6(percent(aberrant, of: nucleated))),
+            aberrantClusters: mrdList.map(\.size),
+            unclusteredAberrantEvents: zip(full.ruleFlags, clustering.labels).filter { $0.0 != 0 && !mrdClusters.contains($0.1) }.count,
+            mrdPercent: mrd.map(round6), mrdCI95Percent: interval,
+            sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
+            call: call, callText: decision.text, notEvaluableReasons: decision.reasons, warnings: warnings, qc: qc, clonality: clonality)
+        return (result, aberrantRows)
+    }
+}

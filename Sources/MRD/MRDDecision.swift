@@ -1,0 +1,103 @@
+/// The MRD call: one decision table, in the order a clinician reads it (docs/templates.md
+/// restates it).
+///
+/// | step | when | call |
+/// |---|---|---|
+/// | 1 | the sample cannot be read as a whole: a dead or non-finite marker channel, an unstable acquisition, no nucleated cells | not evaluable (every reason listed) |
+/// | 2 | clonal excess of the MRD clusters ≥ LLOQ (template `lloq_events`) | positive |
+/// | 3 | clonal excess ≥ LOD (template `min_cluster_events`) | positive below the LLOQ |
+/// | 4 | monotypic plasma cells ≥ LOD and the template counts them (`monotypic: positive`) | positive (monotypic) |
+/// | 5 | any condition of a negative unmet (below) | not evaluable (every reason listed) |
+/// | 6 | otherwise | negative: "not detected (< LOD x%)" |
+///
+/// A negative needs all of: at least `min_nucleated_cells` nucleated cells and the target
+/// sensitivity; at least `min_normal_plasma_cells` polyclonal plasma cells, unless the run
+/// declares their absence (`--context post-car-t`); no hemodilution; acquisition QC passed; no
+/// monotypic population of LOD size awaiting review.
+public struct MRDDecision: Sendable, Equatable {
+    /// What the call rests on.
+    public struct Evidence: Sendable, Equatable {
+        public var nucleated: Int
+        public var clonalExcess: Int
+        public var monotypicExcess: Int
+        public var monotypicIsPositive: Bool
+        public var lodEvents: Int
+        public var lloqEvents: Int
+        public var minNucleated: Int
+        public var sensitivityMet: Bool
+        /// LOD as a fraction of nucleated cells.
+        public var lodFraction: Double?
+        public var target: Double
+        public var polyclonalPlasmaCells: Int
+        public var minNormalPlasmaCells: Int
+        public var normalPlasmaCellsAbsenceDeclared: Bool
+        public var hemodiluted: String?
+        /// QC failures not stated by another condition (the caller leaves out too few cells and hemodilution).
+        public var qcFailures: [String]
+        /// Reasons the sample cannot be read at all (step 1).
+        public var unreadable: [String]
+    }
+
+    public let call: MRDResult.Call
+    public let text: String
+    public let reasons: [String]
+
+    public init(_ e: Evidence) {
+        if !e.unreadable.isEmpty {
+            self.init(.notEvaluable, "Not evaluable: " + e.unreadable.joined(separator: "; "), e.unreadable)
+            return
+        }
+        if e.clonalExcess >= e.lloqEvents {
+            self.init(.positive, "MRD positive: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells among \(e.nucleated) nucleated cells", [])
+            return
+        }
+        if e.clonalExcess >= e.lodEvents {
+            self.init(.positiveBelowLLOQ, "MRD positive below the LLOQ: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells (LLOQ \(e.lloqEvents)) among \(e.nucleated) nucleated cells", [])
+            return
+        }
+        if e.monotypicIsPositive && e.monotypicExcess >= e.lodEvents {
+            self.init(e.monotypicExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
+                      "MRD positive (monotypic): \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy, counted as the template says", [])
+            return
+        }
+        var blockers: [String] = []
+        if e.nucleated < e.minNucleated {
+            blockers.append("too few nucleated cells: \(e.nucleated) (at least \(e.minNucleated) needed)")
+        } else if !e.sensitivityMet, let lod = e.lodFraction {
+            blockers.append("sensitivity \(formatFraction(lod)) does not reach the target \(formatFraction(e.target))")
+        }
+        if e.polyclonalPlasmaCells < e.minNormalPlasmaCells && !e.normalPlasmaCellsAbsenceDeclared {
+            blockers.append("no detectable normal plasma-cell compartment: \(e.polyclonalPlasmaCells) polyclonal plasma cells (at least \(e.minNormalPlasmaCells) needed); if their absence is expected (after BCMA CAR-T), declare it with --context post-car-t")
+        }
+        if let hemodiluted = e.hemodiluted { blockers.append(hemodiluted) }
+        for failure in e.qcFailures { blockers.append("acquisition QC: \(failure)") }
+        if e.monotypicExcess >= e.lodEvents {
+            blockers.append("monotypic plasma cells: \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy — review")
+        }
+        if !blockers.isEmpty {
+            let detail = e.clonalExcess > 0 ? "; clonal excess \(e.clonalExcess) events, below the LOD of \(e.lodEvents)" : ""
+            self.init(.notEvaluable, "Not evaluable: " + blockers.joined(separator: "; ") + detail, blockers)
+            return
+        }
+        let lod = e.lodFraction.map { formatPercent(100 * $0) } ?? "?"
+        let found = e.clonalExcess > 0
+            ? "a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells, below the LOD of \(e.lodEvents) events,"
+            : "no light-chain-restricted aberrant plasma cells"
+        self.init(.negative, "MRD not detected (< LOD \(lod)%): \(found) among \(e.nucleated) nucleated cells (sensitivity \(e.lodFraction.map(formatFraction) ?? "?"))", [])
+    }
+
+    private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String]) {
+        self.call = call
+        self.text = text
+        self.reasons = reasons
+    }
+}
+
+
+/// A therapy context declared for a run.
+public enum TherapyContext: String, Sendable, CaseIterable, Codable {
+    /// After BCMA CAR-T: normal plasma cells may be absent; a negative does not need them.
+    case postCART = "post-car-t"
+    /// After anti-CD38 antibodies: CD38 is masked on every cell; the CD38 rule is off.
+    case antiCD38 = "anti-cd38"
+}
