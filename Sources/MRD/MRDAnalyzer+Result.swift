@@ -15,7 +15,11 @@ extension MRDAnalyzer {
         let nucleated = counts[rules.nucleated] ?? 0
         let pcs = counts[rules.plasmaCells] ?? 0
         let stored = full.columns.count
-        let clustering = PlasmaCellClustering(rules: rules).run(rows: full.candidates, stored: stored, columns: full.columns)
+        let clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: context.contains(.antiCD38) ? ["CD38"] : [])
+            .run(rows: full.candidates, stored: stored, columns: full.columns)
+        if context.contains(.antiCD38) {
+            warnings.append("context anti-cd38 declared: CD38 is masked on every cell; plasma cells are identified by CD138 and CD38 is left out of the phenotype comparison")
+        }
         if clustering.subsampled {
             warnings.append("plasma cells: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
         }

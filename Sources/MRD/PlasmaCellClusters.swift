@@ -45,6 +45,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 /// - Complexity: the clustering's (O(n log n) typical), plus O(n · markers · log n) for medians.
 struct PlasmaCellClustering {
     let rules: MRDRules
+    /// Markers left out of the phenotype comparison (CD38 under declared anti-CD38 masking).
+    var ignoredMarkers: Set<String> = []
 
     struct Outcome {
         var clusters: [PlasmaCellCluster]
@@ -108,7 +110,7 @@ struct PlasmaCellClustering {
         }
         // The normal reference: pooled members of the polyclonal clusters.
         let referenceRows = polyclonal.sorted().flatMap { members[$0] }
-        let phenotypeColumns = rules.phenotypeMarkers.map { ($0, columns.firstIndex(of: $0)!) }
+        let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         func median(_ rowsOf: [Int], _ c: Int) -> Double? {
             guard !rowsOf.isEmpty else { return nil }
             var values = rowsOf.map { rows[$0 * stored + c] }

@@ -36,6 +36,8 @@ struct AnalyzeCommand: ParsableCommand {
         valueName: "OUT.html"))
     var report: String?
 
+    @OptionGroup var context: ContextOptions
+
     @Option(help: "Worker threads (default: all cores).")
     var workers: Int?
 
@@ -72,6 +74,7 @@ struct AnalyzeCommand: ParsableCommand {
     func run() throws {
         var analyzer = try TemplateLocator.analyzer(template, workers: workers)
         analyzer.computeChecksum = !noChecksum
+        analyzer.context = context.declared
         let progress = Progress(enabled: !quiet, total: files.count)
         var entries: [AnalysisEntry] = []
         var texts: [String] = []

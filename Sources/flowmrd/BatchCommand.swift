@@ -22,6 +22,8 @@ struct BatchCommand: ParsableCommand {
     @Argument(help: "Directory of FCS files or HDF5 event stores (.fcs, .lmd, .h5, .hdf5, .h5ad).")
     var directory: String
 
+    @OptionGroup var context: ContextOptions
+
     @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
     var template: String = "legend2-10color"
 
@@ -53,6 +55,7 @@ struct BatchCommand: ParsableCommand {
             throw ExitCode(1)
         }
         analyzer.computeChecksum = !noChecksum
+        analyzer.context = context.declared
         let batch = BatchRun(analyzer: analyzer, output: out)
         let stale = ReportFile.removeStalePartials(in: out)
         if stale > 0 { FileHandle.standardError.write(Data("removed \(stale) unfinished file(s) (*.partial) left by a stopped run\n".utf8)) }

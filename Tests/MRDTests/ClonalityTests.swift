@@ -1,0 +1,160 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// The clonality-based call: the exact test, the decision table, and whole analyses of marrow
+/// whose truth is known (normal subsets, clones, faults, hemodilution, contexts).
+@Suite("Clonality and the call")
+struct ClonalityTests {
+    let directory = TemporaryDirectory()
+
+    /// P(X ≥ k) for X ~ Binomial(n, p), by direct summation (an implementation independent of the incomplete beta).
+    static func upperTail(_ k: Int, _ n: Int, _ p: Double) -> Double {
+        var total = 0.0
+        for x in k...n {
+            var logChoose = 0.0
+            for i in 0..<x { logChoose += log(Double(n - i)) - log(Double(i + 1)) }
+            total += exp(logChoose + Double(x) * log(p) + Double(n - x) * log1p(-p))
+        }
+        return total
+    }
+
+    @Test("the exact binomial tail, odds and clonal excess against direct summation")
+    func exactTest() {
+        let test = ClonalityTest(alpha: 0.001, restrictionRatio: 4)
+        let pure = test.test(kappa: 30, lambda: 0, referenceRatio: 1.6)
+        #expect(abs(pure.pValue - pow(1.6 / 2.6, 30)) < 1e-12 * pow(1.6 / 2.6, 30))
+        #expect(pure.restricted && pure.oddsRatio == nil && pure.excess == 30 && pure.direction == "kappa")
+        let mixed = test.test(kappa: 20, lambda: 10, referenceRatio: 1)
+        #expect(abs(mixed.pValue - Self.upperTail(20, 30, 0.5)) < 1e-12)
+        #expect(!mixed.restricted && mixed.oddsRatio == 2 && mixed.excess == 10)
+        // λ direction: P(λ ≥ 28 | 30, 1/3).
+        let lambda = test.test(kappa: 2, lambda: 28, referenceRatio: 2)
+        #expect(abs(lambda.pValue - Self.upperTail(28, 30, 1.0 / 3)) < 1e-12 * lambda.pValue + 1e-300)
+        #expect(lambda.direction == "lambda" && lambda.restricted && lambda.oddsRatio == 28)
+        #expect(abs(lambda.excess - 27) < 1e-12)
+        #expect(abs(lambda.excessHigh - (27 + 1.96 * (28 + 2.0 / 4).squareRoot())) < 1e-9)
+        // Significant but too close to polyclonal: not restricted.
+        let near = test.test(kappa: 3_000, lambda: 1_000, referenceRatio: 1.6)
+        #expect(near.pValue < 1e-10 && !near.restricted && abs(near.oddsRatio! - 3 / 1.6) < 1e-12)
+        #expect(!test.test(kappa: 0, lambda: 0, referenceRatio: 1.6).restricted)
+    }
+
+    @Test("the decision table: every row")
+    func decisionTable() {
+        let base = MRDDecision.Evidence(nucleated: 2_000_000, clonalExcess: 0, monotypicExcess: 0, monotypicIsPositive: false, lodEvents: 30,
+                                        lloqEvents: 50, minNucleated: 1_500_000, sensitivityMet: true, lodFraction: 1.5e-5, target: 1e-4,
+                                        polyclonalPlasmaCells: 5_000, minNormalPlasmaCells: 20, normalPlasmaCellsAbsenceDeclared: false,
+                                        hemodiluted: nil, qcFailures: [], unreadable: [])
+        #expect(MRDDecision(base).call == .negative)
+        #expect(MRDDecision(base).text.hasPrefix("MRD not detected (< LOD 0.0015%)"))
+        var e = base
+        e.clonalExcess = 50
+        #expect(MRDDecision(e).call == .positive)
+        e.clonalExcess = 30
+        #expect(MRDDecision(e).call == .positiveBelowLLOQ)
+        e.clonalExcess = 29
+        #expect(MRDDecision(e).call == .negative && MRDDecision(e).text.contains("below the LOD of 30 events"))
+        e.unreadable = ["channel PE-A reads NaN"]
+        e.clonalExcess = 5_000
+        #expect(MRDDecision(e).call == .notEvaluable && MRDDecision(e).reasons == ["channel PE-A reads NaN"])
+        var m = base
+        m.monotypicExcess = 60
+        #expect(MRDDecision(m).call == .notEvaluable && MRDDecision(m).reasons.first!.hasPrefix("monotypic plasma cells: 60"))
+        m.monotypicIsPositive = true
+        #expect(MRDDecision(m).call == .positive)
+        var n = base
+        n.polyclonalPlasmaCells = 3
+        n.hemodiluted = "hemodiluted: mast cells below"
+        n.qcFailures = ["events read (10) differ from $TOT (11)"]
+        n.nucleated = 1_000
+        let d = MRDDecision(n)
+        #expect(d.call == .notEvaluable)
+        #expect(d.reasons == ["too few nucleated cells: 1000 (at least 1500000 needed)",
+                              "no detectable normal plasma-cell compartment: 3 polyclonal plasma cells (at least 20 needed); if their absence is expected (after BCMA CAR-T), declare it with --context post-car-t",
+                              "hemodiluted: mast cells below", "acquisition QC: events read (10) differ from $TOT (11)"])
+        n = base
+        n.polyclonalPlasmaCells = 0
+        n.normalPlasmaCellsAbsenceDeclared = true
+        #expect(MRDDecision(n).call == .negative)
+    }
+
+    /// The bundled template with a negative reachable at 20,000 nucleated cells (target 10⁻³), so small files can be negative.
+    static let template: GatingTemplate = {
+        let path = TemplateTests.bundled
+        let text = try! String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 20000")
+            .replacingOccurrences(of: "target_sensitivity: 1.0e-4", with: "target_sensitivity: 2.0e-3")
+        return try! GatingTemplate(yaml: text, path: path)
+    }()
+
+    func analyze(_ spec: MarrowSpecification, _ name: String, context: Set<TherapyContext> = [],
+                 qcLimits: [String: Double] = [:]) throws -> (MRDResult, MarrowTruth) {
+        let path = directory.path(name + ".fcs")
+        let truth = try MarrowGenerator(spec).write(fcsPath: path)
+        var analyzer = MRDAnalyzer(template: try Self.template.overridingQCLimits(qcLimits), workers: 2)
+        analyzer.context = context
+        return (try analyzer.analyze(path: path), truth)
+    }
+
+    /// Normal subsets at the top of their published ranges.
+    static let rich: [String: Double] = ["CD19-": 0.45, "CD45dim": 0.5, "CD56+": 0.3, "CD27dim": 0.2, "CD81dim": 0.2]
+
+    @Test("MRD-negative marrow with rich normal subsets: negative, nothing counted, the subsets reported polyclonal", arguments: [UInt64(1), 2, 3])
+    func richNormalsAreNegative(seed: UInt64) throws {
+        let (r, truth) = try analyze(MarrowSpecification(events: 80_000, seed: seed, normalPlasmaCellPercent: 3, normalTraitShares: Self.rich), "rich\(seed)")
+        #expect(truth.aberrantPlasmaCells == 0)
+        #expect(r.call == .negative, "\(r.callText)")
+        #expect(r.aberrantPC.count == 0 && r.mrdPercent == nil && r.mrdCI95Percent == nil)
+        let clonality = try #require(r.clonality)
+        #expect(clonality.referenceSource == "sample" && clonality.clusters.allSatisfy { $0.role == .normal || $0.role == .normalSubset })
+        #expect(clonality.clusters.contains { $0.role == .normalSubset && $0.departures.contains { $0.marker == "CD19" } })
+        // The polyclonal ratio is the file's κ:λ, within sampling.
+        #expect(abs(clonality.referenceKappaLambda - truth.parameters.kappaLambdaRatio) < 0.25)
+    }
+
+    @Test("a clone inside the same rich marrow: positive, counted within its Poisson band, its chain named")
+    func cloneInRichMarrow() throws {
+        let spec = MarrowSpecification(events: 80_000, aberrantCount: 300, seed: 4, lightChain: .lambda, normalPlasmaCellPercent: 3,
+                                       normalTraitShares: Self.rich)
+        let (r, truth) = try analyze(spec, "clone")
+        #expect(r.call == .positive, "\(r.callText)")
+        #expect(abs(Double(r.aberrantPC.count - truth.aberrantPlasmaCells)) <= 1.96 * Double(truth.aberrantPlasmaCells).squareRoot(), "\(r.aberrantPC.count)")
+        #expect(r.lightChains.aberrant == "lambda")
+        let mrd = try #require(r.clonality?.clusters.first { $0.role == .mrd })
+        #expect(mrd.clonality.restricted && mrd.departures.contains { $0.marker == "CD19" })
+        #expect(r.mrdPercent == round6(100 * Double(r.aberrantPC.count) / Double(r.nucleatedCells)))
+    }
+
+    @Test("faults, hemodilution and missing normal plasma cells are not evaluable, each with its reason")
+    func negativesMustBeEarned() throws {
+        let nan = try analyze(MarrowSpecification(events: 60_000, seed: 5, faults: [.nonFinite(.cd19, fraction: 1)]), "nan").0
+        #expect(nan.call == .notEvaluable && nan.notEvaluableReasons.contains { $0.hasPrefix("channel PE-Cy7-A has 60000 non-finite values") }, "\(nan.notEvaluableReasons)")
+        let dead = try analyze(MarrowSpecification(events: 60_000, aberrantFraction: 1e-2, seed: 6, faults: [.deadChannel(.cd117)]), "dead").0
+        #expect(dead.call == .notEvaluable && dead.notEvaluableReasons == ["channel PE-Cy5.5-A reads the same value (0.0) for every event: a dead detector"])
+        // Hemodilution as the QC indicators see it (limits are the lab's; set here so that this 95%-diluted
+        // marrow is flagged: the point is what a flagged sample may be called).
+        let diluted = try analyze(MarrowSpecification(events: 80_000, seed: 7, hemodilution: 0.95), "diluted",
+                                  qcLimits: ["b-cell-precursors": 0.1, "mast-cells": 0.01]).0
+        #expect(diluted.qc.hemodiluted)
+        #expect(diluted.call == .notEvaluable && diluted.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted:") }, "\(diluted.notEvaluableReasons)")
+        let stain = try analyze(MarrowSpecification(events: 60_000, seed: 8, faults: [.stainLabel(.cd38, label: "CD3")]), "stain").0
+        #expect(stain.call == .notEvaluable && stain.notEvaluableReasons.first?.contains("CD38") == true, "\(stain.notEvaluableReasons)")
+        // After CAR-T: not evaluable without a declared context; negative with it, and the report says so.
+        let car = MarrowSpecification(events: 80_000, seed: 9, postCART: true)
+        let undeclared = try analyze(car, "car").0
+        #expect(undeclared.call == .notEvaluable && undeclared.notEvaluableReasons.contains { $0.hasPrefix("no detectable normal plasma-cell compartment: 0 polyclonal") })
+        let declared = try analyze(car, "car-declared", context: [.postCART]).0
+        #expect(declared.call == .negative && declared.clonality?.context == ["post-car-t"])
+        #expect(declared.warnings.contains("context post-car-t declared: a negative does not need normal plasma cells"))
+    }
+
+    @Test("the sensitivity states whether 10⁻⁵ was reached")
+    func imwgFlag() throws {
+        let (r, _) = try analyze(MarrowSpecification(events: 40_000, seed: 10), "imwg")
+        #expect(r.sensitivity.imwgReached == false)
+        #expect(r.sensitivity.reached! > 1e-5)
+    }
+}
