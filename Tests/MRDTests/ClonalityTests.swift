@@ -82,13 +82,7 @@ struct ClonalityTests {
     }
 
     /// The bundled template with a negative reachable at 20,000 nucleated cells (target 10⁻³), so small files can be negative.
-    static let template: GatingTemplate = {
-        let path = TemplateTests.bundled
-        let text = try! String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 20000")
-            .replacingOccurrences(of: "target_sensitivity: 1.0e-4", with: "target_sensitivity: 2.0e-3")
-        return try! GatingTemplate(yaml: text, path: path)
-    }()
+    static let template = try! GatingTemplate(yaml: try! SmallSampleTemplate.text(), path: SmallSampleTemplate.path)
 
     func analyze(_ spec: MarrowSpecification, _ name: String, context: Set<TherapyContext> = [],
                  qcLimits: [String: Double] = [:]) throws -> (MRDResult, MarrowTruth) {

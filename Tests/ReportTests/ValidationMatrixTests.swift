@@ -147,11 +147,7 @@ struct ReducedMatrixTests {
 
     @Test("no false positive on any MRD-negative file; every faulty file not evaluable; counted clones inside their Poisson band")
     func reducedMatrix() throws {
-        let path = SharedMaterial.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 20000")
-            .replacingOccurrences(of: "target_sensitivity: 1.0e-4", with: "target_sensitivity: 2.0e-3")
-        let engine = MRDAnalyzer(template: try GatingTemplate(yaml: text, path: path), workers: 2)
+        let engine = MRDAnalyzer(template: try GatingTemplate(yaml: try SmallSampleTemplate.text(), path: SmallSampleTemplate.path), workers: 2)
         var plan = ValidationMatrixPlan()
         plan.levels = [0, 1e-2]
         plan.seedsPerCell = 1

@@ -75,3 +75,14 @@ public enum Python {
         return (process.terminationStatus, data, String(decoding: errors.data, as: UTF8.self))
     }
 }
+
+/// The bundled template's text with a negative reachable at 20,000 nucleated cells (target
+/// 2×10⁻³), so that tests can reach every call on small files.
+public enum SmallSampleTemplate {
+    public static let path = SharedMaterial.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path
+    public static func text() throws -> String {
+        try String(contentsOfFile: path, encoding: .utf8)
+            .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 20000")
+            .replacingOccurrences(of: "target_sensitivity: 1.0e-4", with: "target_sensitivity: 2.0e-3")
+    }
+}
