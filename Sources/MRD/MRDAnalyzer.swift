@@ -8,14 +8,14 @@ import Foundation
 ///
 /// Passes over the data: the time of every event (when the template has a flow-rate gate),
 /// a few passes over a ~300,000-event subsample to place data-driven gates, then one full
-/// pass that counts every gate, tallies normal plasma cells per marker and keeps the plasma
-/// cells that pass the aberrancy rules. Those candidates are clustered
-/// (``DensityClustering``); only clustered events count as aberrant.
+/// pass that counts every gate, checks every panel channel (non-finite, constant) and keeps
+/// every plasma cell's row. The plasma cells are then clustered and each cluster tested for
+/// light-chain restriction (``PlasmaCellClustering``), and ``MRDDecision`` makes the call.
 ///
 /// Cost: dominated by the full pass — compensation, transforms and gates per event, on all
-/// cores, no allocation per event. Memory: per worker one block and its columns, plus the
-/// candidates (about 4 bytes × markers each), which grows with the aberrant load, not with the
-/// file. Same file and template give the same result (worker order never reaches the output).
+/// cores, no allocation per event. Memory: per worker one block and its columns, plus one row
+/// per plasma cell (about 4 bytes × stored markers each), which grows with the plasma-cell
+/// count, not with the file. Same file and template give the same result (worker order never reaches the output).
 public struct MRDAnalyzer: Sendable {
     public let template: GatingTemplate
     public var workers: Int
@@ -160,11 +160,6 @@ public struct MRDAnalyzer: Sendable {
         /// Per row: 1 when the plasma cell breaks at least `min_aberrancies` rules (the audit's aberrant phenotype).
         var ruleFlags: [UInt8] = []
         var columns: [String]
-        /// Normal (non-candidate) plasma-cell histograms per phenotype marker.
-        var histograms: [[Int]]
-        var normalKappa = 0
-        var normalLambda = 0
-        var nonCandidatePCs = 0
         /// Per plot: the density (normal plasma cells only on overlay plots) and undrawn events.
         var densities: [[UInt32]] = []
         var undrawn: [Int] = []
@@ -176,7 +171,6 @@ public struct MRDAnalyzer: Sendable {
         var events = 0
     }
 
-    static let histogramLow = -0.5, histogramHigh = 1.5, histogramBins = 2_000
 
     private func fullPass(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
                           audit: EventAudit?, plans: [PlotPlan]) throws(MRDError) -> FullPass {
@@ -194,17 +188,11 @@ public struct MRDAnalyzer: Sendable {
         let ruleAbove = rules.rules.map { $0.aberrant == .above }
         let thresholds = gating.ruleThresholds
         let minimum = rules.minAberrancies
-        let phenotypeColumns = rules.phenotypeMarkers.map { columns.firstIndex(of: $0)! }
-        let kappaColumn = columns.firstIndex(of: rules.kappa)!, lambdaColumn = columns.firstIndex(of: rules.lambda)!
-        let margin = rules.lightChainMargin
-        let bins = Self.histogramBins, low = Self.histogramLow, scale = Double(bins) / (Self.histogramHigh - Self.histogramLow)
         struct Accumulator {
             var candidates: [Float] = []
             var events: [Int] = []
             var flags: [UInt8] = []
             var read = 0
-            var histograms: [[Int]]
-            var kappa = 0, lambda = 0, normal = 0
             var densities: [[UInt32]]
             var undrawn: [Int]
             var nonFinite: [Int]
@@ -214,7 +202,6 @@ public struct MRDAnalyzer: Sendable {
         let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
         let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
-            histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) },
             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
             nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity }))
         let result: GatingResult
@@ -258,15 +245,6 @@ public struct MRDAnalyzer: Sendable {
                         for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
                         acc.events.append(block.firstEvent + e)
                         acc.flags.append(candidate ? 1 : 0)
-                        if !candidate {
-                            acc.normal += 1
-                            for (h, c) in phenotypeColumns.enumerated() {
-                                let v = values[c][e]
-                                if v.isFinite { acc.histograms[h][min(bins - 1, max(0, Int((v - low) * scale)))] += 1 }
-                            }
-                            let k = values[kappaColumn][e], l = values[lambdaColumn][e]
-                            if k - l > margin { acc.kappa += 1 } else if l - k > margin { acc.lambda += 1 }
-                        }
                     }
                 }
             }
@@ -286,7 +264,6 @@ public struct MRDAnalyzer: Sendable {
             flags.append(slots[w].flags[r])
         }
         var pass = FullPass(gating: result, candidates: candidates, candidateEvents: rows.map(\.0), columns: Array(columns[0..<stored]),
-                            histograms: phenotypeColumns.map { _ in [Int](repeating: 0, count: bins) },
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
         var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
@@ -301,10 +278,6 @@ public struct MRDAnalyzer: Sendable {
         for (k, c) in checkedChannels.enumerated() where pass.events > 1 && lowest[k] == highest[k] { pass.constant[channelNames[c].uniqueName] = lowest[k] }
         for w in 0..<slots.count {
             let acc = slots[w]
-            for h in 0..<acc.histograms.count { for b in 0..<bins { pass.histograms[h][b] += acc.histograms[h][b] } }
-            pass.normalKappa += acc.kappa
-            pass.normalLambda += acc.lambda
-            pass.nonCandidatePCs += acc.normal
             for p in 0..<plans.count {
                 for c in 0..<acc.densities[p].count { pass.densities[p][c] &+= acc.densities[p][c] }
                 pass.undrawn[p] += acc.undrawn[p]

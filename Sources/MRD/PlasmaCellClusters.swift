@@ -111,12 +111,7 @@ struct PlasmaCellClustering {
         // The normal reference: pooled members of the polyclonal clusters.
         let referenceRows = polyclonal.sorted().flatMap { members[$0] }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
-        func median(_ rowsOf: [Int], _ c: Int) -> Double? {
-            guard !rowsOf.isEmpty else { return nil }
-            var values = rowsOf.map { rows[$0 * stored + c] }
-            values.sort()
-            return Double(values[values.count / 2])
-        }
+        func median(_ rowsOf: [Int], _ c: Int) -> Double? { ThresholdFinder.quantile(rowsOf.map { Double(rows[$0 * stored + c]) }, 0.5) }
         var reference: [String: Double]?
         if referenceRows.count >= rules.minNormalPlasmaCells {
             var medians: [String: Double] = [:]

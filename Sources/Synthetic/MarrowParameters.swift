@@ -29,8 +29,8 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
     /// The clone's phenotype as generated (``AberrantPhenotype/random`` resolved).
     public let clonePhenotype: String
     /// The clone's median level and spread per marker, after gains and masking.
-    public let cloneMedians: [String: Double]
-    public let cloneSpreads: [String: Double]
+    public private(set) var cloneMedians: [String: Double]
+    public private(set) var cloneSpreads: [String: Double]
 
     /// Draws the parameters of `specification`'s marrow.
     /// - Complexity: O(1): about 60 uniform deviates.
@@ -74,21 +74,17 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
             absolute[marker] = (MarrowRanges.cloneDimLevel.draw(&rng), MarrowRanges.clonePositiveLevel.draw(&rng), MarrowRanges.cloneBrightLevel.draw(&rng))
         }
         let phenotype = (specification.aberrantPhenotype ?? .standard).resolved(&rng)
-        let partial = MarrowParameters(
+        var parameters = MarrowParameters(
             nucleatedPercent: nucleated, erythrocyteFraction: erythrocytes, debrisFraction: debris, doubletFraction: doublets,
             normalPlasmaCellPercent: pcPercent, kappaLambdaRatio: specification.kappaLambdaRatio ?? drawnRatio, traitShares: traitShares,
             channelGainDecades: gains, normalPlasmaCellSpreads: spreads, cd45LowShift: cd45Shift, cd27DimShift: cd27Shift,
             cd81DimShift: cd81Shift, cd56PositiveLevel: cd56Level, antiCD38MaskingDecades: specification.antiCD38 ? masking : nil,
             clonePhenotype: phenotype.description, cloneMedians: [:], cloneSpreads: [:])
-        let clone = partial.clone(phenotype, chain: specification.lightChain, shifts: cloneShifts, spreads: cloneSpreads, absolute: absolute)
-        return MarrowParameters(
-            nucleatedPercent: nucleated, erythrocyteFraction: erythrocytes, debrisFraction: debris, doubletFraction: doublets,
-            normalPlasmaCellPercent: pcPercent, kappaLambdaRatio: partial.kappaLambdaRatio, traitShares: traitShares,
-            channelGainDecades: gains, normalPlasmaCellSpreads: spreads, cd45LowShift: cd45Shift, cd27DimShift: cd27Shift,
-            cd81DimShift: cd81Shift, cd56PositiveLevel: cd56Level, antiCD38MaskingDecades: partial.antiCD38MaskingDecades,
-            clonePhenotype: phenotype.description,
-            cloneMedians: Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].median) }),
-            cloneSpreads: Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].spread) }))
+        // The clone is written relative to this file's normal majority, so it comes last.
+        let clone = parameters.clone(phenotype, chain: specification.lightChain, shifts: cloneShifts, spreads: cloneSpreads, absolute: absolute)
+        parameters.cloneMedians = Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].median) })
+        parameters.cloneSpreads = Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].spread) })
+        return parameters
     }
 
     /// The gain factor of a marker's detector.
@@ -118,9 +114,10 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
             }
             result[marker] = ExpressionLevel(median, spread: median == 0 ? 0 : spreads[marker]!)
         }
-        let chainLevel = normal[.kappa].median > 0 ? normal[.kappa] : ExpressionLevel(50_000 * gain(.kappa), spread: 0.15)
-        result[.kappa] = chain == .kappa ? ExpressionLevel(chainLevel.median, spread: spreads[.kappa]!) : .negative
-        result[.lambda] = chain == .lambda ? ExpressionLevel(50_000 * gain(.lambda), spread: spreads[.lambda]!) : .negative
+        for light in [Marker.kappa, .lambda] {
+            let expressed = (light == .kappa) == (chain == .kappa)
+            result[light] = expressed ? ExpressionLevel(MarrowModel.centralLightChain * gain(light), spread: spreads[light]!) : .negative
+        }
         if let masking = antiCD38MaskingDecades { result[.cd38].median *= pow(10, -masking) }
         return result
     }
