@@ -97,17 +97,17 @@ public struct ValidationMatrixPlan: Sendable, Codable, Equatable {
         case "heterogeneous-normals":
             for trait in NormalPlasmaCellTrait.allCases { spec.normalTraitShares[trait.key] = rounded(MarrowRanges.traitShares[trait]!.upperHalf.draw(&rng)) }
         case let name where name.hasPrefix("single-"):
-            spec.aberrantPhenotype = try? AberrantPhenotype(String(name.dropFirst("single-".count)))
+            spec.aberrantPhenotype = try! AberrantPhenotype(String(name.dropFirst("single-".count)))
         case "CD19+-clone":
             var terms = drawn.levels.filter { $0.marker != .cd19 }
             if terms.isEmpty { terms = [(.cd27, .dim)] }
-            spec.aberrantPhenotype = try? AberrantPhenotype(terms.map { $0.marker.name + $0.level.description }.joined(separator: ","))
+            spec.aberrantPhenotype = try! AberrantPhenotype(terms.map { $0.marker.name + $0.level.description }.joined(separator: ","))
         case "small-margin":
             let expressed = markers.filter { !MarrowModel.normalLacks($0) && $0 != .cd138 }
             let first = rng.pick(expressed)
             var chosen = [first]
             if rng.uniform() < 0.5 { chosen.append(rng.pick(expressed.filter { $0 != first })) }
-            spec.aberrantPhenotype = try? AberrantPhenotype(chosen.map { "\($0.name)@-\(rounded(0.3 + 0.2 * rng.uniform()))" }.joined(separator: ","))
+            spec.aberrantPhenotype = try! AberrantPhenotype(chosen.map { "\($0.name)@-\(rounded(0.3 + 0.2 * rng.uniform()))" }.joined(separator: ","))
         case "wide-clone":
             spec.cloneSpread = rounded(0.28 + 0.07 * rng.uniform())
         case "anti-CD38":
