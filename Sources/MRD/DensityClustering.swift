@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Density-based clustering (DBSCAN) of events in marker space, used for the "distinct
 /// cluster" part of the 30-event criterion: an aberrant plasma cell counts only when it lies in
 /// a dense, connected group of events, so scattered events that each pass the aberrancy rules
@@ -55,15 +57,24 @@ public struct DensityClustering: Sendable {
             sampleIndex.append(i)
             sample.append(contentsOf: points[(i * d)..<(i * d + d)])
         }
+        var clock = PhaseClock()
         let (sampleLabels, core) = exact(points: sample, d: d)
+        clock.mark("dbscan sample")
         let grid = Grid(points: sample, d: d, radius: radius, only: core)
+        clock.mark("core grid")
+        defer { clock.mark("attach"); clock.report() }
         var labels = [Int](repeating: -1, count: n)
         for (k, i) in sampleIndex.enumerated() { labels[i] = sampleLabels[k] }
         let r = Float(radius)
-        for i in 0..<n where i % step != 0 {
-            let p = i * d
-            let key = grid.cellCoordinates(points, p)
-            labels[i] = grid.firstWithin(points, p, coordinates: key, radius: r) { sampleLabels[$0] } ?? -1
+        // Each point is attached on its own: chunks on every core, each writing its own range.
+        let chunk = 4_096, chunks = (n + chunk - 1) / chunk
+        labels.withUnsafeMutableBufferPointer { out in
+            let out = SendableBuffer(base: out.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
+                    out.base[i] = grid.firstWithin(points, i * d, radius: r) { sampleLabels[$0] } ?? -1
+                }
+            }
         }
         return relabel(labels, subsampled: true)
     }
@@ -159,6 +170,11 @@ public struct DensityClustering: Sendable {
     }
 }
 
+/// A buffer that concurrent workers write at disjoint indices.
+private struct SendableBuffer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Int>
+}
+
 @inline(__always)
 private func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float) -> Bool {
     for k in 0..<d where !(abs(points[a + k] - points[b + k]) <= r) { return false }
@@ -166,26 +182,61 @@ private func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float)
 }
 
 /// Points bucketed into cells of side `radius`, with each occupied cell's neighbouring cells.
+/// Cells are found by a hash of their coordinates (no allocation per lookup); cells whose
+/// hashes collide are chained and told apart by their coordinates.
 private struct Grid {
     let d: Int
     let radius: Double
     /// Points of cell c: order[start[c]..<start[c+1]].
     var order: [Int] = []
     var start: [Int] = []
-    var coordinates: [[Int32]] = []
+    /// Cell coordinates, `d` per cell.
+    var coordinates: [Int32] = []
     var neighbours: [[Int]] = []
-    var index: [[Int32]: Int] = [:]
+    /// First cell of each coordinate hash; `sameHash[c]` is the next cell with c's hash (−1: none).
+    var index: [UInt64: Int] = [:]
+    var sameHash: [Int] = []
+    /// Cells sorted by their first coordinate (ties by number).
+    var byFirst: [Int] = []
     /// The indexed points (row-major).
     let values: [Float]
+    /// The indexed points' values in cell order (point order[j] at packed[j·d..<(j+1)·d]), so a
+    /// cell's members are read from contiguous memory.
+    var packed: [Float] = []
 
-    var cellCount: Int { coordinates.count }
+    var cellCount: Int { sameHash.count }
 
     func members(_ c: Int) -> ArraySlice<Int> { order[start[c]..<start[c + 1]] }
 
-    /// The cell of the point starting at `p`; a NaN or infinite value lands in an edge cell
-    /// (never a trap), far from every finite point.
-    func cellCoordinates(_ points: [Float], _ p: Int) -> [Int32] {
-        (0..<d).map { Int32((Double(points[p + $0]) / radius).rounded(.down).clamped(-1e6, 1e6)) }
+    /// Coordinate k of the cell of the point starting at `p`; a NaN or infinite value lands in
+    /// an edge cell (never a trap), far from every finite point.
+    @inline(__always)
+    func coordinate(_ points: [Float], _ p: Int, _ k: Int) -> Int32 {
+        Int32((Double(points[p + k]) / radius).rounded(.down).clamped(-1e6, 1e6))
+    }
+
+    @inline(__always)
+    func hash(_ points: [Float], _ p: Int) -> UInt64 {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for k in 0..<d { h = (h ^ UInt64(UInt32(bitPattern: coordinate(points, p, k)))) &* 0x100_0000_01B3 }
+        return h
+    }
+
+    /// The occupied cell holding the point starting at `p`, if any.
+    func cell(of points: [Float], _ p: Int) -> Int? { cell(of: points, p, hash: hash(points, p)) }
+
+    private func cell(of points: [Float], _ p: Int, hash h: UInt64) -> Int? {
+        var c = index[h] ?? -1
+        while c >= 0 {
+            var same = true
+            for k in 0..<d where coordinates[c * d + k] != coordinate(points, p, k) {
+                same = false
+                break
+            }
+            if same { return c }
+            c = sameHash[c]
+        }
+        return nil
     }
 
     init(points: [Float], d: Int, radius: Double, only: [Bool]?) {
@@ -196,14 +247,16 @@ private struct Grid {
         var cellOf = [Int](repeating: -1, count: n)
         var counts: [Int] = []
         for i in 0..<n where only?[i] ?? true {
-            let key = cellCoordinates(points, i * d)
-            if let c = index[key] {
+            let h = hash(points, i * d)
+            if let c = cell(of: points, i * d, hash: h) {
                 cellOf[i] = c
                 counts[c] += 1
             } else {
-                index[key] = coordinates.count
-                cellOf[i] = coordinates.count
-                coordinates.append(key)
+                let c = sameHash.count
+                for k in 0..<d { coordinates.append(coordinate(points, i * d, k)) }
+                sameHash.append(index[h] ?? -1)
+                index[h] = c
+                cellOf[i] = c
                 counts.append(1)
             }
         }
@@ -215,51 +268,88 @@ private struct Grid {
             order[fill[cellOf[i]]] = i
             fill[cellOf[i]] += 1
         }
+        packed = [Float](repeating: 0, count: order.count * d)
+        for (j, i) in order.enumerated() { for k in 0..<d { packed[j * d + k] = points[i * d + k] } }
         // Neighbouring cells (every coordinate within 1): sweep over cells sorted by the first coordinate.
-        let sorted = (0..<coordinates.count).sorted { coordinates[$0][0] != coordinates[$1][0] ? coordinates[$0][0] < coordinates[$1][0] : $0 < $1 }
-        neighbours = [[Int]](repeating: [], count: coordinates.count)
-        var low = 0
-        for c in sorted {
-            let a = coordinates[c]
-            while coordinates[sorted[low]][0] < a[0] - 1 { low += 1 }
-            var j = low
-            while j < sorted.count, coordinates[sorted[j]][0] <= a[0] + 1 {
-                let o = sorted[j]
-                if o != c {
-                    let b = coordinates[o]
-                    var adjacent = true
-                    for t in 1..<d where abs(a[t] - b[t]) > 1 {
-                        adjacent = false
-                        break
-                    }
-                    if adjacent { neighbours[c].append(o) }
+        let cells = sameHash.count, coordinates = self.coordinates
+        // Sorted by the first coordinate, then the second, then cell number.
+        byFirst = (0..<cells).sorted { a, b in
+            let a0 = coordinates[a * d], b0 = coordinates[b * d]
+            if a0 != b0 { return a0 < b0 }
+            let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
+            return a1 != b1 ? a1 < b1 : a < b
+        }
+        neighbours = [[Int]](repeating: [], count: cells)
+        for c in 0..<cells {
+            let a0 = coordinates[c * d], a1 = d > 1 ? coordinates[c * d + 1] : 0
+            for c0 in (a0 - 1)...(a0 + 1) {
+                var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
+                while j < cells {
+                    let o = byFirst[j]
+                    guard coordinates[o * d] == c0, d == 1 || coordinates[o * d + 1] <= a1 + 1 else { break }
+                    if o != c && adjacent(c, o) { neighbours[c].append(o) }
+                    j += 1
                 }
-                j += 1
             }
         }
         for c in 0..<neighbours.count { neighbours[c].sort() }
     }
 
-    /// The label of the first (in cell order) indexed point within `radius` of point p of `points`.
-    func firstWithin(_ points: [Float], _ p: Int, coordinates key: [Int32], radius r: Float, label: (Int) -> Int) -> Int? {
-        var cells: [Int] = []
-        if let c = index[key] { cells = [c] + neighbours[c] } else {
-            // The point's own cell is empty here: look at the cells around it.
-            for (c, coordinate) in coordinates.enumerated() where zip(coordinate, key).allSatisfy({ abs($0 - $1) <= 1 }) { cells.append(c) }
+    /// The first position in byFirst whose cell's (first, second) coordinates are ≥ (c0, c1).
+    private func lowerBound(_ c0: Int32, _ c1: Int32) -> Int {
+        var lo = 0, hi = byFirst.count
+        while lo < hi {
+            let mid = (lo + hi) / 2, c = byFirst[mid]
+            let x0 = coordinates[c * d], x1 = d > 1 ? coordinates[c * d + 1] : 0
+            if x0 < c0 || (x0 == c0 && x1 < c1) { lo = mid + 1 } else { hi = mid }
         }
-        for c in cells {
-            for q in members(c) {
+        return lo
+    }
+
+    private func adjacent(_ a: Int, _ b: Int) -> Bool {
+        for t in 0..<d where abs(coordinates[a * d + t] - coordinates[b * d + t]) > 1 { return false }
+        return true
+    }
+
+    /// The label of the first (in cell order) indexed point within `radius` of point p of `points`.
+    func firstWithin(_ points: [Float], _ p: Int, radius r: Float, label: (Int) -> Int) -> Int? {
+        func search(_ c: Int) -> Int? {
+            for j in start[c]..<start[c + 1] {
                 var close = true
-                for k in 0..<d where !(abs(points[p + k] - values[q * d + k]) <= r) {
+                for k in 0..<d where !(abs(points[p + k] - packed[j * d + k]) <= r) {
                     close = false
                     break
                 }
-                if close { return label(q) }
+                if close { return label(order[j]) }
+            }
+            return nil
+        }
+        if let c = cell(of: points, p) {
+            if let found = search(c) { return found }
+            for other in neighbours[c] { if let found = search(other) { return found } }
+            return nil
+        }
+        // The point's own cell is empty here: the cells around it, found among those whose
+        // first two coordinates are within 1 (binary searches in byFirst), in cell order.
+        var around: [Int] = []
+        let a0 = coordinate(points, p, 0), a1 = d > 1 ? coordinate(points, p, 1) : 0
+        for c0 in (a0 - 1)...(a0 + 1) {
+            var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
+            while j < byFirst.count {
+                let c = byFirst[j]
+                guard coordinates[c * d] == c0, d == 1 || coordinates[c * d + 1] <= a1 + 1 else { break }
+                var near = true
+                for k in 2..<max(2, d) where abs(coordinates[c * d + k] - coordinate(points, p, k)) > 1 {
+                    near = false
+                    break
+                }
+                if near { around.append(c) }
+                j += 1
             }
         }
+        for c in around.sorted() { if let found = search(c) { return found } }
         return nil
     }
-
 }
 
 extension Double {

@@ -115,11 +115,11 @@ extension MRDAnalyzer {
             let exact = ClopperPearson(successes: aberrant, trials: nucleated)
             return [round6(min(100 * exact.lower, 100 * excessLow / Double(nucleated))), round6(max(100 * exact.upper, 100 * excessHigh / Double(nucleated)))]
         }() : nil
-        let listed = clustering.clusters.filter { $0.size >= rules.minClusterEvents || $0.role == .mrd || $0.role == .monotypic }.prefix(50)
+        let listed = Self.listed(clustering.clusters, minimumEvents: rules.minClusterEvents)
         let clonality = MRDResult.Clonality(
             referenceKappaLambda: round6(clustering.referenceRatio), referenceSource: clustering.ratioSource,
             polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
-            clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: Array(listed),
+            clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: listed,
             context: context.map(\.rawValue).sorted(), rulesOff: gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker))
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let result = MRDResult(
@@ -138,5 +138,21 @@ extension MRDAnalyzer {
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
             call: call, callText: decision.text, notEvaluableReasons: decision.reasons, warnings: warnings, qc: qc, clonality: clonality)
         return (result, aberrantRows)
+    }
+
+    /// The clusters a result lists: every MRD and monotypic one and the clusters they were found
+    /// in, then the others of at least `minimumEvents`, 50 at most, in their order; `subset_of`
+    /// renumbered to the listed position.
+    static func listed(_ clusters: [PlasmaCellCluster], minimumEvents: Int) -> [PlasmaCellCluster] {
+        let restricted = clusters.indices.filter { clusters[$0].role == .mrd || clusters[$0].role == .monotypic }
+        var keep = Set(restricted).union(restricted.compactMap { clusters[$0].subsetOf })
+        for i in clusters.indices where keep.count < 50 && clusters[i].size >= minimumEvents { keep.insert(i) }
+        let order = keep.sorted()
+        let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        return order.map { i in
+            var cluster = clusters[i]
+            cluster.subsetOf = cluster.subsetOf.flatMap { position[$0] }
+            return cluster
+        }
     }
 }

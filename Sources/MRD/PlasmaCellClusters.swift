@@ -24,6 +24,13 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
     public let clonality: ClonalityTest.Outcome
     /// Markers on which the cluster's median departs from the normal reference by more than the margin.
     public let departures: [Departure]
+    /// For a restricted subset found inside a density cluster (``RestrictedSubsetSearch``): that cluster's index.
+    public var subsetOf: Int? = nil
+
+    enum CodingKeys: String, CodingKey {
+        case size, role, clonality, departures
+        case subsetOf = "subset_of"
+    }
 }
 
 /// Clustering and clonality of every plasma cell of a sample: the stage between the full pass
@@ -67,8 +74,10 @@ struct PlasmaCellClustering {
         var points: [Float] = []
         points.reserveCapacity(n * clusterColumns.count)
         for i in 0..<n { for c in clusterColumns { points.append(rows[i * stored + c]) } }
+        var clock = PhaseClock()
         let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
             .cluster(points: points, dimensions: clusterColumns.count)
+        clock.mark("density clusters")
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
@@ -78,37 +87,123 @@ struct PlasmaCellClustering {
             let kv = rows[row * stored + k], lv = rows[row * stored + l]
             if Double(kv - lv) > rules.lightChainMargin { kappa[label] += 1 } else if Double(lv - kv) > rules.lightChainMargin { lambda[label] += 1 }
         }
-        // Clonality of every cluster large enough to be tested, each
-        // against the polyclonal ratio of the *other* polyclonal clusters (so a clone never
-        // drags its own reference), re-estimated until the polyclonal set is stable.
+        // Clonality of every cluster large enough to be tested, and a light-chain-guided search
+        // for a restricted subset inside each polyclonal one (``RestrictedSubsetSearch``), against
+        // the polyclonal ratio r₀: first the template's, then that of the polyclonal clusters
+        // without the subsets found, until the restricted set is stable (so a clone never drags
+        // its own reference).
         let test = ClonalityTest(alpha: rules.clonalityAlpha, restrictionRatio: rules.restrictionRatio)
         // A cluster is tested when complete restriction could reach alpha at all: n ≥ log α / log(max(p, 1 − p))
         // for the template's polyclonal κ share p (about 15 events at α = 0.001).
         let share = rules.normalKappaLambda / (1 + rules.normalKappaLambda)
         let testable = Int((log(rules.clonalityAlpha) / log(max(share, 1 - share))).rounded(.up))
         let tested = (0..<count).filter { clustering.sizes[$0] >= testable }
-        let alpha = rules.clonalityAlpha / Double(max(1, tested.count))
-        var polyclonal = Set(tested)
-        func ratio(excluding c: Int?) -> (Double, String) {
-            let pool = polyclonal.subtracting(c.map { [$0] } ?? [])
-            let pk = pool.reduce(0) { $0 + kappa[$1] }, pl = pool.reduce(0) { $0 + lambda[$1] }
-            return pk + pl >= rules.minNormalPlasmaCells && pl > 0 && pk > 0 ? (Double(pk) / Double(pl), "sample") : (rules.normalKappaLambda, "template")
+        let searchable = tested.filter { clustering.sizes[$0] >= 4 * testable }
+        // Bonferroni over every test: one per cluster, two (κ and λ) per searched cluster.
+        let alpha = rules.clonalityAlpha / Double(max(1, tested.count + 2 * searchable.count))
+        var chains = [Int8](repeating: 0, count: n)
+        for row in 0..<n {
+            let kv = rows[row * stored + k], lv = rows[row * stored + l]
+            chains[row] = Double(kv - lv) > rules.lightChainMargin ? 1 : Double(lv - kv) > rules.lightChainMargin ? -1 : 0
         }
+        let searchColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { columns.firstIndex(of: $0)! }
+        let searcher = RestrictedSubsetSearch(restrictionRatio: rules.restrictionRatio, minimumTestEvents: testable)
+        var r0 = rules.normalKappaLambda, source = "template"
         var outcomes = [ClonalityTest.Outcome?](repeating: nil, count: count)
-        for _ in 0..<8 {
-            for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: ratio(excluding: c).0, alpha: alpha) }
-            let next = Set(tested.filter { !outcomes[$0]!.restricted })
-            if next == polyclonal { break }
-            polyclonal = next
+        var polyclonal = Set(tested)
+        var subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)] = []
+        var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
+        for _ in 0..<6 {
+            for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
+            polyclonal = Set(tested.filter { !outcomes[$0]!.restricted })
+            subsets = []
+            for c in searchable where polyclonal.contains(c) {
+                if prepared[c] == nil {
+                    let rowsOf = members[c]
+                    var values: [Float] = []
+                    values.reserveCapacity(rowsOf.count * searchColumns.count)
+                    for row in rowsOf { for column in searchColumns { values.append(rows[row * stored + column]) } }
+                    prepared[c] = searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chains[$0] },
+                                                   searchHalf: rowsOf.map { $0 & 1 == 0 })
+                }
+                for chain in [true, false] {
+                    if let found = searcher.search(prepared[c]!, kappa: chain, referenceRatio: r0, alpha: alpha) { subsets.append((c, found, chain)) }
+                }
+            }
+            // r₀ from the polyclonal clusters without the subsets found.
+            var pk = polyclonal.reduce(0) { $0 + kappa[$1] }, pl = polyclonal.reduce(0) { $0 + lambda[$1] }
+            for subset in subsets {
+                for i in subset.found.members { let ch = chains[members[subset.cluster][i]]; if ch == 1 { pk -= 1 } else if ch == -1 { pl -= 1 } }
+            }
+            let next = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? Double(pk) / Double(pl) : rules.normalKappaLambda
+            let nextSource = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? "sample" : "template"
+            if next == r0 && nextSource == source { break }
+            (r0, source) = (next, nextSource)
         }
-        let (reportedRatio, source) = ratio(excluding: nil)
+        clock.mark("clonality and subset search")
         for c in 0..<count where outcomes[c] == nil {
             // Too small to test: described against the sample's ratio, never restricted.
-            let o = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: reportedRatio, alpha: alpha)
+            let o = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
             outcomes[c] = ClonalityTest.Outcome(kappa: o.kappa, lambda: o.lambda, referenceRatio: o.referenceRatio, direction: o.direction,
                                                 pValue: o.pValue, oddsRatio: o.oddsRatio, restricted: false, excess: 0, excessLow: 0, excessHigh: 0)
         }
-        // The normal reference: pooled members of the polyclonal clusters.
+        // Subsets become clusters of their own (appended, after the density clusters): the box,
+        // widened over every plasma cell not in a restricted cluster, takes its events out of
+        // whatever cluster (or noise) held them.
+        var labels = clustering.labels
+        var sizes = clustering.sizes
+        var parents = [Int?](repeating: nil, count: count)
+        var deciding: [ClonalityTest.Outcome?] = outcomes
+        // The rows whose phenotype is compared with the reference: the cluster's, or for a subset
+        // the box that decided (its widening only adds to the count).
+        var phenotypeRows: [[Int]?] = [[Int]?](repeating: nil, count: count)
+        let densityMembers = members
+        var all: [Float] = []
+        if !subsets.isEmpty {
+            all.reserveCapacity(n * searchColumns.count)
+            for row in 0..<n { for column in searchColumns { all.append(rows[row * stored + column]) } }
+        }
+        let d = searchColumns.count
+        for subset in subsets {
+            let eligible = labels.map { $0 < 0 || ($0 < count && polyclonal.contains($0)) }
+            let box = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, dimensions: d, chains: chains,
+                                     eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
+            let rowsIn = (0..<n).filter { row in
+                eligible[row] && (0..<d).allSatisfy { all[row * d + $0] >= box.low[$0] && all[row * d + $0] <= box.high[$0] }
+            }
+            guard !rowsIn.isEmpty else { continue }
+            let index = sizes.count
+            var sk = 0, sl = 0
+            for row in rowsIn {
+                let from = labels[row]
+                if from >= 0 {
+                    sizes[from] -= 1
+                    if chains[row] == 1 { kappa[from] -= 1 } else if chains[row] == -1 { lambda[from] -= 1 }
+                }
+                labels[row] = index
+                if chains[row] == 1 { sk += 1 } else if chains[row] == -1 { sl += 1 }
+            }
+            members = members.map { $0.filter { labels[$0] != index } }
+            members.append(rowsIn)
+            phenotypeRows.append(subset.found.members.map { densityMembers[subset.cluster][$0] })
+            kappa.append(sk)
+            lambda.append(sl)
+            sizes.append(rowsIn.count)
+            parents.append(subset.cluster)
+            // The count is the clonal excess over all its events; the test half decided restriction.
+            let whole = test.test(kappa: sk, lambda: sl, referenceRatio: r0, alpha: alpha)
+            let half = subset.found.test
+            deciding.append(ClonalityTest.Outcome(kappa: sk, lambda: sl, referenceRatio: r0, direction: half.direction, pValue: half.pValue,
+                                                  oddsRatio: whole.oddsRatio, restricted: true, excess: whole.excess, excessLow: whole.excessLow,
+                                                  excessHigh: whole.excessHigh))
+        }
+        for c in 0..<count where tested.contains(c) && polyclonal.contains(c) && sizes[c] != clustering.sizes[c] {
+            deciding[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
+            if deciding[c]!.restricted { deciding[c] = outcomes[c] }
+        }
+        clock.mark("subsets widened")
+        let reportedRatio = r0
+        // The normal reference: pooled members of the polyclonal clusters (without the subsets).
         let referenceRows = polyclonal.sorted().flatMap { members[$0] }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         func median(_ rowsOf: [Int], _ c: Int) -> Double? { ThresholdFinder.quantile(rowsOf.map { Double(rows[$0 * stored + c]) }, 0.5) }
@@ -119,19 +214,21 @@ struct PlasmaCellClustering {
             reference = medians
         }
         var clusters: [PlasmaCellCluster] = []
-        for c in 0..<count {
+        for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []
             if let reference {
                 for (name, column) in phenotypeColumns {
-                    guard let m = median(members[c], column), let r = reference[name] else { continue }
+                    guard let m = median(phenotypeRows[c] ?? members[c], column), let r = reference[name] else { continue }
                     if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
                 }
             }
-            let restricted = outcomes[c]!.restricted
+            let restricted = deciding[c]!.restricted
             let role: PlasmaCellCluster.Role = restricted ? (departures.isEmpty ? .monotypic : .mrd) : (departures.isEmpty ? .normal : .normalSubset)
-            clusters.append(PlasmaCellCluster(size: clustering.sizes[c], role: role, clonality: outcomes[c]!, departures: departures))
+            clusters.append(PlasmaCellCluster(size: sizes[c], role: role, clonality: deciding[c]!, departures: departures, subsetOf: parents[c]))
         }
-        return Outcome(clusters: clusters, labels: clustering.labels, referenceRatio: reportedRatio, ratioSource: source,
+        clock.mark("medians and roles")
+        clock.report()
+        return Outcome(clusters: clusters, labels: labels, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference,
                        subsampled: clustering.subsampled)
     }

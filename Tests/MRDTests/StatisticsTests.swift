@@ -50,6 +50,31 @@ struct StatisticsTests {
         #expect(ThresholdFinder.quantile([], 0.5) == nil)
     }
 
+    @Test("quantiles by selection equal quantiles of the sorted values (ties, sorted and reversed input, NaN)")
+    func quantilesBySelection() {
+        func sorted(_ v: [Double], _ q: Double) -> Double {
+            let s = v.filter(\.isFinite).sorted()
+            let h = Double(s.count - 1) * q, i = Int(h.rounded(.down))
+            return i + 1 < s.count ? s[i] + (h - Double(i)) * (s[i + 1] - s[i]) : s[i]
+        }
+        var state: UInt64 = 42
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        for n in [1, 2, 3, 7, 100, 1_001, 20_000] {
+            let random = (0..<n).map { _ in next() }
+            let ties = (0..<n).map { _ in (next() * 5).rounded(.down) }
+            let ascending = (0..<n).map(Double.init), descending = ascending.reversed().map { $0 }
+            let constant = [Double](repeating: 0.25, count: n), withNaN = random + [.nan, .infinity]
+            for values in [random, ties, ascending, descending, constant, withNaN] {
+                for q in [0, 0.01, 0.25, 0.5, 0.9, 0.99, 1] {
+                    #expect(ThresholdFinder.quantile(values, q) == sorted(values, q), "n \(n) q \(q)")
+                }
+            }
+        }
+    }
+
     @Test("flow-rate bins off the median by more than the tolerance become merged exclusion intervals")
     func flowRate() {
         let counts = [100, 98, 103, 10, 12, 101, 99, 500, 100]

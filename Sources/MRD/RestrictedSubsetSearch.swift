@@ -1,0 +1,231 @@
+import Foundation
+
+/// A light-chain-guided search for a restricted subset inside a cluster of plasma cells that,
+/// as a whole, is polyclonal enough to pass for normal: what a reviewer does by gating the
+/// CD19− (or CD38-dim …) part of a cluster and looking at its κ:λ.
+///
+/// A clone that shares its phenotype with a normal subset (a CD19−-only clone beside the
+/// polyclonal CD19− normal plasma cells) lands in the same density cluster, and the cluster's
+/// κ:λ is diluted by the normal cells. But the normal cells of either chain have the same
+/// phenotype, while the clone's cells have one chain: cutting away the parts of the cluster
+/// whose cells are as likely κ as λ concentrates the clone.
+///
+/// The search is a split-sample procedure, so that its result is a valid test:
+/// 1. The cluster's events are split by row parity. The *search half* chooses a box (a range
+///    on each phenotype marker) greedily: each step applies the one cut (the low or high end
+///    of one marker, at one of 32 quantiles) that most increases the likelihood-ratio
+///    statistic G of the chosen chain against the polyclonal share p₀, and the search stops
+///    when no cut increases G by more than 2 (Akaike's penalty for the one parameter a cut
+///    adds). The stopping rule shapes the box, never the validity of the test below.
+/// 2. The *test half*, whose light chains played no part in choosing the box, is tested in
+///    the box with ``ClonalityTest`` (exact binomial, `alpha` as given by the caller, odds ≥
+///    the restriction ratio). Under polyclonality its κ and λ are independent of the box, so
+///    the false-positive rate of a search is at most `alpha`.
+///
+/// Both chains are searched (the caller counts two tests per cluster). A search half larger
+/// than `searchLimit` events is thinned to every k-th event for the search; the test uses the
+/// whole test half.
+///
+/// - Complexity: O(steps · markers · n log n) for n events of the search half (at most
+///   `searchLimit`), steps ≤ 2 · markers; O(n · markers) for the test.
+struct RestrictedSubsetSearch {
+    let restrictionRatio: Double
+    /// The smallest number of test-half events with a determined chain worth testing.
+    let minimumTestEvents: Int
+    var searchLimit = 20_000
+
+    /// A box found and tested.
+    struct Found {
+        /// Indices into the searched members that lie in the box (both halves).
+        var members: [Int]
+        /// The test half's outcome (the test that decides).
+        var test: ClonalityTest.Outcome
+        /// The box: low and high bound per dimension (−∞/∞ when uncut).
+        var low: [Float]
+        var high: [Float]
+    }
+
+    /// One cluster's search half, thinned, and its events ordered on every dimension: what the
+    /// searches of both chains and every round of r₀ share.
+    struct Prepared {
+        let values: [Float]
+        let dimensions: Int
+        let chains: [Int8]
+        let searchHalf: [Bool]
+        /// The search half's events with a determined chain (thinned to `searchLimit`).
+        let search: [Int]
+        /// Per dimension, `search` ordered by value.
+        let order: [[Int]]
+    }
+
+    /// - Parameters:
+    ///   - values: `dimensions` values per member, row-major.
+    ///   - chains: per member, 1 κ, −1 λ, 0 undetermined.
+    ///   - searchHalf: per member, whether it belongs to the search half.
+    /// - Complexity: O(markers · n log n) for n events of the search half (at most `searchLimit`).
+    func prepare(values: [Float], dimensions d: Int, chains: [Int8], searchHalf: [Bool]) -> Prepared {
+        let n = chains.count
+        var search = (0..<n).filter { searchHalf[$0] && chains[$0] != 0 }
+        if search.count > searchLimit {
+            let step = (search.count + searchLimit - 1) / searchLimit
+            search = Swift.stride(from: 0, to: search.count, by: step).map { search[$0] }
+        }
+        let order = (0..<d).map { k in search.sorted { values[$0 * d + k] != values[$1 * d + k] ? values[$0 * d + k] < values[$1 * d + k] : $0 < $1 } }
+        return Prepared(values: values, dimensions: d, chains: chains, searchHalf: searchHalf, search: search, order: order)
+    }
+
+    /// Searches one cluster.
+    /// - Parameters: `kappa`: the chain searched for (true κ, false λ).
+    func search(values: [Float], dimensions d: Int, chains: [Int8], searchHalf: [Bool], kappa: Bool,
+                referenceRatio r0: Double, alpha: Double) -> Found? {
+        search(prepare(values: values, dimensions: d, chains: chains, searchHalf: searchHalf), kappa: kappa, referenceRatio: r0, alpha: alpha)
+    }
+
+    /// Searches one prepared cluster.
+    /// - Complexity: O(steps · markers · n) for n events of the search half, steps ≤ 2 · markers;
+    ///   O(N · markers) for the test over all N members.
+    func search(_ prepared: Prepared, kappa: Bool, referenceRatio r0: Double, alpha: Double) -> Found? {
+        let values = prepared.values, d = prepared.dimensions, chains = prepared.chains, searchHalf = prepared.searchHalf
+        let n = chains.count
+        guard n > 0, d > 0, r0 > 0, r0.isFinite else { return nil }
+        let p0 = kappa ? r0 / (1 + r0) : 1 / (1 + r0)
+        let want: Int8 = kappa ? 1 : -1
+        var low = [Float](repeating: -.infinity, count: d), high = [Float](repeating: .infinity, count: d)
+        var inside = [Bool](repeating: false, count: n)
+        for i in prepared.search { inside[i] = true }
+        var s = 0, f = 0
+        for i in prepared.search { if chains[i] == want { s += 1 } else { f += 1 } }
+        var g = Self.statistic(s, f, p0)
+        let minimumKept = max(1, minimumTestEvents / 2)
+        let minimumGain = 2.0
+        var sorted: [Float] = [], prefix: [Int] = []
+        sorted.reserveCapacity(prepared.search.count)
+        prefix.reserveCapacity(prepared.search.count + 1)
+        for _ in 0..<(2 * d) {
+            var best: (gain: Double, dim: Int, bound: Float, upper: Bool)? = nil
+            for k in 0..<d {
+                // The box's events in order on dimension k, with prefix counts of the wanted chain.
+                sorted.removeAll(keepingCapacity: true)
+                prefix.removeAll(keepingCapacity: true)
+                prefix.append(0)
+                for i in prepared.order[k] where inside[i] {
+                    sorted.append(values[i * d + k])
+                    prefix.append(prefix[prefix.count - 1] + (chains[i] == want ? 1 : 0))
+                }
+                let m = sorted.count
+                guard m > 1 else { continue }
+                for q in 1..<32 {
+                    let j = m * q / 32
+                    guard j > 0, j < m, sorted[j - 1] < sorted[j] else { continue }
+                    // Keep the upper part (cut the low end at sorted[j]) or the lower part.
+                    let upperS = prefix[m] - prefix[j], upperF = (m - j) - upperS
+                    let lowerS = prefix[j], lowerF = j - lowerS
+                    if upperS >= minimumKept {
+                        let gain = Self.statistic(upperS, upperF, p0) - g
+                        if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j], false) }
+                    }
+                    if lowerS >= minimumKept {
+                        let gain = Self.statistic(lowerS, lowerF, p0) - g
+                        if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j - 1], true) }
+                    }
+                }
+            }
+            guard let cut = best else { break }
+            if cut.upper { high[cut.dim] = min(high[cut.dim], cut.bound) } else { low[cut.dim] = max(low[cut.dim], cut.bound) }
+            s = 0
+            f = 0
+            for i in prepared.search where inside[i] {
+                let v = values[i * d + cut.dim]
+                if v >= low[cut.dim] && v <= high[cut.dim] {
+                    if chains[i] == want { s += 1 } else { f += 1 }
+                } else {
+                    inside[i] = false
+                }
+            }
+            g = Self.statistic(s, f, p0)
+        }
+        guard low.contains(where: { $0 > -.infinity }) || high.contains(where: { $0 < .infinity }) else { return nil }
+        // Every member inside the box; the test half decides.
+        var members: [Int] = []
+        var testKappa = 0, testLambda = 0
+        for i in 0..<n {
+            var inside = true
+            for k in 0..<d where !(values[i * d + k] >= low[k] && values[i * d + k] <= high[k]) { inside = false; break }
+            guard inside else { continue }
+            members.append(i)
+            if !searchHalf[i] { if chains[i] == 1 { testKappa += 1 } else if chains[i] == -1 { testLambda += 1 } }
+        }
+        guard testKappa + testLambda >= minimumTestEvents else { return nil }
+        let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
+            .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
+        guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
+        return Found(members: members, test: outcome, low: low, high: high)
+    }
+
+    /// Widens a found box so that the count takes in the clone's tails: the box that decides is
+    /// drawn where the clone dominates, so it cuts off clone events where normal cells of both
+    /// chains dilute them. Over the `eligible` events (both halves), each step moves the one
+    /// bound (to one of 16 quantiles of the events just beyond it, or to ±∞) whose added slab
+    /// has the largest clonal excess e = s − f·r beyond twice its Poisson SD √(s + r²f)
+    /// (r: the polyclonal ratio in the searched chain's direction); it stops when no slab has.
+    /// Widening changes the count only, never the decision.
+    ///
+    /// - Complexity: O(steps · n · markers) for n eligible events, steps ≤ 4 · markers.
+    func widen(low: [Float], high: [Float], values: [Float], dimensions d: Int, chains: [Int8], eligible: [Bool],
+               kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float]) {
+        var low = low, high = high
+        let n = chains.count
+        let r = kappa ? r0 : 1 / r0
+        let want: Int8 = kappa ? 1 : -1
+        for _ in 0..<(4 * d) {
+            // Events outside the box on exactly one side of one dimension: the candidate slabs.
+            var slabs = [[(Float, Int8)]](repeating: [], count: 2 * d)
+            for i in 0..<n where eligible[i] && chains[i] != 0 {
+                var outside = -1, count = 0
+                for k in 0..<d {
+                    let v = values[i * d + k]
+                    if v < low[k] { outside = 2 * k; count += 1 } else if v > high[k] { outside = 2 * k + 1; count += 1 } else if !v.isFinite { count = 2 }
+                    if count > 1 { break }
+                }
+                if count == 1 { slabs[outside].append((values[i * d + outside / 2], chains[i])) }
+            }
+            var best: (score: Double, slab: Int, bound: Float)? = nil
+            for slab in 0..<(2 * d) where !slabs[slab].isEmpty {
+                let upward = slab % 2 == 1
+                // Nearest the bound first.
+                let events = slabs[slab].sorted { upward ? $0.0 < $1.0 : $0.0 > $1.0 }
+                var s = 0, f = 0, position = 0
+                for q in 1...16 {
+                    let end = q == 16 ? events.count : events.count * q / 16
+                    guard end > position else { continue }
+                    while position < end {
+                        if events[position].1 == want { s += 1 } else { f += 1 }
+                        position += 1
+                    }
+                    // Do not split equal values.
+                    if q < 16, position < events.count, events[position].0 == events[position - 1].0 { continue }
+                    let excess = Double(s) - Double(f) * r, sd = (Double(s) + r * r * Double(f)).squareRoot()
+                    let score = excess - 2 * sd
+                    if score > (best?.score ?? 0) {
+                        best = (score, slab, q == 16 ? (upward ? .infinity : -.infinity) : events[position - 1].0)
+                    }
+                }
+            }
+            guard let move = best else { break }
+            if move.slab % 2 == 1 { high[move.slab / 2] = move.bound } else { low[move.slab / 2] = move.bound }
+        }
+        return (low, high)
+    }
+
+    /// The likelihood-ratio statistic of s successes and f failures against success share p₀,
+    /// one-sided (0 unless the observed share exceeds p₀).
+    static func statistic(_ s: Int, _ f: Int, _ p0: Double) -> Double {
+        let n = Double(s + f)
+        guard n > 0 else { return 0 }
+        let p = Double(s) / n
+        guard p > p0 else { return 0 }
+        var g = Double(s) * log(p / p0)
+        if f > 0 { g += Double(f) * log((1 - p) / (1 - p0)) }
+        return 2 * g
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// The light-chain-guided search for a restricted subset inside a polyclonal-looking cluster:
+/// the statistic, a clone hidden beside a normal subset of the same phenotype, the null
+/// (no restricted subset in polyclonal clusters), and whole analyses of single-aberrancy clones.
+@Suite("Restricted subsets inside clusters")
+struct RestrictedSubsetTests {
+    let directory = TemporaryDirectory()
+
+    /// A deterministic generator for the synthetic clusters (SplitMix64).
+    struct Mix {
+        var state: UInt64
+        mutating func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        }
+    }
+
+    /// A cluster in 3 dimensions: `normal` polyclonal cells (κ share p) uniform on [0,1]³ and
+    /// `clone` κ cells uniform on [0.9,1]×[0.8,1]×[0,1] (inside the normal range).
+    static func cluster(normal: Int, clone: Int, kappaShare p: Double, seed: UInt64) -> (values: [Float], chains: [Int8], half: [Bool]) {
+        var rng = Mix(state: seed)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<normal {
+            for _ in 0..<3 { values.append(Float(rng.next())) }
+            chains.append(rng.next() < p ? 1 : -1)
+        }
+        for _ in 0..<clone {
+            values.append(Float(0.9 + 0.1 * rng.next()))
+            values.append(Float(0.8 + 0.2 * rng.next()))
+            values.append(Float(rng.next()))
+            chains.append(1)
+        }
+        return (values, chains, (0..<chains.count).map { $0 & 1 == 0 })
+    }
+
+    @Test("the one-sided likelihood-ratio statistic against a direct formula")
+    func statistic() {
+        #expect(abs(RestrictedSubsetSearch.statistic(10, 0, 0.5) - 20 * log(2.0)) < 1e-12)
+        let expected = 2 * (30 * log(0.75 / 0.6) + 10 * log(0.25 / 0.4))
+        #expect(abs(RestrictedSubsetSearch.statistic(30, 10, 0.6) - expected) < 1e-12)
+        #expect(RestrictedSubsetSearch.statistic(6, 4, 0.6) == 0)
+        #expect(RestrictedSubsetSearch.statistic(0, 0, 0.6) == 0)
+    }
+
+    @Test("a κ clone among normal cells of the same phenotype: the box finds it, the λ search finds nothing")
+    func hiddenClone() throws {
+        let c = Self.cluster(normal: 3_000, clone: 400, kappaShare: 0.6, seed: 7)
+        let values = c.values, chains = c.chains, half = c.half
+        let search = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        // As a whole the cluster is far from restricted: κ:λ about 1.8 against 1.5.
+        let kappa = chains.filter { $0 == 1 }.count, lambda = chains.filter { $0 == -1 }.count
+        let whole = ClonalityTest(alpha: 0.001, restrictionRatio: 4).test(kappa: kappa, lambda: lambda, referenceRatio: 1.5)
+        #expect(!whole.restricted)
+        let result = search.search(values: values, dimensions: 3, chains: chains, searchHalf: half, kappa: true, referenceRatio: 1.5, alpha: 0.001 / 4)
+        let found = try #require(result)
+        #expect(found.test.restricted && found.test.direction == "kappa")
+        // The box cuts dimensions 0 and 1 near the clone's edges, from below.
+        let low = found.low, high = found.high
+        #expect(low[0] > 0.85 && low[0] < 0.95 && low[1] > 0.75 && low[1] < 0.85, "\(low)")
+        #expect(high[0] == .infinity && high[1] == .infinity)
+        // Most of the clone is inside, and few normal cells.
+        let cloneInside = found.members.filter { $0 >= 3_000 }.count, normalInside = found.members.count - cloneInside
+        #expect(cloneInside >= 340 && normalInside <= 120, "\(cloneInside) clone, \(normalInside) normal")
+        // Widening over every event recovers the clone's remaining events and adds few normal ones.
+        let eligible = [Bool](repeating: true, count: chains.count)
+        let wide = search.widen(low: low, high: high, values: values, dimensions: 3, chains: chains, eligible: eligible, kappa: true, referenceRatio: 1.5)
+        let inside = (0..<chains.count).filter { i in (0..<3).allSatisfy { values[i * 3 + $0] >= wide.low[$0] && values[i * 3 + $0] <= wide.high[$0] } }
+        let wideClone = inside.filter { $0 >= 3_000 }.count
+        #expect(wideClone >= cloneInside && wideClone >= 380, "\(wideClone)")
+        #expect(inside.count - wideClone <= 200, "\(inside.count - wideClone) normal")
+        let other = search.search(values: values, dimensions: 3, chains: chains, searchHalf: half, kappa: false, referenceRatio: 1.5, alpha: 0.001 / 4)
+        #expect(other == nil)
+    }
+
+    @Test("polyclonal clusters: no restricted subset in 200 searches (each at α = 0.001)")
+    func nullClusters() {
+        let search = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        var found = 0
+        for seed in 0..<100 {
+            let c = Self.cluster(normal: 1_500, clone: 0, kappaShare: 0.6, seed: UInt64(1_000 + seed))
+            for kappa in [true, false] {
+                let result = search.search(values: c.values, dimensions: 3, chains: c.chains, searchHalf: c.half, kappa: kappa, referenceRatio: 1.5, alpha: 0.001)
+                if result != nil { found += 1 }
+            }
+        }
+        #expect(found == 0)
+    }
+}
