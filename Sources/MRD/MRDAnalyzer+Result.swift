@@ -15,10 +15,23 @@ extension MRDAnalyzer {
         let nucleated = counts[rules.nucleated] ?? 0
         let pcs = counts[rules.plasmaCells] ?? 0
         let stored = full.columns.count
-        let clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: context.contains(.antiCD38) ? ["CD38"] : [])
+        // Antibody masking: declared, or detected against the template's normal levels (then the
+        // clustering is run again without the masked marker).
+        let maskedMarker = rules.masking?.marker ?? "CD38"
+        var masking: String? = context.contains(.antiCD38) ? "declared" : nil
+        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [])
             .run(rows: full.candidates, stored: stored, columns: full.columns)
-        if context.contains(.antiCD38) {
-            warnings.append("context anti-cd38 declared: CD38 is masked on every cell; plasma cells are identified by CD138 and CD38 is left out of the phenotype comparison")
+        if masking != nil {
+            warnings.append("context anti-cd38 declared: \(maskedMarker) is masked on every cell; plasma cells are identified by \(rules.masking?.by ?? "CD138") and \(maskedMarker) is left out of the phenotype comparison, its rule off")
+        } else if let m = rules.masking, clustering.medianSource == "sample", let level = clustering.referenceMedians?[m.marker],
+                  let by = clustering.referenceMedians?[m.by], let normalLevel = rules.normalMedians[m.marker], let normalBy = rules.normalMedians[m.by],
+                  level < normalLevel - m.minDrop, by >= normalBy - rules.phenotypeMargin {
+            masking = "detected"
+            warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below the template's normal \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
+            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker]).run(rows: full.candidates, stored: stored, columns: full.columns)
+        }
+        if clustering.medianSource == "template" {
+            warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: the phenotype is judged against the template's normal plasma-cell medians (phenotype.normal_medians), not the sample's own")
         }
         if clustering.subsampled {
             warnings.append("plasma cells: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
@@ -120,7 +133,9 @@ extension MRDAnalyzer {
             referenceKappaLambda: round6(clustering.referenceRatio), referenceSource: clustering.ratioSource,
             polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
             clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: listed,
-            context: context.map(\.rawValue).sorted(), rulesOff: gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker))
+            context: context.map(\.rawValue).sorted(),
+            rulesOff: Array(Set(gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker) + (masking != nil ? [maskedMarker] : []))).sorted(),
+            phenotypeReference: clustering.medianSource, masking: masking)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let result = MRDResult(
             schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,

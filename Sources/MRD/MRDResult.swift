@@ -98,14 +98,21 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public let clusters: [PlasmaCellCluster]
         /// Declared therapy contexts (post-car-t, anti-cd38).
         public let context: [String]
-        /// Aberrancy rules switched off for this sample because no data-driven threshold could be set.
+        /// Aberrancy rules switched off for this sample because no data-driven threshold could be set,
+        /// or because the marker is masked.
         public let rulesOff: [String]
+        /// Where the normal phenotype came from: "sample" (its polyclonal clusters), "template"
+        /// (`phenotype.normal_medians`, too few normal plasma cells of its own) or "none".
+        public var phenotypeReference: String = "sample"
+        /// Antibody masking of the template's masking marker: "declared" (`--context anti-cd38`), "detected", or absent.
+        public var masking: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case clusters, context
             case referenceKappaLambda = "reference_kappa_lambda", referenceSource = "reference_source"
             case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
             case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
+            case phenotypeReference = "phenotype_reference", masking
         }
     }
 

@@ -39,6 +39,19 @@ public struct MRDRules: Sendable, Equatable {
     public let minNormalPlasmaCells: Int
     /// Whether monotypic plasma cells without a phenotypic aberrancy count as positive (else: review).
     public let monotypicIsPositive: Bool
+    /// Expected medians of normal plasma cells per phenotype marker (transformed units), from the
+    /// lab's normal marrows: the phenotype reference when a sample has too few normal plasma
+    /// cells of its own (after BCMA CAR-T), and the level masking is judged against.
+    public let normalMedians: [String: Double]
+    /// Detection of antibody masking (anti-CD38): the sample's polyclonal plasma cells' median of
+    /// `marker` more than `minDrop` below its normal median while `by` stays within the phenotype
+    /// margin of its own.
+    public struct Masking: Sendable, Equatable {
+        public let marker: String
+        public let by: String
+        public let minDrop: Double
+    }
+    public let masking: Masking?
     let references: [(String, Int, Int)]
 
     public static func == (a: MRDRules, b: MRDRules) -> Bool { String(describing: a) == String(describing: b) }
@@ -46,7 +59,7 @@ public struct MRDRules: Sendable, Equatable {
     static func parse(_ node: TemplateNode, markers: Set<String>) throws(MRDError) -> MRDRules {
         let k = try node.mapping(allowed: ["nucleated", "plasma_cells", "min_nucleated_cells", "target_sensitivity", "min_cluster_events",
                                            "lloq_events", "aberrancy", "light_chains", "cluster", "phenotype",
-                                           "min_normal_plasma_cells", "monotypic"], what: "mrd")
+                                           "min_normal_plasma_cells", "monotypic", "masking"], what: "mrd")
         var references: [(String, Int, Int)] = []
         func gate(_ key: String) throws(MRDError) -> String {
             let n = try k.required(key)
@@ -118,12 +131,34 @@ public struct MRDRules: Sendable, Equatable {
         let radiusNode = try c.required("radius")
         let radius = try radiusNode.double(what: "radius")
         guard radius > 0 && radius < 1 else { throw radiusNode.error("cluster: radius must be between 0 and 1 (transformed units)") }
-        let p = try k.required("phenotype").mapping(allowed: ["markers", "margin"], what: "phenotype")
+        let p = try k.required("phenotype").mapping(allowed: ["markers", "margin", "normal_medians"], what: "phenotype")
         var phenotypeMarkers: [String] = []
         let pm = try p.required("markers")
         for name in try pm.strings(what: "phenotype markers") {
             guard markers.contains(name) else { throw pm.error("phenotype marker \"\(name)\" is not in the panel") }
             phenotypeMarkers.append(name)
+        }
+        var normalMedians: [String: Double] = [:]
+        if let n = p["normal_medians"] {
+            let m = try n.mapping(allowed: phenotypeMarkers, what: "normal_medians")
+            for name in phenotypeMarkers {
+                guard let v = m[name] else { continue }
+                let value = try v.double(what: "normal median of \(name)")
+                guard value > -0.5 && value < 1.5 else { throw v.error("normal_medians: \(name) must be a transformed level between -0.5 and 1.5") }
+                normalMedians[name] = value
+            }
+        }
+        var masking: Masking?
+        if let n = k["masking"] {
+            let m = try n.mapping(allowed: ["marker", "by", "min_drop"], what: "masking")
+            let maskedNode = try m.required("marker"), byNode = try m.required("by")
+            let masked = try maskedNode.string(what: "masking marker"), by = try byNode.string(what: "masking by")
+            guard normalMedians[masked] != nil else { throw maskedNode.error("masking: marker \(masked) needs a phenotype normal_medians entry") }
+            guard normalMedians[by] != nil else { throw byNode.error("masking: by \(by) needs a phenotype normal_medians entry") }
+            let dropNode = try m.required("min_drop")
+            let drop = try dropNode.double(what: "min_drop")
+            guard drop > 0 && drop < 1 else { throw dropNode.error("masking: min_drop must be between 0 and 1 (transformed units)") }
+            masking = Masking(marker: masked, by: by, minDrop: drop)
         }
         var minNeighbours = 5
         if let n = c["min_neighbours"] {
@@ -145,6 +180,7 @@ public struct MRDRules: Sendable, Equatable {
             lightChainMargin: try margin(l, default: 0.1), restrictionRatio: restriction,
             clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: minNeighbours,
             phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), clonalityAlpha: alpha,
-            normalKappaLambda: normalRatio, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive, references: references)
+            normalKappaLambda: normalRatio, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,
+            normalMedians: normalMedians, masking: masking, references: references)
     }
 }

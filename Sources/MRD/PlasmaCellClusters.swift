@@ -64,6 +64,9 @@ struct PlasmaCellClustering {
         var ratioSource: String
         var polyclonalEvents: Int
         var referenceMedians: [String: Double]?
+        /// Where the phenotype reference came from: "sample" (polyclonal clusters), "template"
+        /// (`phenotype.normal_medians`, too few normal plasma cells) or "none".
+        var medianSource: String
         var subsampled: Bool
     }
 
@@ -208,10 +211,16 @@ struct PlasmaCellClustering {
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         func median(_ rowsOf: [Int], _ c: Int) -> Double? { ThresholdFinder.quantile(rowsOf.map { Double(rows[$0 * stored + c]) }, 0.5) }
         var reference: [String: Double]?
+        var medianSource = "none"
         if referenceRows.count >= rules.minNormalPlasmaCells {
             var medians: [String: Double] = [:]
             for (name, c) in phenotypeColumns { medians[name] = median(referenceRows, c) }
             reference = medians
+            medianSource = "sample"
+        } else if !rules.normalMedians.isEmpty {
+            // Too few normal plasma cells of the sample's own (after BCMA CAR-T): the template's.
+            reference = rules.normalMedians.filter { entry in phenotypeColumns.contains { $0.0 == entry.key } }
+            medianSource = "template"
         }
         var clusters: [PlasmaCellCluster] = []
         for c in 0..<sizes.count {
@@ -229,7 +238,7 @@ struct PlasmaCellClustering {
         clock.mark("medians and roles")
         clock.report()
         return Outcome(clusters: clusters, labels: labels, referenceRatio: reportedRatio, ratioSource: source,
-                       polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference,
+                       polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled)
     }
 }

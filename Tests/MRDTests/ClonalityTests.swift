@@ -145,6 +145,43 @@ struct ClonalityTests {
         #expect(declared.warnings.contains("context post-car-t declared: a negative does not need normal plasma cells"))
     }
 
+    @Test("anti-CD38 masking is detected without a declared context: negative marrow stays negative, a clone is found, CD38 is off")
+    func maskingDetected() throws {
+        let (negative, _) = try analyze(MarrowSpecification(events: 80_000, seed: 21, antiCD38: true), "masked-negative")
+        let clonality = try #require(negative.clonality)
+        #expect(clonality.masking == "detected" && clonality.rulesOff.contains("CD38"))
+        #expect(negative.call == .negative, "\(negative.callText)")
+        #expect(negative.warnings.contains { $0.hasPrefix("anti-CD38 masking detected: the polyclonal plasma cells' CD38 median is") })
+        let (positive, truth) = try analyze(MarrowSpecification(events: 80_000, aberrantCount: 400, seed: 22, antiCD38: true), "masked-clone")
+        #expect(positive.clonality?.masking == "detected" && positive.call == .positive, "\(positive.callText)")
+        #expect(abs(Double(positive.aberrantPC.count - truth.aberrantPlasmaCells)) <= 1.96 * Double(truth.aberrantPlasmaCells).squareRoot() + 0.05 * Double(truth.aberrantPlasmaCells))
+        // Declared instead: the same switch, named as declared; unmasked marrow: nothing detected.
+        var declared = MRDAnalyzer(template: Self.template, workers: 2)
+        declared.context = [.antiCD38]
+        #expect(try declared.analyze(path: directory.path("masked-negative.fcs")).clonality?.masking == "declared")
+        let (plain, _) = try analyze(MarrowSpecification(events: 80_000, seed: 23), "unmasked")
+        #expect(plain.clonality?.masking == nil && plain.clonality?.rulesOff.contains("CD38") == false)
+    }
+
+    @Test("after CAR-T a clone is judged against the template's normal medians and called positive")
+    func postCARTClone() throws {
+        let spec = MarrowSpecification(events: 80_000, aberrantCount: 300, seed: 24, postCART: true)
+        let (r, truth) = try analyze(spec, "car-clone")
+        let clonality = try #require(r.clonality)
+        #expect(clonality.phenotypeReference == "template" && r.call == .positive, "\(r.callText)")
+        #expect(abs(Double(r.aberrantPC.count - truth.aberrantPlasmaCells)) <= 1.96 * Double(truth.aberrantPlasmaCells).squareRoot())
+        #expect(r.warnings.contains { $0.contains("the phenotype is judged against the template's normal plasma-cell medians") })
+    }
+
+    @Test("a single-aberrancy clone beside the normal subset it resembles is found inside its cluster", arguments: ["CD19-", "CD45-", "CD81-", "CD38dim"])
+    func hiddenSingleAberrancy(phenotype: String) throws {
+        let spec = MarrowSpecification(events: 80_000, aberrantCount: 400, seed: 25, aberrantPhenotype: try AberrantPhenotype(phenotype),
+                                       normalPlasmaCellPercent: 2, normalTraitShares: Self.rich)
+        let (r, truth) = try analyze(spec, "hidden-\(phenotype)")
+        #expect(r.call == .positive, "\(phenotype): \(r.callText)")
+        #expect(abs(Double(r.aberrantPC.count - truth.aberrantPlasmaCells)) <= 0.2 * Double(truth.aberrantPlasmaCells), "\(phenotype): \(r.aberrantPC.count) vs \(truth.aberrantPlasmaCells)")
+    }
+
     @Test("the sensitivity states whether 10⁻⁵ was reached")
     func imwgFlag() throws {
         let (r, _) = try analyze(MarrowSpecification(events: 40_000, seed: 10), "imwg")
