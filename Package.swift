@@ -27,7 +27,7 @@ let package = Package(
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["FCS"]),
         // Gating templates, data-driven gates, aberrant plasma-cell rules, the cluster criterion and the MRD call.
-        .target(name: "MRD", dependencies: ["FCS", "HDF5Store", "Cytometry", "CSHA256", .product(name: "Yams", package: "Yams")]),
+        .target(name: "MRD", dependencies: ["FCS", "Cytometry", "CSHA256", .product(name: "Yams", package: "Yams")]),
         // SHA-256 compression with the x86 SHA extensions, for file checksums (portable Swift fallback in MRD).
         .target(name: "CSHA256"),
         // Synthetic bone-marrow event files with per-event truth.

@@ -1,11 +1,10 @@
 import Cytometry
 import FCS
 import Foundation
-import HDF5Store
 
 /// The per-event audit file of an analysis (`flowmrd analyze --events-out`): every event's
 /// gate membership bits and its final class, with the JSON result as a root attribute, in an
-/// HDF5 file written atomically by ``HDF5EventResultsWriter``.
+/// file written atomically in the analyzer's ``EventResultsFormat`` (HDF5 from the command line).
 ///
 /// Classes, by code: one "excluded by <gate>" class per gate on the path from the root to the
 /// nucleated gate (for the bundled template: time-stable = unstable flow, singlets = doublet,
@@ -16,7 +15,7 @@ import HDF5Store
 /// Cost per block: one pass over the block per visible gate for the bits, one per chain gate
 /// for the classes; two small buffers per block.
 final class EventAudit: Sendable {
-    let writer: HDF5EventResultsWriter
+    let writer: any EventResultsWriting
     /// Tree indices of the chain gates, root first, ending with the nucleated gate.
     let chain: [Int]
     /// Tree indices of the gates whose bits are written (hidden helper gates, ids with "~", are left out).
@@ -30,7 +29,8 @@ final class EventAudit: Sendable {
         ]
     }
 
-    init(path: String, tree: GatingTree, nucleated: String, eventCount: Int) throws(MRDError) {
+    init(path: String, format: (any EventResultsFormat)?, tree: GatingTree, nucleated: String, eventCount: Int) throws(MRDError) {
+        guard let format else { throw .input(file: path, detail: "per-event results were asked for, but this analysis was given no results format") }
         var chainIDs: [String] = []
         var current: String? = nucleated
         while let id = current, let gate = tree.gate(id), chainIDs.count <= tree.gates.count {
@@ -46,8 +46,8 @@ final class EventAudit: Sendable {
         aberrantCode = base + 2
         unclusteredCode = base + 3
         do {
-            writer = try HDF5EventResultsWriter(path: path, eventCount: eventCount, gates: visible.map { tree.gates[$0].id },
-                                                classNames: Self.classNames(chain: chainIDs))
+            writer = try format.create(path: path, eventCount: eventCount, gates: visible.map { tree.gates[$0].id },
+                                       classNames: Self.classNames(chain: chainIDs))
         } catch {
             throw .input(file: path, detail: "\(error)")
         }

@@ -1,6 +1,5 @@
 import Cytometry
 import FCS
-import HDF5Store
 import Dispatch
 import Foundation
 
@@ -29,6 +28,11 @@ public struct MRDAnalyzer: Sendable {
     public var readOptions = FCSReadOptions()
     /// Therapy contexts the run declares (`--context`): they explain what the sample cannot show.
     public var context: Set<TherapyContext> = []
+    /// How a path is opened: FCS only unless the caller knows more formats (the command line
+    /// passes `HDF5Store.EventFileOpener`, which also opens HDF5 event stores).
+    public var opener: any EventFileOpening = FCSFileOpening()
+    /// The format of per-event results files (`eventsOutput`); none unless the caller gives one.
+    public var resultsFormat: (any EventResultsFormat)? = nil
 
     public static let software = "FlowMRD 0.5.0"
 
@@ -64,7 +68,7 @@ public struct MRDAnalyzer: Sendable {
 
     private func run(path: String, eventsOutput: String?, plots: Bool) throws(MRDError) -> MRDAnalysis {
         let file: any EventSource
-        do { file = try EventFile.open(path, options: readOptions) } catch { throw MRDError.wrapping(error, file: path) }
+        do { file = try opener.open(path, options: readOptions) } catch { throw MRDError.wrapping(error, file: path) }
         return try run(source: file, eventsOutput: eventsOutput, plots: plots)
     }
 
@@ -131,7 +135,7 @@ public struct MRDAnalyzer: Sendable {
         warnings += gating.warnings
         let tree = try gating.tree(gating.gates)
         let audit = try eventsOutput.map { output throws(MRDError) in
-            try EventAudit(path: output, tree: tree, nucleated: template.mrd.nucleated, eventCount: dataSet.eventCount)
+            try EventAudit(path: output, format: resultsFormat, tree: tree, nucleated: template.mrd.nucleated, eventCount: dataSet.eventCount)
         }
         let plans = wantPlots ? try plotPlans(gating: gating, tree: tree) : []
         let full = try fullPass(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit, plans: plans)

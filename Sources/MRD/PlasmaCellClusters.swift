@@ -52,6 +52,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 /// - Complexity: the clustering's (O(n log n) typical), plus O(n · markers · log n) for medians.
 struct PlasmaCellClustering {
     let rules: MRDRules
+    /// Rows a median is taken over, at most (a deterministic every-k-th subsample beyond).
+    static let medianLimit = 50_000
     /// Markers left out of the phenotype comparison (CD38 under declared anti-CD38 masking).
     var ignoredMarkers: Set<String> = []
 
@@ -209,7 +211,12 @@ struct PlasmaCellClustering {
         // The normal reference: pooled members of the polyclonal clusters (without the subsets).
         let referenceRows = polyclonal.sorted().flatMap { members[$0] }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
-        func median(_ rowsOf: [Int], _ c: Int) -> Double? { ThresholdFinder.quantile(rowsOf.map { Double(rows[$0 * stored + c]) }, 0.5) }
+        // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
+        // needs the level to well within `phenotype.margin`, not every event).
+        func median(_ rowsOf: [Int], _ c: Int) -> Double? {
+            let step = max(1, (rowsOf.count + Self.medianLimit - 1) / Self.medianLimit)
+            return ThresholdFinder.quantile(Swift.stride(from: 0, to: rowsOf.count, by: step).map { Double(rows[rowsOf[$0] * stored + c]) }, 0.5)
+        }
         var reference: [String: Double]?
         var medianSource = "none"
         if referenceRows.count >= rules.minNormalPlasmaCells {

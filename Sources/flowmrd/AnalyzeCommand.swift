@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HDF5Store
 import MRD
 import Report
 
@@ -165,10 +166,20 @@ enum TemplateLocator {
         do {
             let template = try GatingTemplate(path: try path(for: name))
             return MRDAnalyzer(template: qcLimits.isEmpty ? template : try template.overridingQCLimits(qcLimits),
-                               workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+                               workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+extension MRDAnalyzer {
+    /// This analyzer, also opening HDF5 event stores and writing per-event results as HDF5.
+    func readingStores() -> MRDAnalyzer {
+        var analyzer = self
+        analyzer.opener = EventFileOpener()
+        analyzer.resultsFormat = HDF5EventResultsFormat()
+        return analyzer
     }
 }

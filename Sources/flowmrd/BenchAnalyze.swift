@@ -36,7 +36,7 @@ struct BenchAnalyze: ParsableCommand {
             try MarrowGenerator(MarrowSpecification(events: events, aberrantFraction: 1e-4, seed: 1)).write(fcsPath: path)
         }
         defer { if file == nil { try? FileManager.default.removeItem(atPath: generated) } }
-        var analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)))
+        var analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template))).readingStores()
         analyzer.computeChecksum = checksum
         var times: [Double] = []
         var result: MRDResult?

@@ -122,7 +122,7 @@ struct ValidateCommand: ParsableCommand {
         if truth {
             analysis = { _, truth in ValidationMeasurement(aberrant: truth.aberrantPlasmaCells, nucleated: truth.nucleatedCells) }
         } else if gatingML == nil {
-            let analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template)))
+            let analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template))).readingStores()
             analysis = { path, _ in
                 let result = try analyzer.analyze(path: path)
                 return ValidationMeasurement(aberrant: result.aberrantPC.count, nucleated: result.nucleatedCells)

@@ -16,7 +16,7 @@ struct EventAuditTests {
         let spec = MarrowSpecification(events: 120_000, aberrantFraction: 3e-3, seed: 81)
         let fcs = directory.path("audit.fcs"), out = directory.path("audit.events.h5")
         let truth = try MarrowGenerator(spec).write(fcsPath: fcs, labelsPath: directory.path("audit.labels"))
-        let result = try MRDAnalyzer(template: AnalysisTests.template, workers: 2).analyze(path: fcs, eventsOutput: out)
+        let result = try MRDAnalyzer.writingHDF5(template: AnalysisTests.template, workers: 2).analyze(path: fcs, eventsOutput: out)
         #expect(result.call == .positive)
         #expect(!FileManager.default.fileExists(atPath: out + ".partial"))
         let audit = try HDF5EventResults(path: out)
@@ -68,7 +68,7 @@ struct EventAuditTests {
     func deterministic() throws {
         let fcs = directory.path("det.fcs")
         _ = try MarrowGenerator(MarrowSpecification(events: 200_000, aberrantFraction: 1e-3, seed: 82)).write(fcsPath: fcs)
-        var analyzer = MRDAnalyzer(template: AnalysisTests.template, workers: 1)
+        var analyzer = MRDAnalyzer.writingHDF5(template: AnalysisTests.template, workers: 1)
         analyzer.computeChecksum = false
         _ = try analyzer.analyze(path: fcs, eventsOutput: directory.path("one.h5"))
         analyzer.workers = 2
@@ -83,18 +83,33 @@ struct EventAuditTests {
         let fcs = directory.path("f.fcs")
         _ = try MarrowGenerator(MarrowSpecification(events: 5_000, seed: 83)).write(fcsPath: fcs)
         let bad = directory.path("missing-folder/out.h5")
-        #expect { try MRDAnalyzer(template: AnalysisTests.template).analyze(path: fcs, eventsOutput: bad) } throws: { error in
+        #expect { try MRDAnalyzer.writingHDF5(template: AnalysisTests.template).analyze(path: fcs, eventsOutput: bad) } throws: { error in
             "\(error)".contains(bad)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["f.fcs"])
+        // The MRD library alone knows no results format: asking for one is the exact error, and no file.
+        let plain = directory.path("plain.h5")
+        #expect(throws: MRDError.input(file: plain, detail: "per-event results were asked for, but this analysis was given no results format")) {
+            try MRDAnalyzer(template: AnalysisTests.template).analyze(path: fcs, eventsOutput: plain)
+        }
+        #expect(!FileManager.default.fileExists(atPath: plain))
         // A template asking for a marker the file lacks: not evaluable before gating.
         var text = try String(contentsOfFile: TemplateTests.bundled, encoding: .utf8)
         text = text.replacingOccurrences(of: "CD81", with: "CD99").replacingOccurrences(of: "[Pacific Blue-A, BV421-A]", with: "[NoSuch-A]")
         let template = try GatingTemplate(yaml: text, path: "t.yaml")
         let out = directory.path("none.h5")
-        let result = try MRDAnalyzer(template: template).analyze(path: fcs, eventsOutput: out)
+        let result = try MRDAnalyzer.writingHDF5(template: template).analyze(path: fcs, eventsOutput: out)
         #expect(result.call == .notEvaluable)
         #expect(!FileManager.default.fileExists(atPath: out))
         #expect(result.warnings.contains { $0.contains("per-event results not written to \(out)") })
+    }
+}
+
+extension MRDAnalyzer {
+    /// An analyzer that writes per-event results as HDF5 (as the command line's does).
+    static func writingHDF5(template: GatingTemplate, workers: Int = 2) -> MRDAnalyzer {
+        var analyzer = MRDAnalyzer(template: template, workers: workers)
+        analyzer.resultsFormat = HDF5EventResultsFormat()
+        return analyzer
     }
 }
