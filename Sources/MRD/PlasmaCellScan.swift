@@ -1,0 +1,152 @@
+import Cytometry
+import FCS
+import Foundation
+
+/// The plasma-cell scan: the one full pass over every event after the data-driven gates are
+/// placed. Per block, on every core: every gate's count, every panel channel checked
+/// (non-finite values, a constant channel), the binned dot plots, the per-event audit, and
+/// every plasma cell's row kept (the markers clustering, clonality and the plots need), merged
+/// in event order so the result does not depend on the workers.
+struct PlasmaCellScan {
+    let template: GatingTemplate
+    let workers: Int
+
+    /// What the scan gathers.
+    struct Result {
+        var gating: GatingResult
+        /// Every plasma cell's row (``columns`` values each) and event index, in event order.
+        var candidates: [Float]
+        var candidateEvents: [Int]
+        /// Per row: 1 when the plasma cell breaks at least `min_aberrancies` rules (the audit's aberrant phenotype).
+        var ruleFlags: [UInt8] = []
+        var columns: [String]
+        /// Per plot: the density (normal plasma cells only on overlay plots) and undrawn events.
+        var densities: [[UInt32]] = []
+        var undrawn: [Int] = []
+        /// Non-finite values (NaN, ±infinity) read per panel channel, by channel name; only channels that had some.
+        var nonFinite: [String: Int] = [:]
+        /// Panel channels whose every finite value is the same (a dead detector), by channel name, with that value.
+        var constant: [String: Double] = [:]
+        /// Events read.
+        var events = 0
+    }
+
+
+    /// - Complexity: O(events × (gates + stored markers)) on `workers` cores; memory: one block per
+    ///   worker plus one row per plasma cell (4 bytes × stored markers).
+    func run(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
+             audit: EventAudit?, plans: [PlotPlan]) throws(MRDError) -> Result {
+        let rules = template.mrd
+        guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
+            throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
+        }
+        // Columns kept for candidates first (cluster, phenotype, light chains, overlay-plot axes),
+        // then rule-only markers, then plot-only markers (``plotColumns`` gives the same order).
+        let plotted = plans.map(\.spec)
+        let (columns, stored) = MRDAnalyzer.columnOrder(rules: rules, plots: plotted)
+        let columnCount = columns.count
+        let extra = columns.map { gating.dimension($0) }
+        let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }
+        let ruleAbove = rules.rules.map { $0.aberrant == .above }
+        let thresholds = gating.ruleThresholds
+        let minimum = rules.minAberrancies
+        struct Accumulator {
+            var candidates: [Float] = []
+            var events: [Int] = []
+            var flags: [UInt8] = []
+            var read = 0
+            var densities: [[UInt32]]
+            var undrawn: [Int]
+            var nonFinite: [Int]
+            var minimum: [Double]
+            var maximum: [Double]
+        }
+        let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
+        let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
+        let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
+            densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
+            nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity }))
+        let result: GatingResult
+        do {
+            result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
+                let pc = block.mask(pcIndex)
+                let values = (0..<columnCount).map { block.column($0) }
+                func isCandidate(_ e: Int) -> Bool {
+                    var aberrancies = 0
+                    for (r, c) in ruleColumns.enumerated() {
+                        let v = values[c][e]
+                        if ruleAbove[r] ? v > thresholds[r] : v < thresholds[r] { aberrancies += 1 }
+                    }
+                    return aberrancies >= minimum
+                }
+                try audit?.record(block, plasmaCell: pcIndex, candidate: isCandidate)
+                slots.update(worker) { acc in
+                    // NaN or infinite values fall outside every gate: counted so they are never silent.
+                    for (k, c) in checkedChannels.enumerated() {
+                        let raw = block.channel(c)
+                        var bad = 0
+                        var low = acc.minimum[k], high = acc.maximum[k]
+                        for e in 0..<block.count {
+                            let v = raw[e]
+                            if v.isFinite { low = min(low, v); high = max(high, v) } else { bad += 1 }
+                        }
+                        acc.nonFinite[k] += bad
+                        acc.minimum[k] = low
+                        acc.maximum[k] = high
+                    }
+                    acc.read += block.count
+                    for p in plain {
+                        let plan = plans[p]
+                        acc.undrawn[p] += acc.densities[p].withUnsafeMutableBufferPointer { counts in
+                            plan.accumulate(xs: values[plan.xColumn], ys: values[plan.yColumn], mask: plan.mask.map { block.mask($0) },
+                                            count: block.count, into: counts)
+                        }
+                    }
+                    for e in 0..<block.count where pc[e] != 0 {
+                        let candidate = isCandidate(e)
+                        for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
+                        acc.events.append(block.firstEvent + e)
+                        acc.flags.append(candidate ? 1 : 0)
+                    }
+                }
+            }
+        } catch {
+            throw MRDError.wrapping(error, file: path)
+        }
+        // Merge in event order.
+        var rows: [(Int, Int, Int)] = []  // (event, worker, row)
+        for w in 0..<slots.count { for (r, e) in slots[w].events.enumerated() { rows.append((e, w, r)) } }
+        rows.sort { $0.0 < $1.0 }
+        var candidates: [Float] = []
+        candidates.reserveCapacity(rows.count * stored)
+        var flags: [UInt8] = []
+        flags.reserveCapacity(rows.count)
+        for (_, w, r) in rows {
+            candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)]
+            flags.append(slots[w].flags[r])
+        }
+        var pass = Result(gating: result, candidates: candidates, candidateEvents: rows.map(\.0), columns: Array(columns[0..<stored]),
+                            densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
+        pass.ruleFlags = flags
+        var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
+        for w in 0..<slots.count {
+            pass.events += slots[w].read
+            for k in checkedChannels.indices {
+                lowest[k] = min(lowest[k], slots[w].minimum[k])
+                highest[k] = max(highest[k], slots[w].maximum[k])
+            }
+        }
+        let channelNames = file.dataSets[index].channels
+        for (k, c) in checkedChannels.enumerated() where pass.events > 1 && lowest[k] == highest[k] { pass.constant[channelNames[c].uniqueName] = lowest[k] }
+        for w in 0..<slots.count {
+            let acc = slots[w]
+            for p in 0..<plans.count {
+                for c in 0..<acc.densities[p].count { pass.densities[p][c] &+= acc.densities[p][c] }
+                pass.undrawn[p] += acc.undrawn[p]
+            }
+            let names = file.dataSets[index].channels
+            for (k, c) in checkedChannels.enumerated() where acc.nonFinite[k] > 0 { pass.nonFinite[names[c].uniqueName, default: 0] += acc.nonFinite[k] }
+        }
+        return pass
+    }
+}

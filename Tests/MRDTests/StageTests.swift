@@ -1,0 +1,67 @@
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// The analysis stages one at a time: sample preparation, the plasma-cell scan, then (in
+/// ClonalityTests and RestrictedSubsetTests) clustering and clonality and the call.
+@Suite("Analysis stages alone")
+struct StageTests {
+    let directory = TemporaryDirectory()
+
+    @Test("sample preparation: the panel and the file's compensation; a marker the file lacks is not evaluable before any event is read")
+    func preparation() throws {
+        let path = directory.path("prep.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 5_000, seed: 31)).write(fcsPath: path)
+        let file = try FCSFile(path: path)
+        let dataSet = file.dataSets[file.defaultDataSetIndex]
+        guard case .ready(let ready) = try SamplePreparation.prepare(template: AnalysisTests.template, dataSet: dataSet, path: path) else {
+            Issue.record("not ready")
+            return
+        }
+        // Every template marker is mapped to a channel of the file, and the analysis reports the same mapping.
+        #expect(Set(ready.panel.keys) == Set(AnalysisTests.template.panel.map(\.name)))
+        #expect(ready.panel.values.allSatisfy { channel in dataSet.channels.contains { $0.name == channel } })
+        #expect(ready.compensation == .file && ready.warnings.isEmpty)
+        #expect(try MRDAnalyzer(template: AnalysisTests.template, workers: 1).analyze(path: path).panel == ready.panel)
+        let text = try String(contentsOfFile: TemplateTests.bundled, encoding: .utf8)
+            .replacingOccurrences(of: "CD81", with: "CD99").replacingOccurrences(of: "[Pacific Blue-A, BV421-A]", with: "[NoSuch-A]")
+        let lacking = try GatingTemplate(yaml: text, path: "lab.yaml")
+        guard case .notEvaluable(let reason, let panel) = try SamplePreparation.prepare(template: lacking, dataSet: dataSet, path: path) else {
+            Issue.record("a missing marker was accepted")
+            return
+        }
+        #expect(reason.hasPrefix("missing marker: ") && reason.contains("CD99") && panel.isEmpty, "\(reason)")
+    }
+
+    @Test("the plasma-cell scan: one row per plasma-cell gate event, in event order, the same on one worker as on three")
+    func scan() throws {
+        let path = directory.path("scan.fcs")
+        let truth = try MarrowGenerator(MarrowSpecification(events: 40_000, aberrantCount: 200, seed: 32)).write(fcsPath: path)
+        func run(workers: Int) throws -> PlasmaCellScan.Result {
+            let template = AnalysisTests.template
+            let file = try FCSFile(path: path)
+            let index = file.defaultDataSetIndex
+            guard case .ready(let ready) = try SamplePreparation.prepare(template: template, dataSet: file.dataSets[index], path: path) else {
+                throw MRDError.input(file: path, detail: "not ready")
+            }
+            try SampleGating.prepareTransforms(template)
+            var gating = SampleGating(template: template, mapping: ready.mapping, file: file, dataSetIndex: index, path: path,
+                                      compensation: ready.compensation, matrices: ready.matrices, workers: workers, subsampleEvents: 300_000)
+            try gating.resolve()
+            return try PlasmaCellScan(template: template, workers: workers)
+                .run(gating: gating, tree: try gating.tree(gating.gates), file: file, index: index, path: path, audit: nil, plans: [])
+        }
+        let one = try run(workers: 1), three = try run(workers: 3)
+        let gated = try #require(one.gating.gates.first { $0.id == AnalysisTests.template.mrd.plasmaCells }).count
+        #expect(one.candidateEvents.count == gated && one.candidates.count == gated * one.columns.count)
+        #expect(zip(one.candidateEvents, one.candidateEvents.dropFirst()).allSatisfy { $0 < $1 })
+        #expect(one.events == 40_000 && one.nonFinite.isEmpty && one.constant.isEmpty)
+        // Plasma cells gated: about the generated ones (normal and clone), none lost to the workers.
+        let generated = truth.aberrantPlasmaCells + truth.normalKappa + truth.normalLambda
+        #expect(Double(gated) > 0.9 * Double(generated) && Double(gated) < 1.1 * Double(generated), "\(gated) of \(generated)")
+        #expect(one.candidateEvents == three.candidateEvents && one.candidates == three.candidates && one.ruleFlags == three.ruleFlags)
+    }
+}
