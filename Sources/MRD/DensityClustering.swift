@@ -46,7 +46,7 @@ public struct DensityClustering: Sendable {
         let n = points.count / d
         if n == 0 { return Result(labels: [], sizes: [], subsampled: false) }
         if n <= exactLimit {
-            let (labels, _) = exact(points: points, d: d)
+            let (labels, _, _) = exact(points: points, d: d)
             return relabel(labels, subsampled: false)
         }
         // Subsample every k-th point, cluster it exactly, then attach the others to sampled core points.
@@ -58,10 +58,9 @@ public struct DensityClustering: Sendable {
             sample.append(contentsOf: points[(i * d)..<(i * d + d)])
         }
         var clock = PhaseClock()
-        let (sampleLabels, core) = exact(points: sample, d: d)
+        // The sample's grid is reused; only its core points take others in.
+        let (sampleLabels, core, grid) = exact(points: sample, d: d)
         clock.mark("dbscan sample")
-        let grid = Grid(points: sample, d: d, radius: radius, only: core)
-        clock.mark("core grid")
         defer { clock.mark("attach"); clock.report() }
         var labels = [Int](repeating: -1, count: n)
         for (k, i) in sampleIndex.enumerated() { labels[i] = sampleLabels[k] }
@@ -72,7 +71,7 @@ public struct DensityClustering: Sendable {
             let out = SendableBuffer(base: out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
-                    out.base[i] = grid.firstWithin(points, i * d, radius: r) { sampleLabels[$0] } ?? -1
+                    out.base[i] = grid.firstWithin(points, i * d, radius: r, only: core) { sampleLabels[$0] } ?? -1
                 }
             }
         }
@@ -94,7 +93,7 @@ public struct DensityClustering: Sendable {
     }
 
     /// Exact DBSCAN: labels (root ids, −1 noise) and the core flags.
-    private func exact(points: [Float], d: Int) -> ([Int], [Bool]) {
+    private func exact(points: [Float], d: Int) -> ([Int], [Bool], Grid) {
         let n = points.count / d
         let r = Float(radius)
         let grid = Grid(points: points, d: d, radius: radius, only: nil)
@@ -166,7 +165,7 @@ public struct DensityClustering: Sendable {
                 }
             }
         }
-        return (labels, core)
+        return (labels, core, grid)
     }
 }
 
@@ -311,10 +310,11 @@ private struct Grid {
         return true
     }
 
-    /// The label of the first (in cell order) indexed point within `radius` of point p of `points`.
-    func firstWithin(_ points: [Float], _ p: Int, radius r: Float, label: (Int) -> Int) -> Int? {
+    /// The label of the first (in cell order) indexed point with `only` set within `radius` of
+    /// point p of `points`.
+    func firstWithin(_ points: [Float], _ p: Int, radius r: Float, only: [Bool], label: (Int) -> Int) -> Int? {
         func search(_ c: Int) -> Int? {
-            for j in start[c]..<start[c + 1] {
+            for j in start[c]..<start[c + 1] where only[order[j]] {
                 var close = true
                 for k in 0..<d where !(abs(points[p + k] - packed[j * d + k]) <= r) {
                     close = false
