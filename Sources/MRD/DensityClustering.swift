@@ -207,28 +207,35 @@ private struct Grid {
 
     func members(_ c: Int) -> ArraySlice<Int> { order[start[c]..<start[c + 1]] }
 
-    /// Coordinate k of the cell of the point starting at `p`; a NaN or infinite value lands in
-    /// an edge cell (never a trap), far from every finite point.
+    /// Coordinate k of the cell of the point starting at `p` (⌊value / radius⌋); a NaN or
+    /// infinite value lands in an edge cell (never a trap), far from every finite point.
     @inline(__always)
     func coordinate(_ points: [Float], _ p: Int, _ k: Int) -> Int32 {
-        Int32((Double(points[p + k]) / radius).rounded(.down).clamped(-1e6, 1e6))
+        // Clamped, then floored by truncation and correction (the same as rounded(.down) in
+        // this range, without a call per value).
+        let q = (Double(points[p + k]) / radius).clamped(-1e6, 1e6)
+        let i = Int32(q)
+        return Double(i) > q ? i - 1 : i
     }
 
+    /// Writes the point's cell coordinates to `key` and returns their hash.
     @inline(__always)
-    func hash(_ points: [Float], _ p: Int) -> UInt64 {
+    func key(_ points: [Float], _ p: Int, into key: UnsafeMutablePointer<Int32>) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for k in 0..<d { h = (h ^ UInt64(UInt32(bitPattern: coordinate(points, p, k)))) &* 0x100_0000_01B3 }
+        for k in 0..<d {
+            let c = coordinate(points, p, k)
+            key[k] = c
+            h = (h ^ UInt64(UInt32(bitPattern: c))) &* 0x100_0000_01B3
+        }
         return h
     }
 
-    /// The occupied cell holding the point starting at `p`, if any.
-    func cell(of points: [Float], _ p: Int) -> Int? { cell(of: points, p, hash: hash(points, p)) }
-
-    private func cell(of points: [Float], _ p: Int, hash h: UInt64) -> Int? {
+    /// The occupied cell with these coordinates, if any.
+    private func cell(key: UnsafeMutablePointer<Int32>, hash h: UInt64) -> Int? {
         var c = index[h] ?? -1
         while c >= 0 {
             var same = true
-            for k in 0..<d where coordinates[c * d + k] != coordinate(points, p, k) {
+            for k in 0..<d where coordinates[c * d + k] != key[k] {
                 same = false
                 break
             }
@@ -245,14 +252,16 @@ private struct Grid {
         let n = points.count / d
         var cellOf = [Int](repeating: -1, count: n)
         var counts: [Int] = []
+        let key = UnsafeMutablePointer<Int32>.allocate(capacity: d)
+        defer { key.deallocate() }
         for i in 0..<n where only?[i] ?? true {
-            let h = hash(points, i * d)
-            if let c = cell(of: points, i * d, hash: h) {
+            let h = self.key(points, i * d, into: key)
+            if let c = cell(key: key, hash: h) {
                 cellOf[i] = c
                 counts[c] += 1
             } else {
                 let c = sameHash.count
-                for k in 0..<d { coordinates.append(coordinate(points, i * d, k)) }
+                for k in 0..<d { coordinates.append(key[k]) }
                 sameHash.append(index[h] ?? -1)
                 index[h] = c
                 cellOf[i] = c
@@ -324,22 +333,29 @@ private struct Grid {
             }
             return nil
         }
-        if let c = cell(of: points, p) {
-            if let found = search(c) { return found }
-            for other in neighbours[c] { if let found = search(other) { return found } }
-            return nil
+        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { buffer in
+            let key = buffer.baseAddress!
+            if let c = cell(key: key, hash: self.key(points, p, into: key)) {
+                if let found = search(c) { return found }
+                for other in neighbours[c] { if let found = search(other) { return found } }
+                return nil
+            }
+            return around(key: key, search: search)
         }
-        // The point's own cell is empty here: the cells around it, found among those whose
-        // first two coordinates are within 1 (binary searches in byFirst), in cell order.
+    }
+
+    /// The point's own cell is empty: the cells around it, found among those whose first two
+    /// coordinates are within 1 (binary searches in byFirst), searched in cell order.
+    private func around(key: UnsafeMutablePointer<Int32>, search: (Int) -> Int?) -> Int? {
         var around: [Int] = []
-        let a0 = coordinate(points, p, 0), a1 = d > 1 ? coordinate(points, p, 1) : 0
+        let a0 = key[0], a1 = d > 1 ? key[1] : 0
         for c0 in (a0 - 1)...(a0 + 1) {
             var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
             while j < byFirst.count {
                 let c = byFirst[j]
                 guard coordinates[c * d] == c0, d == 1 || coordinates[c * d + 1] <= a1 + 1 else { break }
                 var near = true
-                for k in 2..<max(2, d) where abs(coordinates[c * d + k] - coordinate(points, p, k)) > 1 {
+                for k in 2..<max(2, d) where abs(coordinates[c * d + k] - key[k]) > 1 {
                     near = false
                     break
                 }
