@@ -166,8 +166,19 @@ struct DataSetParser {
             }
             if needed != location.declaredBytes {
                 let declaredEnd = location.begin + location.declaredBytes - 1
-                warnings.append(FCSWarning(.dataEndMismatch,
-                    "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read bytes \(location.begin)-\(location.begin + needed - 1)"))
+                if abs(needed - location.declaredBytes) == 1 {
+                    // $ENDDATA one byte off (Beckman, BD and others): the documented repair.
+                    warnings.append(FCSWarning(.dataEndMismatch,
+                        "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read bytes \(location.begin)-\(location.begin + needed - 1)"))
+                } else if options.allowPartialData {
+                    let fitting = layout.bytesPerEvent > 0 ? min(declaredTotal, location.declaredBytes / layout.bytesPerEvent) : declaredTotal
+                    warnings.append(FCSWarning(.partialData,
+                        "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read the \(fitting) events that fit both (partial reading requested)"))
+                    total = fitting
+                } else {
+                    throw FCSError(file: path, .dataLengthMismatch(declaredBytes: location.declaredBytes, events: declaredTotal,
+                                                                   bytesPerEvent: layout.bytesPerEvent, dataBegin: location.begin))
+                }
             }
         } else {
             total = layout.bytesPerEvent > 0 ? location.declaredBytes / layout.bytesPerEvent : 0

@@ -28,6 +28,9 @@ public struct FCSError: Error, Equatable, Sendable, CustomStringConvertible {
         case noDataOffsets(detail: String)
         /// The file ends before all the events that $TOT announces.
         case truncatedData(expectedEvents: Int, completeEvents: Int, dataBegin: Int, fileSize: Int)
+        /// The DATA segment's length disagrees with $TOT × the bytes per event ($PAR, $PnB)
+        /// by more than the one-byte end repair: the keywords lie about the data.
+        case dataLengthMismatch(declaredBytes: Int, events: Int, bytesPerEvent: Int, dataBegin: Int)
         /// A spillover or compensation keyword is malformed.
         case malformedSpillover(keyword: String, detail: String)
         /// A $NEXTDATA chain points outside the file, backwards onto itself, or loops.
@@ -78,6 +81,12 @@ public struct FCSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncatedData(let expected, let complete, let begin, let size):
             return "file is truncated: $TOT announces \(expected) events from byte \(begin), "
                 + "but the \(size)-byte file holds only \(complete) complete events"
+        case .dataLengthMismatch(let declared, let events, let perEvent, let begin):
+            let needed = events * perEvent
+            let whole = perEvent > 0 ? declared / perEvent : 0
+            return "DATA from byte \(begin) is \(declared) bytes, but $TOT=\(events) events × \(perEvent) bytes per event ($PAR and $PnB) = \(needed) bytes; "
+                + "the keywords do not describe the data (\(declared % max(1, perEvent) == 0 ? "the segment holds \(whole) whole events" : "the segment is not a whole number of events"))"
+                + "; only a partial read (inspect --partial, qc --allow-partial) takes what fits"
         case .malformedSpillover(let keyword, let detail):
             return "spillover keyword \(keyword): \(detail)"
         case .badNextData(let offset, let value, let detail):

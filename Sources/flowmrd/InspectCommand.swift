@@ -17,7 +17,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Print JSON (a list with one object per file) instead of text.")
     var json = false
 
-    @Flag(help: "Read the complete events of truncated files instead of rejecting them.")
+    @Flag(help: "Read the complete events of truncated files, and the events that fit when DATA's length disagrees with $TOT × the bytes per event, instead of rejecting them (with a warning).")
     var partial = false
 
     func run() throws {

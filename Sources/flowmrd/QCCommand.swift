@@ -36,7 +36,7 @@ struct QCCommand: ParsableCommand {
         "Replace a hemodilution reference limit: GATE=PERCENT or NAME=PERCENT (% of nucleated cells); repeatable.", valueName: "GATE=PERCENT"))
     var limits: [String] = []
 
-    @Flag(help: "Read a truncated FCS file up to its last complete event (the file then fails QC: fewer events read than $TOT).")
+    @Flag(help: "Read a truncated FCS file up to its last complete event, or the events that fit when DATA's length disagrees with its keywords (the file then fails QC: fewer events read than $TOT, or a warning).")
     var allowPartial = false
 
     @Option(help: "Worker threads (default: all cores).")

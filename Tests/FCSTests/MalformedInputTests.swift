@@ -20,6 +20,37 @@ struct MalformedInputTests {
         return builder
     }
 
+    @Test("DATA whose length disagrees with $TOT × bytes per event beyond one byte is refused, naming both lengths; a partial read takes what fits")
+    func lyingDataLength() throws {
+        // $TOT halved while DATA holds every event (4 events of 2 × 16-bit integers = 16 bytes).
+        let halved = withKeyword("$TOT", "2", events: 4).write(to: directory, name: "halved.fcs")
+        guard case .dataLengthMismatch(16, 2, 4, let begin)? = openError(halved)?.reason else {
+            Issue.record("\(String(describing: openError(halved)))")
+            return
+        }
+        let message = openError(halved)!.description
+        #expect(message.contains(halved) && message.contains("DATA from byte \(begin) is 16 bytes, but $TOT=2 events × 4 bytes per event ($PAR and $PnB) = 8 bytes")
+                && message.contains("the segment holds 4 whole events"), "\(message)")
+        let partial = try FCSFile(path: halved, options: FCSReadOptions(allowPartialData: true)).dataSet()
+        #expect(partial.eventCount == 2 && partial.warnings.contains { $0.code == .partialData && $0.message.contains("read the 2 events that fit both") })
+        // 16-bit data declared as 8-bit ($P1B=8): 4 events × (1 + 2) bytes = 12 bytes, DATA 16.
+        let narrow = withKeyword("$P1B", "8", events: 4).write(to: directory, name: "narrow.fcs")
+        guard case .dataLengthMismatch(16, 4, 3, _)? = openError(narrow)?.reason else {
+            Issue.record("\(String(describing: openError(narrow)))")
+            return
+        }
+        #expect(openError(narrow)!.description.contains("the segment is not a whole number of events"))
+        // $PAR one more than the data holds: a third 16-bit channel that is not there.
+        var extra = FCSBuilder.integers(events: 4, channels: 2)
+        extra.keywords = extra.keywords.map { $0.0 == "$PAR" ? ($0.0, "3") : $0 } + [("$P3N", "CH3"), ("$P3B", "16"), ("$P3E", "0,0"), ("$P3R", "1024")]
+        let extraPath = extra.write(to: directory, name: "extra.fcs")
+        guard case .dataLengthMismatch(16, 4, 6, _)? = openError(extraPath)?.reason else {
+            Issue.record("\(String(describing: openError(extraPath)))")
+            return
+        }
+        // One byte too many at the end stays the documented repair (ReaderTests.offByOneEnd).
+    }
+
     @Test("a file shorter than the HEADER")
     func tooShort() {
         let path = write(Array("FCS3.0    ".utf8))
@@ -114,7 +145,7 @@ struct MalformedInputTests {
             return
         }
         let path = withKeyword("$TOT", "90000000000").write(to: directory)
-        guard case .truncatedData(90_000_000_000, 2, _, _)? = openError(path)?.reason else {
+        guard case .dataLengthMismatch(8, 90_000_000_000, 4, _)? = openError(path)?.reason else {
             Issue.record("wrong error \(String(describing: openError(path)))")
             return
         }
