@@ -156,6 +156,17 @@ struct DataSetParser {
             dataType: dataType, byteOrder: byteOrder, bits: bitsPerChannel, channels: channels,
             declaredBytes: location.declaredBytes, declaredTotal: declaredTotal, warnings: &warnings)
 
+        // $BYTEORD must cover the stored values: as many byte numbers as the widest value holds,
+        // or FCS 3.1's four (1,2,3,4 or 4,3,2,1, written for any width). "1,2,3" on 32-bit data
+        // names no order for the fourth byte.
+        if dataType != .ascii, let widest = bitsPerChannel.map({ ($0 + 7) / 8 }).max(), widest > 1 {
+            let named = byteOrderText.split(separator: ",").count
+            if named != 4 && named < widest {
+                throw FCSError(file: path, .invalidKeyword(keyword: "$BYTEORD", value: byteOrderText,
+                    expected: "\(widest) byte numbers for \(widest * 8)-bit values (or 1,2,3,4 / 4,3,2,1)"))
+            }
+        }
+
         // Event count against the data segment and the file.
         var total: Int
         if let declaredTotal {

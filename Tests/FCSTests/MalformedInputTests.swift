@@ -51,6 +51,19 @@ struct MalformedInputTests {
         // One byte too many at the end stays the documented repair (ReaderTests.offByOneEnd).
     }
 
+    @Test("a $BYTEORD that names fewer bytes than the values hold is refused; 3.1's four-byte forms and FCS 2.0's 1,2 on 16-bit data are read")
+    func shortByteOrder() throws {
+        var wide = FCSBuilder.integers(events: 2, channels: 2, byteOrder: "1,2,3")
+        wide.keywords = wide.keywords.map { $0.0.hasSuffix("B") && $0.0.hasPrefix("$P") ? ($0.0, "32") : $0 }
+        wide.data = [UInt8](repeating: 1, count: 16)
+        let path = wide.write(to: directory, name: "byteorder.fcs")
+        #expect(openError(path) == FCSError(file: path, .invalidKeyword(keyword: "$BYTEORD", value: "1,2,3", expected: "4 byte numbers for 32-bit values (or 1,2,3,4 / 4,3,2,1)")))
+        let two = FCSBuilder.integers(events: 3, byteOrder: "1,2").write(to: directory, name: "two.fcs")
+        #expect(try readAll(two) == [[0, 1], [10, 11], [20, 21]])
+        let four = FCSBuilder.integers(events: 3, byteOrder: "4,3,2,1").write(to: directory, name: "four.fcs")
+        #expect(try readAll(four) == [[0, 1], [10, 11], [20, 21]])
+    }
+
     @Test("a file shorter than the HEADER")
     func tooShort() {
         let path = write(Array("FCS3.0    ".utf8))
