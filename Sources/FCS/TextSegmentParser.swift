@@ -69,6 +69,16 @@ struct TextSegmentParser {
             if key.isEmpty {
                 throw FCSError(file: path, .malformedText(byteOffset: segmentOffset + keyStart, detail: "empty keyword name"))
             }
+            // A control byte inside a keyword name (blanks around it are trimmed): the name cannot be
+            // matched (a NUL in "$P6S" would silently drop that channel's stain).
+            var innerStart = keyStart, innerEnd = position
+            while innerStart < innerEnd && isBlank(bytes[innerStart]) { innerStart += 1 }
+            while innerEnd > innerStart && isBlank(bytes[innerEnd - 1]) { innerEnd -= 1 }
+            if let bad = (innerStart..<innerEnd).first(where: { bytes[$0] < 0x20 || bytes[$0] == 0x7F }) {
+                throw FCSError(file: path, .malformedText(
+                    byteOffset: segmentOffset + bad,
+                    detail: "keyword name \(quoted(key)) contains the control byte 0x\(bytes[bad] < 16 ? "0" : "")\(String(bytes[bad], radix: 16, uppercase: true))"))
+            }
             position += 1 // past the keyword's delimiter
             // Doubled delimiter straight after a keyword: an empty value.
             if position < end && bytes[position] == delimiter {

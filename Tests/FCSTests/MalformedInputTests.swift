@@ -51,6 +51,24 @@ struct MalformedInputTests {
         // One byte too many at the end stays the documented repair (ReaderTests.offByOneEnd).
     }
 
+    @Test("a control byte inside a keyword name is an error at its byte, not a silently unmatched keyword")
+    func controlByteInKeyword() throws {
+        var builder = FCSBuilder.integers(events: 2)
+        builder.keywords.append(("$P1\u{0}S", "CD38"))
+        let path = builder.write(to: directory, name: "nul.fcs")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let at = try #require((0..<(bytes.count - 4)).first { Array(bytes[$0..<($0 + 4)]) == [0x24, 0x50, 0x31, 0x00] }) + 3
+        guard case .malformedText(at, let detail)? = openError(path)?.reason else {
+            Issue.record("\(String(describing: openError(path))) (NUL at byte \(at))")
+            return
+        }
+        #expect(detail.hasSuffix("contains the control byte 0x00"), "\(detail)")
+        // Blanks around a name (a newline between pairs) are still trimmed.
+        var spaced = FCSBuilder.integers(events: 2)
+        spaced.keywords.append(("\n$P1S", "CD38"))
+        #expect(try FCSFile(path: spaced.write(to: directory, name: "spaced.fcs")).dataSet().channels[0].marker == "CD38")
+    }
+
     @Test("a $BYTEORD that names fewer bytes than the values hold is refused; 3.1's four-byte forms and FCS 2.0's 1,2 on 16-bit data are read")
     func shortByteOrder() throws {
         var wide = FCSBuilder.integers(events: 2, channels: 2, byteOrder: "1,2,3")
