@@ -48,6 +48,12 @@ struct MalformedInputTests {
             Issue.record("\(String(describing: openError(extraPath)))")
             return
         }
+        // $PAR one fewer: a column of the data left undescribed.
+        let fewer = withKeyword("$PAR", "1", events: 4).write(to: directory, name: "fewer.fcs")
+        guard case .dataLengthMismatch(16, 4, 2, _)? = openError(fewer)?.reason else {
+            Issue.record("\(String(describing: openError(fewer)))")
+            return
+        }
         // One byte too many at the end stays the documented repair (ReaderTests.offByOneEnd).
     }
 
