@@ -41,6 +41,17 @@ enum FlowMRDBinary {
 
 @Suite("flowmrd inspect", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
 struct InspectCLITests {
+    @Test("--version prints the software the results record")
+    func version() throws {
+        let version = try FlowMRDBinary.run(["--version"])
+        #expect(version.status == 0 && version.stderr.isEmpty)
+        let analysis = try FlowMRDBinary.run(["analyze", "samples/demo-10color.fcs", "--json", "--no-checksum", "--quiet"])
+        let json = try JSONSerialization.jsonObject(with: Data(analysis.stdout.utf8)) as? [String: Any]
+        let result = ((json?["results"] as? [[String: Any]])?.first?["result"]) as? [String: Any]
+        let software = try #require(result?["software"] as? String)
+        #expect(version.stdout == software + "\n", "\(version.stdout)")
+    }
+
     @Test("text output names version, instrument, channels and markers of the bundled sample")
     func text() throws {
         let result = try FlowMRDBinary.run(["inspect", "samples/demo-10color.fcs"])
