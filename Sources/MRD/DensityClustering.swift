@@ -96,7 +96,7 @@ public struct DensityClustering: Sendable {
     private func exact(points: [Float], d: Int) -> ([Int], [Bool], Grid) {
         let n = points.count / d
         let r = Float(radius)
-        let grid = Grid(points: points, d: d, radius: radius, only: nil)
+        let grid = Grid(points: points, d: d, radius: radius)
         var core = [Bool](repeating: false, count: n)
         // 1. Core points.
         for c in 0..<grid.cellCount {
@@ -245,7 +245,7 @@ private struct Grid {
         return nil
     }
 
-    init(points: [Float], d: Int, radius: Double, only: [Bool]?) {
+    init(points: [Float], d: Int, radius: Double) {
         self.d = d
         self.radius = radius
         self.values = points
@@ -254,7 +254,7 @@ private struct Grid {
         var counts: [Int] = []
         let key = UnsafeMutablePointer<Int32>.allocate(capacity: d)
         defer { key.deallocate() }
-        for i in 0..<n where only?[i] ?? true {
+        for i in 0..<n {
             let h = self.key(points, i * d, into: key)
             if let c = cell(key: key, hash: h) {
                 cellOf[i] = c
@@ -272,7 +272,7 @@ private struct Grid {
         for c in counts { start.append(start.last! + c) }
         var fill = start
         order = [Int](repeating: 0, count: start.last!)
-        for i in 0..<n where cellOf[i] >= 0 {
+        for i in 0..<n {
             order[fill[cellOf[i]]] = i
             fill[cellOf[i]] += 1
         }

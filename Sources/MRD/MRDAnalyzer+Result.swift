@@ -40,13 +40,11 @@ extension MRDAnalyzer {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: clonality judged against the template's normal κ:λ of \(rules.normalKappaLambda)")
         }
         // The clone's events: the restricted chain of each MRD cluster.
-        let k = full.columns.firstIndex(of: rules.kappa)!, l = full.columns.firstIndex(of: rules.lambda)!
         let mrdClusters = Set(clustering.clusters.indices.filter { clustering.clusters[$0].role == .mrd })
         var aberrantRows: [Int] = []
         for (row, label) in clustering.labels.enumerated() where label >= 0 && mrdClusters.contains(label) {
-            let kv = Double(full.candidates[row * stored + k]), lv = Double(full.candidates[row * stored + l])
-            let kappa = clustering.clusters[label].clonality.direction == "kappa"
-            if kappa ? kv - lv > rules.lightChainMargin : lv - kv > rules.lightChainMargin { aberrantRows.append(row) }
+            let restricted: Int8 = clustering.clusters[label].clonality.direction == "kappa" ? 1 : -1
+            if clustering.chains[row] == restricted { aberrantRows.append(row) }
         }
         let excess = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excess }
         let excessLow = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excessLow }

@@ -121,23 +121,20 @@ public struct MRDRules: Sendable, Equatable {
             }
         }
         let c = try k.required("cluster").mapping(allowed: ["dimensions", "radius", "min_neighbours"], what: "cluster")
-        var dims: [String] = []
-        let dimsNode = try c.required("dimensions")
-        for name in try dimsNode.strings(what: "cluster dimensions") {
-            guard markers.contains(name) else { throw dimsNode.error("cluster dimension \"\(name)\" is not in the panel") }
-            dims.append(name)
+        // A list of panel markers (`noun` names one in the error).
+        func panelMarkers(_ n: TemplateNode, what: String, noun: String) throws(MRDError) -> [String] {
+            let names = try n.strings(what: what)
+            if let absent = names.first(where: { !markers.contains($0) }) { throw n.error("\(noun) \"\(absent)\" is not in the panel") }
+            return names
         }
+        let dimsNode = try c.required("dimensions")
+        let dims = try panelMarkers(dimsNode, what: "cluster dimensions", noun: "cluster dimension")
         guard (1...12).contains(dims.count) else { throw dimsNode.error("cluster dimensions: between 1 and 12 markers") }
         let radiusNode = try c.required("radius")
         let radius = try radiusNode.double(what: "radius")
         guard radius > 0 && radius < 1 else { throw radiusNode.error("cluster: radius must be between 0 and 1 (transformed units)") }
         let p = try k.required("phenotype").mapping(allowed: ["markers", "margin", "normal_medians"], what: "phenotype")
-        var phenotypeMarkers: [String] = []
-        let pm = try p.required("markers")
-        for name in try pm.strings(what: "phenotype markers") {
-            guard markers.contains(name) else { throw pm.error("phenotype marker \"\(name)\" is not in the panel") }
-            phenotypeMarkers.append(name)
-        }
+        let phenotypeMarkers = try panelMarkers(try p.required("markers"), what: "phenotype markers", noun: "phenotype marker")
         var normalMedians: [String: Double] = [:]
         if let n = p["normal_medians"] {
             let m = try n.mapping(allowed: phenotypeMarkers, what: "normal_medians")

@@ -61,6 +61,8 @@ struct PlasmaCellClustering {
         var clusters: [PlasmaCellCluster]
         /// Per row: its cluster index in ``clusters`` (−1: noise).
         var labels: [Int]
+        /// Per row: 1 κ, −1 λ, 0 undetermined.
+        var chains: [Int8]
         var referenceRatio: Double
         /// "sample" (from polyclonal clusters) or "template".
         var ratioSource: String
@@ -83,14 +85,19 @@ struct PlasmaCellClustering {
         let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
             .cluster(points: points, dimensions: clusterColumns.count)
         clock.mark("density clusters")
+        // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (the chains `light_chains.margin` apart).
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
+        var chains = [Int8](repeating: 0, count: n)
+        for row in 0..<n {
+            let kv = rows[row * stored + k], lv = rows[row * stored + l]
+            chains[row] = Double(kv - lv) > rules.lightChainMargin ? 1 : Double(lv - kv) > rules.lightChainMargin ? -1 : 0
+        }
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
         var members = [[Int]](repeating: [], count: count)
         for (row, label) in clustering.labels.enumerated() where label >= 0 {
             members[label].append(row)
-            let kv = rows[row * stored + k], lv = rows[row * stored + l]
-            if Double(kv - lv) > rules.lightChainMargin { kappa[label] += 1 } else if Double(lv - kv) > rules.lightChainMargin { lambda[label] += 1 }
+            if chains[row] == 1 { kappa[label] += 1 } else if chains[row] == -1 { lambda[label] += 1 }
         }
         // Clonality of every cluster large enough to be tested, and a light-chain-guided search
         // for a restricted subset inside each polyclonal one (``RestrictedSubsetSearch``), against
@@ -106,11 +113,6 @@ struct PlasmaCellClustering {
         let searchable = tested.filter { clustering.sizes[$0] >= 4 * testable }
         // Bonferroni over every test: one per cluster, two (κ and λ) per searched cluster.
         let alpha = rules.clonalityAlpha / Double(max(1, tested.count + 2 * searchable.count))
-        var chains = [Int8](repeating: 0, count: n)
-        for row in 0..<n {
-            let kv = rows[row * stored + k], lv = rows[row * stored + l]
-            chains[row] = Double(kv - lv) > rules.lightChainMargin ? 1 : Double(lv - kv) > rules.lightChainMargin ? -1 : 0
-        }
         let searchColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { columns.firstIndex(of: $0)! }
         let searcher = RestrictedSubsetSearch(restrictionRatio: rules.restrictionRatio, minimumTestEvents: testable)
         var r0 = rules.normalKappaLambda, source = "template"
@@ -244,7 +246,7 @@ struct PlasmaCellClustering {
         }
         clock.mark("medians and roles")
         clock.report()
-        return Outcome(clusters: clusters, labels: labels, referenceRatio: reportedRatio, ratioSource: source,
+        return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled)
     }
