@@ -36,9 +36,9 @@ run: release
 ## Generate the samples too large to commit (samples/generated/, ignored by git).
 samples: release
 	mkdir -p samples/generated
-	.build/release/flowmrd synth samples/generated/negative-2M.fcs --events 2000000 --mrd 0 --seed 104
-	.build/release/flowmrd synth samples/generated/positive-1e-4-2M.fcs --events 2000000 --mrd 1e-4 --seed 105
-	.build/release/flowmrd synth samples/generated/positive-1e-5-5M.fcs --events 5000000 --mrd 1e-5 --seed 106 --light-chain lambda
+	.build/release/flowmrd synth samples/generated/negative-2M.fcs --overwrite --events 2000000 --mrd 0 --seed 104
+	.build/release/flowmrd synth samples/generated/positive-1e-4-2M.fcs --overwrite --events 2000000 --mrd 1e-4 --seed 105
+	.build/release/flowmrd synth samples/generated/positive-1e-5-5M.fcs --overwrite --events 5000000 --mrd 1e-5 --seed 106 --light-chain lambda
 	.build/release/flowmrd analyze samples/generated/*.fcs --no-checksum; status=$$?; \
 	if [ $$status -eq 1 ] || [ $$status -gt 20 ]; then exit $$status; fi
 

@@ -15,14 +15,14 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
         public let verdict: String
         public let bins: Int
         /// Width of one bin (seconds when `unit` is s).
-        public let binWidth: Double?
+        @Nullable public private(set) var binWidth: Double?
         /// s, or ticks when the file gives no $TIMESTEP.
-        public let unit: String?
-        public let medianEventsPerBin: Double?
+        @Nullable public private(set) var unit: String?
+        @Nullable public private(set) var medianEventsPerBin: Double?
         /// Bins above (1 + tolerance) × median (bursts) and below (1 − tolerance) × median (clogs, gaps).
         public let burstBins: Int
         public let clogBins: Int
-        public let tolerance: Double?
+        @Nullable public private(set) var tolerance: Double?
         /// Excluded stretches as [start, end] in `unit`.
         public let excludedStretches: [[Double]]
         public let excludedEvents: Int
@@ -44,22 +44,22 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
     }
 
     /// $TOT as written (nil when the file has none).
-    public let declaredEvents: Int?
+    @Nullable public private(set) var declaredEvents: Int?
     /// Events actually read and gated.
     public let eventsRead: Int
     /// Time from the first to the last event, seconds (nil without a time channel in seconds).
-    public let acquisitionSeconds: Double?
-    public let meanEventsPerSecond: Double?
+    @Nullable public private(set) var acquisitionSeconds: Double?
+    @Nullable public private(set) var meanEventsPerSecond: Double?
     public let timeStability: TimeStability
     /// Events in the template's singlet and debris gates (nil when the template names none).
-    public let singlets: Int?
-    public let nonDebris: Int?
+    @Nullable public private(set) var singlets: Int?
+    @Nullable public private(set) var nonDebris: Int?
     public let nucleatedCells: Int
     public let minNucleatedCells: Int
     public let minimumMet: Bool
     /// LOD (minimum cluster events / nucleated) and LLOQ (LLOQ events / nucleated), in percent.
-    public let lodPercent: Double?
-    public let lloqPercent: Double?
+    @Nullable public private(set) var lodPercent: Double?
+    @Nullable public private(set) var lloqPercent: Double?
     public let hemodilution: [Indicator]
     /// Indicators that must fall below their limit to flag the sample.
     public let hemodilutionFlagWhenBelow: Int

@@ -77,11 +77,17 @@ extension MRDAnalyzer {
         // Sensitivity.
         let lod = nucleated > 0 ? Double(rules.minClusterEvents) / Double(nucleated) : nil
         let met = nucleated >= rules.minNucleatedCells && (lod ?? 1) <= rules.targetSensitivity
-        let sensitivity = MRDResult.Sensitivity(
+        var shortfall: [String] = []
+        if nucleated < rules.minNucleatedCells { shortfall.append("\(nucleated) nucleated cells, fewer than the minimum \(rules.minNucleatedCells)") }
+        if (lod ?? 1) > rules.targetSensitivity {
+            shortfall.append("LOD \(lod.map(formatFraction) ?? "—") (\(rules.minClusterEvents) of \(nucleated) nucleated cells) is above the target \(formatFraction(rules.targetSensitivity))")
+        }
+        var sensitivity = MRDResult.Sensitivity(
             lodEvents: rules.minClusterEvents, lodPercent: lod.map { round6(100 * $0) }, lloqEvents: rules.lloqEvents,
             lloqPercent: nucleated > 0 ? round6(100 * Double(rules.lloqEvents) / Double(nucleated)) : nil,
             reached: lod.map(round6), target: rules.targetSensitivity, minNucleatedCells: rules.minNucleatedCells, met: met,
             imwgReached: (lod ?? 1) <= 1e-5)
+        sensitivity.notMetBecause = shortfall
         // What makes the sample unreadable as a whole.
         var unreadable: [String] = []
         if gating.timeExcludedFraction > template.qc.maxTimeExcluded {
@@ -138,7 +144,7 @@ extension MRDAnalyzer {
         let result = MRDResult(
             schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
             template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
-            totalEvents: totalEvents, panel: panel,
+            totalEvents: totalEvents, panel: panel, channelAssignments: channelAssignments.channels,
             gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
             thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
             nucleatedCells: nucleated,

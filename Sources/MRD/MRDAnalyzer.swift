@@ -28,6 +28,8 @@ public struct MRDAnalyzer: Sendable {
     public var readOptions = FCSReadOptions()
     /// Therapy contexts the run declares (`--context`): they explain what the sample cannot show.
     public var context: Set<TherapyContext> = []
+    /// Markers mapped to channels by hand (`--channel`), recorded in every result.
+    public var channelAssignments = ChannelAssignments.none
     /// How a path is opened: FCS only unless the caller knows more formats (the command line
     /// passes `HDF5Store.EventFileOpener`, which also opens HDF5 event stores).
     public var opener: any EventFileOpening = FCSFileOpening()
@@ -87,10 +89,10 @@ public struct MRDAnalyzer: Sendable {
             let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: nil,
                                           flowRate: nil, timeExcludedFraction: 0, blocker: "not gated: \(reason)")
             return MRDAnalysis(result: .notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                                     panel: panel, reason: reason, warnings: notes, qc: qc), plots: [])
+                                                     panel: panel, assignments: channelAssignments.channels, reason: reason, warnings: notes, qc: qc), plots: [])
         }
         let prepared: SamplePreparation
-        switch try SamplePreparation.prepare(template: template, dataSet: dataSet, path: path) {
+        switch try SamplePreparation.prepare(template: template, dataSet: dataSet, path: path, assignments: channelAssignments) {
         case .ready(let ready): prepared = ready
         case .notEvaluable(let reason, let panel): return notEvaluable(reason, panel: panel)
         }
@@ -142,11 +144,11 @@ func formatFraction(_ x: Double) -> String { String(format: "%.1e", x) }
 
 extension MRDResult {
     static func notEvaluable(template: GatingTemplate, file: String, checksum: String?, totalEvents: Int, panel: [String: String],
-                             reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {
+                             assignments: [String: String], reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {
         let empty = Population(count: 0, percentOfPlasmaCells: nil, percentOfNucleated: 0)
         return MRDResult(
             schema: schemaVersion, software: MRDAnalyzer.software, file: file, fileSHA256: checksum, template: template.name,
-            templateVersion: template.version, templateSHA256: template.checksum, totalEvents: totalEvents, panel: panel, gates: [],
+            templateVersion: template.version, templateSHA256: template.checksum, totalEvents: totalEvents, panel: panel, channelAssignments: assignments, gates: [],
             thresholds: [], nucleatedCells: 0, plasmaCells: empty, normalPC: empty, aberrantPC: empty, aberrantClusters: [],
             unclusteredAberrantEvents: 0, mrdPercent: nil, mrdCI95Percent: nil,
             sensitivity: Sensitivity(lodEvents: template.mrd.minClusterEvents, lodPercent: nil, lloqEvents: template.mrd.lloqEvents,

@@ -5,10 +5,14 @@ import FCS
 public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A gating template that cannot be used: file, line and column (1-based), and what was expected.
     case template(file: String, line: Int, column: Int, detail: String)
+    /// `--template NAME` names no template that can be found.
+    case templateNotFound(name: String, detail: String)
     /// A marker the template needs is not in the data file; lists what the file has.
-    case missingMarker(file: String, marker: String, tried: [String], available: [String])
-    /// Two markers of the template resolved to the same channel.
-    case ambiguousMarker(file: String, marker: String, channel: String, alreadyUsedBy: String)
+    /// The template's panel cannot be found in the file: every marker missing (with the names
+    /// looked for), every marker two channels claim, every channel two markers resolve to.
+    case panel(file: String, problems: [PanelProblem], available: [String])
+    /// A `--channel MARKER=CHANNEL` item that cannot be used.
+    case channelAssignment(String)
     /// The template asks for the file's compensation but the file carries no usable spillover matrix.
     case compensationUnavailable(file: String, detail: String)
     /// The data file cannot be read.
@@ -21,10 +25,11 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .template(let file, let line, let column, let detail): return "\(file):\(line):\(column): \(detail)"
-        case .missingMarker(let file, let marker, let tried, let available):
-            return "\(file): marker \"\(marker)\" not found (looked for $PnS or $PnN \(tried.map { "\"\($0)\"" }.joined(separator: ", "))); the file has: \(available.joined(separator: ", "))"
-        case .ambiguousMarker(let file, let marker, let channel, let other):
-            return "\(file): marker \"\(marker)\" resolves to channel \(channel), which is already used for \"\(other)\""
+        case .templateNotFound(let name, let detail): return "gating template \"\(name)\" not found: \(detail)"
+        case .panel(let file, let problems, let available):
+            return "\(file): " + problems.map(\.description).joined(separator: "; ") + "; the file has: \(available.joined(separator: ", "))"
+                + (problems.contains { if case .missing = $0 { true } else { false } } ? PanelProblem.howToMap : "")
+        case .channelAssignment(let detail): return detail
         case .compensationUnavailable(let file, let detail): return "\(file): compensation: \(detail)"
         case .fcs(let error): return error.description
         case .cytometry(let file, let error): return "\(file): \(error)"

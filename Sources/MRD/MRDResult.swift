@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -18,7 +18,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public struct Population: Sendable, Codable, Equatable {
         public let count: Int
         /// Of all plasma cells (nil for the plasma-cell population itself).
-        public let percentOfPlasmaCells: Double?
+        @Nullable public private(set) var percentOfPlasmaCells: Double?
         public let percentOfNucleated: Double
     }
 
@@ -40,7 +40,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
         /// The boundary (transformed units); for a ratio band its low end, for flow-rate the events kept.
         public let value: Double
         /// The high end of a ratio band.
-        public let upper: Double?
+        @Nullable public private(set) var upper: Double?
         public let fallbackUsed: Bool
         public let detail: String
     }
@@ -48,7 +48,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public struct MarkerPattern: Sendable, Codable, Equatable {
         public let marker: String
         public let aberrantMedian: Double
-        public let normalMedian: Double?
+        @Nullable public private(set) var normalMedian: Double?
         /// reduced, normal, increased, or no_reference (no normal plasma cells to compare with).
         public let pattern: String
     }
@@ -61,20 +61,22 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public let normalKappa: Int
         public let normalLambda: Int
         /// κ:λ of normal plasma cells (nil without λ events).
-        public let normalRatio: Double?
+        @Nullable public private(set) var normalRatio: Double?
     }
 
     public struct Sensitivity: Sendable, Codable, Equatable {
         /// Events needed for a positive call (the minimum cluster size) and as % of nucleated cells.
         public let lodEvents: Int
-        public let lodPercent: Double?
+        @Nullable public private(set) var lodPercent: Double?
         public let lloqEvents: Int
-        public let lloqPercent: Double?
+        @Nullable public private(set) var lloqPercent: Double?
         /// LOD as a fraction (e.g. 2e-5): the sensitivity this sample reached.
-        public let reached: Double?
+        @Nullable public private(set) var reached: Double?
         public let target: Double
         public let minNucleatedCells: Int
         public let met: Bool
+        /// Which conditions of `met` failed, in words (empty when met).
+        public var notMetBecause: [String] = []
         /// Whether the LOD reached 10⁻⁵ (IMWG 2016 flow MRD negativity needs it).
         public let imwgReached: Bool
     }
@@ -105,7 +107,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
         /// (`phenotype.normal_medians`, too few normal plasma cells of its own) or "none".
         public var phenotypeReference: String = "sample"
         /// Antibody masking of the template's masking marker: "declared" (`--context anti-cd38`), "detected", or absent.
-        public var masking: String? = nil
+        @Nullable public var masking: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case clusters, context
@@ -119,12 +121,14 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let schema: Int
     public let software: String
     public let file: String
-    public let fileSHA256: String?
+    @Nullable public private(set) var fileSHA256: String?
     public let template: String
     public let templateVersion: String
     public let templateSHA256: String
     public let totalEvents: Int
     public let panel: [String: String]
+    /// Markers the run mapped to channels by hand (`--channel MARKER=CHANNEL`); empty when none.
+    public let channelAssignments: [String: String]
     public let gates: [GateCount]
     public let thresholds: [Threshold]
     public let nucleatedCells: Int
@@ -135,9 +139,9 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let aberrantClusters: [Int]
     /// Events that passed the aberrancy rules but lie in no cluster counted.
     public let unclusteredAberrantEvents: Int
-    public let mrdPercent: Double?
+    @Nullable public private(set) var mrdPercent: Double?
     /// Exact 95% interval of the MRD, in percent.
-    public let mrdCI95Percent: [Double]?
+    @Nullable public private(set) var mrdCI95Percent: [Double]?
     public let sensitivity: Sensitivity
     public let phenotype: [MarkerPattern]
     public let lightChains: LightChains
@@ -148,11 +152,11 @@ public struct MRDResult: Sendable, Codable, Equatable {
     /// Acquisition QC: counts, time stability, hemodilution, parser warnings, pass or fail.
     public let qc: AcquisitionQC
     /// Clustering and clonality of the plasma cells (nil when the sample was not gated).
-    public let clonality: Clonality?
+    @Nullable public private(set) var clonality: Clonality?
 
     enum CodingKeys: String, CodingKey {
         case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc, clonality
-        case fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
+        case channelAssignments = "channel_assignments", fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
         case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
         case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"
         case unclusteredAberrantEvents = "unclustered_aberrant_events", mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent"
@@ -195,6 +199,6 @@ extension MRDResult.Sensitivity {
     enum CodingKeys: String, CodingKey {
         case target, met, reached
         case lodEvents = "lod_events", lodPercent = "lod_percent", lloqEvents = "lloq_events", lloqPercent = "lloq_percent"
-        case minNucleatedCells = "min_nucleated_cells", imwgReached = "imwg_1e-5_reached"
+        case minNucleatedCells = "min_nucleated_cells", imwgReached = "imwg_1e-5_reached", notMetBecause = "not_met_because"
     }
 }

@@ -19,15 +19,16 @@ struct SamplePreparation {
     }
 
     /// - Complexity: O(channels²) (the spillover's inverse).
-    static func prepare(template: GatingTemplate, dataSet: FCSDataSet, path: String) throws(MRDError) -> Outcome {
+    static func prepare(template: GatingTemplate, dataSet: FCSDataSet, path: String,
+                        assignments: ChannelAssignments = .none) throws(MRDError) -> Outcome {
         var warnings: [String] = []
         let mapping: PanelMapping
-        do { mapping = try PanelMapping(template: template, dataSet: dataSet, file: path) } catch {
-            switch error {
-            case .missingMarker, .ambiguousMarker: return .notEvaluable(reason: "missing marker: \(error.description)", panel: [:])
-            default: throw error
-            }
+        do { mapping = try PanelMapping(template: template, dataSet: dataSet, file: path, assignments: assignments) } catch {
+            guard case .panel = error else { throw error }
+            let detail = error.description
+            return .notEvaluable(reason: "panel incomplete: " + (detail.hasPrefix(path + ": ") ? String(detail.dropFirst(path.count + 2)) : detail), panel: [:])
         }
+        warnings += mapping.warnings
         let panel = Dictionary(uniqueKeysWithValues: mapping.entries.map { ($0.marker, $0.channel) })
         // Compensation.
         var reference = CompensationReference.uncompensated
@@ -54,7 +55,7 @@ struct SamplePreparation {
             do { matrices["template"] = try CompensationMatrix(spillover: spillover) } catch { throw .cytometry(file: template.path, error) }
             let available = Set(dataSet.channels.map(\.name))
             if let absent = spillover.channels.first(where: { !available.contains($0) }) {
-                return .notEvaluable(reason: "missing marker: the template's spillover names channel \(absent), which the file does not have", panel: panel)
+                return .notEvaluable(reason: "panel incomplete: the template's spillover names channel \(absent), which the file does not have", panel: panel)
             }
             reference = .matrix("template")
         }

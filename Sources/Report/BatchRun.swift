@@ -84,6 +84,12 @@ public struct BatchRun {
         if entry.source == nil || entry.source != SourceStamp.of(file) { return outdated("the input file changed (size or modification time) since its result") }
         if entry.templateSHA256 != analyzer.template.checksum { return outdated("the template changed since its result") }
         if entry.software != MRDAnalyzer.software { return outdated("the result was made by \(entry.software)") }
+        if let result = entry.result {
+            if result.channelAssignments != analyzer.channelAssignments.channels { return outdated("the --channel assignments changed since its result") }
+            if let declared = result.clonality?.context, declared != analyzer.context.map(\.rawValue).sorted() {
+                return outdated("the declared --context changed since its result")
+            }
+        }
         if let report = entry.report, !FileManager.default.fileExists(atPath: (output as NSString).appendingPathComponent(report)) {
             return outdated("its report \(report) is missing")
         }
@@ -146,9 +152,10 @@ public struct BatchRun {
         return "\((file as NSString).lastPathComponent): analysed again because \(reason); the previous result is kept as \(name).superseded-\(k)"
     }
 
-    /// Writes `summary.csv` and `summary.json` for the entries, in the order given.
-    public func writeSummary(_ entries: [Entry]) throws -> CohortSummary {
-        let summary = CohortSummary(entries: entries)
+    /// Writes `summary.csv` and `summary.json` for the entries, in the order given, with the
+    /// directory entries that were not analysed.
+    public func writeSummary(_ entries: [Entry], skipped: [SampleList.Skipped] = []) throws -> CohortSummary {
+        let summary = CohortSummary(entries: entries, skipped: skipped)
         try ReportFile.write(summary.csv(), to: (output as NSString).appendingPathComponent("summary.csv"))
         try ReportFile.write(try StableJSON.encode(summary) + "\n", to: (output as NSString).appendingPathComponent("summary.json"))
         return summary
@@ -156,57 +163,107 @@ public struct BatchRun {
 }
 
 /// The cohort across a batch: one row per sample and the share of evaluable samples that are
-/// MRD negative, with its exact (Clopper–Pearson) 95% interval.
+/// MRD negative, with its exact (Clopper–Pearson) 95% interval. Every share is in percent
+/// (`_percent`); a sample that could not be read is an error row, counted apart from the
+/// analysed ones; a not-evaluable sample has no MRD value or interval, and its reasons instead.
 public struct CohortSummary: Encodable, Sendable {
     public struct Row: Encodable, Sendable {
         public let file: String
         /// analysed or error.
         public let status: String
         public let call: String?
+        /// Null unless the call is positive (a quantified MRD).
         public let mrdPercent: Double?
         public let mrdCI95Percent: [Double]?
         public let aberrantPlasmaCells: Int?
         public let nucleatedCells: Int?
-        public let sensitivityReached: Double?
+        /// The LOD this sample reached, % of nucleated cells.
+        public let lodPercent: Double?
         public let qcPassed: Bool?
         public let hemodiluted: Bool?
+        /// Why the sample is not evaluable (empty otherwise).
+        public let notEvaluableReasons: [String]
         public let report: String?
         public let error: String?
 
         enum CodingKeys: String, CodingKey {
             case file, status, call, report, error, hemodiluted
             case mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent", aberrantPlasmaCells = "aberrant_pc"
-            case nucleatedCells = "nucleated_cells", sensitivityReached = "sensitivity_reached", qcPassed = "qc_passed"
+            case nucleatedCells = "nucleated_cells", lodPercent = "lod_percent", qcPassed = "qc_passed"
+            case notEvaluableReasons = "not_evaluable_reasons"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(status, forKey: .status)
+            try c.encode(call, forKey: .call)
+            try c.encode(mrdPercent, forKey: .mrdPercent)
+            try c.encode(mrdCI95Percent, forKey: .mrdCI95Percent)
+            try c.encode(aberrantPlasmaCells, forKey: .aberrantPlasmaCells)
+            try c.encode(nucleatedCells, forKey: .nucleatedCells)
+            try c.encode(lodPercent, forKey: .lodPercent)
+            try c.encode(qcPassed, forKey: .qcPassed)
+            try c.encode(hemodiluted, forKey: .hemodiluted)
+            try c.encode(notEvaluableReasons, forKey: .notEvaluableReasons)
+            try c.encode(report, forKey: .report)
+            try c.encode(error, forKey: .error)
         }
     }
 
-    public let schema = 1
+    public let schema = 2
     public let kind = "flowmrd-batch"
     public let samples: [Row]
+    /// Event files found (analysed + errors).
     public let files: Int
+    /// Files with a result (whatever the call).
+    public let analysed: Int
+    /// Files that could not be read or analysed.
     public let errors: Int
+    /// Directory entries that are not event files, with the reason.
+    public let skipped: [SampleList.Skipped]
     /// Samples with a call other than not evaluable.
     public let evaluable: Int
     public let calls: [String: Int]
     public let negative: Int
-    /// negative / evaluable (nil when nothing was evaluable).
-    public let negativityRate: Double?
-    public let negativityCI95: [Double]?
+    /// 100 × negative / evaluable (null when nothing was evaluable).
+    public let negativityPercent: Double?
+    public let negativityCI95Percent: [Double]?
 
     enum CodingKeys: String, CodingKey {
-        case schema, kind, samples, files, errors, evaluable, calls, negative
-        case negativityRate = "negativity_rate", negativityCI95 = "negativity_ci95"
+        case schema, kind, samples, files, analysed, errors, skipped, evaluable, calls, negative
+        case negativityPercent = "negativity_percent", negativityCI95Percent = "negativity_ci95_percent"
     }
 
-    public init(entries: [BatchRun.Entry]) {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schema, forKey: .schema)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(files, forKey: .files)
+        try c.encode(analysed, forKey: .analysed)
+        try c.encode(errors, forKey: .errors)
+        try c.encode(skipped, forKey: .skipped)
+        try c.encode(evaluable, forKey: .evaluable)
+        try c.encode(calls, forKey: .calls)
+        try c.encode(negative, forKey: .negative)
+        try c.encode(negativityPercent, forKey: .negativityPercent)
+        try c.encode(negativityCI95Percent, forKey: .negativityCI95Percent)
+    }
+
+    public init(entries: [BatchRun.Entry], skipped: [SampleList.Skipped] = []) {
         samples = entries.map { e in
             let r = e.result
-            return Row(file: e.file, status: r == nil ? "error" : "analysed", call: r?.call.rawValue, mrdPercent: r?.mrdPercent,
-                       mrdCI95Percent: r?.mrdCI95Percent, aberrantPlasmaCells: r?.aberrantPC.count, nucleatedCells: r?.nucleatedCells,
-                       sensitivityReached: r?.sensitivity.reached, qcPassed: r?.qc.passed, hemodiluted: r?.qc.hemodiluted, report: e.report, error: e.error)
+            let quantified = r.map { $0.call == .positive || $0.call == .positiveBelowLLOQ } ?? false
+            return Row(file: e.file, status: r == nil ? "error" : "analysed", call: r?.call.rawValue, mrdPercent: quantified ? r?.mrdPercent : nil,
+                       mrdCI95Percent: quantified ? r?.mrdCI95Percent : nil, aberrantPlasmaCells: r?.aberrantPC.count, nucleatedCells: r?.nucleatedCells,
+                       lodPercent: r?.sensitivity.lodPercent, qcPassed: r?.qc.passed, hemodiluted: r?.qc.hemodiluted,
+                       notEvaluableReasons: r?.notEvaluableReasons ?? [], report: e.report, error: e.error)
         }
         files = entries.count
+        self.skipped = skipped
         errors = entries.filter { $0.result == nil }.count
+        analysed = files - errors
         let calls = entries.compactMap { $0.result?.call }
         var tally: [String: Int] = [:]
         for call in MRDResult.Call.allCases { tally[call.rawValue] = calls.filter { $0 == call }.count }
@@ -214,23 +271,24 @@ public struct CohortSummary: Encodable, Sendable {
         evaluable = calls.filter { $0 != .notEvaluable }.count
         negative = tally[MRDResult.Call.negative.rawValue]!
         if evaluable > 0 {
-            negativityRate = round6(Double(negative) / Double(evaluable))
+            negativityPercent = round6(100 * Double(negative) / Double(evaluable))
             let interval = ClopperPearson(successes: negative, trials: evaluable)
-            negativityCI95 = [round6(interval.lower), round6(interval.upper)]
+            negativityCI95Percent = [round6(100 * interval.lower), round6(100 * interval.upper)]
         } else {
-            negativityRate = nil
-            negativityCI95 = nil
+            negativityPercent = nil
+            negativityCI95Percent = nil
         }
     }
 
     /// One line per sample, then the cohort lines as comments-free rows under a blank line.
     public func csv() -> String {
         func number(_ x: Double?) -> String { x.map { String(format: "%.6g", $0) } ?? "" }
-        var lines = ["file,status,call,mrd_percent,mrd_ci95_low,mrd_ci95_high,aberrant_pc,nucleated_cells,sensitivity_reached,qc_passed,hemodiluted,report,error"]
+        var lines = ["file,status,call,mrd_percent,mrd_ci95_low_percent,mrd_ci95_high_percent,aberrant_pc,nucleated_cells,lod_percent,qc_passed,hemodiluted,not_evaluable_reasons,report,error"]
         for s in samples {
             let fields = [s.file, s.status, s.call ?? "", number(s.mrdPercent), number(s.mrdCI95Percent?[0]), number(s.mrdCI95Percent?[1]),
-                          s.aberrantPlasmaCells.map(String.init) ?? "", s.nucleatedCells.map(String.init) ?? "", number(s.sensitivityReached),
-                          s.qcPassed.map { $0 ? "yes" : "no" } ?? "", s.hemodiluted.map { $0 ? "yes" : "no" } ?? "", s.report ?? "", s.error ?? ""]
+                          s.aberrantPlasmaCells.map(String.init) ?? "", s.nucleatedCells.map(String.init) ?? "", number(s.lodPercent),
+                          s.qcPassed.map { $0 ? "yes" : "no" } ?? "", s.hemodiluted.map { $0 ? "yes" : "no" } ?? "",
+                          s.notEvaluableReasons.joined(separator: "; "), s.report ?? "", s.error ?? ""]
             lines.append(fields.map(QCTable.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -238,10 +296,11 @@ public struct CohortSummary: Encodable, Sendable {
 
     /// The cohort in one paragraph.
     public func text() -> String {
-        var line = "\(files) sample(s): " + MRDResult.Call.allCases.map { "\(calls[$0.rawValue] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
-            + ", \(errors) error(s)"
-        if let rate = negativityRate, let ci = negativityCI95 {
-            line += String(format: "\nMRD negativity: %d of %d evaluable = %.1f%% (exact 95%% CI %.1f%%–%.1f%%)", negative, evaluable, 100 * rate, 100 * ci[0], 100 * ci[1])
+        var line = "\(analysed) sample(s) analysed: " + MRDResult.Call.allCases.map { "\(calls[$0.rawValue] ?? 0) \($0.rawValue.replacingOccurrences(of: "_", with: " "))" }.joined(separator: ", ")
+            + "; \(errors) could not be analysed (error); \(skipped.count) directory entr\(skipped.count == 1 ? "y" : "ies") skipped"
+        for s in skipped { line += "\nskipped \(s.file): \(s.reason)" }
+        if let rate = negativityPercent, let ci = negativityCI95Percent {
+            line += String(format: "\nMRD negativity: %d of %d evaluable = %.1f%% (exact 95%% CI %.1f%%–%.1f%%)", negative, evaluable, rate, ci[0], ci[1])
         } else {
             line += "\nMRD negativity: no evaluable sample"
         }

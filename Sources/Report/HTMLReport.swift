@@ -50,7 +50,7 @@ public enum HTMLReport {
         let s = r.sensitivity
         h += "<div><dt>LOD (\(s.lodEvents) events)</dt><dd>\(pct(s.lodPercent))</dd></div>"
         h += "<div><dt>LLOQ (\(s.lloqEvents) events)</dt><dd>\(pct(s.lloqPercent))</dd></div>"
-        h += "<div><dt>sensitivity reached</dt><dd>\(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met"))</dd></div>"
+        h += "<div><dt>sensitivity reached</dt><dd>\(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met: " + e(s.notMetBecause.joined(separator: "; "))))</dd></div>"
         h += "<div><dt>QC</dt><dd class=\"\(r.qc.passed ? "pass" : "fail")\">\(r.qc.passed ? "pass" : "FAIL")</dd></div>"
         h += "</dl>\n"
         for reason in r.notEvaluableReasons { h += "<p class=\"reason\">Not evaluable: \(e(reason))</p>\n" }
@@ -203,56 +203,4 @@ public enum HTMLReport {
     footer { margin-top: 32px; font-size: 11px; color: #777; }
 
     """
-}
-
-/// Writes a report atomically: to `PATH.partial` beside it, flushed to disk, then renamed, so a
-/// reader never sees half a report and a run killed or out of disk space leaves either the
-/// complete file or none (a stale `.partial` at most, which ``removeStalePartials(in:)`` clears).
-public enum ReportFile {
-    public static let partialSuffix = ".partial"
-
-    public static func write(_ text: String, to path: String) throws(ReportError) {
-        let temporary = path + partialSuffix
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw ReportError(path: path, detail: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var failure: String?
-        let bytes = Array(text.utf8)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write failed after \(offset) of \(raw.count) bytes: \(String(cString: strerror(errno)))"
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == nil && fsync(descriptor) != 0 { failure = "fsync failed: \(String(cString: strerror(errno)))" }
-        if close(descriptor) != 0 && failure == nil { failure = "close failed: \(String(cString: strerror(errno)))" }
-        if failure == nil && rename(temporary, path) != 0 { failure = "rename failed: \(String(cString: strerror(errno)))" }
-        if let failure {
-            unlink(temporary)
-            throw ReportError(path: path, detail: "cannot write the report (\(failure)); no file was left under this name")
-        }
-    }
-
-    /// Removes `*.partial` files a killed run left in `directory`; returns how many.
-    @discardableResult
-    public static func removeStalePartials(in directory: String) -> Int {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var removed = 0
-        for name in names where name.hasSuffix(partialSuffix) {
-            if unlink((directory as NSString).appendingPathComponent(name)) == 0 { removed += 1 }
-        }
-        return removed
-    }
-}
-
-/// A report that could not be written, naming the file.
-public struct ReportError: Error, CustomStringConvertible {
-    public let path: String
-    public let detail: String
-    public var description: String { "\(path): \(detail)" }
 }

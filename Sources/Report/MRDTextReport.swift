@@ -10,7 +10,17 @@ public enum MRDTextReport {
         func pct(_ x: Double?) -> String { x.map { String(format: "%.4g%%", $0) } ?? "—" }
         lines.append("\(r.file)")
         lines.append("  template \(r.template) \(r.templateVersion); \(r.software)")
-        lines.append("  CALL: \(label(r.call)) — \(r.callText)")
+        if r.call == .notEvaluable && !r.notEvaluableReasons.isEmpty {
+            // Each reason once, under the call; the QC lines below do not repeat them.
+            lines.append("  CALL: NOT EVALUABLE")
+            for reason in r.notEvaluableReasons { lines.append("    - \(reason)") }
+            let listed = "Not evaluable: " + r.notEvaluableReasons.joined(separator: "; ")
+            if r.callText.hasPrefix(listed), r.callText.count > listed.count {
+                lines.append("    (\(r.callText.dropFirst(listed.count).drop { $0 == ";" || $0 == " " }))")
+            }
+        } else {
+            lines.append("  CALL: \(label(r.call)) — \(r.callText)")
+        }
         if r.call != .notEvaluable || r.nucleatedCells > 0 {
             lines.append("  MRD: \(pct(r.mrdPercent)) of nucleated cells" + (r.mrdCI95Percent.map { " (95% CI \(pct($0[0]))–\(pct($0[1])))" } ?? ""))
             lines.append("  events: \(r.totalEvents) acquired; nucleated cells (denominator): \(r.nucleatedCells)")
@@ -20,14 +30,14 @@ public enum MRDTextReport {
                          + (r.aberrantClusters.isEmpty ? "" : "; cluster sizes \(r.aberrantClusters.map(String.init).joined(separator: ", "))")
                          + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) unclustered aberrant-phenotype events not counted" : ""))
             let s = r.sensitivity
-            lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met"))")
+            lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met: " + s.notMetBecause.joined(separator: "; ")))")
             if !r.phenotype.isEmpty {
                 lines.append("  aberrant phenotype vs normal PCs: " + r.phenotype.map { "\($0.marker) \(symbol($0.pattern))" }.joined(separator: "  "))
             }
             let l = r.lightChains
             lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal PCs κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") (\(l.normalKappa):\(l.normalLambda))")
         }
-        lines += qcLines(r.qc)
+        lines += qcLines(r.qc, stated: r.notEvaluableReasons)
         if !r.gates.isEmpty {
             lines.append("  gates:")
             let width = r.gates.map(\.id.count).max() ?? 0
@@ -43,14 +53,17 @@ public enum MRDTextReport {
                 lines.append("    \(t.name) [\(t.marker), \(t.method)] = \(value)\(t.fallbackUsed ? " (FALLBACK)" : "") — \(t.detail)")
             }
         }
-        for reason in r.notEvaluableReasons { lines.append("  not evaluable: \(reason)") }
         for warning in r.warnings { lines.append("  warning: \(warning)") }
         return lines.joined(separator: "\n")
     }
 
     /// The QC summary: verdict, acquisition, flow and hemodilution indicators.
-    static func qcLines(_ q: AcquisitionQC) -> [String] {
-        var lines = ["  QC: \(q.passed ? "PASS" : "FAIL")" + (q.failures.isEmpty ? "" : " — " + q.failures.joined(separator: "; "))]
+    /// Failures among `stated` (the not-evaluable reasons, printed under the call) are not repeated.
+    static func qcLines(_ q: AcquisitionQC, stated: [String] = []) -> [String] {
+        let repeated = q.failures.filter { f in stated.contains { $0 == f || $0 == "acquisition QC: " + f || f == "not gated: " + $0 } }
+        let fresh = q.failures.filter { !repeated.contains($0) }
+        var lines = ["  QC: \(q.passed ? "PASS" : "FAIL")" + (fresh.isEmpty ? "" : " — " + fresh.joined(separator: "; "))
+                     + (repeated.isEmpty ? "" : fresh.isEmpty ? " (reasons above)" : " (and the reasons above)")]
         var acquisition = "    acquisition: \(q.eventsRead) events read" + (q.declaredEvents.map { " ($TOT \($0))" } ?? " (no $TOT)")
         if let s = q.acquisitionSeconds, let rate = q.meanEventsPerSecond { acquisition += String(format: " in %.1f s, %.0f events/s", s, rate) }
         let t = q.timeStability

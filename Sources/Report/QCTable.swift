@@ -97,12 +97,24 @@ public struct QCTable: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The CSV columns: plain identifiers (the table's headers spelled for scripts), the
+    /// hemodilution indicators as `NAME_percent`.
+    private static let csvHeaders = ["file", "status", "declared_events", "events_read", "acquisition_seconds", "events_per_second", "flow",
+                                     "singlets", "non_debris", "nucleated_cells", "minimum_met", "lod_percent", "lloq_percent"]
+
+    /// "B-cell precursors" → "b_cell_precursors".
+    static func identifier(_ name: String) -> String {
+        let words = name.lowercased().split { !($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        return words.joined(separator: "_")
+    }
+
     /// One header line, one line per file; failures, errors and warnings joined with "; ".
     public func csv() -> String {
         let indicators = indicatorNames
-        var lines = [(headerRow(indicators) + ["failures", "parser warnings"]).map(Self.csvField).joined(separator: ",")]
+        let header = Self.csvHeaders + indicators.map { Self.identifier($0) + "_percent" } + ["hemodiluted", "failures", "parser_warnings"]
+        var lines = [header.map(Self.csvField).joined(separator: ",")]
         for row in rows {
-            var line = cells(row, indicators: indicators)
+            var line = cells(row, indicators: indicators).map { $0.hasSuffix(" <") ? String($0.dropLast(2)) : $0 }
             line[1] = row.status
             line.append(row.error ?? (row.qc?.failures ?? []).joined(separator: "; "))
             line.append((row.qc?.parserWarnings ?? []).joined(separator: "; "))

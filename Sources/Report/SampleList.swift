@@ -8,9 +8,20 @@ public enum SampleList {
     /// Extensions taken from a directory (case-insensitive).
     public static let extensions: Set<String> = ["fcs", "lmd", "h5", "hdf5", "h5ad"]
 
+    /// An entry of a named directory that is not analysed, and why.
+    public struct Skipped: Sendable, Equatable, Encodable {
+        public let file: String
+        public let reason: String
+    }
+
     /// Expands directories; a path that does not exist is kept, so the reader reports it.
-    public static func expand(_ paths: [String]) -> [String] {
-        var files: [String] = []
+    /// - Complexity: O(directory entries · log entries).
+    public static func expand(_ paths: [String]) -> [String] { scan(paths).files }
+
+    /// The event files of `paths`, and every directory entry left out with its reason.
+    /// - Complexity: O(directory entries · log entries).
+    public static func scan(_ paths: [String]) -> (files: [String], skipped: [Skipped]) {
+        var files: [String] = [], skipped: [Skipped] = []
         let manager = FileManager.default
         for path in paths {
             var isDirectory: ObjCBool = false
@@ -19,22 +30,35 @@ public enum SampleList {
                 continue
             }
             let names = (try? manager.contentsOfDirectory(atPath: path)) ?? []
-            for name in names.sorted() where isEventFile(name) {
+            for name in names.sorted() {
                 let full = (path as NSString).appendingPathComponent(name)
+                if let reason = exclusion(name) {
+                    skipped.append(Skipped(file: full, reason: reason))
+                    continue
+                }
                 var nested: ObjCBool = false
                 if manager.fileExists(atPath: full, isDirectory: &nested) {
-                    if !nested.boolValue { files.append(full) }
+                    if nested.boolValue { skipped.append(Skipped(file: full, reason: "a folder (folders are not searched)")) } else { files.append(full) }
                 } else {
                     // Listed but gone (a dangling link, a file removed meanwhile): kept, so it gets an error entry instead of vanishing.
                     files.append(full)
                 }
             }
         }
-        return files
+        return (files, skipped)
     }
 
-    static func isEventFile(_ name: String) -> Bool {
-        guard !name.hasPrefix("."), !name.lowercased().hasSuffix(".events.h5") else { return false }
-        return extensions.contains((name as NSString).pathExtension.lowercased())
+    static func isEventFile(_ name: String) -> Bool { exclusion(name) == nil }
+
+    /// Why a directory entry is not an event file to analyse (nil when it is one).
+    static func exclusion(_ name: String) -> String? {
+        if name.hasPrefix(".") { return "a hidden file" }
+        if name.lowercased().hasSuffix(".events.h5") { return "per-event results of an earlier analysis (*.events.h5)" }
+        let ext = (name as NSString).pathExtension.lowercased()
+        guard extensions.contains(ext) else {
+            return ext.isEmpty ? "no file extension (event files end in \(extensions.sorted().map { "." + $0 }.joined(separator: ", ")))"
+                               : "not an event file (.\(ext); event files end in \(extensions.sorted().map { "." + $0 }.joined(separator: ", ")))"
+        }
+        return nil
     }
 }

@@ -9,22 +9,19 @@ struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Analyse marrow FCS files with a gating template and report MRD.",
-        discussion: """
-            Exit status: 0 every file negative; 10 at least one positive (quantifiable); 11 at least one \
-            positive below the LLOQ and none quantifiable; 20 at least one not evaluable; 1 a file or the \
-            template could not be read (the worst applies: 1, then 20, then 10, then 11).
-            """)
+        discussion: "Results go to standard output, errors and progress to standard error. " + AnalyzeExitStatus.help + " " + ExitHelp.usage + ".")
 
     @Argument(help: "FCS files, or HDF5 event stores written by `flowmrd convert`.")
     var files: [String]
 
-    @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
-    var template: String = "legend2-10color"
+    @OptionGroup var sample: SampleOptions
+
+    @OptionGroup var context: ContextOptions
 
     @Flag(help: "Print the results as JSON (schema: docs/report-schema.md) instead of text.")
     var json = false
 
-    @Option(help: "Also write the JSON results to this file.")
+    @Option(help: ArgumentHelp("Also write the JSON results to this file.", valueName: "RESULTS.json"))
     var out: String?
 
     @Option(help: ArgumentHelp(
@@ -37,16 +34,11 @@ struct AnalyzeCommand: ParsableCommand {
         valueName: "OUT.html"))
     var report: String?
 
-    @OptionGroup var context: ContextOptions
-
-    @Option(help: "Worker threads (default: all cores).")
-    var workers: Int?
+    @Flag(help: "Replace existing --out, --report and --events-out files (without this, an existing file is an error and is left as it is).")
+    var overwrite = false
 
     @Flag(help: "Do not compute the file's SHA-256 for the audit trail (it costs more time than the analysis on large files).")
     var noChecksum = false
-
-    @Flag(help: "No progress messages.")
-    var quiet = false
 
     func validate() throws {
         for (option, value) in [("--events-out", eventsOut), ("--report", report)] {
@@ -55,6 +47,11 @@ struct AnalyzeCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("\(option) with several input files must name an existing folder (\(value) is not one)")
             }
+        }
+        guard !overwrite else { return }
+        let outputs = [out] + files.map(reportPath(for:)) + files.map(eventsPath(for:))
+        if let existing = outputs.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            throw ValidationError("\(existing) exists; give --overwrite to replace it (nothing was analysed)")
         }
     }
 
@@ -73,104 +70,47 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     func run() throws {
-        var analyzer = try TemplateLocator.analyzer(template, workers: workers)
+        var analyzer = try sample.analyzer()
         analyzer.computeChecksum = !noChecksum
         analyzer.context = context.declared
-        let progress = Progress(enabled: !quiet, total: files.count)
-        var entries: [AnalysisEntry] = []
+        let progress = Progress(enabled: !sample.quiet, total: files.count)
+        var entries: [AnalysisDocument.Entry] = []
         var texts: [String] = []
+        var writeFailed = false
         for (i, file) in files.enumerated() {
             progress.step(i, "analysing \(file)")
             do {
                 let result: MRDResult
                 if let html = reportPath(for: file) {
                     let analysis = try analyzer.analyzeWithPlots(path: file, eventsOutput: eventsPath(for: file))
-                    try ReportFile.write(HTMLReport.render(analysis), to: html)
                     result = analysis.result
+                    do { try ReportFile.write(HTMLReport.render(analysis), to: html) } catch {
+                        progress.finish()
+                        CommandError.print(error)
+                        writeFailed = true
+                    }
                 } else {
                     result = try analyzer.analyze(path: file, eventsOutput: eventsPath(for: file))
                 }
-                entries.append(AnalysisEntry(file: file, result: result, error: nil))
+                entries.append(.init(file: file, result: result, error: nil))
                 texts.append(MRDTextReport.render(result))
             } catch {
-                entries.append(AnalysisEntry(file: file, result: nil, error: "\(error)"))
-                texts.append("\(file)\n  error: \(error)")
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                entries.append(.init(file: file, result: nil, error: "\(error)"))
+                progress.finish()
+                CommandError.print(error)
             }
         }
         progress.finish()
-        let document = AnalysisDocument(schema: MRDResult.schemaVersion, results: entries)
-        if json { print(try StableJSON.encode(document)) } else { print(texts.joined(separator: "\n\n")) }
-        if let out { try StableJSON.encode(document).write(toFile: out, atomically: true, encoding: .utf8) }
-        let status = AnalyzeExitStatus.combined(entries.map { $0.result?.call })
+        let document = AnalysisDocument(results: entries)
+        if json { print(try StableJSON.encode(document)) } else if !texts.isEmpty { print(texts.joined(separator: "\n\n")) }
+        if let out {
+            do { try ReportFile.write(try StableJSON.encode(document) + "\n", to: out) } catch {
+                CommandError.print(error)
+                writeFailed = true
+            }
+        }
+        let status = writeFailed ? 1 : document.exitStatus
         if status != 0 { throw ExitCode(status) }
-    }
-}
-
-/// The JSON document `analyze` prints: one entry per file, in the order given.
-struct AnalysisDocument: Encodable {
-    let schema: Int
-    let results: [AnalysisEntry]
-}
-
-struct AnalysisEntry: Encodable {
-    let file: String
-    let result: MRDResult?
-    let error: String?
-}
-
-/// Exit codes a LIMS script can branch on.
-enum AnalyzeExitStatus {
-    static func code(_ call: MRDResult.Call?) -> Int32 {
-        switch call {
-        case nil: return 1
-        case .negative: return 0
-        case .positive: return 10
-        case .positiveBelowLLOQ: return 11
-        case .notEvaluable: return 20
-        }
-    }
-
-    /// The worst: error, then not evaluable, then positive, then positive below LLOQ, then negative.
-    static func combined(_ calls: [MRDResult.Call?]) -> Int32 {
-        let codes = Set(calls.map(code))
-        for worst in [Int32(1), 20, 10, 11] where codes.contains(worst) { return worst }
-        return 0
-    }
-}
-
-/// Finds a gating template by path or by name.
-enum TemplateLocator {
-    /// `name` as a path if it exists; else `name`(.yaml) in $FLOWMRD_TEMPLATES, ./gating-templates,
-    /// or the gating-templates folder of the checkout the binary was built in.
-    static func path(for name: String) throws -> String {
-        let manager = FileManager.default
-        if manager.fileExists(atPath: name) { return name }
-        let file = name.hasSuffix(".yaml") ? name : name + ".yaml"
-        var folders: [String] = []
-        if let env = ProcessInfo.processInfo.environment["FLOWMRD_TEMPLATES"] { folders.append(env) }
-        folders.append(manager.currentDirectoryPath + "/gating-templates")
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            folders.append(directory.path + "/gating-templates")
-            directory = directory.deletingLastPathComponent()
-        }
-        for folder in folders where manager.fileExists(atPath: folder + "/" + file) { return folder + "/" + file }
-        throw ValidationError("gating template \"\(name)\" not found (looked in \(folders.joined(separator: ", ")))")
-    }
-
-    /// The analyzer for a command: the template found by ``path(for:)`` (with any hemodilution
-    /// limits replaced) on `workers` threads (default all cores). A template that cannot be found
-    /// or read is printed as `error: …` and ends the command with exit status 1.
-    static func analyzer(_ name: String, workers: Int?, qcLimits: [String: Double] = [:]) throws -> MRDAnalyzer {
-        do {
-            let template = try GatingTemplate(path: try path(for: name))
-            return MRDAnalyzer(template: qcLimits.isEmpty ? template : try template.overridingQCLimits(qcLimits),
-                               workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
-        } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
     }
 }
 

@@ -16,7 +16,7 @@ struct BatchCommand: ParsableCommand {
             a result that no longer matches is kept as NAME.json.superseded-K (and its report) and a note \
             says why before the sample is analysed again.
             Exit status: 0 every file analysed; 1 at least one file could not be (see its entry), or the \
-            template or output folder is unusable.
+            template or output folder is unusable; \(ExitHelp.usage).
             """)
 
     @Argument(help: "Directory of FCS files or HDF5 event stores (.fcs, .lmd, .h5, .hdf5, .h5ad).")
@@ -24,20 +24,13 @@ struct BatchCommand: ParsableCommand {
 
     @OptionGroup var context: ContextOptions
 
-    @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
-    var template: String = "legend2-10color"
+    @OptionGroup var sample: SampleOptions
 
     @Option(help: ArgumentHelp("Output folder (created if missing).", valueName: "DIR"))
     var out: String
 
-    @Option(help: "Worker threads per analysis (default: all cores).")
-    var workers: Int?
-
     @Flag(help: "Do not compute each file's SHA-256 for the audit trail.")
     var noChecksum = false
-
-    @Flag(help: "No progress bar.")
-    var quiet = false
 
     func validate() throws {
         var isDirectory: ObjCBool = false
@@ -47,11 +40,11 @@ struct BatchCommand: ParsableCommand {
     }
 
     func run() throws {
-        var analyzer = try TemplateLocator.analyzer(template, workers: workers)
+        var analyzer = try sample.analyzer()
         do {
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            CommandError.print("cannot create the output folder \(out): \((error as NSError).localizedFailureReason ?? "\(error.localizedDescription)")")
             throw ExitCode(1)
         }
         analyzer.computeChecksum = !noChecksum
@@ -59,27 +52,27 @@ struct BatchCommand: ParsableCommand {
         let batch = BatchRun(analyzer: analyzer, output: out)
         let stale = ReportFile.removeStalePartials(in: out)
         if stale > 0 { FileHandle.standardError.write(Data("removed \(stale) unfinished file(s) (*.partial) left by a stopped run\n".utf8)) }
-        let files = SampleList.expand([directory])
-        let progress = Progress(enabled: !quiet, total: files.count)
+        let (files, skipped) = SampleList.scan([directory])
+        let progress = Progress(enabled: !sample.quiet, total: files.count)
         var entries: [BatchRun.Entry] = []
-        var reused = 0
+        var reused = 0, failed = 0
         for (i, file) in files.enumerated() {
             progress.step(i, file)
             let outcome = try batch.process(file)
             entries.append(outcome.entry)
-            if outcome.reused { reused += 1 }
+            if outcome.reused { reused += 1 } else if outcome.entry.error != nil { failed += 1 }
             if let notice = outcome.notice {
                 progress.finish()
                 FileHandle.standardError.write(Data("note: \(notice)\n".utf8))
             }
             if let error = outcome.entry.error, !outcome.reused {
                 progress.finish()
-                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                CommandError.print(error)
             }
         }
         progress.finish()
-        let summary = try batch.writeSummary(entries)
-        print("\(files.count - reused) analysed, \(reused) already done (resumed); results in \(out)")
+        let summary = try batch.writeSummary(entries, skipped: skipped)
+        print("\(files.count - reused - failed) analysed, \(reused) already done (resumed), \(failed) failed; results in \(out)")
         print(summary.text())
         if summary.errors > 0 { throw ExitCode(1) }
     }

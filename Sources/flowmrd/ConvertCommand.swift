@@ -13,6 +13,8 @@ struct ConvertCommand: ParsableCommand {
             Values, channel names, markers, ranges and every FCS keyword (spillover included) are kept; \
             the layouts are described in docs/hdf5-layout.md. Values a float32 cannot hold exactly \
             (64-bit floats, integers wider than 24 bits) are rounded, with a warning.
+            Exit status: 0 written; 1 the input could not be read or the output written (an existing \
+            output without --overwrite included); \(ExitHelp.usage).
             """)
 
     @Argument(help: "Input file (.fcs, or an HDF5 event store in the flowmrd layout).")
@@ -24,7 +26,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "HDF5 layout: flowmrd or anndata (default: anndata for .h5ad, else flowmrd).")
     var layout: HDF5EventLayout?
 
-    @Option(help: "Compress the event matrix with shuffle + deflate at this level (1-9; default: none, the fastest).")
+    @Option(parsing: .unconditional, help: "Compress the event matrix with shuffle + deflate at this level (1-9; default: none, the fastest).")
     var compression: Int?
 
     @Flag(help: "Replace OUT if it exists (without this, an existing file is an error and is left as it is).")
@@ -39,7 +41,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         if !overwrite && FileManager.default.fileExists(atPath: output) {
-            FileHandle.standardError.write(Data("error: \(output) exists; it was left as it is (pass --overwrite to replace it)\n".utf8))
+            CommandError.print("\(output) exists; give --overwrite to replace it (it was left as it is)")
             throw ExitCode(1)
         }
         do {
@@ -53,7 +55,7 @@ struct ConvertCommand: ParsableCommand {
             for warning in summary.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
             print("wrote \(output): \(summary.events) events")
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            CommandError.print(error)
             throw ExitCode(1)
         }
     }

@@ -9,7 +9,8 @@ import Report
 struct GateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gate",
-        abstract: "Apply a Gating-ML 2.0 file to FCS files; print each gate's id, path, count and % of parent.")
+        abstract: "Apply a Gating-ML 2.0 file to FCS files; print each gate's id, path, count and % of parent.",
+        discussion: "Results go to standard output, errors to standard error. Exit status: 0 every file was gated; 1 at least one file could not be read or gated; 2 the Gating-ML file could not be read; " + ExitHelp.usage + ".")
 
     @Argument(help: "FCS files.")
     var files: [String]
@@ -17,50 +18,40 @@ struct GateCommand: ParsableCommand {
     @Option(name: .customLong("gating-ml"), help: "The Gating-ML 2.0 gate file.")
     var gatingML: String
 
-    @Option(help: "Data set index (default: the file's default data set).")
+    @Option(parsing: .unconditional, help: "Data set index (default: the file's default data set).")
     var dataSet: Int?
 
-    @Flag(help: "Print JSON: per file a list of objects with id, path, count, parent, parentCount, percentOfParent.")
+    @Flag(help: "Print JSON: a list with one entry per file (file, events, gates with id, path, parent, count, parent_count, percent_of_parent; or error).")
     var json = false
 
     @Option(help: "Also write the gate tree back out as Gating-ML to this path.")
     var exportGatingML: String?
 
-    struct FileResult: Encodable {
-        let file: String
-        let events: Int?
-        let gates: [GatingResult.GateCount]?
-        let error: String?
-    }
-
     func run() throws {
         let tree: GatingTree
         do { tree = try GatingMLImport.read(path: gatingML) } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            CommandError.print(error)
             throw ExitCode(2)
         }
         if let exportGatingML {
-            try GatingMLExport.document(tree).write(toFile: exportGatingML, atomically: true, encoding: .utf8)
+            do { try ReportFile.write(try GatingMLExport.document(tree), to: exportGatingML) } catch {
+                CommandError.print(error)
+                throw ExitCode(1)
+            }
         }
-        var results: [FileResult] = []
+        var results: [GatingDocument.File] = []
         for path in files {
             do {
                 let file = try EventFile.open(path)
                 let result = try TreeEvaluator(tree: tree).evaluate(file: file, dataSet: dataSet)
-                results.append(FileResult(file: path, events: result.eventCount, gates: result.gates, error: nil))
+                results.append(.init(file: path, result: result))
                 if !json { print(GatingReport.text(result, file: path)) }
             } catch {
-                results.append(FileResult(file: path, events: nil, gates: nil, error: "\(error)"))
-                if !json { FileHandle.standardError.write(Data("error: \(error)\n".utf8)) }
+                results.append(.init(file: path, error: "\(error)"))
+                CommandError.print(error)
             }
         }
-        if json {
-            if results.count == 1, let gates = results[0].gates {
-                print(try StableJSON.encode(gates))
-            } else {
-                print(try StableJSON.encode(results))
-            }
-        }
+        if json { print(try StableJSON.encode(GatingDocument(files: results).files)) }
         if results.contains(where: { $0.error != nil }) { throw ExitCode(1) }
     }
 }

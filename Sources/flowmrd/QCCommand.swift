@@ -14,14 +14,15 @@ struct QCCommand: ParsableCommand {
             Each file is gated with the template (the same gates as analyze). A file fails QC when fewer events \
             were read than $TOT announces, the time gate excluded more than the template allows, the nucleated \
             cells fall short of the minimum, or the hemodilution indicators flag the sample.
-            Exit status: 0 every file passed; 30 at least one failed QC; 1 a file or the template could not be read.
+            Results go to standard output, errors and progress to standard error.
+            Exit status: 0 every file passed; 30 at least one failed QC; 1 a file or the template could not be read, \
+            or an output could not be written; \(ExitHelp.usage).
             """)
 
     @Argument(help: "FCS files, HDF5 event stores, or directories (their .fcs/.lmd/.h5/.hdf5/.h5ad files).")
     var files: [String]
 
-    @Option(help: "Gating template: a path, or a name in gating-templates/ (default legend2-10color).")
-    var template: String = "legend2-10color"
+    @OptionGroup var sample: SampleOptions
 
     @Option(help: "What to print: table, csv or json.")
     var format: QCFormat = .table
@@ -35,15 +36,6 @@ struct QCCommand: ParsableCommand {
     @Option(name: .customLong("limit"), help: ArgumentHelp(
         "Replace a hemodilution reference limit: GATE=PERCENT or NAME=PERCENT (% of nucleated cells); repeatable.", valueName: "GATE=PERCENT"))
     var limits: [String] = []
-
-    @Flag(help: "Read a truncated FCS file up to its last complete event, or the events that fit when DATA's length disagrees with its keywords (the file then fails QC: fewer events read than $TOT, or a warning).")
-    var allowPartial = false
-
-    @Option(help: "Worker threads (default: all cores).")
-    var workers: Int?
-
-    @Flag(help: "No progress bar.")
-    var quiet = false
 
     /// Parsed `--limit` values.
     func limitValues() throws -> [String: Double] {
@@ -61,15 +53,14 @@ struct QCCommand: ParsableCommand {
     func validate() throws { _ = try limitValues() }
 
     func run() throws {
-        var analyzer = try TemplateLocator.analyzer(template, workers: workers, qcLimits: try limitValues())
+        var analyzer = try sample.analyzer(qcLimits: try limitValues())
         analyzer.computeChecksum = false
-        analyzer.readOptions = FCSReadOptions(allowPartialData: allowPartial)
         let paths = SampleList.expand(files)
         guard !paths.isEmpty else {
-            FileHandle.standardError.write(Data("error: no event files in \(files.joined(separator: ", "))\n".utf8))
+            CommandError.print("no event files in \(files.joined(separator: ", "))")
             throw ExitCode(1)
         }
-        let progress = Progress(enabled: !quiet, total: paths.count)
+        let progress = Progress(enabled: !sample.quiet, total: paths.count)
         var rows: [QCTable.Row] = []
         for (i, path) in paths.enumerated() {
             progress.step(i, path)
@@ -77,6 +68,8 @@ struct QCCommand: ParsableCommand {
                 rows.append(QCTable.Row(file: path, qc: try analyzer.analyze(path: path).qc, error: nil))
             } catch {
                 rows.append(QCTable.Row(file: path, qc: nil, error: "\(error)"))
+                progress.finish()
+                CommandError.print(error)
             }
         }
         progress.finish()
@@ -86,9 +79,15 @@ struct QCCommand: ParsableCommand {
         case .csv: print(table.csv(), terminator: "")
         case .json: print(try table.json())
         }
-        if let csvPath { try table.csv().write(toFile: csvPath, atomically: true, encoding: .utf8) }
-        if let jsonPath { try (try table.json() + "\n").write(toFile: jsonPath, atomically: true, encoding: .utf8) }
-        if rows.contains(where: { $0.qc == nil }) { throw ExitCode(1) }
+        var writeFailed = false
+        for (path, text) in [(csvPath, table.csv()), (jsonPath, try table.json() + "\n")] {
+            guard let path else { continue }
+            do { try ReportFile.write(text, to: path) } catch {
+                CommandError.print(error)
+                writeFailed = true
+            }
+        }
+        if writeFailed || rows.contains(where: { $0.qc == nil }) { throw ExitCode(1) }
         if !table.allPassed { throw ExitCode(30) }
     }
 }

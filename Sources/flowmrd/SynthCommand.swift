@@ -12,24 +12,26 @@ struct SynthCommand: ParsableCommand {
             Beside OUT.fcs it writes OUT.labels (one population code byte per event) and OUT.truth.json \
             (counts per population, nucleated cells, aberrant plasma cells, MRD %). The same options and \
             seed give byte-identical files.
+            Exit status: 0 written; 1 a file could not be written; \(ExitHelp.usage), an existing \
+            output without --overwrite included.
             """)
 
     @Argument(help: "The FCS file to write.")
     var output: String
 
-    @Option(help: "Events in the file.")
+    @Option(parsing: .unconditional, help: "Events in the file.")
     var events = 1_000_000
 
-    @Option(help: "Aberrant plasma cells as a fraction of nucleated cells (e.g. 1e-4; 0 for none).")
+    @Option(parsing: .unconditional, help: "Aberrant plasma cells as a fraction of nucleated cells (e.g. 1e-4; 0 for none).")
     var mrd = 0.0
 
-    @Option(help: "An exact number of aberrant plasma cells (overrides --mrd).")
+    @Option(parsing: .unconditional, help: "An exact number of aberrant plasma cells (overrides --mrd).")
     var aberrantCount: Int?
 
-    @Option(help: "Random seed.")
+    @Option(parsing: .unconditional, help: "Random seed.")
     var seed: UInt64 = 1
 
-    @Option(help: "Hemodilution, 0 (none) to 0.95.")
+    @Option(parsing: .unconditional, help: "Hemodilution, 0 (none) to 0.95.")
     var hemodilution = 0.0
 
     @Option(help: "Light chain of the clone: kappa or lambda.")
@@ -44,13 +46,13 @@ struct SynthCommand: ParsableCommand {
                                    """))
     var phenotype: String?
 
-    @Option(help: "How far (decades) the clone's dim or bright markers lie from the normal level (default: drawn 0.5–1.3 per marker).")
+    @Option(parsing: .unconditional, help: "How far (decades) the clone's dim or bright markers lie from the normal level (default: drawn 0.5–1.3 per marker).")
     var cloneShift: Double?
 
-    @Option(help: "The clone's spread on every marker, decades of SD (default: drawn 0.12–0.35 per marker).")
+    @Option(parsing: .unconditional, help: "The clone's spread on every marker, decades of SD (default: drawn 0.12–0.35 per marker).")
     var cloneSpread: Double?
 
-    @Option(help: "Normal plasma cells as % of nucleated cells before hemodilution, 0–5 (default: drawn 0.1–5).")
+    @Option(parsing: .unconditional, help: "Normal plasma cells as % of nucleated cells before hemodilution, 0–5 (default: drawn 0.1–5).")
     var normalPc: Double?
 
     @Option(name: .customLong("normal-subset"), help: ArgumentHelp(
@@ -61,7 +63,7 @@ struct SynthCommand: ParsableCommand {
     @Flag(help: "All normal plasma cells of the majority phenotype (every subset share 0): the old uniform model, not realistic marrow.")
     var uniformNormals = false
 
-    @Option(help: "κ:λ of normal plasma cells (default: drawn 1.2–2.2).")
+    @Option(parsing: .unconditional, help: "κ:λ of normal plasma cells (default: drawn 1.2–2.2).")
     var kappaLambda: Double?
 
     @Flag(help: "Anti-CD38 antibody masking: the CD38 signal of every cell scaled down (drawn 1–2 decades).")
@@ -80,8 +82,17 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Flow profile: stable, clog or burst.")
     var flow: String = "stable"
 
+    @Flag(help: "Replace OUT.fcs, OUT.labels and OUT.truth.json if they exist (without this, an existing file is an error and is left as it is).")
+    var overwrite = false
+
     @Flag(help: "No summary line.")
     var quiet = false
+
+    /// OUT.fcs, OUT.labels, OUT.truth.json.
+    var outputs: (fcs: String, labels: String, truth: String) {
+        let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
+        return (output, base + ".labels", base + ".truth.json")
+    }
 
     func specification() throws -> MarrowSpecification {
         guard let chain = LightChain(rawValue: lightChain) else { throw ValidationError("--light-chain must be kappa or lambda") }
@@ -110,14 +121,24 @@ struct SynthCommand: ParsableCommand {
     }
 
     func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        if let aberrantCount { try CountRange.check("--aberrant-count", aberrantCount, atLeast: 0) }
         _ = try specification()
+        if !overwrite, let existing = [outputs.fcs, outputs.labels, outputs.truth].first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            throw ValidationError("\(existing) exists; give --overwrite to replace it (nothing was written)")
+        }
     }
 
     func run() throws {
         let specification = try specification()
-        let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
-        let truth = try MarrowGenerator(specification).write(fcsPath: output, labelsPath: base + ".labels")
-        try StableJSON.encode(truth).write(toFile: base + ".truth.json", atomically: true, encoding: .utf8)
+        let truth: MarrowTruth
+        do {
+            truth = try MarrowGenerator(specification).write(fcsPath: outputs.fcs, labelsPath: outputs.labels)
+            try ReportFile.write(try StableJSON.encode(truth), to: outputs.truth)
+        } catch {
+            CommandError.print(error)
+            throw ExitCode(1)
+        }
         if !quiet {
             let mrd = String(format: "%.4g", truth.mrdPercent)
             print("wrote \(output): \(events) events, \(truth.nucleatedCells) nucleated, \(truth.counts["normal-plasma-cell"] ?? 0) normal and \(truth.aberrantPlasmaCells) aberrant plasma cells (MRD \(mrd)%), clone \(truth.parameters.clonePhenotype)")

@@ -20,6 +20,9 @@ struct ValidateCommand: ParsableCommand {
             generator × MRD levels × seeds through the MRD engine, with a confusion table per condition, the \
             false-positive rate and its exact 95% interval, sensitivity, recovery, and every wrong call with the \
             `flowmrd synth` options that regenerate its file. Exits with status 1 when any call is wrong.
+
+            Exit status: 0 every criterion met; 1 a criterion failed (a wrong call with --matrix), or a file \
+            could not be read or written; \(ExitHelp.usage).
             """)
 
     @Option(help: "Aberrant fractions, comma-separated (0 makes blanks). Default 1e-2,1e-3,1e-4,1e-5,1e-6,0; with --matrix 0,1e-5,1e-4,1e-3,1e-2.")
@@ -28,26 +31,26 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Run the validation matrix (conditions × levels × seeds) instead of a dilution series.")
     var matrix = false
 
-    @Option(help: "With --matrix: seeds per condition and level.")
+    @Option(parsing: .unconditional, help: "With --matrix: seeds per condition and level.")
     var seeds = 4
 
     @Option(help: ArgumentHelp("With --matrix: conditions, comma-separated (default all).",
                                discussion: "Conditions: \(MatrixCondition.all.map(\.name).joined(separator: ", "))."))
     var conditions: String?
 
-    @Option(help: "With --matrix: events per file for levels below 5e-5.")
+    @Option(parsing: .unconditional, help: "With --matrix: events per file for levels below 5e-5.")
     var lowLevelEvents = 5_000_000
 
     @Option(help: "With --matrix: a folder for matrix.md, matrix.tsv and matrix.json.")
     var out: String?
 
-    @Option(help: "Replicates per level.")
+    @Option(parsing: .unconditional, help: "Replicates per level.")
     var replicates = 3
 
-    @Option(help: "Events per file.")
+    @Option(parsing: .unconditional, help: "Events per file.")
     var events = 2_000_000
 
-    @Option(help: "First seed (default 1; with --matrix 14000).")
+    @Option(parsing: .unconditional, help: "First seed (default 1; with --matrix 14000).")
     var seed: UInt64?
 
     @Option(help: "Gating template for the MRD analysis: a path or a name in gating-templates/.")

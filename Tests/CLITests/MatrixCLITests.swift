@@ -19,7 +19,7 @@ struct MatrixCLITests {
         for cell in plan.cells() {
             let library = directory.appendingPathComponent("lib.fcs").path, command = directory.appendingPathComponent("cli.fcs").path
             try MarrowGenerator(cell.specification).write(fcsPath: library)
-            let result = try FlowMRDBinary.run(["synth", command, "--quiet"] + cell.specification.synthArguments)
+            let result = try FlowMRDBinary.run(["synth", command, "--quiet", "--overwrite"] + cell.specification.synthArguments)
             #expect(result.status == 0, "\(cell.condition.name): \(result.stderr)")
             #expect(FileManager.default.contents(atPath: library) == FileManager.default.contents(atPath: command), "\(cell.condition.name): \(cell.specification.synthArguments)")
         }

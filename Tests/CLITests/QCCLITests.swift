@@ -25,8 +25,12 @@ struct QCCLITests {
 
         let csv = try String(contentsOfFile: csvPath, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(csv.count == 6 && csv.last == "")
-        #expect(csv[0].hasPrefix("file,QC,$TOT,read,time s,events/s,flow,singlets,non-debris,nucleated"))
+        #expect(csv[0] == "file,status,declared_events,events_read,acquisition_seconds,events_per_second,flow,singlets,non_debris,nucleated_cells,"
+                + "minimum_met,lod_percent,lloq_percent,b_cell_precursors_percent,mast_cells_percent,erythroblasts_percent,"
+                + "myeloid_precursors_percent,hemodiluted,failures,parser_warnings", "\(csv[0])")
         let header = csv[0].split(separator: ",", omittingEmptySubsequences: false)
+        // Every CSV header is a plain identifier a script can use as a column name.
+        #expect(header.allSatisfy { $0.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "_") } })
         let positive = try #require(csv.first { $0.hasPrefix("samples/positive.fcs,") }).split(separator: ",", omittingEmptySubsequences: false)
         #expect(positive.count == header.count)
         #expect(positive[1] == "fail" && positive[2] == "30000" && positive[3] == "30000")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Cytometry
 import FCS
 import Foundation
+import Synthetic
 
 /// `flowmrd bench gate [FILE]`: read + compensate + logicle on 10 channels + a 10-gate tree.
 struct BenchGate: ParsableCommand {
@@ -11,32 +12,42 @@ struct BenchGate: ParsableCommand {
         discussion: """
             Without FILE, a LEGEND-2-panel file with a $SPILLOVER matrix is generated. --export-gating-ml writes \
             the benchmark tree so peers (Tests/peers/flowkit_bench_gate.py) can run the same gates on the same file.
+            \(BenchExit.help)
             """)
 
     @Argument(help: "An FCS file in the LEGEND-2 panel layout (flowmrd bench make-file --panel legend2 --spillover).")
     var file: String?
 
-    @Option(help: "Events in the generated file.")
+    @Option(parsing: .unconditional, help: "Events in the generated file.")
     var events = 10_000_000
 
-    @Option(help: "Timed repetitions (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 5
 
-    @Option(help: "Evaluation threads (default: all cores).")
-    var workers = ProcessInfoCores.active
+    @Option(name: .customLong("workers"), parsing: .unconditional, help: "Evaluation threads (default: this machine's cores).")
+    var workerOption: Int?
 
-    @Option(help: "Events per block.")
+    var workers: Int { workerOption ?? ProcessInfoCores.active }
+
+    @Option(parsing: .unconditional, help: "Events per block.")
     var blockSize = TreeEvaluator.defaultBlockSize
 
     @Option(name: .customLong("export-gating-ml"), help: "Write the benchmark gate tree as Gating-ML to this path.")
     var exportGatingML: String?
+
+    func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        try CountRange.check("--repeats", repeats, atLeast: 1)
+        if let workerOption { try CountRange.check("--workers", workerOption, atLeast: 1) }
+        try CountRange.check("--block-size", blockSize, atLeast: 1)
+    }
 
     func run() throws {
         var path = file
         var generated: String?
         if path == nil {
             let target = NSTemporaryDirectory() + "flowmrd-bench-gate-\(events).fcs"
-            try BenchmarkFile.write(path: target, events: events, channels: BenchmarkFile.legend2Panel, spillover: BenchmarkFile.legend2Spillover)
+            try NoiseFile.write(path: target, events: events, channels: LegendPanel.channels, spillover: LegendPanel.spillover)
             path = target
             generated = target
         }

@@ -8,18 +8,23 @@ struct BenchConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
         abstract: "Time FCS → HDF5 conversion against a full read of the same FCS file and a plain copy's read (release build).",
-        discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first. The HDF5 output goes to the temporary directory and is removed.")
+        discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first. The HDF5 output goes to the temporary directory and is removed. " + BenchExit.help)
 
     @OptionGroup var input: BenchInput
 
-    @Option(help: "Timed repetitions (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 3
 
     @Option(help: "HDF5 layout: flowmrd or anndata.")
     var layout: HDF5EventLayout = .flowmrd
 
-    @Option(help: "Deflate level 1-9 (default: none).")
+    @Option(parsing: .unconditional, help: "Deflate level 1-9 (default: none).")
     var compression: Int?
+
+    func validate() throws {
+        try CountRange.check("--repeats", repeats, atLeast: 1)
+        if let compression { try CountRange.check("--compression", Double(compression), in: 1...9) }
+    }
 
     func run() throws {
         let (file, generated) = try input.resolve()

@@ -9,9 +9,9 @@ struct BenchAnalyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
         abstract: "Time the MRD analysis of a synthetic marrow file (release build); peak memory is reported too.",
-        discussion: "The file is generated once (MRD 1e-4, seed 1) unless --file is given, and removed afterwards.")
+        discussion: "The file is generated once (MRD 1e-4, seed 1) unless --file is given, and removed afterwards. " + BenchExit.help)
 
-    @Option(help: "Events in the generated file.")
+    @Option(parsing: .unconditional, help: "Events in the generated file.")
     var events = 10_000_000
 
     @Option(help: "Analyse this file instead of generating one.")
@@ -20,7 +20,7 @@ struct BenchAnalyze: ParsableCommand {
     @Option(help: "Gating template: a path or a name in gating-templates/.")
     var template = "legend2-10color"
 
-    @Option(help: "Timed repetitions (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 3
 
     @Flag(help: "Also compute the file's SHA-256, as `analyze` does by default.")
@@ -28,6 +28,11 @@ struct BenchAnalyze: ParsableCommand {
 
     @Flag(help: "Also bin the report's dot plots and render the HTML report, as `analyze --report` does.")
     var report = false
+
+    func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        try CountRange.check("--repeats", repeats, atLeast: 1)
+    }
 
     func run() throws {
         let generated = NSTemporaryDirectory() + "flowmrd-bench-analyze.fcs"

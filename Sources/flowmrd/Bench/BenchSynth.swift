@@ -6,13 +6,19 @@ import Synthetic
 struct BenchSynth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
-        abstract: "Time writing a synthetic marrow file (release build); the file is removed afterwards.")
+        abstract: "Time writing a synthetic marrow file (release build); the file is removed afterwards.",
+        discussion: BenchExit.help)
 
-    @Option(help: "Events.")
+    @Option(parsing: .unconditional, help: "Events.")
     var events = 10_000_000
 
-    @Option(help: "Timed repetitions (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 3
+
+    func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        try CountRange.check("--repeats", repeats, atLeast: 1)
+    }
 
     func run() throws {
         let path = NSTemporaryDirectory() + "flowmrd-bench-synth.fcs"

@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput (use a release build: swift build -c release).",
+        discussion: BenchExit.help,
         subcommands: [BenchRead.self, BenchGate.self, BenchSynth.self, BenchAnalyze.self, BenchConvert.self, BenchMakeFile.self])
 }
 
@@ -18,21 +19,29 @@ struct BenchRead: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "read",
         abstract: "Read every event of a file through the block reader on all cores; print events/s and MB/s.",
-        discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first.")
+        discussion: "Without FILE, a float32 file of --events × --channels is generated in the temporary directory first. " + BenchExit.help)
 
     @OptionGroup var input: BenchInput
 
-    @Option(help: "Timed repetitions (the median is reported).")
+    @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 5
 
-    @Option(help: "Events per block.")
+    @Option(parsing: .unconditional, help: "Events per block.")
     var blockSize = FCSEventReader.defaultBlockSize
 
-    @Option(help: "Reading threads (default: all cores).")
-    var workers = ProcessInfoCores.active
+    @Option(name: .customLong("workers"), parsing: .unconditional, help: "Reading threads (default: this machine's cores).")
+    var workerOption: Int?
+
+    var workers: Int { workerOption ?? ProcessInfoCores.active }
 
     @Flag(help: "Decode into Double instead of Float.")
     var double = false
+
+    func validate() throws {
+        try CountRange.check("--repeats", repeats, atLeast: 1)
+        try CountRange.check("--block-size", blockSize, atLeast: 1)
+        if let workerOption { try CountRange.check("--workers", workerOption, atLeast: 1) }
+    }
 
     func run() throws {
         let (file, generated) = try input.resolve()
@@ -95,15 +104,16 @@ struct BenchRead: ParsableCommand {
 struct BenchMakeFile: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "make-file",
-        abstract: "Write a float32 FCS 3.1 file of uniform noise (fixed seed) for benchmarks and smoke tests.")
+        abstract: "Write a float32 FCS 3.1 file of uniform noise (fixed seed) for benchmarks and smoke tests.",
+        discussion: BenchExit.help)
 
     @Argument(help: "Output path.")
     var output: String
 
-    @Option(help: "Events.")
+    @Option(parsing: .unconditional, help: "Events.")
     var events = 10_000_000
 
-    @Option(help: "Channels (ignored with --panel legend2, which has 14).")
+    @Option(parsing: .unconditional, help: "Channels (ignored with --panel legend2, which has 14).")
     var channels = 14
 
     @Option(help: "Channel names: 'numbered' (CH1…) or 'legend2' (the LEGEND-2 ten-colour panel).")
@@ -112,73 +122,49 @@ struct BenchMakeFile: ParsableCommand {
     @Flag(help: "With --panel legend2: write a $SPILLOVER matrix over the ten fluorescence channels.")
     var spillover = false
 
+    func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        try CountRange.check("--channels", channels, atLeast: 1)
+    }
+
     func run() throws {
         let descriptions: [FCSChannelDescription]
         switch panel {
         case "numbered": descriptions = (1...max(1, channels)).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) }
-        case "legend2": descriptions = BenchmarkFile.legend2Panel
+        case "legend2": descriptions = LegendPanel.channels
         default: throw ValidationError("--panel must be 'numbered' or 'legend2'")
         }
-        try BenchmarkFile.write(path: output, events: events, channels: descriptions,
-                                spillover: spillover && panel == "legend2" ? BenchmarkFile.legend2Spillover : nil)
+        try NoiseFile.write(path: output, events: events, channels: descriptions,
+                                spillover: spillover && panel == "legend2" ? LegendPanel.spillover : nil)
         print("wrote \(output): \(events) events × \(descriptions.count) channels")
     }
 }
 
-/// Writes the synthetic benchmark file: float32 values from a fixed-seed generator.
 /// The file a bench reads: the one given, or a float32 noise file of --events × --channels
 /// generated in the temporary directory (removed afterwards by the caller).
 struct BenchInput: ParsableArguments {
     @Argument(help: "The file to read (FCS, or an HDF5 event store where the bench allows). Omit to generate an FCS file.")
     var file: String?
 
-    @Option(help: "Events in the generated file.")
+    @Option(parsing: .unconditional, help: "Events in the generated file.")
     var events = 10_000_000
 
-    @Option(help: "Channels in the generated file.")
+    @Option(parsing: .unconditional, help: "Channels in the generated file.")
     var channels = 14
+
+    func validate() throws {
+        try CountRange.check("--events", events, atLeast: 1)
+        try CountRange.check("--channels", channels, atLeast: 1)
+    }
 
     /// The path to use, and the generated file's path when one was written.
     func resolve() throws -> (String, String?) {
         if let file { return (file, nil) }
         let target = NSTemporaryDirectory() + "flowmrd-bench-\(ProcessInfo.processInfo.processIdentifier)-\(events)x\(channels).fcs"
         let start = ContinuousClock.now
-        try BenchmarkFile.write(path: target, events: events, channels: channels)
+        try NoiseFile.write(path: target, events: events, channels: channels)
         print("generated \(target): \(events) events × \(channels) channels float32 in \(format(ContinuousClock.now - start))")
         return (target, target)
-    }
-}
-
-enum BenchmarkFile {
-    /// The LEGEND-2 ten-colour panel and its spillover, as the synthetic generator writes them.
-    static var legend2Panel: [FCSChannelDescription] { LegendPanel.channels }
-    static var legend2Spillover: SpilloverMatrix { LegendPanel.spillover }
-
-    static func write(path: String, events: Int, channels: Int) throws {
-        try write(path: path, events: events, channels: (1...channels).map { FCSChannelDescription(name: "CH\($0)", range: 262_144) })
-    }
-
-    static func write(path: String, events: Int, channels descriptions: [FCSChannelDescription], spillover: SpilloverMatrix? = nil) throws {
-        let channels = descriptions.count
-        let writer = try FCSWriter(path: path, channels: descriptions, eventCount: events, spillover: spillover, durable: false)
-        var block = EventBlock<Float>(channelCount: channels, capacity: 65_536)
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        var written = 0
-        while written < events {
-            let n = min(block.capacity, events - written)
-            block.setCount(n)
-            for c in 0..<channels {
-                block.withMutableColumn(c) { column in
-                    for e in 0..<n {
-                        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                        column[e] = Float(state >> 40) / Float(1 << 24) * 262_144
-                    }
-                }
-            }
-            try writer.append(block)
-            written += n
-        }
-        try writer.finish()
     }
 }
 
@@ -191,4 +177,9 @@ func format(_ duration: Duration) -> String { String(format: "%.2f s", seconds(d
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}
+
+/// The exit status of every bench command, for its help.
+enum BenchExit {
+    static let help = "Exit status: 0 measured; 1 a file could not be read or written; \(ExitHelp.usage)."
 }

@@ -1,0 +1,74 @@
+import Cytometry
+
+/// The JSON `flowmrd gate --json` prints: one shape for one file and for several — a list with
+/// one entry per file, each with its event count and gates, or the error that kept it from being
+/// gated (docs/gating.md).
+public struct GatingDocument: Encodable, Sendable {
+    public let files: [File]
+
+    public init(files: [File]) { self.files = files }
+
+    public struct File: Encodable, Sendable {
+        public let file: String
+        public let events: Int?
+        public let gates: [Gate]?
+        public let error: String?
+
+        public init(file: String, result: GatingResult) {
+            self.file = file
+            events = result.eventCount
+            gates = result.gates.map(Gate.init)
+            error = nil
+        }
+
+        public init(file: String, error: String) {
+            self.file = file
+            events = nil
+            gates = nil
+            self.error = error
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(events, forKey: .events)
+            try c.encode(gates, forKey: .gates)
+            try c.encode(error, forKey: .error)
+        }
+
+        enum CodingKeys: String, CodingKey { case file, events, gates, error }
+    }
+
+    /// One gate's count, its parent's, and the percentage rounded to 4 decimals (the count is exact).
+    public struct Gate: Encodable, Sendable {
+        public let id: String
+        public let path: String
+        public let parent: String?
+        public let count: Int
+        public let parentCount: Int
+        public let percentOfParent: Double
+
+        init(_ gate: GatingResult.GateCount) {
+            id = gate.id
+            path = gate.path
+            parent = gate.parent
+            count = gate.count
+            parentCount = gate.parentCount
+            percentOfParent = (gate.percentOfParent * 10_000).rounded() / 10_000
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(path, forKey: .path)
+            try c.encode(parent, forKey: .parent)
+            try c.encode(count, forKey: .count)
+            try c.encode(parentCount, forKey: .parentCount)
+            try c.encode(percentOfParent, forKey: .percentOfParent)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, path, parent, count, parentCount = "parent_count", percentOfParent = "percent_of_parent"
+        }
+    }
+}

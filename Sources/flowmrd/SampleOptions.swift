@@ -1,0 +1,80 @@
+import ArgumentParser
+import FCS
+import Foundation
+import MRD
+
+/// The options of every command that analyses samples with a gating template (analyze, qc,
+/// batch): the template, hand-mapped channels, partial reading, workers and progress.
+struct SampleOptions: ParsableArguments {
+    @Option(help: "Gating template: a path, or a name in $FLOWMRD_TEMPLATES or gating-templates/.")
+    var template = "legend2-10color"
+
+    @Option(name: .customLong("channel"), help: ArgumentHelp(
+        "Use this channel ($PnN) for a template marker the file's labels do not name; repeatable, recorded in the result.",
+        valueName: "MARKER=CHANNEL"))
+    var channels: [String] = []
+
+    @Flag(help: "Read a truncated FCS file up to its last complete event, and the events that fit when DATA's length disagrees with $TOT × the bytes per event, instead of rejecting the file (with a warning; QC then fails when fewer events were read than $TOT).")
+    var allowPartial = false
+
+    @Option(parsing: .unconditional, help: "Worker threads (default: all cores).")
+    var workers: Int?
+
+    @Flag(help: "No progress messages.")
+    var quiet = false
+
+    func validate() throws {
+        if let workers { try CountRange.check("--workers", workers, atLeast: 1) }
+    }
+
+    /// The analyzer these options describe (HDF5 stores readable), with any hemodilution limits
+    /// replaced. A template that cannot be found or read, or a `--channel` it cannot take, is
+    /// printed as `error: …` and ends the command with exit status 1.
+    func analyzer(qcLimits: [String: Double] = [:]) throws -> MRDAnalyzer {
+        do {
+            let found = try TemplateLocator.template(template)
+            let template = qcLimits.isEmpty ? found : try found.overridingQCLimits(qcLimits)
+            var analyzer = MRDAnalyzer(template: template, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
+            analyzer.channelAssignments = try ChannelAssignments(channels, template: template)
+            analyzer.readOptions = FCSReadOptions(allowPartialData: allowPartial)
+            return analyzer
+        } catch {
+            CommandError.print(error)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The range checks of numeric options, as errors that name the option, the range and the value.
+enum CountRange {
+    static func check<T: Comparable & CustomStringConvertible>(_ option: String, _ value: T, atLeast minimum: T) throws {
+        guard value >= minimum else { throw ValidationError("\(option) must be at least \(minimum) (got \(value))") }
+    }
+
+    static func check(_ option: String, _ value: Double, in range: ClosedRange<Double>) throws {
+        guard value.isFinite, range.contains(value) else {
+            throw ValidationError("\(option) must be between \(range.lowerBound.formatted()) and \(range.upperBound.formatted()) (got \(value.formatted()))")
+        }
+    }
+}
+
+extension Double {
+    /// Shortest form: 1e-05 → "1e-05", 0.5 → "0.5", 2 → "2".
+    func formatted() -> String { String(format: "%g", self) }
+}
+
+/// Errors printed the one way every command prints them: `error: …` on standard error.
+enum CommandError {
+    static func print(_ error: any Error) {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    }
+
+    static func print(_ message: String) {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    }
+}
+
+/// The exit status every command shares, for its help.
+enum ExitHelp {
+    static let usage = "64 the command line is invalid (the message names the option)"
+}
