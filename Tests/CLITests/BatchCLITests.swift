@@ -35,7 +35,14 @@ struct BatchCLITests {
         let summary = try JSONSerialization.jsonObject(with: manager.contents(atPath: output.appendingPathComponent("summary.json").path)!) as! [String: Any]
         #expect(summary["files"] as? Int == 4 && summary["errors"] as? Int == 1 && summary["evaluable"] as? Int == 3 && summary["negative"] as? Int == 1)
         #expect((summary["calls"] as? [String: Int]) == ["positive": 1, "positive_below_lloq": 1, "negative": 1, "not_evaluable": 0])
-        let rate = try #require(summary["negativity_rate"] as? Double), ci = try #require(summary["negativity_ci95"] as? [Double])
+        #expect(summary["analysed"] as? Int == 3)
+        let skipped = try #require(summary["skipped"] as? [[String: String]])
+        #expect(skipped == [["file": input.appendingPathComponent("positive.truth.json").path, "reason": "not an event file (.json; event files end in .fcs, .h5, .h5ad, .hdf5, .lmd)"]])
+        #expect(run.stdout.contains("skipped \(input.path)/positive.truth.json: not an event file"))
+        #expect(run.stdout.contains("3 sample(s) analysed: 1 positive, 1 positive below lloq, 1 negative, 0 not evaluable; 1 could not be analysed (error); 1 directory entry skipped"), "\(run.stdout)")
+        #expect(run.stdout.hasPrefix("3 analysed, 0 already done (resumed), 1 failed"), "\(run.stdout)")
+        // Percent throughout: the negativity rate and its interval like the MRD values.
+        let rate = try #require(summary["negativity_percent"] as? Double) / 100, ci = try #require(summary["negativity_ci95_percent"] as? [Double]).map { $0 / 100 }
         #expect(abs(rate - 1.0 / 3) < 1e-6)
         // Exact (Clopper–Pearson) interval for 1 of 3: lower = 1 − 0.975^(1/3); at the upper bound P(X ≤ 1) = 0.025.
         #expect(abs(ci[0] - (1 - pow(0.975, 1.0 / 3))) < 1e-5)
@@ -81,7 +88,7 @@ struct BatchCLITests {
         #expect(manager.contents(atPath: output.appendingPathComponent("too-few.fcs.html.superseded-1").path) == first["too-few.fcs.html"])
         // A different template redoes every sample, keeping each earlier result beside the new one.
         let other = try FlowMRDBinary.run(["batch", input.path, "--out", output.path, "--no-checksum", "--quiet"])
-        #expect(other.stdout.hasPrefix("4 analysed, 0 already done"), "\(other.stdout)")
+        #expect(other.stdout.hasPrefix("3 analysed, 0 already done (resumed), 1 failed"), "\(other.stdout)")
         #expect(other.stderr.components(separatedBy: "\n").filter { $0.contains("because the template changed since its result") }.count == 3, "\(other.stderr)")
         #expect(other.stderr.contains("too-few.fcs.json.superseded-2"))
         let kept = try manager.contentsOfDirectory(atPath: output.path).filter { $0.contains(".superseded-") }

@@ -34,7 +34,8 @@ struct HDF5CLITests {
         #expect(try FlowMRDBinary.run(["convert", ConformanceData.directory.appendingPathComponent("data1.fcs").path, h5]).status == 0)
         let result = try FlowMRDBinary.run(["gate", h5, "--gating-ml", ConformanceData.directory.appendingPathComponent("gml/gml_parent_range1_boolean_and3_gate.xml").path, "--json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let gates = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let files = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        let gates = try #require(files.first?["gates"] as? [[String: Any]])
         let truth = try String(contentsOf: ConformanceData.directory.appendingPathComponent("truth/Results_ParAnd3.txt"), encoding: .utf8)
             .split(whereSeparator: \.isNewline).filter { $0 == "1" }.count
         #expect(gates.first { $0["id"] as? String == "ParAnd3" }?["count"] as? Int == truth)

@@ -154,7 +154,7 @@ struct AnalyzeCLITests {
         let result = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--json", "--out", out, "--no-checksum"])
         #expect(result.status == 20)
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
-        #expect(document["schema"] as? Int == 2)  // MRDResult.schemaVersion (2 added the qc block)
+        #expect(document["schema"] as? Int == 3)  // MRDResult.schemaVersion (2 added the qc block, 3 channel_assignments and nulls)
         let results = document["results"] as! [[String: Any]]
         let first = results[0]["result"] as! [String: Any]
         #expect(first["call"] as? String == "positive")
@@ -163,7 +163,7 @@ struct AnalyzeCLITests {
         #expect(abs((first["nucleated_cells"] as! Int) - (truth["nucleatedCells"] as! Int)) < 100)
         #expect(first["mrd_percent"] is Double)
         #expect((results[1]["result"] as! [String: Any])["call"] as? String == "not_evaluable")
-        #expect(FileManager.default.contents(atPath: out) == Data(result.stdout.utf8.dropLast()))
+        #expect(FileManager.default.contents(atPath: out) == Data(result.stdout.utf8))
     }
 
     @Test("a template with a typo is an error (exit 1) naming the file, line and column")

@@ -113,7 +113,11 @@ struct ReportCLITests {
         let html = try String(contentsOfFile: single, encoding: .utf8)
         #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("data-call=\"positive\""))
         let several = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--report", directory.path, "--no-checksum", "--quiet"])
-        #expect(several.status == 20)
+        // positive.html is there from the single run: nothing is analysed or replaced without --overwrite.
+        #expect(several.status == 64 && several.stderr.contains("positive.html exists; give --overwrite to replace it"), "\(several.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("too-few.html").path))
+        let replaced = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--report", directory.path, "--no-checksum", "--quiet", "--overwrite"])
+        #expect(replaced.status == 20)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("too-few.html").path))
         #expect(try String(contentsOfFile: directory.appendingPathComponent("positive.html").path, encoding: .utf8) == html)
         let missing = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--report", directory.appendingPathComponent("nope").path])

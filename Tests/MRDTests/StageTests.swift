@@ -33,7 +33,7 @@ struct StageTests {
             Issue.record("a missing marker was accepted")
             return
         }
-        #expect(reason.hasPrefix("missing marker: ") && reason.contains("CD99") && panel.isEmpty, "\(reason)")
+        #expect(reason.hasPrefix("panel incomplete: marker \"CD99\" not found") && reason.contains("CD99") && panel.isEmpty, "\(reason)")
     }
 
     @Test("the plasma-cell scan: one row per plasma-cell gate event, in event order, the same on one worker as on three")

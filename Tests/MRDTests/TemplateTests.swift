@@ -122,19 +122,74 @@ struct PanelMappingTests {
         #expect(mapping.entry("CD45")?.matchedBy == "$PnS")
     }
 
-    @Test("a missing marker is an error naming it and listing the file's channels")
-    func missing() throws {
-        let ds = try dataSet([("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil), ("FITC-A", "Kappa"), ("PE-A", "Lambda"),
-                              ("APC-H7-A", "CD45"), ("BV510-A", "CD38"), ("APC-A", "CD138"), ("PE-Cy7-A", "CD19"),
-                              ("APC-A700-A", "CD56"), ("PE-Cy5.5-A", "CD117"), ("BV605-A", "CD27")])
+    /// The bundled panel as a lab's file labels it, with channels changed by `edit`.
+    static let panel: [(String, String?)] = [("FSC-A", nil), ("FSC-H", nil), ("SSC-A", nil), ("Time", nil), ("FITC-A", "Kappa"), ("PE-A", "Lambda"),
+                                             ("APC-H7-A", "CD45"), ("BV510-A", "CD38"), ("APC-A", "CD138"), ("PE-Cy7-A", "CD19"),
+                                             ("APC-A700-A", "CD56"), ("PE-Cy5.5-A", "CD117"), ("Pacific Blue-A", "CD81"), ("BV605-A", "CD27")]
+
+    func problems(_ channels: [(String, String?)], assignments: [String] = []) throws -> (problems: [PanelProblem], message: String) {
+        let ds = try dataSet(channels), given = try ChannelAssignments(assignments, template: template)
         do {
-            _ = try PanelMapping(template: template, dataSet: ds, file: "x.fcs")
-            Issue.record("expected a missing-marker error")
+            _ = try PanelMapping(template: template, dataSet: ds, file: "x.fcs", assignments: given)
+            return ([], "")
         } catch {
-            guard case .missingMarker(let file, let marker, _, let available) = error else { Issue.record("wrong error \(error)"); return }
-            #expect(file == "x.fcs" && marker == "CD81")
-            #expect(available.contains("BV605-A (CD27)"))
-            #expect(error.description.contains("marker \"CD81\" not found"))
+            guard case .panel(let file, let problems, _) = error else { Issue.record("wrong error \(error)"); return ([], "") }
+            #expect(file == "x.fcs")
+            return (problems, error.description)
         }
+    }
+
+    @Test("every missing marker is named once, with the file's channels once and how to map them")
+    func missing() throws {
+        let lacking = Self.panel.filter { $0.1 != "CD81" && $0.1 != "CD27" }
+        let (found, message) = try problems(lacking)
+        #expect(found == [.missing(marker: "CD81", tried: ["CD81", "CD81 Pacific Blue", "Pacific Blue-A", "BV421-A"]),
+                          .missing(marker: "CD27", tried: ["CD27", "CD27 BV605", "BV605-A"])], "\(found)")
+        #expect(message.components(separatedBy: "the file has:").count == 2 && message.contains("PE-Cy7-A ($PnS CD19)"))
+        #expect(message.hasSuffix("map a channel with --channel MARKER=CHANNEL ($PnN), or add the file's label to the marker's aliases in the template"))
+    }
+
+    @Test("two channels carrying one marker's stain are a conflict naming both; --channel resolves it")
+    func claimedTwice() throws {
+        var twice = Self.panel
+        twice[twice.firstIndex { $0.0 == "BV605-A" }!] = ("BV605-A", "CD38 BV605")
+        let (found, message) = try problems(twice)
+        #expect(found == [.claimedTwice(marker: "CD38", channels: ["BV510-A ($PnS CD38)", "BV605-A ($PnS CD38 BV605)"]),
+                          .missing(marker: "CD27", tried: ["CD27", "CD27 BV605", "BV605-A"])], "\(found)")
+        #expect(message.contains("marker \"CD38\" is claimed by 2 channels: BV510-A ($PnS CD38) and BV605-A ($PnS CD38 BV605)"))
+        // Naming the channels by hand: CD38 on BV510-A, CD27 on BV605-A whatever its label says (with a warning).
+        let mapping = try PanelMapping(template: template, dataSet: try dataSet(twice), file: "x.fcs",
+                                       assignments: try ChannelAssignments(["CD38=BV510-A", "cd27=BV605-A"], template: template))
+        #expect(mapping.entry("CD38")?.channel == "BV510-A" && mapping.entry("CD38")?.matchedBy == "--channel")
+        #expect(mapping.entry("CD27")?.channel == "BV605-A" && mapping.entry("CD27")?.matchedBy == "--channel")
+        #expect(mapping.warnings == ["--channel CD27=BV605-A: the channel's own label ($PnS CD38 BV605) is overridden"])
+    }
+
+    @Test("a channel two markers resolve to, and an assigned channel the file lacks, are named")
+    func sharedAndAbsent() throws {
+        let (shared, _) = try problems(Self.panel, assignments: ["CD56=PE-Cy7-A"])
+        #expect(shared == [.sharedChannel(channel: "PE-Cy7-A ($PnS CD19)", markers: ["CD19", "CD56"])], "\(shared)")
+        let (absent, message) = try problems(Self.panel, assignments: ["CD45=APC-Cy7-A"])
+        #expect(absent == [.assignedChannelAbsent(marker: "CD45", channel: "APC-Cy7-A")] && message.contains("--channel CD45=APC-Cy7-A: the file has no channel APC-Cy7-A"))
+    }
+
+    @Test("--channel items are checked against the template: form, unknown marker with a suggestion, repeats")
+    func assignmentErrors() throws {
+        let cases: [([String], String)] = [
+            (["CD45"], "--channel CD45: expected MARKER=CHANNEL, e.g. CD45=APC-H7-A"),
+            (["=APC-A"], "--channel =APC-A: expected MARKER=CHANNEL, e.g. CD45=APC-H7-A"),
+            (["CD46=APC-A"], "--channel CD46=APC-A: template legend2-10color has no marker \"CD46\"; did you mean \"CD45\"?"),
+            (["CD45=APC-A", "CD45=PE-A"], "--channel CD45=PE-A: CD45 is already assigned to APC-A"),
+            (["CD45=APC-A", "CD38=APC-A"], "--channel CD38=APC-A: channel APC-A is already assigned to CD45"),
+        ]
+        for (items, message) in cases {
+            do {
+                _ = try ChannelAssignments(items, template: template)
+                Issue.record("accepted \(items)")
+            } catch {
+                #expect(error.description.hasPrefix(message), "\(error)")
+            }
+        }
+        #expect(try ChannelAssignments(["CD45 = APC-A"], template: template).channels == ["CD45": "APC-A"])
     }
 }
