@@ -6,8 +6,9 @@ import MRD
 /// The options of every command that analyses samples with a gating template (analyze, qc,
 /// batch): the template, hand-mapped channels, partial reading, workers and progress.
 struct SampleOptions: ParsableArguments {
-    @Option(help: "Gating template: a path, or a name in $FLOWMRD_TEMPLATES or gating-templates/.")
-    var template = "legend2-10color"
+    @OptionGroup var templateOption: TemplateOption
+
+    var template: String { templateOption.template }
 
     @Option(name: .customLong("channel"), help: ArgumentHelp(
         "Use this channel ($PnN) for a template marker the file's labels do not name; repeatable, recorded in the result.",
@@ -32,7 +33,7 @@ struct SampleOptions: ParsableArguments {
     /// printed as `error: …` and ends the command with exit status 1.
     func analyzer(qcLimits: [String: Double] = [:]) throws -> MRDAnalyzer {
         do {
-            let found = try TemplateLocator.template(template)
+            let found = try templateOption.load()
             let template = qcLimits.isEmpty ? found : try found.overridingQCLimits(qcLimits)
             var analyzer = MRDAnalyzer(template: template, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
             analyzer.channelAssignments = try ChannelAssignments(channels, template: template)
@@ -43,6 +44,15 @@ struct SampleOptions: ParsableArguments {
             throw ExitCode(1)
         }
     }
+}
+
+/// `--template`, for every command that runs the MRD engine (analyze, qc, batch, validate, bench analyze).
+struct TemplateOption: ParsableArguments {
+    @Option(help: "Gating template: a path, or a name in $FLOWMRD_TEMPLATES or gating-templates/.")
+    var template = "legend2-10color"
+
+    /// The template, found and checked (``TemplateLocator``).
+    func load() throws(MRDError) -> GatingTemplate { try TemplateLocator.template(template) }
 }
 
 /// The range checks of numeric options, as errors that name the option, the range and the value.

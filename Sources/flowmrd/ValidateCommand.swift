@@ -53,8 +53,7 @@ struct ValidateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "First seed (default 1; with --matrix 14000).")
     var seed: UInt64?
 
-    @Option(help: "Gating template for the MRD analysis: a path or a name in gating-templates/.")
-    var template = "legend2-10color"
+    @OptionGroup var templateOption: TemplateOption
 
     @Option(name: .customLong("gating-ml"), help: "Gating-ML file whose gate counts are the analysis.")
     var gatingML: String?
@@ -125,7 +124,7 @@ struct ValidateCommand: ParsableCommand {
         if truth {
             analysis = { _, truth in ValidationMeasurement(aberrant: truth.aberrantPlasmaCells, nucleated: truth.nucleatedCells) }
         } else if gatingML == nil {
-            let analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template))).readingStores()
+            let analyzer = MRDAnalyzer(template: try templateOption.load()).readingStores()
             analysis = { path, _ in
                 let result = try analyzer.analyze(path: path)
                 return ValidationMeasurement(aberrant: result.aberrantPC.count, nucleated: result.nucleatedCells)

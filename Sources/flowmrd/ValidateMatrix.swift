@@ -14,7 +14,7 @@ extension ValidateCommand {
         plan.firstSeed = seed ?? plan.firstSeed
         plan.events = events
         plan.lowLevelEvents = lowLevelEvents
-        var analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template))).readingStores()
+        var analyzer = MRDAnalyzer(template: try templateOption.load()).readingStores()
         analyzer.computeChecksum = false
         let engine = analyzer
         let analysis: MatrixAnalysis = { path, _ in MatrixMeasurement(try engine.analyze(path: path)) }

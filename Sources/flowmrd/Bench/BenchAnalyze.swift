@@ -17,8 +17,7 @@ struct BenchAnalyze: ParsableCommand {
     @Option(help: "Analyse this file instead of generating one.")
     var file: String?
 
-    @Option(help: "Gating template: a path or a name in gating-templates/.")
-    var template = "legend2-10color"
+    @OptionGroup var templateOption: TemplateOption
 
     @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 3
@@ -41,7 +40,7 @@ struct BenchAnalyze: ParsableCommand {
             try MarrowGenerator(MarrowSpecification(events: events, aberrantFraction: 1e-4, seed: 1)).write(fcsPath: path)
         }
         defer { if file == nil { try? FileManager.default.removeItem(atPath: generated) } }
-        var analyzer = MRDAnalyzer(template: try GatingTemplate(path: try TemplateLocator.path(for: template))).readingStores()
+        var analyzer = MRDAnalyzer(template: try templateOption.load()).readingStores()
         analyzer.computeChecksum = checksum
         var times: [Double] = []
         var result: MRDResult?
