@@ -6,6 +6,8 @@ public struct MRDAnalysis: Sendable {
     public let result: MRDResult
     /// In template order; empty when the sample was not gated.
     public let plots: [PlotDensity]
+    /// The sample's normal plasma cells, when the analyzer collects them for a reference.
+    var referenceSample: ReferenceSample? = nil
 }
 
 extension MRDAnalyzer {

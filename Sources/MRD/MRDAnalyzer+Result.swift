@@ -8,7 +8,7 @@ extension MRDAnalyzer {
     /// The result, and the plasma-cell rows counted as aberrant (for the audit file and the plots):
     /// clustering and clonality (``PlasmaCellClustering``), then the call (``MRDDecision``).
     func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
-                  panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int]) {
+                  panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int], PlasmaCellClustering.Outcome) {
         var warnings = inherited
         let rules = template.mrd
         let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })
@@ -35,6 +35,9 @@ extension MRDAnalyzer {
         }
         if clustering.subsampled {
             warnings.append("plasma cells: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
+        }
+        if let reference {
+            ReferenceSample.attachDistances(to: &clustering, reference: reference, full: full, rules: rules)
         }
         if clustering.ratioSource == "template" {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: clonality judged against the template's normal κ:λ of \(rules.normalKappaLambda)")
@@ -141,10 +144,11 @@ extension MRDAnalyzer {
             rulesOff: Array(Set(gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker) + (masking != nil ? [maskedMarker] : []))).sorted(),
             phenotypeReference: clustering.medianSource, masking: masking)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
+        let referenceUse = referenceRecord
         let result = MRDResult(
             schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
             template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
-            totalEvents: totalEvents, panel: panel, channelAssignments: channelAssignments.channels,
+            totalEvents: totalEvents, panel: panel, channelAssignments: channelAssignments.channels, normalReference: referenceUse,
             gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
             thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
             nucleatedCells: nucleated,
@@ -156,7 +160,7 @@ extension MRDAnalyzer {
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval,
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
             call: call, callText: decision.text, notEvaluableReasons: decision.reasons, warnings: warnings, qc: qc, clonality: clonality)
-        return (result, aberrantRows)
+        return (result, aberrantRows, clustering)
     }
 
     /// The clusters a result lists: every MRD and monotypic one and the clusters they were found

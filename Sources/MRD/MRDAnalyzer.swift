@@ -16,7 +16,7 @@ import Foundation
 /// per plasma cell (about 4 bytes × stored markers each), which grows with the plasma-cell
 /// count, not with the file. Same file and template give the same result (worker order never reaches the output).
 public struct MRDAnalyzer: Sendable {
-    public let template: GatingTemplate
+    public private(set) var template: GatingTemplate
     public var workers: Int
     /// Events in the subsample that places data-driven gates.
     public var subsampleEvents: Int
@@ -30,6 +30,15 @@ public struct MRDAnalyzer: Sendable {
     public var context: Set<TherapyContext> = []
     /// Markers mapped to channels by hand (`--channel`), recorded in every result.
     public var channelAssignments = ChannelAssignments.none
+    /// The normal-marrow reference in use (``use(reference:file:)``), and its file.
+    public private(set) var reference: NormalReference?
+    public private(set) var referenceFile: String?
+    /// What a result records of the reference in use.
+    var referenceRecord: MRDResult.ReferenceUse? {
+        reference.map { MRDResult.ReferenceUse(file: referenceFile ?? "", contentSHA256: $0.contentSHA256, synthetic: $0.synthetic, files: $0.files.count, template: $0.template.name) }
+    }
+    /// Keep each sample's normal plasma cells for ``ReferenceBuilder``.
+    var collectsReferenceSample = false
     /// How a path is opened: FCS only unless the caller knows more formats (the command line
     /// passes `HDF5Store.EventFileOpener`, which also opens HDF5 event stores).
     public var opener: any EventFileOpening = FCSFileOpening()
@@ -68,6 +77,11 @@ public struct MRDAnalyzer: Sendable {
         try run(path: path, eventsOutput: eventsOutput, plots: true)
     }
 
+    /// The analysis without plots, keeping the sample's normal plasma cells (for ``ReferenceBuilder``).
+    func analyzeForReference(path: String) throws(MRDError) -> MRDAnalysis {
+        try run(path: path, eventsOutput: nil, plots: false)
+    }
+
     private func run(path: String, eventsOutput: String?, plots: Bool) throws(MRDError) -> MRDAnalysis {
         let file: any EventSource
         do { file = try opener.open(path, options: readOptions) } catch { throw MRDError.wrapping(error, file: path) }
@@ -89,7 +103,7 @@ public struct MRDAnalyzer: Sendable {
             let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: nil,
                                           flowRate: nil, timeExcludedFraction: 0, blocker: "not gated: \(reason)")
             return MRDAnalysis(result: .notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                                     panel: panel, assignments: channelAssignments.channels, reason: reason, warnings: notes, qc: qc), plots: [])
+                                                     panel: panel, assignments: channelAssignments.channels, reference: referenceRecord, reason: reason, warnings: notes, qc: qc), plots: [])
         }
         let prepared: SamplePreparation
         switch try SamplePreparation.prepare(template: template, dataSet: dataSet, path: path, assignments: channelAssignments) {
@@ -121,11 +135,31 @@ public struct MRDAnalyzer: Sendable {
             warnings.append("non-finite event values (NaN or infinity) in " + full.nonFinite.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
                             + "; those events fall outside every gate that uses the channel")
         }
-        let (result, aberrantRows) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
-                                              panel: panel, warnings: warnings, qc: qc)
+        let (result, aberrantRows, clustering) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
+                                                          panel: panel, warnings: warnings, qc: qc)
         try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
         let plots = finishPlots(plans: plans, full: full, aberrantRows: aberrantRows, gating: gating, result: result)
-        return MRDAnalysis(result: result, plots: plots)
+        var analysis = MRDAnalysis(result: result, plots: plots)
+        if collectsReferenceSample { analysis.referenceSample = ReferenceSample(full: full, clustering: clustering, rules: template.mrd) }
+        return analysis
+    }
+
+    /// Replaces hemodilution limits by gate id or indicator name (`flowmrd qc --limit`).
+    public mutating func overrideQCLimits(_ limits: [String: Double]) throws(MRDError) {
+        template = try template.overridingQCLimits(limits)
+    }
+
+    /// Judges samples against `reference` (read with ``NormalReference/load(path:template:)``
+    /// for this template): hemodilution against its indicators' 5th percentiles instead of the
+    /// template's fixed limits, and every plasma-cell cluster's distance to its normal subsets.
+    public mutating func use(reference: NormalReference, file: String) throws(MRDError) {
+        guard reference.template.sha256 == template.checksum else {
+            throw .reference(file: file, detail: "was built with another template than \(template.name) \(template.version)")
+        }
+        let limits = reference.hemodilutionLimits.filter { entry in template.qc.indicators.contains { $0.gate == entry.key } }
+        template = try template.overridingQCLimits(limits)
+        self.reference = reference
+        referenceFile = file
     }
 
     /// What the plasma-cell scan gathers (``PlasmaCellScan/Result``).
@@ -144,11 +178,11 @@ func formatFraction(_ x: Double) -> String { String(format: "%.1e", x) }
 
 extension MRDResult {
     static func notEvaluable(template: GatingTemplate, file: String, checksum: String?, totalEvents: Int, panel: [String: String],
-                             assignments: [String: String], reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {
+                             assignments: [String: String], reference: ReferenceUse?, reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {
         let empty = Population(count: 0, percentOfPlasmaCells: nil, percentOfNucleated: 0)
         return MRDResult(
             schema: schemaVersion, software: MRDAnalyzer.software, file: file, fileSHA256: checksum, template: template.name,
-            templateVersion: template.version, templateSHA256: template.checksum, totalEvents: totalEvents, panel: panel, channelAssignments: assignments, gates: [],
+            templateVersion: template.version, templateSHA256: template.checksum, totalEvents: totalEvents, panel: panel, channelAssignments: assignments, normalReference: reference, gates: [],
             thresholds: [], nucleatedCells: 0, plasmaCells: empty, normalPC: empty, aberrantPC: empty, aberrantClusters: [],
             unclusteredAberrantEvents: 0, mrdPercent: nil, mrdCI95Percent: nil,
             sensitivity: Sensitivity(lodEvents: template.mrd.minClusterEvents, lodPercent: nil, lloqEvents: template.mrd.lloqEvents,

@@ -13,6 +13,8 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
     case panel(file: String, problems: [PanelProblem], available: [String])
     /// A `--channel MARKER=CHANNEL` item that cannot be used.
     case channelAssignment(String)
+    /// A normal reference that cannot be read, built or used.
+    case reference(file: String, detail: String)
     /// The template asks for the file's compensation but the file carries no usable spillover matrix.
     case compensationUnavailable(file: String, detail: String)
     /// The data file cannot be read.
@@ -30,6 +32,7 @@ public enum MRDError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(file): " + problems.map(\.description).joined(separator: "; ") + "; the file has: \(available.joined(separator: ", "))"
                 + (problems.contains { if case .missing = $0 { true } else { false } } ? PanelProblem.howToMap : "")
         case .channelAssignment(let detail): return detail
+        case .reference(let file, let detail): return "normal reference \(file) \(detail)"
         case .compensationUnavailable(let file, let detail): return "\(file): compensation: \(detail)"
         case .fcs(let error): return error.description
         case .cytometry(let file, let error): return "\(file): \(error)"

@@ -22,6 +22,16 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public let percentOfNucleated: Double
     }
 
+    /// Which normal reference a result used.
+    public struct ReferenceUse: Sendable, Codable, Equatable {
+        public let file: String
+        public let contentSHA256: String
+        public let synthetic: Bool
+        public let files: Int
+        public let template: String
+        enum CodingKeys: String, CodingKey { case file, synthetic, files, template, contentSHA256 = "content_sha256" }
+    }
+
     public struct GateCount: Sendable, Codable, Equatable {
         public let id: String
         public let parent: String?
@@ -129,6 +139,8 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let panel: [String: String]
     /// Markers the run mapped to channels by hand (`--channel MARKER=CHANNEL`); empty when none.
     public let channelAssignments: [String: String]
+    /// The normal-marrow reference the sample was judged against (`--reference`), or null.
+    @Nullable public private(set) var normalReference: ReferenceUse?
     public let gates: [GateCount]
     public let thresholds: [Threshold]
     public let nucleatedCells: Int
@@ -156,7 +168,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc, clonality
-        case channelAssignments = "channel_assignments", fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
+        case channelAssignments = "channel_assignments", normalReference = "reference", fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
         case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
         case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"
         case unclusteredAberrantEvents = "unclustered_aberrant_events", mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent"

@@ -26,10 +26,12 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
     public let departures: [Departure]
     /// For a restricted subset found inside a density cluster (``RestrictedSubsetSearch``): that cluster's index.
     public var subsetOf: Int? = nil
+    /// Distance to the nearest normal subset of the reference in use (null without `--reference`).
+    @Nullable public var referenceDistance: ReferenceDistance? = nil
 
     enum CodingKeys: String, CodingKey {
         case size, role, clonality, departures
-        case subsetOf = "subset_of"
+        case subsetOf = "subset_of", referenceDistance = "reference_distance"
     }
 }
 

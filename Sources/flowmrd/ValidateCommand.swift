@@ -55,6 +55,9 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var templateOption: TemplateOption
 
+    @Option(help: ArgumentHelp("With --matrix: judge every file against this normal-marrow reference.", valueName: "LAB.reference"))
+    var reference: String?
+
     @Option(name: .customLong("gating-ml"), help: "Gating-ML file whose gate counts are the analysis.")
     var gatingML: String?
 

@@ -14,8 +14,10 @@ extension ValidateCommand {
         plan.firstSeed = seed ?? plan.firstSeed
         plan.events = events
         plan.lowLevelEvents = lowLevelEvents
-        var analyzer = MRDAnalyzer(template: try templateOption.load()).readingStores()
+        let template = try templateOption.load()
+        var analyzer = MRDAnalyzer(template: template).readingStores()
         analyzer.computeChecksum = false
+        if let reference { try analyzer.use(reference: try NormalReference.load(path: reference, template: template), file: reference) }
         let engine = analyzer
         let analysis: MatrixAnalysis = { path, _ in MatrixMeasurement(try engine.analyze(path: path)) }
         let directory = workDirectory ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())

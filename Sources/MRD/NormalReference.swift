@@ -1,0 +1,155 @@
+import Foundation
+
+/// A normal-marrow reference (issue 16): what a lab's own normal and regenerating marrows look
+/// like through one gating template — the normal plasma-cell subsets in the template's phenotype
+/// markers, and the populations that show hemodilution and masking — built by ``ReferenceBuilder``
+/// (`flowmrd reference build`) and used by `analyze --reference` (docs/reference.md).
+///
+/// The file is JSON with sorted keys; `content_sha256` is the SHA-256 of the document written
+/// with that field empty, so an edited or damaged file is refused on reading. Same inputs give
+/// identical bytes.
+public struct NormalReference: Codable, Sendable, Equatable {
+    public static let kind = "flowmrd-normal-reference"
+    public static let formatVersion = 1
+
+    public struct TemplateStamp: Codable, Sendable, Equatable {
+        public let name: String
+        public let version: String
+        public let sha256: String
+    }
+
+    public struct SourceFile: Codable, Sendable, Equatable {
+        public let name: String
+        public let sha256: String
+        public let nucleatedCells: Int
+        public let normalPlasmaCells: Int
+        enum CodingKeys: String, CodingKey { case name, sha256, nucleatedCells = "nucleated_cells", normalPlasmaCells = "normal_plasma_cells" }
+    }
+
+    /// A level across the reference files: each file's value (in file order) and its percentiles.
+    public struct Distribution: Codable, Sendable, Equatable {
+        public let values: [Double]
+        public let p5: Double
+        public let p50: Double
+        public let p95: Double
+
+        /// - Complexity: O(n log n).
+        public init(_ values: [Double]) {
+            self.values = values.map(round6)
+            let sorted = values.sorted()
+            func quantile(_ q: Double) -> Double {
+                guard !sorted.isEmpty else { return .nan }
+                let h = q * Double(sorted.count - 1), lo = Int(h.rounded(.down)), hi = min(sorted.count - 1, lo + 1)
+                return round6(sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo]))
+            }
+            p5 = quantile(0.05)
+            p50 = quantile(0.5)
+            p95 = quantile(0.95)
+        }
+    }
+
+    /// One normal plasma-cell subset: where it sits and how it spreads in the phenotype markers,
+    /// its share of each file's normal plasma cells and its κ:λ.
+    public struct Subset: Codable, Sendable, Equatable {
+        /// Mean per phenotype marker (transformed units), in ``PlasmaCellReference/markers`` order.
+        public let centroid: [Double]
+        /// Covariance, row-major, markers × markers.
+        public let covariance: [Double]
+        /// Share of the normal plasma cells of each file (0–1), and their range.
+        public let share: Distribution
+        /// κ:λ of the subset's events in each file where it has both chains.
+        public let kappaLambda: Distribution?
+        /// Events it was described from (pooled over the files).
+        public let events: Int
+        enum CodingKeys: String, CodingKey { case centroid, covariance, share, events, kappaLambda = "kappa_lambda" }
+    }
+
+    public struct PlasmaCellReference: Codable, Sendable, Equatable {
+        public let markers: [String]
+        public let subsets: [Subset]
+        /// Median level of each phenotype marker on each file's normal plasma cells (masking is judged against CD38's and CD138's).
+        public let medians: [String: Distribution]
+        /// κ:λ of each file's normal plasma cells.
+        public let kappaLambda: Distribution
+        enum CodingKeys: String, CodingKey { case markers, subsets, medians, kappaLambda = "kappa_lambda" }
+    }
+
+    public var kind = NormalReference.kind
+    public var formatVersion = NormalReference.formatVersion
+    /// True for a reference built from the synthetic generator's marrows (the bundled default): not a lab's own.
+    public let synthetic: Bool
+    public let description: String
+    public let software: String
+    public let template: TemplateStamp
+    public let files: [SourceFile]
+    /// % of nucleated cells of each hemodilution indicator of the template, by gate id.
+    public let hemodilution: [String: Distribution]
+    public let plasmaCells: PlasmaCellReference
+    public var contentSHA256 = ""
+
+    enum CodingKeys: String, CodingKey {
+        case kind, synthetic, description, software, template, files, hemodilution
+        case formatVersion = "format_version", plasmaCells = "plasma_cells", contentSHA256 = "content_sha256"
+    }
+
+    /// Fewest files a reference is built from: below it the 5th percentile is no more than the smallest value.
+    public static let minimumFiles = 5
+
+    /// The document's bytes, with its checksum.
+    /// - Complexity: O(document size).
+    public func encoded() throws -> Data {
+        var copy = self
+        copy.contentSHA256 = ""
+        copy.contentSHA256 = SHA256.hex(Array(try Self.encoder.encode(copy)))
+        return try Self.encoder.encode(copy) + Data("\n".utf8)
+    }
+
+    static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    /// Reads and checks a reference file: its kind, format version and checksum, and that it was
+    /// built with `template` (same SHA-256).
+    ///
+    /// - Throws: ``MRDError/reference(file:detail:)`` naming the file and what is wrong.
+    public static func load(path: String, template: GatingTemplate) throws(MRDError) -> NormalReference {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .reference(file: path, detail: "cannot be read (no such file, or no permission)") }
+        guard data.count <= 64 << 20 else { throw .reference(file: path, detail: "is \(data.count) bytes, larger than a reference can be (64 MiB)") }
+        let reference: NormalReference
+        do { reference = try JSONDecoder().decode(NormalReference.self, from: data) } catch {
+            throw .reference(file: path, detail: "is not a FlowMRD normal reference (\(Self.describe(error)))")
+        }
+        guard reference.kind == kind else { throw .reference(file: path, detail: "has kind \"\(reference.kind)\", expected \"\(kind)\"") }
+        guard reference.formatVersion == formatVersion else {
+            throw .reference(file: path, detail: "has format version \(reference.formatVersion); this FlowMRD reads version \(formatVersion)")
+        }
+        let expected: String
+        do { expected = String(decoding: try reference.encoded(), as: UTF8.self) } catch { throw .reference(file: path, detail: "cannot be re-encoded: \(error)") }
+        guard let stored = try? JSONDecoder().decode(NormalReference.self, from: Data(expected.utf8)), stored.contentSHA256 == reference.contentSHA256 else {
+            throw .reference(file: path, detail: "fails its checksum (content_sha256): it was edited or damaged after it was built")
+        }
+        guard reference.template.sha256 == template.checksum else {
+            throw .reference(file: path, detail: "was built with template \(reference.template.name) \(reference.template.version) (SHA-256 \(reference.template.sha256.prefix(12))…), not with \(template.name) \(template.version) (\(template.checksum.prefix(12))…); build one with this template")
+        }
+        let d = reference.plasmaCells.markers.count
+        for (i, subset) in reference.plasmaCells.subsets.enumerated() where subset.centroid.count != d || subset.covariance.count != d * d {
+            throw .reference(file: path, detail: "plasma-cell subset \(i + 1) has \(subset.centroid.count) centroid values and \(subset.covariance.count) covariance values for \(d) markers")
+        }
+        return reference
+    }
+
+    /// Lower hemodilution limits from the reference: each indicator's 5th percentile.
+    public var hemodilutionLimits: [String: Double] { hemodilution.mapValues(\.p5) }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let context): return context.debugDescription
+        default: return "\(error)"
+        }
+    }
+}

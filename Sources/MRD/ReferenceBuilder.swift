@@ -1,0 +1,139 @@
+import Foundation
+
+/// Builds a ``NormalReference`` from a lab's normal or regenerating marrows (issue 16).
+///
+/// Each file is analysed with the template exactly as `analyze` would; a file that fails QC, is
+/// not evaluable, or is called positive is refused with the reason (a reference of diseased or
+/// unreadable marrow would hide disease). Of each accepted file the normal plasma cells (the
+/// polyclonal clusters) are taken, at most ``perFileLimit`` of them (every k-th), so that no
+/// file outweighs the others. Pooled, they are clustered with the template's density settings
+/// in its phenotype markers; each cluster of at least ``minimumSubsetShare`` of the pooled
+/// cells is a normal subset, described by its mean and covariance, its share of every file's
+/// normal plasma cells and its κ:λ. The hemodilution indicators' levels and the normal plasma
+/// cells' medians and κ:λ are kept per file with their 5th, 50th and 95th percentiles.
+///
+/// Same files in the same order, template and software give identical bytes.
+public struct ReferenceBuilder: Sendable {
+    public var analyzer: MRDAnalyzer
+    public var description: String
+    public var synthetic: Bool
+    /// Normal plasma cells taken from one file, at most.
+    public var perFileLimit = 5_000
+    /// A pooled cluster's share of all pooled normal plasma cells for it to be a subset.
+    public var minimumSubsetShare = 0.01
+
+    public init(analyzer: MRDAnalyzer, description: String, synthetic: Bool = false) {
+        var analyzer = analyzer
+        analyzer.collectsReferenceSample = true
+        analyzer.computeChecksum = true
+        self.analyzer = analyzer
+        self.description = description
+        self.synthetic = synthetic
+    }
+
+    /// - Parameter progress: called before each file with its index and path.
+    /// - Throws: ``MRDError/reference(file:detail:)`` for too few files or a refused file (naming
+    ///   it and why), and the analysis's own error for a file that cannot be read.
+    /// - Complexity: one analysis per file, then the density clustering of at most
+    ///   files × ``perFileLimit`` cells.
+    public func build(paths: [String], output: String, progress: (Int, String) -> Void = { _, _ in }) throws(MRDError) -> NormalReference {
+        guard paths.count >= NormalReference.minimumFiles else {
+            throw .reference(file: output, detail: "needs at least \(NormalReference.minimumFiles) normal marrows (given \(paths.count)); a lab should use 10–20")
+        }
+        let template = analyzer.template
+        let rules = template.mrd
+        var files: [NormalReference.SourceFile] = []
+        var indicators: [String: [Double]] = [:]
+        var medians: [String: [Double]] = [:]
+        var ratios: [Double] = []
+        var samples: [ReferenceSample] = []
+        for (i, path) in paths.enumerated() {
+            progress(i, path)
+            let analysis = try analyzer.analyzeForReference(path: path)
+            let result = analysis.result
+            func refuse(_ why: String) -> MRDError { .reference(file: output, detail: "cannot be built from \(path): \(why)") }
+            switch result.call {
+            case .negative: break
+            case .positive, .positiveBelowLLOQ: throw refuse("it is called MRD positive (\(result.callText)); a reference is built from normal marrows only")
+            case .notEvaluable: throw refuse("it is not evaluable (\(result.notEvaluableReasons.joined(separator: "; ")))")
+            }
+            guard result.qc.passed else { throw refuse("it fails acquisition QC (\(result.qc.failures.joined(separator: "; ")))") }
+            guard let full = analysis.referenceSample, full.count >= rules.minNormalPlasmaCells else {
+                throw refuse("it has \(analysis.referenceSample?.count ?? 0) normal plasma cells, fewer than the template's minimum \(rules.minNormalPlasmaCells)")
+            }
+            let sample = Self.thinned(full, limit: perFileLimit)
+            samples.append(sample)
+            files.append(.init(name: (path as NSString).lastPathComponent, sha256: result.fileSHA256 ?? "", nucleatedCells: result.nucleatedCells, normalPlasmaCells: full.count))
+            for indicator in result.qc.hemodilution { indicators[indicator.gate, default: []].append(indicator.percentOfNucleated) }
+            for (j, marker) in full.markers.enumerated() {
+                let values = stride(from: j, to: full.rows.count, by: full.markers.count).map { Double(full.rows[$0]) }
+                medians[marker, default: []].append(ThresholdFinder.quantile(values, 0.5) ?? .nan)
+            }
+            let kappa = full.chains.filter { $0 == 1 }.count, lambda = full.chains.filter { $0 == -1 }.count
+            if lambda > 0 { ratios.append(Double(kappa) / Double(lambda)) }
+        }
+        let subsets = Self.subsets(samples, rules: rules, minimumShare: minimumSubsetShare)
+        var reference = NormalReference(
+            synthetic: synthetic, description: description, software: MRDAnalyzer.software,
+            template: .init(name: template.name, version: template.version, sha256: template.checksum), files: files,
+            hemodilution: indicators.mapValues(NormalReference.Distribution.init),
+            plasmaCells: .init(markers: rules.phenotypeMarkers, subsets: subsets, medians: medians.mapValues(NormalReference.Distribution.init),
+                               kappaLambda: NormalReference.Distribution(ratios)))
+        do { reference = try JSONDecoder().decode(NormalReference.self, from: try reference.encoded()) } catch {
+            throw .reference(file: output, detail: "could not be encoded: \(error)")
+        }
+        return reference
+    }
+
+    /// Every k-th cell, so at most `limit` remain.
+    static func thinned(_ sample: ReferenceSample, limit: Int) -> ReferenceSample {
+        let step = max(1, (sample.count + limit - 1) / limit)
+        guard step > 1 else { return sample }
+        let d = sample.markers.count
+        var rows: [Float] = [], chains: [Int8] = []
+        for i in stride(from: 0, to: sample.count, by: step) {
+            rows.append(contentsOf: sample.rows[(i * d)..<((i + 1) * d)])
+            chains.append(sample.chains[i])
+        }
+        return ReferenceSample(markers: sample.markers, rows: rows, chains: chains)
+    }
+
+    /// The normal subsets of the pooled cells.
+    /// - Complexity: the density clustering's, plus O(cells × markers²).
+    static func subsets(_ samples: [ReferenceSample], rules: MRDRules, minimumShare: Double) -> [NormalReference.Subset] {
+        guard let d = samples.first?.markers.count else { return [] }
+        let pooled = samples.flatMap(\.rows)
+        let owner = samples.enumerated().flatMap { i, s in [Int](repeating: i, count: s.count) }
+        let chains = samples.flatMap(\.chains)
+        let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours).cluster(points: pooled, dimensions: d)
+        let total = owner.count
+        var subsets: [NormalReference.Subset] = []
+        for (label, size) in clustering.sizes.enumerated() where Double(size) >= minimumShare * Double(total) {
+            let members = clustering.labels.indices.filter { clustering.labels[$0] == label }
+            var mean = [Double](repeating: 0, count: d)
+            for m in members { for j in 0..<d { mean[j] += Double(pooled[m * d + j]) } }
+            mean = mean.map { $0 / Double(members.count) }
+            var covariance = [Double](repeating: 0, count: d * d)
+            for m in members {
+                for a in 0..<d {
+                    let da = Double(pooled[m * d + a]) - mean[a]
+                    for b in a..<d { covariance[a * d + b] += da * (Double(pooled[m * d + b]) - mean[b]) }
+                }
+            }
+            for a in 0..<d { for b in a..<d {
+                covariance[a * d + b] /= Double(max(1, members.count - 1))
+                covariance[b * d + a] = covariance[a * d + b]
+            } }
+            var perFile = [Int](repeating: 0, count: samples.count), kappa = perFile, lambda = perFile
+            for m in members {
+                perFile[owner[m]] += 1
+                if chains[m] == 1 { kappa[owner[m]] += 1 } else if chains[m] == -1 { lambda[owner[m]] += 1 }
+            }
+            let ratios = samples.indices.compactMap { lambda[$0] > 0 && kappa[$0] > 0 ? Double(kappa[$0]) / Double(lambda[$0]) : nil }
+            subsets.append(.init(centroid: mean.map(round6), covariance: covariance.map(round6),
+                                 share: .init(samples.indices.map { Double(perFile[$0]) / Double(max(1, samples[$0].count)) }),
+                                 kappaLambda: ratios.isEmpty ? nil : .init(ratios), events: members.count))
+        }
+        return subsets.sorted { $0.events > $1.events }
+    }
+}
