@@ -6,7 +6,7 @@ SAMPLE ?= samples/positive.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
-.PHONY: deps pydeps browser build release run samples test fuzz fuzz-build bench clean
+.PHONY: deps pydeps browser build release run samples reference test fuzz fuzz-build bench clean
 
 ## Install the Debian packages the build needs, only when missing.
 deps:
@@ -41,6 +41,22 @@ samples: release
 	.build/release/flowmrd synth samples/generated/positive-1e-5-5M.fcs --overwrite --events 5000000 --mrd 1e-5 --seed 106 --light-chain lambda
 	.build/release/flowmrd analyze samples/generated/*.fcs --no-checksum; status=$$?; \
 	if [ $$status -eq 1 ] || [ $$status -gt 20 ]; then exit $$status; fi
+
+## The bundled normal reference (gating-templates/legend2-10color.reference): 16 synthetic normal
+## and 4 regenerating marrows of the realistic-marrow generator, 2 million events each, seeds
+## 5001-5020 (none of the validation matrix's), every parameter drawn from its seed and
+## hemodilution drawn once from 0-0.3 (listed below) as the matrix's normals have it. Labelled synthetic in the file.
+REFERENCE_DIR ?= $(if $(wildcard /dev/shm),/dev/shm,/tmp)/flowmrd-reference
+reference: release
+	rm -rf $(REFERENCE_DIR) && mkdir -p $(REFERENCE_DIR)
+	@set -e; s=5000; for h in 0.171 0.191 0.047 0.098 0.064 0.05 0.037 0.003 0.296 0.286 0.202 0.019 0.078 0.047 0.111 0.245 0.205 0.036 0.058 0.257; do \
+	  s=$$((s + 1)); extra=$$([ $$s -gt 5016 ] && echo --regenerating || true); \
+	  .build/release/flowmrd synth $(REFERENCE_DIR)/normal-$$s.fcs --events 2000000 --seed $$s --mrd 0 --hemodilution $$h $$extra --quiet; \
+	done
+	FLOWMRD_TEMPLATES=gating-templates .build/release/flowmrd reference build $(REFERENCE_DIR)/normal-*.fcs --template legend2-10color \
+	  --synthetic --description "SYNTHETIC: 16 normal and 4 regenerating marrows of the FlowMRD realistic-marrow generator (make reference); not a lab's own reference" \
+	  --out gating-templates/legend2-10color.reference --overwrite --quiet
+	rm -rf $(REFERENCE_DIR)
 
 ## Python packages the interoperability tests use (h5py and anndata read our HDF5 files), from
 ## PyPI (pip itself from Debian when missing); a failure here only makes those tests skip, with a message.

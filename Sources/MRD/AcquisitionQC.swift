@@ -60,15 +60,18 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
     /// LOD (minimum cluster events / nucleated) and LLOQ (LLOQ events / nucleated), in percent.
     @Nullable public private(set) var lodPercent: Double?
     @Nullable public private(set) var lloqPercent: Double?
-    public let hemodilution: [Indicator]
+    public private(set) var hemodilution: [Indicator]
     /// Indicators that must fall below their limit to flag the sample.
     public let hemodilutionFlagWhenBelow: Int
-    public let hemodiluted: Bool
+    public private(set) var hemodiluted: Bool
+    /// With a normal reference: the marrow-content score (decades; 0 = the reference's median marrow) and the limit below which the sample is hemodiluted.
+    @Nullable public private(set) var marrowScore: Double?
+    @Nullable public private(set) var marrowScoreLimit: Double?
     /// Every warning the reader gave (repairs included).
     public let parserWarnings: [String]
     /// pass, or fail with the reasons in `failures`.
-    public let passed: Bool
-    public let failures: [String]
+    public private(set) var passed: Bool
+    public private(set) var failures: [String]
 
     enum CodingKeys: String, CodingKey {
         case singlets, hemodilution, hemodiluted, passed, failures
@@ -76,7 +79,40 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
         case meanEventsPerSecond = "mean_events_per_second", timeStability = "time_stability", nonDebris = "non_debris"
         case nucleatedCells = "nucleated_cells", minNucleatedCells = "min_nucleated_cells", minimumMet = "minimum_met"
         case lodPercent = "lod_percent", lloqPercent = "lloq_percent", hemodilutionFlagWhenBelow = "hemodilution_flag_when_below"
+        case marrowScore = "marrow_score", marrowScoreLimit = "marrow_score_limit"
         case parserWarnings = "parser_warnings"
+    }
+
+    /// Hemodilution from the indicators: with a reference (``QCRules/marrowScore``) the
+    /// marrow-content score against its limit, otherwise at least `flag_when_below` indicators
+    /// below their limits. Returns the verdict, the score, and the QC failure to state.
+    static func judgeHemodilution(_ indicators: [Indicator], nucleated: Int, qc: QCRules, gated: Bool) -> (Bool, Double?, String?) {
+        let below = indicators.filter(\.belowLimit)
+        let listed = below.map { "\($0.name) \(formatPercent($0.percentOfNucleated))% < \(formatPercent($0.minPercent))%" }.joined(separator: ", ")
+        if let rule = qc.marrowScore, gated, nucleated > 0,
+           let score = rule.score(Dictionary(indicators.map { ($0.gate, 100 * Double($0.count) / Double(nucleated)) }, uniquingKeysWith: { a, _ in a }), nucleated: nucleated) {
+            // With a reference, the marrow-content score decides (the per-indicator limits stay on show).
+            guard score < rule.limit else { return (false, score, nil) }
+            return (true, score, String(format: "hemodiluted: the marrow-content score is %.2f decades (mean log₁₀ of the indicators' levels over the reference's medians), below the reference's limit %.2f", score, rule.limit)
+                                 + (below.isEmpty ? "" : "; below their 5th percentiles: " + listed))
+        }
+        let hemodiluted = !indicators.isEmpty && below.count >= qc.flagWhenBelow
+        return (hemodiluted, nil, hemodiluted ? "hemodiluted: \(below.count) of \(indicators.count) marrow indicators below their reference limit (\(listed))" : nil)
+    }
+
+    /// This QC with the indicators of `gates` left out of the hemodilution judgement (their gates
+    /// read a masked marker), judged again.
+    /// - Complexity: O(indicators + failures).
+    func leavingOut(indicatorGates gates: Set<String>, qc rules: QCRules) -> AcquisitionQC {
+        guard hemodilution.contains(where: { gates.contains($0.gate) }) else { return self }
+        var copy = self
+        copy.hemodilution = hemodilution.filter { !gates.contains($0.gate) }
+        let (hemodiluted, score, failure) = Self.judgeHemodilution(copy.hemodilution, nucleated: nucleatedCells, qc: rules, gated: true)
+        copy.hemodiluted = hemodiluted
+        copy.marrowScore = score.map(round6)
+        copy.failures = failures.filter { !$0.hasPrefix("hemodiluted:") } + (failure.map { [$0] } ?? [])
+        copy.passed = copy.failures.isEmpty
+        return copy
     }
 
     /// Judges one gated sample.
@@ -134,12 +170,8 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
             indicators.append(Indicator(name: i.name, gate: i.gate, count: count, percentOfNucleated: round6(percent),
                                         minPercent: i.minPercent, belowLimit: nucleated > 0 && percent < i.minPercent))
         }
-        let below = indicators.filter(\.belowLimit)
-        let hemodiluted = !indicators.isEmpty && below.count >= qc.flagWhenBelow
-        if hemodiluted {
-            failures.append("hemodiluted: \(below.count) of \(indicators.count) marrow indicators below their reference limit ("
-                            + below.map { "\($0.name) \(formatPercent($0.percentOfNucleated))% < \(formatPercent($0.minPercent))%" }.joined(separator: ", ") + ")")
-        }
+        let (hemodiluted, score, failure) = judgeHemodilution(indicators, nucleated: nucleated, qc: qc, gated: counts != nil)
+        if let failure { failures.append(failure) }
         return AcquisitionQC(
             declaredEvents: dataSet.declaredEventCount, eventsRead: read, acquisitionSeconds: seconds.map(round6),
             meanEventsPerSecond: seconds.map { round6(Double(read) / $0) }, timeStability: stability,
@@ -148,6 +180,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
             lodPercent: nucleated > 0 ? round6(100 * Double(mrd.minClusterEvents) / Double(nucleated)) : nil,
             lloqPercent: nucleated > 0 ? round6(100 * Double(mrd.lloqEvents) / Double(nucleated)) : nil,
             hemodilution: indicators, hemodilutionFlagWhenBelow: qc.flagWhenBelow, hemodiluted: hemodiluted,
+            marrowScore: score.map(round6), marrowScoreLimit: qc.marrowScore.map { round6($0.limit) },
             parserWarnings: parserWarnings, passed: failures.isEmpty, failures: failures)
     }
 }

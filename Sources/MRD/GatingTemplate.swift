@@ -127,6 +127,31 @@ public struct GatingTemplate: Sendable {
         return copy
     }
 
+    /// The gates that read `marker` themselves or through the gates they combine (boolean operands,
+    /// a threshold's population), not through their parent.
+    /// - Complexity: O(gates²) at most.
+    func gatesReading(_ marker: String) -> Set<String> {
+        var memo: [String: Bool] = [:]
+        func reads(_ id: String, depth: Int) -> Bool {
+            if let known = memo[id] { return known }
+            guard depth < 64, let gate = gates.first(where: { $0.id == id }) else { return false }
+            var result: Bool
+            switch gate.kind {
+            case .rectangle(let limits): result = limits.contains { $0.marker == marker }
+            case .polygon(let x, let y, _), .ratioBand(let x, let y, _, _, _): result = x == marker || y == marker
+            case .threshold(let m, _, let threshold): result = m == marker || (threshold.population.map { reads($0, depth: depth + 1) } ?? false)
+            case .flowRate(let time, _, _): result = time == marker
+            case .boolean(_, let operands): result = operands.contains { reads($0.id, depth: depth + 1) }
+            }
+            memo[id] = result
+            return result
+        }
+        return Set(gates.map(\.id).filter { reads($0, depth: 0) })
+    }
+
+    /// Judges hemodilution by a reference's marrow-content score (``MarrowScoreRule``).
+    mutating func judgeHemodilution(by rule: MarrowScoreRule) { qc.marrowScore = rule }
+
     /// The marker named `name`.
     public func marker(_ name: String) -> PanelMarker? { panel.first { $0.name == name } }
 }

@@ -8,8 +8,9 @@ extension MRDAnalyzer {
     /// The result, and the plasma-cell rows counted as aberrant (for the audit file and the plots):
     /// clustering and clonality (``PlasmaCellClustering``), then the call (``MRDDecision``).
     func assemble(full: FullPass, gating: SampleGating, path: String, checksum: String?, totalEvents: Int,
-                  panel: [String: String], warnings inherited: [String], qc: AcquisitionQC) -> (MRDResult, [Int], PlasmaCellClustering.Outcome) {
+                  panel: [String: String], warnings inherited: [String], qc measured: AcquisitionQC) -> (MRDResult, [Int], PlasmaCellClustering.Outcome) {
         var warnings = inherited
+        var qc = measured
         let rules = template.mrd
         let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })
         let nucleated = counts[rules.nucleated] ?? 0
@@ -29,6 +30,14 @@ extension MRDAnalyzer {
             masking = "detected"
             warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below the template's normal \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
             clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker]).run(rows: full.candidates, stored: stored, columns: full.columns)
+        }
+        if masking != nil {
+            // A masked marker cannot show hemodilution: indicators whose gates read it are left out.
+            let masked = Set(template.qc.indicators.map(\.gate)).intersection(template.gatesReading(maskedMarker))
+            if !masked.isEmpty {
+                qc = qc.leavingOut(indicatorGates: masked, qc: template.qc)
+                warnings.append("hemodilution: \(template.qc.indicators.filter { masked.contains($0.gate) }.map(\.name).joined(separator: ", ")) left out of the judgement (\(masked.count == 1 ? "its gate reads" : "their gates read") the masked \(maskedMarker))")
+            }
         }
         if clustering.medianSource == "template" {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: the phenotype is judged against the template's normal plasma-cell medians (phenotype.normal_medians), not the sample's own")
@@ -104,7 +113,7 @@ extension MRDAnalyzer {
             unreadable.append("channel \(channel) has \(bad) non-finite values (NaN or infinity) of \(full.events) events: unreadable")
         }
         let hemodiluted = qc.hemodiluted
-            ? "hemodiluted: " + qc.hemodilution.filter(\.belowLimit).map(\.name).joined(separator: ", ") + " below the reference limit (a negative could be falsely negative)"
+            ? (qc.failures.first { $0.hasPrefix("hemodiluted:") } ?? "hemodiluted") + " (a negative could be falsely negative)"
             : nil
         let qcOthers = qc.failures.filter { !$0.hasPrefix("too few nucleated") && !$0.hasPrefix("hemodiluted") && !$0.hasPrefix("non-finite") && !$0.hasPrefix("unstable acquisition") }
         let decision = MRDDecision(MRDDecision.Evidence(

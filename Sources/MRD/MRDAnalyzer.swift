@@ -158,6 +158,7 @@ public struct MRDAnalyzer: Sendable {
         }
         let limits = reference.hemodilutionLimits.filter { entry in template.qc.indicators.contains { $0.gate == entry.key } }
         template = try template.overridingQCLimits(limits)
+        template.judgeHemodilution(by: reference.marrowScoreRule)
         self.reference = reference
         referenceFile = file
     }

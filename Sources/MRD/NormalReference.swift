@@ -84,11 +84,13 @@ public struct NormalReference: Codable, Sendable, Equatable {
     public let files: [SourceFile]
     /// % of nucleated cells of each hemodilution indicator of the template, by gate id.
     public let hemodilution: [String: Distribution]
+    /// The marrow-content score of each reference file against the others' medians (leave-one-out), and the limit drawn from them.
+    public let marrowScore: MarrowScoreReference
     public let plasmaCells: PlasmaCellReference
     public var contentSHA256 = ""
 
     enum CodingKeys: String, CodingKey {
-        case kind, synthetic, description, software, template, files, hemodilution
+        case kind, synthetic, description, software, template, files, hemodilution, marrowScore = "marrow_score"
         case formatVersion = "format_version", plasmaCells = "plasma_cells", contentSHA256 = "content_sha256"
     }
 
@@ -142,6 +144,50 @@ public struct NormalReference: Codable, Sendable, Equatable {
 
     /// Lower hemodilution limits from the reference: each indicator's 5th percentile.
     public var hemodilutionLimits: [String: Double] { hemodilution.mapValues(\.p5) }
+
+    /// The hemodilution rule a sample is judged by: the score against the indicators' medians.
+    public var marrowScoreRule: MarrowScoreRule { MarrowScoreRule(medians: hemodilution.mapValues(\.p50), limit: marrowScore.limit) }
+
+    /// The marrow-content scores of the reference's own files (``MarrowScoreRule``).
+    public struct MarrowScoreReference: Codable, Sendable, Equatable {
+        /// Each file's score against the medians of the other files, decades.
+        public let values: [Double]
+        public let mean: Double
+        public let sd: Double
+        /// The one-sided 99.9% prediction limit of a new normal marrow's score from these files:
+        /// mean − t₀.₉₉₉(n−1) × SD × √(1 + 1/n), so a reference of few files gets a wider limit. A
+        /// flag makes the sample not evaluable (a new aspirate), so the limit is set for gross
+        /// dilution rather than the spread of normal marrows.
+        public let limit: Double
+
+        /// - Parameter levels: per file, % of nucleated cells by indicator gate; `nucleated` its cells.
+        /// - Complexity: O(files² × indicators).
+        init(levels: [[String: Double]], nucleated: [Int]) {
+            var values: [Double] = []
+            for j in levels.indices {
+                var medians: [String: Double] = [:]
+                for gate in levels[j].keys {
+                    let others = levels.indices.filter { $0 != j }.compactMap { levels[$0][gate] }
+                    medians[gate] = NormalReference.Distribution(others).p50
+                }
+                if let s = MarrowScoreRule(medians: medians, limit: 0).score(levels[j], nucleated: nucleated[j]) { values.append(s) }
+            }
+            let mean = values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+            let sd = values.count > 1 ? (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot() : 0
+            self.values = values.map(round6)
+            self.mean = round6(mean)
+            self.sd = round6(sd)
+            let n = Double(values.count)
+            limit = values.count > 1 ? round6(mean - Self.t999(values.count - 1) * sd * (1 + 1 / n).squareRoot()) : -.greatestFiniteMagnitude
+        }
+
+        /// Student's t 0.999 quantile for `df` degrees of freedom (table to 30, then 3.090 + 8.5/df).
+        static func t999(_ df: Int) -> Double {
+            let table: [Double] = [318.31, 22.327, 10.215, 7.173, 5.893, 5.208, 4.785, 4.501, 4.297, 4.144, 4.025, 3.930, 3.852, 3.787, 3.733,
+                                   3.686, 3.646, 3.610, 3.579, 3.552, 3.527, 3.505, 3.485, 3.467, 3.450, 3.435, 3.421, 3.408, 3.396, 3.385]
+            return df >= 1 && df <= table.count ? table[df - 1] : 3.090 + 8.5 / Double(max(1, df))
+        }
+    }
 
     static func describe(_ error: any Error) -> String {
         switch error {

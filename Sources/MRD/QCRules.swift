@@ -1,3 +1,4 @@
+import Foundation
 /// The `qc` block of a template: which gates the acquisition QC reports, how much the time gate
 /// may drop, and the hemodilution indicators with the lab's reference limits.
 ///
@@ -23,6 +24,8 @@ public struct QCRules: Sendable, Equatable {
     public let indicators: [Indicator]
     /// How many indicators below their limit flag the sample hemodiluted.
     public let flagWhenBelow: Int
+    /// With a normal reference: hemodilution judged by the marrow-content score instead of the count of indicators below their limits.
+    public var marrowScore: MarrowScoreRule? = nil
     let references: [(String, Int, Int)]
 
     public static func == (a: QCRules, b: QCRules) -> Bool { String(describing: a) == String(describing: b) }
@@ -43,8 +46,10 @@ public struct QCRules: Sendable, Equatable {
         if let name = unknown.sorted().first {
             throw .input(file: "--limit", detail: "no hemodilution indicator is called \"\(name)\" (the template has \(indicators.map(\.gate).joined(separator: ", ")))")
         }
-        return QCRules(singlets: singlets, nonDebris: nonDebris, maxTimeExcluded: maxTimeExcluded, indicators: updated,
-                       flagWhenBelow: flagWhenBelow, references: references)
+        var rules = QCRules(singlets: singlets, nonDebris: nonDebris, maxTimeExcluded: maxTimeExcluded, indicators: updated,
+                            flagWhenBelow: flagWhenBelow, references: references)
+        rules.marrowScore = marrowScore
+        return rules
     }
 
     static func parse(_ node: TemplateNode) throws(MRDError) -> QCRules {
@@ -87,5 +92,29 @@ public struct QCRules: Sendable, Equatable {
         }
         return QCRules(singlets: singlets, nonDebris: nonDebris, maxTimeExcluded: maxExcluded, indicators: indicators,
                        flagWhenBelow: flagWhenBelow, references: references)
+    }
+}
+
+/// Hemodilution judged against a normal reference: blood dilutes every marrow-only population by
+/// the same factor, so the mean over the indicators of log₁₀(level / the reference's median level)
+/// estimates the marrow's share on a log scale, with less spread than any one indicator. The
+/// sample is hemodiluted when that score falls below the reference's limit (its normal marrows'
+/// leave-one-out scores: mean − 2.326 SD, a one-sided 1% limit).
+public struct MarrowScoreRule: Sendable, Equatable {
+    /// Median % of nucleated cells per indicator gate in the reference's marrows.
+    public let medians: [String: Double]
+    /// The score below which a sample is hemodiluted (decades).
+    public let limit: Double
+
+    /// The score of indicator levels (% of nucleated cells, by gate); a zero level counts as half
+    /// an event among `nucleated` cells. Nil when no indicator has a reference median.
+    /// - Complexity: O(indicators).
+    public func score(_ levels: [String: Double], nucleated: Int) -> Double? {
+        let floor = 100 * 0.5 / Double(max(1, nucleated))
+        let terms = levels.compactMap { gate, level -> Double? in
+            guard let median = medians[gate], median > 0 else { return nil }
+            return log10(max(level, floor) / median)
+        }
+        return terms.isEmpty ? nil : terms.reduce(0, +) / Double(terms.count)
     }
 }

@@ -44,6 +44,7 @@ public struct ReferenceBuilder: Sendable {
         let rules = template.mrd
         var files: [NormalReference.SourceFile] = []
         var indicators: [String: [Double]] = [:]
+        var levels: [[String: Double]] = []
         var medians: [String: [Double]] = [:]
         var ratios: [Double] = []
         var samples: [ReferenceSample] = []
@@ -65,6 +66,7 @@ public struct ReferenceBuilder: Sendable {
             samples.append(sample)
             files.append(.init(name: (path as NSString).lastPathComponent, sha256: result.fileSHA256 ?? "", nucleatedCells: result.nucleatedCells, normalPlasmaCells: full.count))
             for indicator in result.qc.hemodilution { indicators[indicator.gate, default: []].append(indicator.percentOfNucleated) }
+            levels.append(Dictionary(result.qc.hemodilution.map { ($0.gate, $0.percentOfNucleated) }, uniquingKeysWith: { a, _ in a }))
             for (j, marker) in full.markers.enumerated() {
                 let values = stride(from: j, to: full.rows.count, by: full.markers.count).map { Double(full.rows[$0]) }
                 medians[marker, default: []].append(ThresholdFinder.quantile(values, 0.5) ?? .nan)
@@ -77,6 +79,7 @@ public struct ReferenceBuilder: Sendable {
             synthetic: synthetic, description: description, software: MRDAnalyzer.software,
             template: .init(name: template.name, version: template.version, sha256: template.checksum), files: files,
             hemodilution: indicators.mapValues(NormalReference.Distribution.init),
+            marrowScore: .init(levels: levels, nucleated: files.map(\.nucleatedCells)),
             plasmaCells: .init(markers: rules.phenotypeMarkers, subsets: subsets, medians: medians.mapValues(NormalReference.Distribution.init),
                                kappaLambda: NormalReference.Distribution(ratios)))
         do { reference = try JSONDecoder().decode(NormalReference.self, from: try reference.encoded()) } catch {

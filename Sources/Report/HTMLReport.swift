@@ -62,6 +62,10 @@ public enum HTMLReport {
                                         ("events in file", String(r.totalEvents)),
                                         ("template", "\(r.template) \(r.templateVersion)"), ("template SHA-256", r.templateSHA256),
                                         ("software", r.software)]
+        if let n = r.normalReference {
+            rows.append(("normal reference", "\(n.file)\(n.synthetic ? " — SYNTHETIC (built from generated marrows, not a lab's own)" : "") · \(n.files) marrows · content SHA-256 \(n.contentSHA256)"))
+        }
+        if !r.channelAssignments.isEmpty { rows.append(("channels mapped by hand (--channel)", r.channelAssignments.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: " · "))) }
         if !r.panel.isEmpty { rows.append(("panel (marker → channel)", r.panel.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: " · "))) }
         return "<section id=\"identity\"><h2>Sample and template</h2>\n" + table(["", ""], rows.map { [$0.0, $0.1] }, header: false) + "</section>\n"
     }

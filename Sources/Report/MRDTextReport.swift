@@ -10,6 +10,9 @@ public enum MRDTextReport {
         func pct(_ x: Double?) -> String { x.map { String(format: "%.4g%%", $0) } ?? "—" }
         lines.append("\(r.file)")
         lines.append("  template \(r.template) \(r.templateVersion); \(r.software)")
+        if let n = r.normalReference {
+            lines.append("  normal reference \(n.file)\(n.synthetic ? " (SYNTHETIC: built from generated marrows, not a lab's own)" : ""), \(n.files) marrows, content SHA-256 \(n.contentSHA256.prefix(16))…")
+        }
         if r.call == .notEvaluable && !r.notEvaluableReasons.isEmpty {
             // Each reason once, under the call; the QC lines below do not repeat them.
             lines.append("  CALL: NOT EVALUABLE")
@@ -73,6 +76,9 @@ public enum MRDTextReport {
         }
         lines.append(acquisition)
         if !q.hemodilution.isEmpty {
+            if let score = q.marrowScore, let limit = q.marrowScoreLimit {
+                lines.append(String(format: "    marrow-content score %.2f decades against the reference (hemodiluted below %.2f)", score, limit))
+            }
             lines.append("    hemodilution" + (q.hemodiluted ? " FLAGGED" : "") + ": "
                          + q.hemodilution.map { "\($0.name) \(String(format: "%.3g", $0.percentOfNucleated))%" + ($0.belowLimit ? " (below \(String(format: "%g", $0.minPercent))%)" : "") }
                             .joined(separator: ", "))

@@ -1,0 +1,127 @@
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// The normal-marrow reference (issue 16): building, the file's checks, its percentiles and
+/// distances, and hemodilution judged against it.
+@Suite("Normal-marrow reference")
+struct ReferenceTests {
+    let directory = TemporaryDirectory()
+    static let template = ClonalityTests.template
+
+    /// Small MRD-negative marrows (seeds 700…), hemodilution drawn 0–0.3 as in the matrix's normals.
+    func normals(_ count: Int, events: Int = 80_000) throws -> [String] {
+        try (0..<count).map { i in
+            let path = directory.path("normal-\(i).fcs")
+            var rng = RandomSource(seed: UInt64(700 + i), stream: 9)
+            _ = try MarrowGenerator(MarrowSpecification(events: events, seed: UInt64(700 + i), hemodilution: (0.3 * rng.uniform() * 1000).rounded() / 1000)).write(fcsPath: path)
+            return path
+        }
+    }
+
+    func builder(_ template: GatingTemplate = ReferenceTests.template) -> ReferenceBuilder {
+        ReferenceBuilder(analyzer: MRDAnalyzer(template: template, workers: 2), description: "test normals", synthetic: true)
+    }
+
+    @Test("percentiles interpolate between the files' values")
+    func distribution() {
+        let d = NormalReference.Distribution([5, 1, 4, 2, 3])
+        #expect(d.values == [5, 1, 4, 2, 3] && d.p5 == 1.2 && d.p50 == 3 && d.p95 == 4.8)
+    }
+
+    @Test("distance: Mahalanobis under the nearest subset's covariance, per marker in its standard deviations")
+    func distance() throws {
+        let share = NormalReference.Distribution([0.5])
+        let subsets = [NormalReference.Subset(centroid: [0, 0], covariance: [4, 0, 0, 1], share: share, kappaLambda: nil, events: 10),
+                       NormalReference.Subset(centroid: [10, 10], covariance: [1, 0, 0, 1], share: share, kappaLambda: nil, events: 10)]
+        let reference = NormalReference(synthetic: true, description: "", software: "", template: .init(name: "t", version: "1", sha256: ""),
+                                        files: [], hemodilution: [:], marrowScore: .init(levels: [], nucleated: []),
+                                        plasmaCells: .init(markers: ["A", "B"], subsets: subsets, medians: [:], kappaLambda: share))
+        let near = try #require(reference.distance(of: [2, 1]))
+        #expect(near.nearestSubset == 0 && abs(near.overall - 2.0.squareRoot()) < 1e-5 && near.markers == ["A": 1, "B": 1])
+        let far = try #require(reference.distance(of: [9, 10]))
+        #expect(far.nearestSubset == 1 && abs(far.overall - 1) < 1e-5 && far.markers == ["A": -1, "B": 0])
+    }
+
+    @Test("built from normal marrows: identical bytes twice, loads back, limits are the indicators' 5th percentiles")
+    func build() throws {
+        let paths = try normals(5)
+        let output = directory.path("lab.reference")
+        let reference = try builder().build(paths: paths, output: output)
+        let again = try builder().build(paths: paths, output: output)
+        #expect(try reference.encoded() == again.encoded())
+        #expect(reference.files.map(\.name) == (0..<5).map { "normal-\($0).fcs" } && reference.synthetic)
+        #expect(reference.template.sha256 == Self.template.checksum && !reference.plasmaCells.subsets.isEmpty)
+        // Each file's indicator level is what analyze reports for it; the limit is their 5th percentile.
+        let first = try MRDAnalyzer(template: Self.template, workers: 2).analyze(path: paths[0])
+        for indicator in first.qc.hemodilution {
+            let levels = try #require(reference.hemodilution[indicator.gate])
+            #expect(levels.values.count == 5 && levels.values[0] == round6(indicator.percentOfNucleated))
+            #expect(reference.hemodilutionLimits[indicator.gate] == NormalReference.Distribution(levels.values).p5)
+        }
+        // Every subset's shares are of each file's normal plasma cells.
+        for subset in reference.plasmaCells.subsets { #expect(subset.share.values.count == 5 && subset.share.values.allSatisfy { (0...1).contains($0) }) }
+        try reference.encoded().write(to: URL(fileURLWithPath: output))
+        #expect(try NormalReference.load(path: output, template: Self.template) == reference)
+    }
+
+    @Test("refused: too few files, a positive marrow, an edited file, another template — each with its reason")
+    func refusals() throws {
+        let paths = try normals(5)
+        let output = directory.path("lab.reference")
+        #expect(throws: MRDError.reference(file: output, detail: "needs at least 5 normal marrows (given 4); a lab should use 10–20")) {
+            _ = try builder().build(paths: Array(paths.prefix(4)), output: output)
+        }
+        let positive = directory.path("positive.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, aberrantFraction: 0.01, seed: 71)).write(fcsPath: positive)
+        do {
+            _ = try builder().build(paths: Array(paths.prefix(4)) + [positive], output: output)
+            Issue.record("a positive marrow was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("normal reference \(output) cannot be built from \(positive): it is called MRD positive"), "\(error)")
+        }
+        let reference = try builder().build(paths: paths, output: output)
+        let text = String(decoding: try reference.encoded(), as: UTF8.self)
+        try text.replacingOccurrences(of: "\"description\" : \"test normals\"", with: "\"description\" : \"edited\"").write(toFile: output, atomically: true, encoding: .utf8)
+        #expect(throws: MRDError.reference(file: output, detail: "fails its checksum (content_sha256): it was edited or damaged after it was built")) {
+            _ = try NormalReference.load(path: output, template: Self.template)
+        }
+        try text.write(toFile: output, atomically: true, encoding: .utf8)
+        let other = try GatingTemplate(yaml: try SmallSampleTemplate.text().replacingOccurrences(of: "margin: 0.1", with: "margin: 0.12"), path: "other.yaml")
+        do {
+            _ = try NormalReference.load(path: output, template: other)
+            Issue.record("a reference of another template was accepted")
+        } catch {
+            #expect(error.description.contains("was built with template legend2-10color") && error.description.contains("build one with this template"), "\(error)")
+        }
+    }
+
+    @Test("with a reference, a hemodiluted marrow the template's limits pass is not evaluable; clusters carry their distance")
+    func hemodilution() throws {
+        let paths = try normals(6)
+        let reference = try builder().build(paths: paths, output: directory.path("lab.reference"))
+        let diluted = directory.path("diluted.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 88, hemodilution: 0.9)).write(fcsPath: diluted)
+        // Template limits at zero: nothing can flag the sample but the reference.
+        let zero = Dictionary(uniqueKeysWithValues: Self.template.qc.indicators.map { ($0.gate, 0.0) })
+        let plain = try MRDAnalyzer(template: try Self.template.overridingQCLimits(zero), workers: 2)
+        let without = try plain.analyze(path: diluted)
+        #expect(without.call != .notEvaluable || !without.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted") }, "\(without.callText)")
+        #expect(!without.qc.hemodiluted)
+        var judged = plain
+        try judged.use(reference: reference, file: "lab.reference")
+        let with = try judged.analyze(path: diluted)
+        #expect(with.call == .notEvaluable && with.qc.hemodiluted && with.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted") }, "\(with.callText)")
+        #expect(with.qc.hemodilution.map(\.minPercent) == Self.template.qc.indicators.map { reference.hemodilutionLimits[$0.gate]! })
+        #expect(with.normalReference == MRDResult.ReferenceUse(file: "lab.reference", contentSHA256: reference.contentSHA256, synthetic: true, files: 6, template: Self.template.name))
+        #expect(with.clonality?.clusters.allSatisfy { $0.referenceDistance != nil } == true)
+        // A normal marrow left out of the reference is not flagged.
+        let other = directory.path("other-normal.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 777, hemodilution: 0.1)).write(fcsPath: other)
+        let normal = try judged.analyze(path: other)
+        #expect(!normal.qc.hemodiluted && normal.call == .negative, "\(normal.callText)")
+    }
+}
