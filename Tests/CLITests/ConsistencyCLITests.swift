@@ -6,7 +6,7 @@ import Testing
 @Suite("flowmrd: one consistent command line", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
 struct ConsistencyCLITests {
     let manager = FileManager.default
-    static let commands = ["analyze", "qc", "batch", "inspect", "convert", "gate", "synth", "validate", "bench",
+    static let commands = ["analyze", "qc", "batch", "inspect", "convert", "gate", "synth", "validate", "reference", "reference build", "bench",
                            "bench read", "bench gate", "bench synth", "bench analyze", "bench convert", "bench make-file"]
 
     func folder() throws -> URL {
@@ -176,6 +176,28 @@ struct ConsistencyCLITests {
         let csv = try String(contentsOfFile: output.appendingPathComponent("summary.csv").path, encoding: .utf8).split(separator: "\n")
         #expect(csv[0] == "file,status,call,mrd_percent,mrd_ci95_low_percent,mrd_ci95_high_percent,aberrant_pc,nucleated_cells,lod_percent,qc_passed,hemodiluted,not_evaluable_reasons,report,error")
         #expect(csv[1].contains(",analysed,not_evaluable,,,,") && csv[1].contains("panel incomplete"), "\(csv[1])")
+    }
+
+    @Test("the bundled reference is synthetic and named in the result and the report; a damaged one is refused")
+    func reference() throws {
+        let bundled = "gating-templates/legend2-10color.reference"
+        let run = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--reference", bundled, "--json", "--quiet", "--no-checksum"])
+        let result = try #require(Self.result(run.stdout), "\(run.stderr)")
+        let used = try #require(result["reference"] as? [String: Any])
+        #expect(used["file"] as? String == bundled && used["synthetic"] as? Bool == true && used["files"] as? Int == 20)
+        #expect(((result["qc"] as? [String: Any])?["marrow_score_limit"] as? Double) != nil)
+        let text = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--reference", bundled, "--quiet", "--no-checksum"])
+        #expect(text.stdout.contains("normal reference \(bundled) (SYNTHETIC: built from generated marrows, not a lab's own), 20 marrows"))
+        let dir = try folder()
+        defer { try? manager.removeItem(at: dir) }
+        let damaged = dir.appendingPathComponent("damaged.reference").path
+        let original = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent(bundled).path, encoding: .utf8)
+        try original.replacingOccurrences(of: "\"files\" : [", with: "\"files\" : [ ").replacingOccurrences(of: "16 normal", with: "17 normal")
+            .write(toFile: damaged, atomically: true, encoding: .utf8)
+        let refused = try FlowMRDBinary.run(["qc", "samples/positive.fcs", "--reference", damaged])
+        #expect(refused.status == 1 && refused.stderr == "error: normal reference \(damaged) fails its checksum (content_sha256): it was edited or damaged after it was built\n", "\(refused.stderr)")
+        let few = try FlowMRDBinary.run(["reference", "build", "samples/positive.fcs", "--out", dir.appendingPathComponent("x.reference").path])
+        #expect(few.status == 1 && few.stderr.contains("needs at least 5 normal marrows (given 1)"), "\(few.stderr)")
     }
 
     static func result(_ stdout: String) -> [String: Any]? {

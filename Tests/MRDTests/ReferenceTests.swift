@@ -32,6 +32,35 @@ struct ReferenceTests {
         #expect(d.values == [5, 1, 4, 2, 3] && d.p5 == 1.2 && d.p50 == 3 && d.p95 == 4.8)
     }
 
+    @Test("the marrow-content score: mean log₁₀ ratio to the medians, a zero as half an event; the limit a t prediction limit")
+    func marrowScore() throws {
+        let rule = MarrowScoreRule(medians: ["a": 1, "b": 0.01], limit: -0.5)
+        // log10(0.1/1) = −1, log10(0.01/0.01) = 0 → −0.5.
+        #expect(try #require(rule.score(["a": 0.1, "b": 0.01], nucleated: 1_000_000)) == -0.5)
+        // No event of b among 1,000,000 cells counts as half an event: 5e-5 %.
+        let zero = try #require(rule.score(["a": 1, "b": 0], nucleated: 1_000_000))
+        #expect(abs(zero - log10(5e-5 / 0.01) / 2) < 1e-12)
+        #expect(rule.score(["c": 1], nucleated: 10) == nil)
+        // Leave-one-out scores of five files, and mean − t₀.₉₉₉(4)·SD·√(1 + 1/5).
+        let levels: [[String: Double]] = [["a": 1], ["a": 2], ["a": 4], ["a": 1], ["a": 2]]
+        let score = NormalReference.MarrowScoreReference(levels: levels, nucleated: [Int](repeating: 1_000_000, count: 5))
+        let expected = levels.indices.map { j -> Double in
+            let others = levels.indices.filter { $0 != j }.map { levels[$0]["a"]! }.sorted()
+            return log10(levels[j]["a"]! / ((others[1] + others[2]) / 2))
+        }
+        #expect(zip(score.values, expected).allSatisfy { abs($0 - $1) < 1e-6 })
+        let mean = expected.reduce(0, +) / 5, sd = (expected.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / 4).squareRoot()
+        #expect(abs(score.limit - (mean - 7.173 * sd * 1.2.squareRoot())) < 1e-5)
+    }
+
+    @Test("the gates that read a marker: the bundled template's B-cell precursor and erythroblast indicators read CD38")
+    func maskedIndicators() {
+        let reading = Self.template.gatesReading("CD38")
+        let indicators = Set(Self.template.qc.indicators.map(\.gate))
+        #expect(indicators.intersection(reading) == ["b-cell-precursors", "erythroblasts"])
+        #expect(!reading.contains("mast-cells") && !reading.contains("myeloid-precursors"))
+    }
+
     @Test("distance: Mahalanobis under the nearest subset's covariance, per marker in its standard deviations")
     func distance() throws {
         let share = NormalReference.Distribution([0.5])
@@ -104,7 +133,7 @@ struct ReferenceTests {
         let paths = try normals(6)
         let reference = try builder().build(paths: paths, output: directory.path("lab.reference"))
         let diluted = directory.path("diluted.fcs")
-        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 88, hemodilution: 0.9)).write(fcsPath: diluted)
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 88, hemodilution: 0.95)).write(fcsPath: diluted)
         // Template limits at zero: nothing can flag the sample but the reference.
         let zero = Dictionary(uniqueKeysWithValues: Self.template.qc.indicators.map { ($0.gate, 0.0) })
         let plain = try MRDAnalyzer(template: try Self.template.overridingQCLimits(zero), workers: 2)
@@ -114,7 +143,7 @@ struct ReferenceTests {
         var judged = plain
         try judged.use(reference: reference, file: "lab.reference")
         let with = try judged.analyze(path: diluted)
-        #expect(with.call == .notEvaluable && with.qc.hemodiluted && with.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted") }, "\(with.callText)")
+        #expect(with.call == .notEvaluable && with.qc.hemodiluted && with.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted") }, "\(with.callText) \(String(describing: with.qc.marrowScore)) \(reference.marrowScore)")
         #expect(with.qc.hemodilution.map(\.minPercent) == Self.template.qc.indicators.map { reference.hemodilutionLimits[$0.gate]! })
         #expect(with.normalReference == MRDResult.ReferenceUse(file: "lab.reference", contentSHA256: reference.contentSHA256, synthetic: true, files: 6, template: Self.template.name))
         #expect(with.clonality?.clusters.allSatisfy { $0.referenceDistance != nil } == true)
