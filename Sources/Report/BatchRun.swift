@@ -86,6 +86,7 @@ public struct BatchRun {
         if entry.software != MRDAnalyzer.software { return outdated("the result was made by \(entry.software)") }
         if let result = entry.result {
             if result.channelAssignments != analyzer.channelAssignments.channels { return outdated("the --channel assignments changed since its result") }
+            if result.normalReference?.contentSHA256 != analyzer.reference?.contentSHA256 { return outdated("the normal reference (--reference) changed since its result") }
             if let declared = result.clonality?.context, declared != analyzer.context.map(\.rawValue).sorted() {
                 return outdated("the declared --context changed since its result")
             }
