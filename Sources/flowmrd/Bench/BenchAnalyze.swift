@@ -19,6 +19,9 @@ struct BenchAnalyze: ParsableCommand {
 
     @OptionGroup var templateOption: TemplateOption
 
+    @Option(help: ArgumentHelp("Judge the file against this normal reference, as analyze --reference does.", valueName: "LAB.reference"))
+    var reference: String?
+
     @Option(parsing: .unconditional, help: "Timed repetitions (the median is reported).")
     var repeats = 3
 
@@ -40,7 +43,9 @@ struct BenchAnalyze: ParsableCommand {
             try MarrowGenerator(MarrowSpecification(events: events, aberrantFraction: 1e-4, seed: 1)).write(fcsPath: path)
         }
         defer { if file == nil { try? FileManager.default.removeItem(atPath: generated) } }
-        var analyzer = MRDAnalyzer(template: try templateOption.load()).readingStores()
+        let template = try templateOption.load()
+        var analyzer = MRDAnalyzer(template: template).readingStores()
+        if let reference { try analyzer.use(reference: try NormalReference.load(path: reference, template: template), file: reference) }
         analyzer.computeChecksum = checksum
         var times: [Double] = []
         var result: MRDResult?
