@@ -20,7 +20,7 @@ extension MRDAnalyzer {
         // clustering is run again without the masked marker).
         let maskedMarker = rules.masking?.marker ?? "CD38"
         var masking: String? = context.contains(.antiCD38) ? "declared" : nil
-        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [])
+        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference)
             .run(rows: full.candidates, stored: stored, columns: full.columns)
         if masking != nil {
             warnings.append("context anti-cd38 declared: \(maskedMarker) is masked on every cell; plasma cells are identified by \(rules.masking?.by ?? "CD138") and \(maskedMarker) is left out of the phenotype comparison, its rule off")
@@ -29,7 +29,7 @@ extension MRDAnalyzer {
                   level < normalLevel - m.minDrop, by >= normalBy - rules.phenotypeMargin {
             masking = "detected"
             warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below the template's normal \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
-            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker]).run(rows: full.candidates, stored: stored, columns: full.columns)
+            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference).run(rows: full.candidates, stored: stored, columns: full.columns)
         }
         if masking != nil {
             // A masked marker cannot show hemodilution: indicators whose gates read it are left out.
@@ -38,6 +38,9 @@ extension MRDAnalyzer {
                 qc = qc.leavingOut(indicatorGates: masked, qc: template.qc)
                 warnings.append("hemodilution: \(template.qc.indicators.filter { masked.contains($0.gate) }.map(\.name).joined(separator: ", ")) left out of the judgement (\(masked.count == 1 ? "its gate reads" : "their gates read") the masked \(maskedMarker))")
             }
+        }
+        if clustering.medianSource == "reference" {
+            warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: the phenotype is judged by each cluster's distance to the normal reference's subsets, not against the sample's own")
         }
         if clustering.medianSource == "template" {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: the phenotype is judged against the template's normal plasma-cell medians (phenotype.normal_medians), not the sample's own")

@@ -58,6 +58,9 @@ struct PlasmaCellClustering {
     static let medianLimit = 50_000
     /// Markers left out of the phenotype comparison (CD38 under declared anti-CD38 masking).
     var ignoredMarkers: Set<String> = []
+    /// A normal-marrow reference: the phenotype reference when the sample has too few normal
+    /// plasma cells of its own, before the template's `normal_medians`.
+    var reference: NormalReference? = nil
 
     struct Outcome {
         var clusters: [PlasmaCellCluster]
@@ -228,6 +231,10 @@ struct PlasmaCellClustering {
             for (name, c) in phenotypeColumns { medians[name] = median(referenceRows, c) }
             reference = medians
             medianSource = "sample"
+        } else if let normal = self.reference {
+            // Too few normal plasma cells of the sample's own: the normal reference's subsets.
+            reference = normal.plasmaCells.medians.mapValues(\.p50).filter { entry in phenotypeColumns.contains { $0.0 == entry.key } }
+            medianSource = "reference"
         } else if !rules.normalMedians.isEmpty {
             // Too few normal plasma cells of the sample's own (after BCMA CAR-T): the template's.
             reference = rules.normalMedians.filter { entry in phenotypeColumns.contains { $0.0 == entry.key } }
@@ -236,7 +243,25 @@ struct PlasmaCellClustering {
         var clusters: [PlasmaCellCluster] = []
         for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []
-            if let reference {
+            var distance: ReferenceDistance?
+            if medianSource == "reference", let normal = self.reference {
+                // Distinct when outside every normal subset (``NormalReference/isDistinct(_:)``).
+                let rowsOf = phenotypeRows[c] ?? members[c]
+                let mean = normal.plasmaCells.markers.map { name -> Double in
+                    guard let column = columns.firstIndex(of: name), !rowsOf.isEmpty else { return .nan }
+                    return rowsOf.reduce(0.0) { $0 + Double(rows[$1 * stored + column]) } / Double(rowsOf.count)
+                }
+                distance = mean.allSatisfy(\.isFinite) ? normal.distance(of: mean, ignoring: ignoredMarkers) : nil
+                if let distance, NormalReference.isDistinct(distance) {
+                    let subset = normal.plasmaCells.subsets[distance.nearestSubset]
+                    let far = distance.markers.filter { abs($0.value) > NormalReference.departureSD }.map(\.key)
+                    let named = far.isEmpty ? [distance.markers.max { abs($0.value) < abs($1.value) }!.key] : far
+                    for name in normal.plasmaCells.markers where named.contains(name) {
+                        let i = normal.plasmaCells.markers.firstIndex(of: name)!
+                        departures.append(.init(marker: name, difference: round6(mean[i] - subset.centroid[i])))
+                    }
+                }
+            } else if let reference {
                 for (name, column) in phenotypeColumns {
                     guard let m = median(phenotypeRows[c] ?? members[c], column), let r = reference[name] else { continue }
                     if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
@@ -244,7 +269,8 @@ struct PlasmaCellClustering {
             }
             let restricted = deciding[c]!.restricted
             let role: PlasmaCellCluster.Role = restricted ? (departures.isEmpty ? .monotypic : .mrd) : (departures.isEmpty ? .normal : .normalSubset)
-            clusters.append(PlasmaCellCluster(size: sizes[c], role: role, clonality: deciding[c]!, departures: departures, subsetOf: parents[c]))
+            clusters.append(PlasmaCellCluster(size: sizes[c], role: role, clonality: deciding[c]!, departures: departures, subsetOf: parents[c],
+                                              referenceDistance: distance))
         }
         clock.mark("medians and roles")
         clock.report()

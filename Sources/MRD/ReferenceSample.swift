@@ -45,7 +45,7 @@ struct ReferenceSample: Sendable {
             counts[label] += 1
             for (j, c) in columns.enumerated() { sums[label * d + j] += Double(full.candidates[row * stored + c]) }
         }
-        for i in clustering.clusters.indices where counts[i] > 0 {
+        for i in clustering.clusters.indices where counts[i] > 0 && clustering.clusters[i].referenceDistance == nil {
             let mean = (0..<d).map { sums[i * d + $0] / Double(counts[i]) }
             clustering.clusters[i].referenceDistance = reference.distance(of: mean)
         }

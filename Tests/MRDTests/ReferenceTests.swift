@@ -128,6 +128,29 @@ struct ReferenceTests {
         }
     }
 
+    @Test("after CAR-T, with no normal plasma cell and no template medians, the reference's subsets make the clone distinct")
+    func postCART() throws {
+        let text = try SmallSampleTemplate.text().components(separatedBy: "\n")
+            .filter { !$0.contains("normal_medians:") && !$0.contains("masking: {marker: CD38") }.joined(separator: "\n")
+        let bare = try GatingTemplate(yaml: text, path: "no-medians.yaml")
+        #expect(bare.mrd.normalMedians.isEmpty)
+        let reference = try builder(bare).build(paths: try normals(5), output: directory.path("lab.reference"))
+        let path = directory.path("car-t.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, aberrantCount: 300, seed: 91, postCART: true)).write(fcsPath: path)
+        var analyzer = MRDAnalyzer(template: bare, workers: 2)
+        analyzer.context = [.postCART]
+        let without = try analyzer.analyze(path: path)
+        #expect(without.clonality?.phenotypeReference == "none" && without.call != .positive, "\(without.callText)")
+        #expect(without.clonality?.clusters.contains { $0.role == .monotypic } == true)
+        try analyzer.use(reference: reference, file: "lab.reference")
+        let with = try analyzer.analyze(path: path)
+        #expect(with.clonality?.phenotypeReference == "reference" && with.call == .positive, "\(with.callText)")
+        let clone = try #require(with.clonality?.clusters.first { $0.role == .mrd })
+        let distance = try #require(clone.referenceDistance)
+        #expect(NormalReference.isDistinct(distance) && !clone.departures.isEmpty)
+        #expect(with.warnings.contains { $0.contains("judged by each cluster's distance to the normal reference's subsets") })
+    }
+
     @Test("with a reference, a hemodiluted marrow the template's limits pass is not evaluable; clusters carry their distance")
     func hemodilution() throws {
         let paths = try normals(6)
