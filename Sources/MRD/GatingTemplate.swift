@@ -27,6 +27,9 @@ public struct GatingTemplate: Sendable {
     public private(set) var qc: QCRules
     /// The reviewer's report plots, in order.
     public let plots: [PlotSpec]
+    /// The normal reference the template names (`reference:`, a path relative to the template
+    /// file), used when a run gives no `--reference`; nil when it names none.
+    public let referencePath: String?
 
     /// The largest template file read (the bundled one is about 12 KB).
     public static let maximumFileSize = 4 << 20
@@ -50,7 +53,7 @@ public struct GatingTemplate: Sendable {
         self.path = path
         self.checksum = checksum ?? SHA256.hex(Array(yaml.utf8))
         let root = try TemplateNode.parse(yaml: yaml, file: path)
-        let top = try root.mapping(allowed: ["schema", "name", "version", "description", "panel", "default_transform", "compensation", "gates", "mrd", "qc", "plots"], what: "template")
+        let top = try root.mapping(allowed: ["schema", "name", "version", "description", "panel", "default_transform", "compensation", "gates", "mrd", "qc", "plots", "reference"], what: "template")
         let schemaNode = try top.required("schema")
         let schema = try schemaNode.int(what: "schema")
         guard schema == Self.schemaVersion else {
@@ -59,6 +62,11 @@ public struct GatingTemplate: Sendable {
         name = try top.required("name").string(what: "name")
         version = try top.required("version").string(what: "version")
         description = try top["description"]?.string(what: "description") ?? ""
+        referencePath = try top["reference"].map { node throws(MRDError) in
+            let name = try node.string(what: "reference")
+            guard !name.isEmpty else { throw node.error("reference must name a file (relative to the template)") }
+            return name.hasPrefix("/") ? name : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name)
+        }
         let defaultTransform = try top["default_transform"].map { node throws(MRDError) in try TransformSpec.parse(node) }
             ?? .logicle(T: 262_144, W: 0.5, M: 4.5, A: 0)
         var panel: [PanelMarker] = []

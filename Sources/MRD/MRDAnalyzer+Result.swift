@@ -25,10 +25,11 @@ extension MRDAnalyzer {
         if masking != nil {
             warnings.append("context anti-cd38 declared: \(maskedMarker) is masked on every cell; plasma cells are identified by \(rules.masking?.by ?? "CD138") and \(maskedMarker) is left out of the phenotype comparison, its rule off")
         } else if let m = rules.masking, clustering.medianSource == "sample", let level = clustering.referenceMedians?[m.marker],
-                  let by = clustering.referenceMedians?[m.by], let normalLevel = rules.normalMedians[m.marker], let normalBy = rules.normalMedians[m.by],
+                  let by = clustering.referenceMedians?[m.by], let normalLevel = maskingLevel(m.marker), let normalBy = maskingLevel(m.by),
                   level < normalLevel - m.minDrop, by >= normalBy - rules.phenotypeMargin {
             masking = "detected"
-            warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below the template's normal \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
+            let against = reference == nil ? "the template's normal" : "the normal reference's median"
+            warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below \(against) \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
             clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference).run(rows: full.candidates, stored: stored, columns: full.columns)
         }
         if masking != nil {

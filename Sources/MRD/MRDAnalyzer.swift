@@ -33,6 +33,12 @@ public struct MRDAnalyzer: Sendable {
     /// The normal-marrow reference in use (``use(reference:file:)``), and its file.
     public private(set) var reference: NormalReference?
     public private(set) var referenceFile: String?
+    /// The normal plasma cells' level of `marker` that masking is judged against: the reference's
+    /// median over its marrows when one is in use, else the template's `normal_medians`.
+    func maskingLevel(_ marker: String) -> Double? {
+        reference?.plasmaCells.medians[marker]?.p50 ?? template.mrd.normalMedians[marker]
+    }
+
     /// What a result records of the reference in use.
     var referenceRecord: MRDResult.ReferenceUse? {
         reference.map { MRDResult.ReferenceUse(file: referenceFile ?? "", contentSHA256: $0.contentSHA256, synthetic: $0.synthetic, files: $0.files.count, template: $0.template.name) }
@@ -142,6 +148,13 @@ public struct MRDAnalyzer: Sendable {
         var analysis = MRDAnalysis(result: result, plots: plots)
         if collectsReferenceSample { analysis.referenceSample = ReferenceSample(full: full, clustering: clustering, rules: template.mrd) }
         return analysis
+    }
+
+    /// Uses the reference at `path`, or else the one the template names (``GatingTemplate/referencePath``); none when neither.
+    /// - Throws: ``MRDError/reference(file:detail:)`` for a reference that cannot be read or was built with another template.
+    public mutating func useReference(_ path: String?) throws(MRDError) {
+        guard let file = path ?? template.referencePath else { return }
+        try use(reference: try NormalReference.load(path: file, template: template), file: file)
     }
 
     /// Replaces hemodilution limits by gate id or indicator name (`flowmrd qc --limit`).

@@ -43,6 +43,7 @@ struct ReferenceBuild: ParsableCommand {
     var overwrite = false
 
     func validate() throws {
+        if sample.reference != nil { throw ValidationError("reference build does not judge its marrows against a reference (--reference)") }
         if !overwrite && FileManager.default.fileExists(atPath: out) {
             throw ValidationError("\(out) exists; give --overwrite to replace it (nothing was built)")
         }
@@ -50,7 +51,7 @@ struct ReferenceBuild: ParsableCommand {
 
     func run() throws {
         let paths = SampleList.expand(files)
-        let builder = ReferenceBuilder(analyzer: try sample.analyzer(), description: description, synthetic: synthetic)
+        let builder = ReferenceBuilder(analyzer: try sample.analyzer(judged: false), description: description, synthetic: synthetic)
         let progress = Progress(enabled: !sample.quiet, total: paths.count)
         do {
             let reference = try builder.build(paths: paths, output: out) { i, path in progress.step(i, "analysing \(path)") }

@@ -15,7 +15,7 @@ struct SampleOptions: ParsableArguments {
         valueName: "MARKER=CHANNEL"))
     var channels: [String] = []
 
-    @Option(help: ArgumentHelp("Judge samples against this normal-marrow reference (flowmrd reference build): hemodilution against its percentiles, every plasma-cell cluster's distance to its normal subsets.", valueName: "LAB.reference"))
+    @Option(help: ArgumentHelp("Judge samples against this normal-marrow reference (flowmrd reference build) instead of the one the template names, if any: hemodilution against its percentiles, every plasma-cell cluster's distance to its normal subsets.", valueName: "LAB.reference"))
     var reference: String?
 
     @Flag(help: "Read a truncated FCS file up to its last complete event, and the events that fit when DATA's length disagrees with $TOT × the bytes per event, instead of rejecting the file (with a warning; QC then fails when fewer events were read than $TOT).")
@@ -34,14 +34,16 @@ struct SampleOptions: ParsableArguments {
     /// The analyzer these options describe (HDF5 stores readable), with any hemodilution limits
     /// replaced. A template that cannot be found or read, or a `--channel` it cannot take, is
     /// printed as `error: …` and ends the command with exit status 1.
-    func analyzer(qcLimits: [String: Double] = [:]) throws -> MRDAnalyzer {
+    /// - Parameter judged: use the normal reference (`--reference`, or the one the template names);
+    ///   false when building one.
+    func analyzer(qcLimits: [String: Double] = [:], judged: Bool = true) throws -> MRDAnalyzer {
         do {
             let template = try templateOption.load()
             var analyzer = MRDAnalyzer(template: template, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
             analyzer.channelAssignments = try ChannelAssignments(channels, template: template)
             analyzer.readOptions = FCSReadOptions(allowPartialData: allowPartial)
             // The reference's limits first, so that --limit (qc) still replaces any of them.
-            if let reference { try analyzer.use(reference: try NormalReference.load(path: reference, template: template), file: reference) }
+            if judged { try analyzer.useReference(reference) }
             if !qcLimits.isEmpty { try analyzer.overrideQCLimits(qcLimits) }
             return analyzer
         } catch {

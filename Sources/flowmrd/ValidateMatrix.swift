@@ -17,7 +17,7 @@ extension ValidateCommand {
         let template = try templateOption.load()
         var analyzer = MRDAnalyzer(template: template).readingStores()
         analyzer.computeChecksum = false
-        if let reference { try analyzer.use(reference: try NormalReference.load(path: reference, template: template), file: reference) }
+        try analyzer.useReference(reference)
         let engine = analyzer
         let analysis: MatrixAnalysis = { path, _ in MatrixMeasurement(try engine.analyze(path: path)) }
         let directory = workDirectory ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())

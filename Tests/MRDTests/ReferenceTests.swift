@@ -151,6 +151,25 @@ struct ReferenceTests {
         #expect(with.warnings.contains { $0.contains("judged by each cluster's distance to the normal reference's subsets") })
     }
 
+    @Test("a template can name its reference (relative to the template); a run's own reference replaces it")
+    func namedByTemplate() throws {
+        let templatePath = directory.path("lab.yaml")
+        try (try SmallSampleTemplate.text() + "\nreference: lab.reference\n").write(toFile: templatePath, atomically: true, encoding: .utf8)
+        let template = try GatingTemplate(path: templatePath)
+        #expect(template.referencePath == directory.path("lab.reference"))
+        let reference = try builder(template).build(paths: try normals(5), output: directory.path("lab.reference"))
+        var analyzer = MRDAnalyzer(template: template, workers: 2)
+        #expect(throws: MRDError.reference(file: directory.path("lab.reference"), detail: "cannot be read (no such file, or no permission)")) {
+            try analyzer.useReference(nil)
+        }
+        try reference.encoded().write(to: URL(fileURLWithPath: directory.path("lab.reference")))
+        try analyzer.useReference(nil)
+        #expect(analyzer.referenceFile == directory.path("lab.reference") && analyzer.reference == reference)
+        #expect(throws: MRDError.template(file: "x.yaml", line: 1, column: 12, detail: "reference must name a file (relative to the template)")) {
+            _ = try GatingTemplate(yaml: "reference: \"\"\n" + (try SmallSampleTemplate.text()), path: "x.yaml")
+        }
+    }
+
     @Test("with a reference, a hemodiluted marrow the template's limits pass is not evaluable; clusters carry their distance")
     func hemodilution() throws {
         let paths = try normals(6)

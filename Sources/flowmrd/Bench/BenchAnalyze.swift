@@ -45,7 +45,7 @@ struct BenchAnalyze: ParsableCommand {
         defer { if file == nil { try? FileManager.default.removeItem(atPath: generated) } }
         let template = try templateOption.load()
         var analyzer = MRDAnalyzer(template: template).readingStores()
-        if let reference { try analyzer.use(reference: try NormalReference.load(path: reference, template: template), file: reference) }
+        try analyzer.useReference(reference)
         analyzer.computeChecksum = checksum
         var times: [Double] = []
         var result: MRDResult?
