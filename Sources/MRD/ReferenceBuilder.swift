@@ -40,52 +40,96 @@ public struct ReferenceBuilder: Sendable {
         guard paths.count >= NormalReference.minimumFiles else {
             throw .reference(file: output, detail: "needs at least \(NormalReference.minimumFiles) normal marrows (given \(paths.count)); a lab should use 10–20")
         }
-        let template = analyzer.template
-        let rules = template.mrd
-        var files: [NormalReference.SourceFile] = []
-        var indicators: [String: [Double]] = [:]
-        var levels: [[String: Double]] = []
-        var medians: [String: [Double]] = [:]
-        var ratios: [Double] = []
-        var samples: [ReferenceSample] = []
+        var accepted: [Accepted] = []
         for (i, path) in paths.enumerated() {
             progress(i, path)
-            let analysis = try analyzer.analyzeForReference(path: path)
-            let result = analysis.result
-            func refuse(_ why: String) -> MRDError { .reference(file: output, detail: "cannot be built from \(path): \(why)") }
-            switch result.call {
-            case .negative: break
-            case .positive, .positiveBelowLLOQ: throw refuse("it is called MRD positive (\(result.callText)); a reference is built from normal marrows only")
-            case .notEvaluable: throw refuse("it is not evaluable (\(result.notEvaluableReasons.joined(separator: "; ")))")
-            }
-            guard result.qc.passed else { throw refuse("it fails acquisition QC (\(result.qc.failures.joined(separator: "; ")))") }
-            guard let full = analysis.referenceSample, full.count >= rules.minNormalPlasmaCells else {
-                throw refuse("it has \(analysis.referenceSample?.count ?? 0) normal plasma cells, fewer than the template's minimum \(rules.minNormalPlasmaCells)")
-            }
-            let sample = Self.thinned(full, limit: perFileLimit)
-            samples.append(sample)
-            files.append(.init(name: (path as NSString).lastPathComponent, sha256: result.fileSHA256 ?? "", nucleatedCells: result.nucleatedCells, normalPlasmaCells: full.count))
-            for indicator in result.qc.hemodilution { indicators[indicator.gate, default: []].append(indicator.percentOfNucleated) }
-            levels.append(Dictionary(result.qc.hemodilution.map { ($0.gate, $0.percentOfNucleated) }, uniquingKeysWith: { a, _ in a }))
-            for (j, marker) in full.markers.enumerated() {
-                let values = stride(from: j, to: full.rows.count, by: full.markers.count).map { Double(full.rows[$0]) }
-                medians[marker, default: []].append(ThresholdFinder.quantile(values, 0.5) ?? .nan)
-            }
-            let kappa = full.chains.filter { $0 == 1 }.count, lambda = full.chains.filter { $0 == -1 }.count
-            if lambda > 0 { ratios.append(Double(kappa) / Double(lambda)) }
+            accepted.append(try accept(path, output: output))
         }
-        let subsets = Self.subsets(samples, rules: rules, minimumShare: minimumSubsetShare)
+        return try assemble(accepted, output: output)
+    }
+
+    /// One marrow as a reference takes it: its file record, indicator levels, normal plasma cells.
+    public struct Accepted: Sendable {
+        let path: String
+        let file: NormalReference.SourceFile
+        let levels: [String: Double]
+        let sample: ReferenceSample
+        let medians: [String: Double]
+        let ratio: Double?
+    }
+
+    /// Analyses one marrow and keeps what the reference needs, or refuses it with the reason.
+    /// - Complexity: one analysis.
+    public func accept(_ path: String, output: String) throws(MRDError) -> Accepted {
+        let rules = analyzer.template.mrd
+        let analysis = try analyzer.analyzeForReference(path: path)
+        let result = analysis.result
+        func refuse(_ why: String) -> MRDError { .reference(file: output, detail: "cannot be built from \(path): \(why)") }
+        switch result.call {
+        case .negative: break
+        case .positive, .positiveBelowLLOQ: throw refuse("it is called MRD positive (\(result.callText)); a reference is built from normal marrows only")
+        case .notEvaluable: throw refuse("it is not evaluable (\(result.notEvaluableReasons.joined(separator: "; ")))")
+        }
+        guard result.qc.passed else { throw refuse("it fails acquisition QC (\(result.qc.failures.joined(separator: "; ")))") }
+        guard let full = analysis.referenceSample, full.count >= rules.minNormalPlasmaCells else {
+            throw refuse("it has \(analysis.referenceSample?.count ?? 0) normal plasma cells, fewer than the template's minimum \(rules.minNormalPlasmaCells)")
+        }
+        var medians: [String: Double] = [:]
+        for (j, marker) in full.markers.enumerated() {
+            let values = stride(from: j, to: full.rows.count, by: full.markers.count).map { Double(full.rows[$0]) }
+            medians[marker] = ThresholdFinder.quantile(values, 0.5) ?? .nan
+        }
+        let kappa = full.chains.filter { $0 == 1 }.count, lambda = full.chains.filter { $0 == -1 }.count
+        return Accepted(path: path,
+                        file: .init(name: (path as NSString).lastPathComponent, sha256: result.fileSHA256 ?? "", nucleatedCells: result.nucleatedCells, normalPlasmaCells: full.count),
+                        levels: Dictionary(result.qc.hemodilution.map { ($0.gate, $0.percentOfNucleated) }, uniquingKeysWith: { a, _ in a }),
+                        sample: Self.thinned(full, limit: perFileLimit), medians: medians, ratio: lambda > 0 ? Double(kappa) / Double(lambda) : nil)
+    }
+
+    /// The reference of these accepted marrows, in their order.
+    /// - Complexity: the density clustering of at most marrows × ``perFileLimit`` cells.
+    public func assemble(_ accepted: [Accepted], output: String) throws(MRDError) -> NormalReference {
+        let template = analyzer.template, rules = template.mrd
+        var indicators: [String: [Double]] = [:], medians: [String: [Double]] = [:]
+        for a in accepted {
+            for (gate, level) in a.levels { indicators[gate, default: []].append(level) }
+            for (marker, median) in a.medians { medians[marker, default: []].append(median) }
+        }
         var reference = NormalReference(
             synthetic: synthetic, description: description, software: MRDAnalyzer.software,
-            template: .init(name: template.name, version: template.version, sha256: template.checksum), files: files,
+            template: .init(name: template.name, version: template.version, sha256: template.checksum), files: accepted.map(\.file),
             hemodilution: indicators.mapValues(NormalReference.Distribution.init),
-            marrowScore: .init(levels: levels, nucleated: files.map(\.nucleatedCells)),
-            plasmaCells: .init(markers: rules.phenotypeMarkers, subsets: subsets, medians: medians.mapValues(NormalReference.Distribution.init),
-                               kappaLambda: NormalReference.Distribution(ratios)))
+            marrowScore: .init(levels: accepted.map(\.levels), nucleated: accepted.map(\.file.nucleatedCells)),
+            plasmaCells: .init(markers: rules.phenotypeMarkers, subsets: Self.subsets(accepted.map(\.sample), rules: rules, minimumShare: minimumSubsetShare),
+                               medians: medians.mapValues(NormalReference.Distribution.init), kappaLambda: NormalReference.Distribution(accepted.compactMap(\.ratio))))
         do { reference = try JSONDecoder().decode(NormalReference.self, from: try reference.encoded()) } catch {
             throw .reference(file: output, detail: "could not be encoded: \(error)")
         }
         return reference
+    }
+
+    /// Leave-one-out: each marrow analysed against the reference of all the others (which must be
+    /// at least ``NormalReference/minimumFiles``). A reference that is right calls none of them positive.
+    /// - Complexity: two analyses per marrow and one reference assembly per marrow.
+    public func leaveOneOut(paths: [String], progress: (Int, String) -> Void = { _, _ in }) throws(MRDError) -> [(file: String, result: MRDResult)] {
+        guard paths.count > NormalReference.minimumFiles else {
+            throw .reference(file: "leave-one-out", detail: "needs at least \(NormalReference.minimumFiles + 1) normal marrows (given \(paths.count))")
+        }
+        var accepted: [Accepted] = []
+        for (i, path) in paths.enumerated() {
+            progress(i, path)
+            accepted.append(try accept(path, output: "leave-one-out"))
+        }
+        var outcomes: [(String, MRDResult)] = []
+        for i in accepted.indices {
+            progress(paths.count + i, paths[i])
+            let others = accepted.indices.filter { $0 != i }.map { accepted[$0] }
+            var judged = analyzer
+            judged.collectsReferenceSample = false
+            try judged.use(reference: try assemble(others, output: "leave-one-out"), file: "all but \(accepted[i].file.name)")
+            outcomes.append((paths[i], try judged.analyze(path: paths[i])))
+        }
+        return outcomes
     }
 
     /// Every k-th cell, so at most `limit` remain.

@@ -9,7 +9,7 @@ struct ReferenceCommand: ParsableCommand {
         commandName: "reference",
         abstract: "Normal-marrow references: the normal plasma-cell subsets and hemodilution levels of a lab's own normal marrows (docs/reference.md).",
         discussion: "Exit status: 0 built; 1 a file could not be read, was refused (with the reason), or the output could not be written; \(ExitHelp.usage).",
-        subcommands: [ReferenceBuild.self])
+        subcommands: [ReferenceBuild.self, ReferenceLeaveOneOut.self])
 }
 
 struct ReferenceBuild: ParsableCommand {
@@ -63,5 +63,52 @@ struct ReferenceBuild: ParsableCommand {
             CommandError.print(error)
             throw ExitCode(1)
         }
+    }
+}
+
+/// `flowmrd reference leave-one-out NORMAL…`: each marrow against the reference of the others.
+struct ReferenceLeaveOneOut: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "leave-one-out",
+        abstract: "Check a reference's marrows: each is analysed against the reference built from all the others; none may be called positive.",
+        discussion: """
+            Prints one line per marrow: its call, the marrow-content score against its limit, and the largest \
+            distance of a plasma-cell cluster to the normal subsets. Every marrow must be acceptable to \
+            `reference build` (QC passed, negative).
+            Exit status: 0 no marrow called positive; 1 at least one positive, or a file could not be read or was \
+            refused; \(ExitHelp.usage).
+            """)
+
+    @Argument(help: "The normal or regenerating marrows of the reference (or folders of them).")
+    var files: [String]
+
+    @OptionGroup var sample: SampleOptions
+
+    func validate() throws {
+        if sample.reference != nil { throw ValidationError("leave-one-out builds its own references; it does not take --reference") }
+    }
+
+    func run() throws {
+        let paths = SampleList.expand(files)
+        let builder = ReferenceBuilder(analyzer: try sample.analyzer(judged: false), description: "leave-one-out")
+        let progress = Progress(enabled: !sample.quiet, total: 2 * paths.count)
+        let outcomes: [(file: String, result: MRDResult)]
+        do {
+            outcomes = try builder.leaveOneOut(paths: paths) { i, path in progress.step(i, (i < paths.count ? "analysing " : "judging ") + path) }
+        } catch {
+            progress.finish()
+            CommandError.print(error)
+            throw ExitCode(1)
+        }
+        progress.finish()
+        for (file, r) in outcomes {
+            let score = r.qc.marrowScore.map { String(format: "%.2f", $0) } ?? "—", limit = r.qc.marrowScoreLimit.map { String(format: "%.2f", $0) } ?? "—"
+            let farthest = r.clonality?.clusters.compactMap { $0.referenceDistance?.overall }.max().map { String(format: "%.1f", $0) } ?? "—"
+            print("\(file)\t\(r.call.rawValue)\tmarrow score \(score) (limit \(limit))\tfarthest cluster \(farthest) SD")
+        }
+        let positives = outcomes.filter { $0.result.call == .positive || $0.result.call == .positiveBelowLLOQ }.count
+        print("\(outcomes.count) marrows, each against the other \(outcomes.count - 1): \(positives) called positive, "
+              + "\(outcomes.filter { $0.result.call == .notEvaluable }.count) not evaluable, \(outcomes.filter { $0.result.call == .negative }.count) negative")
+        if positives > 0 { throw ExitCode(1) }
     }
 }

@@ -151,6 +151,18 @@ struct ReferenceTests {
         #expect(with.warnings.contains { $0.contains("judged by each cluster's distance to the normal reference's subsets") })
     }
 
+    @Test("leave-one-out: each normal marrow against the reference of the other five is not called positive")
+    func leaveOneOut() throws {
+        let paths = try normals(6)
+        let outcomes = try builder().leaveOneOut(paths: paths)
+        #expect(outcomes.map(\.file) == paths)
+        #expect(outcomes.allSatisfy { $0.result.call != .positive && $0.result.call != .positiveBelowLLOQ }, "\(outcomes.map { $0.result.callText })")
+        #expect(outcomes.allSatisfy { $0.result.normalReference?.files == 5 && $0.result.normalReference?.file.hasPrefix("all but normal-") == true })
+        #expect(throws: MRDError.reference(file: "leave-one-out", detail: "needs at least 6 normal marrows (given 5)")) {
+            _ = try builder().leaveOneOut(paths: Array(paths.prefix(5)))
+        }
+    }
+
     @Test("a template can name its reference (relative to the template); a run's own reference replaces it")
     func namedByTemplate() throws {
         let templatePath = directory.path("lab.yaml")
