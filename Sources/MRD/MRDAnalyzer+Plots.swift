@@ -108,10 +108,19 @@ extension MRDAnalyzer {
                 return .init(marker: marker, channel: channel, range: range,
                              ticks: AxisTicks.ticks(transform: dimension.transform?.transform.transformation, range: range))
             }
-            plots.append(PlotDensity(title: spec.title, population: spec.population, populationCount: populationCount,
-                                     x: axis(spec.x, plan.xRange), y: axis(spec.y, plan.yRange), bins: plan.bins, counts: counts,
-                                     undrawn: undrawn, overlay: spec.aberrantOverlay, aberrant: aberrant, gates: drawn, rules: lines,
-                                     excludedStretches: excluded))
+            var plot = PlotDensity(title: spec.title, population: spec.population, populationCount: populationCount,
+                                   x: axis(spec.x, plan.xRange), y: axis(spec.y, plan.yRange), bins: plan.bins, counts: counts,
+                                   undrawn: undrawn, overlay: spec.aberrantOverlay, aberrant: aberrant, gates: drawn, rules: lines,
+                                   excludedStretches: excluded)
+            // The reference's normal subsets behind the plasma cells, in the plot's two markers.
+            if let reference, spec.population == template.mrd.plasmaCells,
+               let xi = reference.plasmaCells.markers.firstIndex(of: spec.x), let yi = reference.plasmaCells.markers.firstIndex(of: spec.y) {
+                let d = reference.plasmaCells.markers.count
+                plot.referenceContours = reference.plasmaCells.subsets.enumerated().map { k, s in
+                    .init(subset: k, centre: [s.centroid[xi], s.centroid[yi]], covariance: [s.covariance[xi * d + xi], s.covariance[xi * d + yi], s.covariance[yi * d + yi]])
+                }
+            }
+            plots.append(plot)
         }
         return plots
     }

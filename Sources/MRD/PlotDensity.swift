@@ -45,6 +45,15 @@ public struct PlotDensity: Sendable, Equatable {
         public let label: String
     }
 
+    /// A normal subset of the reference, in this plot's two markers: its mean and 2×2 covariance
+    /// (drawn as its 1 and 2 SD ellipses behind the events).
+    public struct ReferenceContour: Sendable, Equatable {
+        public let subset: Int
+        public let centre: [Double]
+        /// xx, xy, yy.
+        public let covariance: [Double]
+    }
+
     public let title: String
     /// The gate whose events are shown (nil: every event of the file).
     public let population: String?
@@ -66,6 +75,8 @@ public struct PlotDensity: Sendable, Equatable {
     public internal(set) var rules: [RuleLine]
     /// Time stretches the flow-rate gate excluded (x axis), on the time plot.
     public internal(set) var excludedStretches: [ClosedRange<Double>]
+    /// The normal reference's subsets, on plasma-cell plots whose markers it describes (empty without a reference).
+    public internal(set) var referenceContours: [ReferenceContour] = []
 
     /// Events in the density.
     public var densityEvents: Int { counts.reduce(0) { $0 + Int($1) } }

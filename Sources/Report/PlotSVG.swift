@@ -33,6 +33,7 @@ enum PlotSVG {
             let x0 = px(stretch.lowerBound), x1 = px(stretch.upperBound)
             svg += "<rect class=\"excluded\" x=\"\(n(x0))\" y=\"\(n(top))\" width=\"\(n(max(1, x1 - x0)))\" height=\"\(n(plotSize))\" fill=\"#e41a1c\" fill-opacity=\"0.15\"><title>excluded by the time gate</title></rect>"
         }
+        for contour in plot.referenceContours { svg += ellipses(contour, px: px, py: py) }
         svg += density(plot)
         if plot.overlay && plot.aberrantEvents > 0 {
             var path = ""
@@ -83,6 +84,27 @@ enum PlotSVG {
         svg += "<text transform=\"translate(12 \(n(top + plotSize / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\">\(HTML.escape(axisTitle(plot.y)))</text>"
         svg += "</g></svg>"
         return svg
+    }
+
+    /// A reference subset's 1 and 2 SD ellipses (the covariance's eigen-axes), as closed paths
+    /// of 48 points, in the plot's pixel space.
+    static func ellipses(_ contour: PlotDensity.ReferenceContour, px: (Double) -> Double, py: (Double) -> Double) -> String {
+        let (a, b, c) = (contour.covariance[0], contour.covariance[1], contour.covariance[2])
+        let mean = (a + c) / 2, spread = (((a - c) / 2) * ((a - c) / 2) + b * b).squareRoot()
+        let l1 = max(0, mean + spread), l2 = max(0, mean - spread)
+        let angle = 0.5 * atan2(2 * b, a - c)
+        var svg = "<g class=\"reference-subset\" data-subset=\"\(contour.subset)\" fill=\"none\" stroke=\"#1a9850\" stroke-width=\"1\"><title>normal reference subset \(contour.subset + 1): 1 and 2 SD</title>"
+        for k in [1.0, 2.0] {
+            var path = ""
+            for i in 0...48 {
+                let t = 2 * Double.pi * Double(i) / 48
+                let u = k * l1.squareRoot() * cos(t), v = k * l2.squareRoot() * sin(t)
+                let x = contour.centre[0] + u * cos(angle) - v * sin(angle), y = contour.centre[1] + u * sin(angle) + v * cos(angle)
+                path += (i == 0 ? "M" : "L") + "\(n(px(x))) \(n(py(y)))"
+            }
+            svg += "<path d=\"\(path)Z\"\(k == 2 ? " stroke-dasharray=\"3 2\"" : "")/>"
+        }
+        return svg + "</g>"
     }
 
     static func axisTitle(_ axis: PlotDensity.Axis) -> String {

@@ -190,6 +190,16 @@ struct ConsistencyCLITests {
         #expect(text.stdout.contains("normal reference \(bundled) (SYNTHETIC: built from generated marrows, not a lab's own), 20 marrows"))
         let dir = try folder()
         defer { try? manager.removeItem(at: dir) }
+        // The report names the reference and draws its subsets behind the plasma-cell plots only.
+        let html = dir.appendingPathComponent("r.html").path, plain = dir.appendingPathComponent("plain.html").path
+        #expect(try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--reference", bundled, "--report", html, "--quiet", "--no-checksum"]).status == 10)
+        #expect(try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--report", plain, "--quiet", "--no-checksum"]).status == 10)
+        let page = try String(contentsOfFile: html, encoding: .utf8), without = try String(contentsOfFile: plain, encoding: .utf8)
+        #expect(page.contains("SYNTHETIC (built from generated marrows, not a lab&apos;s own)") && !without.contains("SYNTHETIC"), "\(page.prefix(3000))")
+        // Four of the five plasma-cell plots have both markers in the reference (κ vs λ has none).
+        let plasmaPlots = page.components(separatedBy: "<svg").filter { $0.contains("aria-label=\"Plasma cells:") }
+        #expect(plasmaPlots.count == 5 && plasmaPlots.filter { $0.contains("class=\"reference-subset\"") }.count == 4)
+        #expect(!plasmaPlots.first { $0.contains("cyKappa vs cyLambda") }!.contains("reference-subset") && !without.contains("reference-subset"))
         let damaged = dir.appendingPathComponent("damaged.reference").path
         let original = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent(bundled).path, encoding: .utf8)
         try original.replacingOccurrences(of: "\"files\" : [", with: "\"files\" : [ ").replacingOccurrences(of: "16 normal", with: "17 normal")
