@@ -146,7 +146,14 @@ public struct MRDAnalyzer: Sendable {
         try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
         let plots = finishPlots(plans: plans, full: full, aberrantRows: aberrantRows, gating: gating, result: result)
         var analysis = MRDAnalysis(result: result, plots: plots)
-        if collectsReferenceSample { analysis.referenceSample = ReferenceSample(full: full, clustering: clustering, rules: template.mrd) }
+        if collectsReferenceSample {
+            var sample = ReferenceSample(full: full, clustering: clustering, rules: template.mrd)
+            let populations = template.referencePopulations
+            sample.populations = try gating.profiles(of: populations, markers: template.mrd.phenotypeMarkers)
+            let nucleated = counts[template.mrd.nucleated] ?? 0
+            for id in populations { sample.populationPercent[id] = nucleated > 0 ? 100 * Double(counts[id] ?? 0) / Double(nucleated) : 0 }
+            analysis.referenceSample = sample
+        }
         return analysis
     }
 

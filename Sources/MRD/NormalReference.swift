@@ -74,6 +74,23 @@ public struct NormalReference: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey { case markers, subsets, medians, kappaLambda = "kappa_lambda" }
     }
 
+    /// A population behind the hemodilution and masking checks (an indicator, or a population a
+    /// data-driven gate is placed on, such as lymphocytes): where it sits in the phenotype markers
+    /// (from each file's gating subsample) and its share of nucleated cells.
+    public struct PopulationReference: Codable, Sendable, Equatable {
+        public let markers: [String]
+        /// Mean over the files of each file's mean.
+        public let centroid: [Double]
+        /// Mean within-file covariance plus the covariance of the file means (row-major).
+        public let covariance: [Double]
+        /// Each file's mean per marker (CD38 of the lymphocytes shows masking).
+        public let means: [String: Distribution]
+        /// % of nucleated cells per file.
+        public let share: Distribution
+        /// Subsample events it was described from, over all files.
+        public let events: Int
+    }
+
     public var kind = NormalReference.kind
     public var formatVersion = NormalReference.formatVersion
     /// True for a reference built from the synthetic generator's marrows (the bundled default): not a lab's own.
@@ -87,10 +104,12 @@ public struct NormalReference: Codable, Sendable, Equatable {
     /// The marrow-content score of each reference file against the others' medians (leave-one-out), and the limit drawn from them.
     public let marrowScore: MarrowScoreReference
     public let plasmaCells: PlasmaCellReference
+    /// By gate id (``GatingTemplate/referencePopulations``).
+    public let populations: [String: PopulationReference]
     public var contentSHA256 = ""
 
     enum CodingKeys: String, CodingKey {
-        case kind, synthetic, description, software, template, files, hemodilution, marrowScore = "marrow_score"
+        case kind, synthetic, description, software, template, files, hemodilution, populations, marrowScore = "marrow_score"
         case formatVersion = "format_version", plasmaCells = "plasma_cells", contentSHA256 = "content_sha256"
     }
 

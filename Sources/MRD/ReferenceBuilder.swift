@@ -56,6 +56,8 @@ public struct ReferenceBuilder: Sendable {
         let sample: ReferenceSample
         let medians: [String: Double]
         let ratio: Double?
+        let populations: [String: PopulationProfile]
+        let populationPercent: [String: Double]
     }
 
     /// Analyses one marrow and keeps what the reference needs, or refuses it with the reason.
@@ -83,7 +85,8 @@ public struct ReferenceBuilder: Sendable {
         return Accepted(path: path,
                         file: .init(name: (path as NSString).lastPathComponent, sha256: result.fileSHA256 ?? "", nucleatedCells: result.nucleatedCells, normalPlasmaCells: full.count),
                         levels: Dictionary(result.qc.hemodilution.map { ($0.gate, $0.percentOfNucleated) }, uniquingKeysWith: { a, _ in a }),
-                        sample: Self.thinned(full, limit: perFileLimit), medians: medians, ratio: lambda > 0 ? Double(kappa) / Double(lambda) : nil)
+                        sample: Self.thinned(full, limit: perFileLimit), medians: medians, ratio: lambda > 0 ? Double(kappa) / Double(lambda) : nil,
+                        populations: full.populations, populationPercent: full.populationPercent)
     }
 
     /// The reference of these accepted marrows, in their order.
@@ -101,7 +104,8 @@ public struct ReferenceBuilder: Sendable {
             hemodilution: indicators.mapValues(NormalReference.Distribution.init),
             marrowScore: .init(levels: accepted.map(\.levels), nucleated: accepted.map(\.file.nucleatedCells)),
             plasmaCells: .init(markers: rules.phenotypeMarkers, subsets: Self.subsets(accepted.map(\.sample), rules: rules, minimumShare: minimumSubsetShare),
-                               medians: medians.mapValues(NormalReference.Distribution.init), kappaLambda: NormalReference.Distribution(accepted.compactMap(\.ratio))))
+                               medians: medians.mapValues(NormalReference.Distribution.init), kappaLambda: NormalReference.Distribution(accepted.compactMap(\.ratio))),
+            populations: Self.populations(accepted, markers: rules.phenotypeMarkers))
         do { reference = try JSONDecoder().decode(NormalReference.self, from: try reference.encoded()) } catch {
             throw .reference(file: output, detail: "could not be encoded: \(error)")
         }
@@ -130,6 +134,31 @@ public struct ReferenceBuilder: Sendable {
             outcomes.append((paths[i], try judged.analyze(path: paths[i])))
         }
         return outcomes
+    }
+
+    /// Each population's description over the accepted marrows (files where it had fewer than two
+    /// subsample events count for its share only).
+    /// - Complexity: O(marrows × populations × markers²).
+    static func populations(_ accepted: [Accepted], markers: [String]) -> [String: NormalReference.PopulationReference] {
+        let d = markers.count
+        var result: [String: NormalReference.PopulationReference] = [:]
+        for id in Set(accepted.flatMap { $0.populations.keys }).sorted() {
+            let profiles = accepted.compactMap { $0.populations[id] }.filter { $0.events > 1 }
+            guard !profiles.isEmpty else { continue }
+            let centroid = (0..<d).map { j in profiles.reduce(0.0) { $0 + $1.means[j] } / Double(profiles.count) }
+            var covariance = [Double](repeating: 0, count: d * d)
+            for p in profiles { for k in 0..<(d * d) { covariance[k] += p.covariance[k] / Double(profiles.count) } }
+            if profiles.count > 1 {
+                for p in profiles { for a in 0..<d { for b in 0..<d {
+                    covariance[a * d + b] += (p.means[a] - centroid[a]) * (p.means[b] - centroid[b]) / Double(profiles.count - 1)
+                } } }
+            }
+            var means: [String: NormalReference.Distribution] = [:]
+            for (j, marker) in markers.enumerated() { means[marker] = .init(profiles.map { $0.means[j] }) }
+            result[id] = .init(markers: markers, centroid: centroid.map(round6), covariance: covariance.map(round6), means: means,
+                               share: .init(accepted.compactMap { $0.populationPercent[id] }), events: profiles.reduce(0) { $0 + $1.events })
+        }
+        return result
     }
 
     /// Every k-th cell, so at most `limit` remain.

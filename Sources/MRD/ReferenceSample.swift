@@ -8,6 +8,9 @@ struct ReferenceSample: Sendable {
     /// 1 κ, −1 λ, 0 undetermined.
     let chains: [Int8]
     var count: Int { chains.count }
+    /// The other populations the reference describes (``GatingTemplate/referencePopulations``), and their % of nucleated cells.
+    var populations: [String: PopulationProfile] = [:]
+    var populationPercent: [String: Double] = [:]
 
     /// - Complexity: O(plasma cells × markers).
     init(full: MRDAnalyzer.FullPass, clustering: PlasmaCellClustering.Outcome, rules: MRDRules) {

@@ -179,7 +179,7 @@ struct SampleGating {
     }
 
     /// Values of `markers` for the events of each population (nil: all events) in the subsample.
-    private func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
+    func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
         let tree = try tree(gates)
         var markerIndex: [String: Int] = [:]
         var extra: [GateDimension] = []

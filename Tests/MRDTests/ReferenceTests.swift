@@ -68,7 +68,7 @@ struct ReferenceTests {
                        NormalReference.Subset(centroid: [10, 10], covariance: [1, 0, 0, 1], share: share, kappaLambda: nil, events: 10)]
         let reference = NormalReference(synthetic: true, description: "", software: "", template: .init(name: "t", version: "1", sha256: ""),
                                         files: [], hemodilution: [:], marrowScore: .init(levels: [], nucleated: []),
-                                        plasmaCells: .init(markers: ["A", "B"], subsets: subsets, medians: [:], kappaLambda: share))
+                                        plasmaCells: .init(markers: ["A", "B"], subsets: subsets, medians: [:], kappaLambda: share), populations: [:])
         let near = try #require(reference.distance(of: [2, 1]))
         #expect(near.nearestSubset == 0 && abs(near.overall - 2.0.squareRoot()) < 1e-5 && near.markers == ["A": 1, "B": 1])
         let far = try #require(reference.distance(of: [9, 10]))
@@ -90,6 +90,13 @@ struct ReferenceTests {
             let levels = try #require(reference.hemodilution[indicator.gate])
             #expect(levels.values.count == 5 && levels.values[0] == round6(indicator.percentOfNucleated))
             #expect(reference.hemodilutionLimits[indicator.gate] == NormalReference.Distribution(levels.values).p5)
+        }
+        // The populations behind hemodilution and masking: each indicator and the lymphocytes (CD38 shows masking).
+        #expect(Set(reference.populations.keys) == Set(Self.template.referencePopulations) && reference.populations["lymphocytes"] != nil)
+        for (gate, population) in reference.populations {
+            #expect(population.markers == Self.template.mrd.phenotypeMarkers && population.centroid.count == 8 && population.covariance.count == 64)
+            #expect(population.share.values.count == 5 && population.means["CD38"]?.values.count ?? 0 >= 1, "\(gate)")
+            if let levels = reference.hemodilution[gate] { #expect(population.share.values == levels.values) }
         }
         // Every subset's shares are of each file's normal plasma cells.
         for subset in reference.plasmaCells.subsets { #expect(subset.share.values.count == 5 && subset.share.values.allSatisfy { (0...1).contains($0) }) }
