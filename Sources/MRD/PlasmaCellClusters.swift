@@ -244,8 +244,18 @@ struct PlasmaCellClustering {
         for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []
             var distance: ReferenceDistance?
-            if medianSource == "reference", let normal = self.reference {
-                // Distinct when outside every normal subset (``NormalReference/isDistinct(_:)``).
+            // Against the sample's own normal plasma cells (or the template's medians), a departure
+            // is a median beyond the margin.
+            if medianSource != "reference", let reference {
+                for (name, column) in phenotypeColumns {
+                    guard let m = median(phenotypeRows[c] ?? members[c], column), let r = reference[name] else { continue }
+                    if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
+                }
+            }
+            // Against a normal-marrow reference, the cluster is also distinct when outside every
+            // normal subset (``NormalReference/isDistinct(_:)``): the departures it adds are the
+            // markers beyond 2 SD (or the farthest one).
+            if let normal = self.reference {
                 let rowsOf = phenotypeRows[c] ?? members[c]
                 let mean = normal.plasmaCells.markers.map { name -> Double in
                     guard let column = columns.firstIndex(of: name), !rowsOf.isEmpty else { return .nan }
@@ -256,15 +266,10 @@ struct PlasmaCellClustering {
                     let subset = normal.plasmaCells.subsets[distance.nearestSubset]
                     let far = distance.markers.filter { abs($0.value) > NormalReference.departureSD }.map(\.key)
                     let named = far.isEmpty ? [distance.markers.max { abs($0.value) < abs($1.value) }!.key] : far
-                    for name in normal.plasmaCells.markers where named.contains(name) {
+                    for name in normal.plasmaCells.markers where named.contains(name) && !departures.contains(where: { $0.marker == name }) {
                         let i = normal.plasmaCells.markers.firstIndex(of: name)!
                         departures.append(.init(marker: name, difference: round6(mean[i] - subset.centroid[i])))
                     }
-                }
-            } else if let reference {
-                for (name, column) in phenotypeColumns {
-                    guard let m = median(phenotypeRows[c] ?? members[c], column), let r = reference[name] else { continue }
-                    if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
                 }
             }
             let restricted = deciding[c]!.restricted

@@ -33,7 +33,7 @@ struct TemplateMistakeTests {
         .init(kind: "unclosed flow list", old: "  lloq_events: 50", new: "  lloq_events: [50", at: "  aberrancy:", column: 12, detail: "not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence from line 207, column 16)"),
         .init(kind: "tab indentation", old: "    tolerance: 0.5", new: "\ttolerance: 0.5", at: "\ttolerance", column: 1, detail: "not valid YAML: found a tab character that violates indentation (while scanning a plain scalar from line 40, column 11)"),
         .init(kind: "a list item among the top-level keys", old: "schema: 1", new: "- schema: 1", at: "name: legend2-10color", column: 1, detail: "not valid YAML: did not find expected '-' indicator (while parsing a block collection from line 5, column 1)"),
-        .init(kind: "misspelt top-level key", old: "\ngates:\n", new: "\ngate:\n", at: "gate:", column: 1, detail: "template: unknown key \"gate\" (allowed: schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots); did you mean \"gates\"?"),
+        .init(kind: "misspelt top-level key", old: "\ngates:\n", new: "\ngate:\n", at: "gate:", column: 1, detail: "template: unknown key \"gate\" (allowed: schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots, reference); did you mean \"gates\"?"),
         .init(kind: "key given twice", old: "name: legend2-10color\n", new: "name: legend2-10color\nname: again\n", at: "name: legend2-10color", column: 1, detail: "key \"name\" appears more than once in the same mapping (the first is here)"),
         .init(kind: "required key missing", old: "name: legend2-10color\n", new: "", at: "schema: 1", column: 1, detail: "template: missing required key \"name\""),
         .init(kind: "unsupported schema", old: "schema: 1", new: "schema: 7", at: "schema: 7", column: 9, detail: "schema 7 is not supported; this FlowMRD reads schema 1"),
@@ -142,7 +142,7 @@ struct TemplateMistakeTests {
             try GatingTemplate(yaml: deep, path: "d.yaml")
         }
         #expect(throws: MRDError.template(file: "e.yaml", line: 1, column: 1, detail: "the template is empty")) { try GatingTemplate(yaml: "# nothing\n", path: "e.yaml") }
-        #expect(throws: MRDError.template(file: "s.yaml", line: 1, column: 1, detail: "template must be a mapping with keys schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots")) {
+        #expect(throws: MRDError.template(file: "s.yaml", line: 1, column: 1, detail: "template must be a mapping with keys schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots, reference")) {
             try GatingTemplate(yaml: "just text\n", path: "s.yaml")
         }
     }
