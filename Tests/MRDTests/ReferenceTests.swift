@@ -119,6 +119,15 @@ struct ReferenceTests {
         } catch {
             #expect(error.description.hasPrefix("normal reference \(output) cannot be built from \(positive): it is called MRD positive"), "\(error)")
         }
+        // A marrow that fails QC (here too few nucleated cells) cannot be negative, so it is refused as not evaluable, with the reason.
+        let small = directory.path("small.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 10_000, seed: 72)).write(fcsPath: small)
+        do {
+            _ = try builder().build(paths: [small] + Array(paths.prefix(4)), output: output)
+            Issue.record("a marrow failing QC was accepted")
+        } catch {
+            #expect(error.description.hasPrefix("normal reference \(output) cannot be built from \(small): it is not evaluable (too few nucleated cells:"), "\(error)")
+        }
         let reference = try builder().build(paths: paths, output: output)
         let text = String(decoding: try reference.encoded(), as: UTF8.self)
         try text.replacingOccurrences(of: "\"description\" : \"test normals\"", with: "\"description\" : \"edited\"").write(toFile: output, atomically: true, encoding: .utf8)
