@@ -167,6 +167,21 @@ struct ReferenceTests {
         #expect(with.warnings.contains { $0.contains("judged by each cluster's distance to the normal reference's subsets") })
     }
 
+    @Test("with a reference, anti-CD38 masking is judged against the reference's plasma-cell CD38 and CD138 medians")
+    func masking() throws {
+        let reference = try builder().build(paths: try normals(5), output: directory.path("lab.reference"))
+        let masked = directory.path("masked.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 93, antiCD38: true)).write(fcsPath: masked)
+        var analyzer = MRDAnalyzer(template: Self.template, workers: 2)
+        try analyzer.use(reference: reference, file: "lab.reference")
+        #expect(analyzer.maskingLevel("CD38") == reference.plasmaCells.medians["CD38"]!.p50)
+        #expect(analyzer.maskingLevel("CD38") != Self.template.mrd.normalMedians["CD38"])
+        let result = try analyzer.analyze(path: masked)
+        #expect(result.clonality?.masking == "detected", "\(result.warnings)")
+        let level = String(describing: reference.plasmaCells.medians["CD38"]!.p50)
+        #expect(result.warnings.contains { $0.hasPrefix("anti-CD38 masking detected") && $0.contains("below the normal reference's median \(level)") }, "\(result.warnings)")
+    }
+
     @Test("leave-one-out: each normal marrow against the reference of the other five is not called positive")
     func leaveOneOut() throws {
         let paths = try normals(6)
