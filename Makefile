@@ -6,7 +6,7 @@ SAMPLE ?= samples/positive.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
-.PHONY: deps pydeps browser build release run samples reference test fuzz fuzz-build bench clean
+.PHONY: deps pydeps browser build release static install deb deb-test run samples reference test fuzz fuzz-build bench clean
 
 ## Install the Debian packages the build needs, only when missing.
 deps:
@@ -26,6 +26,51 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release
+
+## A release build with the Swift runtime and Foundation linked in (--static-swift-stdlib), so the
+## binary runs on a machine without a Swift toolchain; only Debian libraries (libhdf5…) are needed.
+STATIC_BUILD := .build-static
+PREFIX ?= /usr/local
+static: deps
+	$(SWIFT) build -c release --static-swift-stdlib --build-path $(STATIC_BUILD) --product flowmrd
+
+## Install the binary as PREFIX/bin/flowmrd and the templates (with the bundled reference) under
+## PREFIX/share/flowmrd/gating-templates, where the binary finds them from any working folder.
+install: static
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/flowmrd/gating-templates
+	install -m 755 $(STATIC_BUILD)/release/flowmrd $(DESTDIR)$(PREFIX)/bin/flowmrd
+	install -m 644 gating-templates/* $(DESTDIR)$(PREFIX)/share/flowmrd/gating-templates/
+
+## flowmrd_VERSION_amd64.deb in .build-deb/: the install above under /usr, depending on the
+## Debian packages that provide the binary's shared libraries (found with ldd and dpkg -S).
+DEB_DIR := .build-deb
+deb: static
+	@set -e; version=$$($(STATIC_BUILD)/release/flowmrd --version | awk '{print $$2}'); \
+	root=$(DEB_DIR)/flowmrd_$${version}_amd64; rm -rf $$root; \
+	$(MAKE) --no-print-directory install DESTDIR=$$root PREFIX=/usr STATIC_BUILD=$(STATIC_BUILD) >/dev/null; \
+	depends=$$(for lib in $$(ldd $(STATIC_BUILD)/release/flowmrd | awk '/=>/ {print $$3}'); do \
+	    real=$$(readlink -f $$lib); \
+	    for candidate in $$lib $$real $${lib#/usr} $${real#/usr} /usr$$lib /usr$$real; do \
+	      owner=$$(dpkg -S $$candidate 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$$owner" ] && { echo $$owner; break; }; \
+	    done; \
+	  done | sort -u | paste -sd, - | sed 's/,/, /g'); \
+	mkdir -p $$root/DEBIAN; \
+	printf 'Package: flowmrd\nVersion: %s\nArchitecture: amd64\nMaintainer: FlowMRD developers\nDepends: %s\nSection: science\nPriority: optional\nDescription: Minimal residual disease in myeloma from flow-cytometry files\n FlowMRD reads FCS files, gates them with a template and reports MRD.\n' "$$version" "$$depends" > $$root/DEBIAN/control; \
+	dpkg-deb --build --root-owner-group $$root $(DEB_DIR)/flowmrd_$${version}_amd64.deb >/dev/null; \
+	echo "built $(DEB_DIR)/flowmrd_$${version}_amd64.deb (Depends: $$depends)"
+
+## The package, unpacked into a scratch root (dpkg -x, no installation), runs from outside the
+## repository: --version, and the bundled positive sample analysed with the installed template;
+## ldd must show no Swift library.
+deb-test: deb
+	@set -e; deb=$$(ls $(DEB_DIR)/flowmrd_*_amd64.deb | head -1); scratch=$$(mktemp -d); \
+	dpkg -x $$deb $$scratch; cp samples/positive.fcs $$scratch/; \
+	if ldd $$scratch/usr/bin/flowmrd | grep -i swift; then echo "deb-test: the binary needs a Swift library"; exit 1; fi; \
+	(cd / && env -u FLOWMRD_TEMPLATES $$scratch/usr/bin/flowmrd --version); \
+	(cd / && env -u FLOWMRD_TEMPLATES $$scratch/usr/bin/flowmrd analyze $$scratch/positive.fcs --quiet --no-checksum > $$scratch/out.txt) || status=$$?; \
+	if [ "$${status:-0}" != "10" ]; then echo "deb-test: analyze exited $${status:-0}, expected 10 (positive)"; cat $$scratch/out.txt; exit 1; fi; \
+	grep -q "template legend2-10color" $$scratch/out.txt; \
+	dpkg-deb --info $$deb | grep Depends; rm -rf $$scratch; echo "deb-test: passed"
 
 ## Build, then analyse the bundled sample and print its MRD report.
 ## analyze exits 0/10/11/20 for negative/positive/positive below LLOQ/not evaluable; only 1 (an error) fails.
@@ -88,6 +133,7 @@ test: deps pydeps browser
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"; fi
+	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory deb-test; fi
 
 ## Fuzzing (docs/reliability.md): every parser for FUZZ_SECONDS each under libFuzzer with
 ## AddressSanitizer, memory capped (RSS FUZZ_RSS_MB, any single allocation FUZZ_MALLOC_MB), a

@@ -7,6 +7,9 @@ import Foundation
 /// its five nearest ancestors (the checkout a development build lives in, or an installed
 /// `share/flowmrd/gating-templates`). The first folder that holds the name wins.
 public enum TemplateLocator {
+    /// The search order for a name, in words (printed when a template is not found).
+    public static let searchOrder = "$FLOWMRD_TEMPLATES, ./gating-templates, then gating-templates/ and share/flowmrd/gating-templates/ beside the flowmrd binary and up to five folders above it"
+
     /// The folders searched for a name, in order, those that exist only.
     /// - Complexity: O(1) file-system checks (at most eight).
     public static func folders(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
@@ -53,6 +56,7 @@ public enum TemplateLocator {
         var detail = known.isEmpty ? "no templates found (give a path, or set FLOWMRD_TEMPLATES to a folder of templates)"
                                    : "known templates: \(known.joined(separator: ", "))"
         if let nearest, editDistance(nearest.lowercased(), bare.lowercased()) <= max(3, bare.count / 3) { detail = "did you mean \"\(nearest)\"? " + detail }
+        detail += "; \(file) was looked for in \(Self.searchOrder)"
         throw .templateNotFound(name: name, detail: detail)
     }
 

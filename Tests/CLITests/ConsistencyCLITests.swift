@@ -78,7 +78,8 @@ struct ConsistencyCLITests {
     @Test("a template typo gets a suggestion; a missing path says so without build-folder internals")
     func templates() throws {
         let typo = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "--template", "legend2-10colour"])
-        #expect(typo.status == 1 && typo.stderr == "error: gating template \"legend2-10colour\" not found: did you mean \"legend2-10color\"? known templates: legend2-10color\n", "\(typo.stderr)")
+        #expect(typo.status == 1 && typo.stderr == "error: gating template \"legend2-10colour\" not found: did you mean \"legend2-10color\"? known templates: legend2-10color; "
+                + "legend2-10colour.yaml was looked for in $FLOWMRD_TEMPLATES, ./gating-templates, then gating-templates/ and share/flowmrd/gating-templates/ beside the flowmrd binary and up to five folders above it\n", "\(typo.stderr)")
         let missing = try FlowMRDBinary.run(["qc", "samples/positive.fcs", "--template", "/no/such/lab.yaml"])
         #expect(missing.status == 1 && missing.stderr == "error: gating template \"/no/such/lab.yaml\" not found: no such file\n", "\(missing.stderr)")
         #expect(!typo.stderr.contains(".build") && !missing.stderr.contains(".build"))
