@@ -61,6 +61,31 @@ struct BatchCLITests {
         #expect(run.stdout.contains("MRD negativity: 1 of 3 evaluable = 33.3% (exact 95% CI 0.8%–90.6%)"))
     }
 
+    @Test("one job per sample (--sample) then --summarize gives byte-identical results and summary to one batch")
+    func jobs() throws {
+        let (input, output, template, cleanup) = try setUp()
+        defer { cleanup() }
+        let whole = try FlowMRDBinary.run(["batch", input.path, "--template", template, "--out", output.path, "--no-checksum", "--quiet"])
+        #expect(whole.status == 1)
+        let apart = output.deletingLastPathComponent().appendingPathComponent("jobs")
+        let early = try FlowMRDBinary.run(["batch", input.path, "--template", template, "--out", apart.path, "--summarize", "--quiet"])
+        #expect(early.status == 1 && early.stderr.contains("no finished result in \(apart.path) for 4 file(s)"), "\(early.stderr)")
+        for name in ["borderline-30.fcs", "broken.fcs", "positive.fcs", "too-few.fcs"] {
+            let job = try FlowMRDBinary.run(["batch", input.path, "--template", template, "--out", apart.path, "--no-checksum", "--quiet",
+                                             "--sample", input.appendingPathComponent(name).path])
+            #expect(job.status == (name == "broken.fcs" ? 1 : 0), "\(name): \(job.stderr)")
+        }
+        let outside = try FlowMRDBinary.run(["batch", input.path, "--out", apart.path, "--sample", "samples/positive.fcs"])
+        #expect(outside.status == 1 && outside.stderr.contains("samples/positive.fcs is not one of the event files of \(input.path)"))
+        let summary = try FlowMRDBinary.run(["batch", input.path, "--template", template, "--out", apart.path, "--summarize", "--quiet"])
+        #expect(summary.status == 1 && summary.stdout.contains("MRD negativity: 1 of 3 evaluable"), "\(summary.stdout)")
+        let names = try manager.contentsOfDirectory(atPath: output.path).sorted()
+        #expect(try manager.contentsOfDirectory(atPath: apart.path).sorted() == names)
+        for name in names {
+            #expect(manager.contents(atPath: output.appendingPathComponent(name).path) == manager.contents(atPath: apart.appendingPathComponent(name).path), "\(name)")
+        }
+    }
+
     @Test("a stopped run resumes: finished samples are not redone, changed ones are, and the outputs are byte-identical")
     func resume() throws {
         let (input, output, template, cleanup) = try setUp()
