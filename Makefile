@@ -116,6 +116,15 @@ pydeps:
 	    || python3 -m pip install -q --break-system-packages h5py anndata 2>/dev/null \
 	    || echo "h5py/anndata could not be installed: the interoperability tests will skip"; \
 	fi
+	@if ! command -v python3 >/dev/null 2>&1; then \
+	  echo "python3 is missing: the Snakemake workflow test will skip"; \
+	elif command -v snakemake >/dev/null 2>&1 || python3 -m snakemake --version >/dev/null 2>&1; then \
+	  echo "Snakemake present"; \
+	else \
+	  python3 -m pip install -q snakemake snakemake-executor-plugin-slurm 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages snakemake snakemake-executor-plugin-slurm 2>/dev/null \
+	    || echo "snakemake could not be installed: the workflow test will skip"; \
+	fi
 
 ## Chromium from Debian's packages, for the test that opens the HTML report in a real headless
 ## browser; a failure here only makes that test skip, with a message.

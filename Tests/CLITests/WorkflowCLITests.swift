@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+/// The Snakemake workflow run for real with the local profile (issue 19): results byte-identical
+/// to `flowmrd batch`, a corrupt sample failing only its own job, new files running alone.
+enum Snakemake {
+    /// `snakemake` on the PATH (pip installs it; `make pydeps` does), or nil.
+    static let path: String? = {
+        let candidates = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map { "\($0)/snakemake" }
+            + ["\(NSHomeDirectory())/.local/bin/snakemake", "/usr/local/bin/snakemake"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+    static var available: Bool { path != nil && FlowMRDBinary.path != nil }
+
+    static func run(_ arguments: [String]) throws -> FlowMRDBinary.Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path!)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return .init(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}
+
+@Suite("flowmrd workflow snakemake", .enabled(if: Snakemake.available, Comment(rawValue: "needs the built binary and snakemake (make pydeps installs it from PyPI)")))
+struct WorkflowCLITests {
+    let manager = FileManager.default
+
+    @Test("the local profile: results as flowmrd batch gives them, a corrupt sample fails alone, a new file runs alone, a changed template reruns all")
+    func local() throws {
+        let root = manager.temporaryDirectory.appendingPathComponent("flowmrd-wf-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), wf = root.appendingPathComponent("wf"), batch = root.appendingPathComponent("batch")
+        try manager.createDirectory(at: input, withIntermediateDirectories: true)
+        for seed in 1...5 {
+            #expect(try FlowMRDBinary.run(["synth", input.appendingPathComponent("s\(seed).fcs").path, "--events", "20000", "--seed", "\(seed)",
+                                           "--mrd", seed % 2 == 0 ? "0.01" : "0", "--quiet"]).status == 0)
+        }
+        manager.createFile(atPath: input.appendingPathComponent("corrupt.fcs").path, contents: Data("FCS3.1  damaged".utf8))
+        let template = root.appendingPathComponent("small.yaml").path
+        let text = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path, encoding: .utf8)
+            .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 10000")
+        try text.write(toFile: template, atomically: true, encoding: .utf8)
+        let written = try FlowMRDBinary.run(["workflow", "snakemake", input.path, "--out", wf.path, "--template", template])
+        #expect(written.status == 0, "\(written.stderr)")
+        let snakefile = ["-s", wf.appendingPathComponent("Snakefile").path, "-d", wf.path, "--profile", wf.appendingPathComponent("profiles/local").path]
+        let first = try Snakemake.run(snakefile)
+        // The corrupt sample's job fails (so the summary does not run); the other five finish.
+        #expect(first.status != 0 && first.stderr.contains("corrupt.fcs"), "\(first.stderr.suffix(2000))")
+        let results = wf.appendingPathComponent("results")
+        for seed in 1...5 { #expect(manager.fileExists(atPath: results.appendingPathComponent("s\(seed).fcs.json").path)) }
+        #expect(!manager.fileExists(atPath: results.appendingPathComponent("corrupt.fcs.json").path))
+        // Without the corrupt file: the summary, and everything byte-identical to one flowmrd batch.
+        try manager.removeItem(at: input.appendingPathComponent("corrupt.fcs"))
+        #expect(try Snakemake.run(snakefile).status == 0)
+        _ = try FlowMRDBinary.run(["batch", input.path, "--out", batch.path, "--template", template, "--quiet"])
+        let names = try manager.contentsOfDirectory(atPath: batch.path).sorted()
+        #expect(names.count == 12 && names.contains("summary.json"))
+        for name in names {
+            #expect(manager.contents(atPath: batch.appendingPathComponent(name).path) == manager.contents(atPath: results.appendingPathComponent(name).path), "\(name)")
+        }
+        // A new file: one sample job and the summary, nothing else.
+        #expect(try FlowMRDBinary.run(["synth", input.appendingPathComponent("s6.fcs").path, "--events", "20000", "--seed", "6", "--quiet"]).status == 0)
+        let dry = try Snakemake.run(snakefile + ["--dry-run"])
+        #expect(Self.jobs(dry.stdout, "sample") == 1 && Self.jobs(dry.stdout, "summary") == 1, "\(dry.stdout)")
+        #expect(try Snakemake.run(snakefile).status == 0)
+        // A changed template: every sample again.
+        try (text + "\n# edited\n").write(toFile: template, atomically: true, encoding: .utf8)
+        let again = try Snakemake.run(snakefile + ["--dry-run"])
+        #expect(Self.jobs(again.stdout, "sample") == 6, "\(again.stdout)")
+    }
+
+    /// The count snakemake's dry-run job table gives for `rule`.
+    static func jobs(_ output: String, _ rule: String) -> Int {
+        for line in output.split(separator: "\n") {
+            let fields = line.split(whereSeparator: \.isWhitespace)
+            if fields.count == 2, fields[0] == rule, let n = Int(fields[1]) { return n }
+        }
+        return 0
+    }
+}
