@@ -17,12 +17,12 @@ struct SnakemakeCommand: ParsableCommand {
         commandName: "snakemake",
         abstract: "Write WF/Snakefile, WF/config.yaml and WF/profiles/{local,slurm}: one flowmrd batch --sample job per file, then --summarize.",
         discussion: """
-            Run it with `snakemake -s WF/Snakefile -d WF --profile WF/profiles/local` (or profiles/slurm with \\
-            snakemake-executor-plugin-slurm). Results (WF/results unless --results) are the same files as \\
-            `flowmrd batch`. Adding files to IN makes new jobs only; changing the template or reference reruns \\
+            Run it with `snakemake -s WF/Snakefile -d WF --profile WF/profiles/local` (or profiles/slurm with \
+            snakemake-executor-plugin-slurm). Results (WF/results unless --results) are the same files as \
+            `flowmrd batch`. Adding files to IN makes new jobs only; changing the template or reference reruns \
             every sample; a sample that cannot be analysed fails its own job.
-            Exit status: 0 written; 1 the template or reference could not be read, or a file could not be written; \\
-            \\(ExitHelp.usage).
+            Exit status: 0 written; 1 the template or reference could not be read, or a file could not be written; \
+            \(ExitHelp.usage).
             """)
 
     @Argument(help: "The folder of event files to analyse.")

@@ -6,7 +6,7 @@ import Testing
 @Suite("flowmrd: one consistent command line", .enabled(if: FlowMRDBinary.path != nil, Comment(rawValue: FlowMRDBinary.missingMessage)))
 struct ConsistencyCLITests {
     let manager = FileManager.default
-    static let commands = ["analyze", "qc", "batch", "inspect", "convert", "gate", "synth", "validate", "reference", "reference build", "bench",
+    static let commands = ["analyze", "qc", "batch", "inspect", "convert", "gate", "synth", "validate", "reference", "reference build", "reference leave-one-out", "workflow", "workflow snakemake", "bench",
                            "bench read", "bench gate", "bench synth", "bench analyze", "bench convert", "bench make-file"]
 
     func folder() throws -> URL {
