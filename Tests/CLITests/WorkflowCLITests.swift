@@ -12,6 +12,19 @@ enum Snakemake {
     }()
     static var available: Bool { path != nil && FlowMRDBinary.path != nil }
 
+    /// Whether the SLURM executor plugin can be imported by the Python that runs snakemake.
+    static let slurmPlugin: Bool = {
+        guard available else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import snakemake_executor_plugin_slurm"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
     static func run(_ arguments: [String]) throws -> FlowMRDBinary.Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path!)
@@ -72,6 +85,23 @@ struct WorkflowCLITests {
         try (text + "\n# edited\n").write(toFile: template, atomically: true, encoding: .utf8)
         let again = try Snakemake.run(snakefile + ["--dry-run"])
         #expect(Self.jobs(again.stdout, "sample") == 6, "\(again.stdout)")
+    }
+
+    @Test("the SLURM profile is a valid Snakemake profile: a dry run plans one job per sample and the summary",
+          .enabled(if: Snakemake.slurmPlugin, Comment(rawValue: "needs snakemake-executor-plugin-slurm (make pydeps installs it); no SLURM cluster is started here")))
+    func slurmDryRun() throws {
+        let root = manager.temporaryDirectory.appendingPathComponent("flowmrd-wf-\(UUID().uuidString)")
+        defer { try? manager.removeItem(at: root) }
+        let input = root.appendingPathComponent("in"), wf = root.appendingPathComponent("wf")
+        try manager.createDirectory(at: input, withIntermediateDirectories: true)
+        for name in ["positive.fcs", "too-few.fcs", "borderline-30.fcs"] {
+            try manager.copyItem(atPath: FlowMRDBinary.packageRoot.appendingPathComponent("samples/\(name)").path, toPath: input.appendingPathComponent(name).path)
+        }
+        #expect(try FlowMRDBinary.run(["workflow", "snakemake", input.path, "--out", wf.path, "--threads", "4", "--mem-mb", "2048"]).status == 0)
+        let profile = try String(contentsOfFile: wf.appendingPathComponent("profiles/slurm/config.yaml").path, encoding: .utf8)
+        #expect(profile.contains("executor: slurm") && profile.contains("mem_mb: 2048") && profile.contains("cpus_per_task: 4"))
+        let dry = try Snakemake.run(["-s", wf.appendingPathComponent("Snakefile").path, "-d", wf.path, "--profile", wf.appendingPathComponent("profiles/slurm").path, "--dry-run"])
+        #expect(dry.status == 0 && Self.jobs(dry.stdout, "sample") == 3 && Self.jobs(dry.stdout, "summary") == 1, "\(dry.stdout)\(dry.stderr)")
     }
 
     /// The count snakemake's dry-run job table gives for `rule`.
