@@ -14,8 +14,8 @@ public struct AnalysisDocument: Encodable, Sendable {
     /// One file: its result, or the error that kept it from being read (the other is null).
     public struct Entry: Encodable, Sendable {
         public let file: String
-        public let result: MRDResult?
-        public let error: String?
+        @Nullable public private(set) var result: MRDResult?
+        @Nullable public private(set) var error: String?
 
         public init(file: String, result: MRDResult?, error: String?) {
             self.file = file
@@ -23,12 +23,6 @@ public struct AnalysisDocument: Encodable, Sendable {
             self.error = error
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(result, forKey: .result)
-            try c.encode(error, forKey: .error)
-        }
 
         enum CodingKeys: String, CodingKey { case file, result, error }
     }

@@ -172,20 +172,20 @@ public struct CohortSummary: Encodable, Sendable {
         public let file: String
         /// analysed or error.
         public let status: String
-        public let call: String?
+        @Nullable public private(set) var call: String?
         /// Null unless the call is positive (a quantified MRD).
-        public let mrdPercent: Double?
-        public let mrdCI95Percent: [Double]?
-        public let aberrantPlasmaCells: Int?
-        public let nucleatedCells: Int?
+        @Nullable public private(set) var mrdPercent: Double?
+        @Nullable public private(set) var mrdCI95Percent: [Double]?
+        @Nullable public private(set) var aberrantPlasmaCells: Int?
+        @Nullable public private(set) var nucleatedCells: Int?
         /// The LOD this sample reached, % of nucleated cells.
-        public let lodPercent: Double?
-        public let qcPassed: Bool?
-        public let hemodiluted: Bool?
+        @Nullable public private(set) var lodPercent: Double?
+        @Nullable public private(set) var qcPassed: Bool?
+        @Nullable public private(set) var hemodiluted: Bool?
         /// Why the sample is not evaluable (empty otherwise).
         public let notEvaluableReasons: [String]
-        public let report: String?
-        public let error: String?
+        @Nullable public private(set) var report: String?
+        @Nullable public private(set) var error: String?
 
         enum CodingKeys: String, CodingKey {
             case file, status, call, report, error, hemodiluted
@@ -194,22 +194,6 @@ public struct CohortSummary: Encodable, Sendable {
             case notEvaluableReasons = "not_evaluable_reasons"
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(status, forKey: .status)
-            try c.encode(call, forKey: .call)
-            try c.encode(mrdPercent, forKey: .mrdPercent)
-            try c.encode(mrdCI95Percent, forKey: .mrdCI95Percent)
-            try c.encode(aberrantPlasmaCells, forKey: .aberrantPlasmaCells)
-            try c.encode(nucleatedCells, forKey: .nucleatedCells)
-            try c.encode(lodPercent, forKey: .lodPercent)
-            try c.encode(qcPassed, forKey: .qcPassed)
-            try c.encode(hemodiluted, forKey: .hemodiluted)
-            try c.encode(notEvaluableReasons, forKey: .notEvaluableReasons)
-            try c.encode(report, forKey: .report)
-            try c.encode(error, forKey: .error)
-        }
     }
 
     public let schema = 2
@@ -228,29 +212,14 @@ public struct CohortSummary: Encodable, Sendable {
     public let calls: [String: Int]
     public let negative: Int
     /// 100 × negative / evaluable (null when nothing was evaluable).
-    public let negativityPercent: Double?
-    public let negativityCI95Percent: [Double]?
+    @Nullable public private(set) var negativityPercent: Double?
+    @Nullable public private(set) var negativityCI95Percent: [Double]?
 
     enum CodingKeys: String, CodingKey {
         case schema, kind, samples, files, analysed, errors, skipped, evaluable, calls, negative
         case negativityPercent = "negativity_percent", negativityCI95Percent = "negativity_ci95_percent"
     }
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(schema, forKey: .schema)
-        try c.encode(kind, forKey: .kind)
-        try c.encode(samples, forKey: .samples)
-        try c.encode(files, forKey: .files)
-        try c.encode(analysed, forKey: .analysed)
-        try c.encode(errors, forKey: .errors)
-        try c.encode(skipped, forKey: .skipped)
-        try c.encode(evaluable, forKey: .evaluable)
-        try c.encode(calls, forKey: .calls)
-        try c.encode(negative, forKey: .negative)
-        try c.encode(negativityPercent, forKey: .negativityPercent)
-        try c.encode(negativityCI95Percent, forKey: .negativityCI95Percent)
-    }
 
     public init(entries: [BatchRun.Entry], skipped: [SampleList.Skipped] = []) {
         samples = entries.map { e in

@@ -1,4 +1,5 @@
 import Cytometry
+import MRD
 
 /// The JSON `flowmrd gate --json` prints: one shape for one file and for several — a list with
 /// one entry per file, each with its event count and gates, or the error that kept it from being
@@ -10,9 +11,9 @@ public struct GatingDocument: Encodable, Sendable {
 
     public struct File: Encodable, Sendable {
         public let file: String
-        public let events: Int?
-        public let gates: [Gate]?
-        public let error: String?
+        @Nullable public private(set) var events: Int?
+        @Nullable public private(set) var gates: [Gate]?
+        @Nullable public private(set) var error: String?
 
         public init(file: String, result: GatingResult) {
             self.file = file
@@ -28,13 +29,6 @@ public struct GatingDocument: Encodable, Sendable {
             self.error = error
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(file, forKey: .file)
-            try c.encode(events, forKey: .events)
-            try c.encode(gates, forKey: .gates)
-            try c.encode(error, forKey: .error)
-        }
 
         enum CodingKeys: String, CodingKey { case file, events, gates, error }
     }
@@ -43,7 +37,7 @@ public struct GatingDocument: Encodable, Sendable {
     public struct Gate: Encodable, Sendable {
         public let id: String
         public let path: String
-        public let parent: String?
+        @Nullable public private(set) var parent: String?
         public let count: Int
         public let parentCount: Int
         public let percentOfParent: Double
@@ -57,15 +51,6 @@ public struct GatingDocument: Encodable, Sendable {
             percentOfParent = (gate.percentOfParent * 10_000).rounded() / 10_000
         }
 
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(path, forKey: .path)
-            try c.encode(parent, forKey: .parent)
-            try c.encode(count, forKey: .count)
-            try c.encode(parentCount, forKey: .parentCount)
-            try c.encode(percentOfParent, forKey: .percentOfParent)
-        }
 
         enum CodingKeys: String, CodingKey {
             case id, path, parent, count, parentCount = "parent_count", percentOfParent = "percent_of_parent"
