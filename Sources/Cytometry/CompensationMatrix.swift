@@ -1,4 +1,4 @@
-import FCS
+import EventCore
 
 /// Turns observed detector values into compensated (unmixed) values:
 /// `compensated = observed · S⁻¹` on the matrix's own channels only.

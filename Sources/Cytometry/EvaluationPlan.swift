@@ -1,4 +1,4 @@
-import FCS
+import EventCore
 
 /// A gating tree resolved against one data set's channels: column indices, compensation
 /// inputs, de-duplicated dimensions and gates in dependency order. Built once per file.
@@ -43,7 +43,7 @@ struct EvaluationPlan: Sendable {
     /// Dimension indices of the caller's extra dimensions, in the order given.
     let extraDimensions: [Int]
 
-    init(tree: GatingTree, dataSet: FCSDataSet, extraDimensions extras: [GateDimension] = []) throws(CytometryError) {
+    init(tree: GatingTree, dataSet: EventDataSet, extraDimensions extras: [GateDimension] = []) throws(CytometryError) {
         let channelNames = dataSet.channels.map(\.name)
         func column(_ name: String) throws(CytometryError) -> Int {
             guard let index = dataSet.channelIndex(named: name) else {
@@ -66,7 +66,7 @@ struct EvaluationPlan: Sendable {
         if used.contains(.file) {
             let spillover: SpilloverMatrix?
             do { spillover = try dataSet.spillover.get() } catch {
-                throw .invalidMatrix("the file's spillover cannot be used: \(error.reasonDescription)")
+                throw .invalidMatrix("the file's spillover cannot be used: \(error.reasonWithoutFileName)")
             }
             if let spillover { try addCompensation(.file, try CompensationMatrix(spillover: spillover)) }
         }

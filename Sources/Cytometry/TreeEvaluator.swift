@@ -1,4 +1,4 @@
-import FCS
+import EventCore
 import Synchronization
 
 /// The events of one gate, one bit per event in file order.

@@ -1,3 +1,5 @@
+import EventCore
+
 // The DATA segment of a data set: where it lies, how its events are laid out, and how many
 // events it holds — each checked against the keywords and the file.
 extension DataSetParser {
@@ -16,7 +18,7 @@ extension DataSetParser {
     /// The events to read: $TOT checked against the DATA length (a one-byte difference is the
     /// reported repair, any other an error unless partial reading is asked for) and against the
     /// file's complete events (truncation).
-    func eventCount(declaredTotal: Int?, layout: EventLayout, location: DataLocation, warnings: inout [FCSWarning]) throws(FCSError) -> Int {
+    func eventCount(declaredTotal: Int?, layout: EventLayout, location: DataLocation, warnings: inout [ReadWarning]) throws(FCSError) -> Int {
         var total: Int
         if let declaredTotal {
             total = declaredTotal
@@ -28,11 +30,11 @@ extension DataSetParser {
                 let declaredEnd = location.begin + location.declaredBytes - 1
                 if abs(needed - location.declaredBytes) == 1 {
                     // $ENDDATA one byte off (Beckman, BD and others): the documented repair.
-                    warnings.append(FCSWarning(.dataEndMismatch,
+                    warnings.append(ReadWarning(.dataEndMismatch,
                         "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read bytes \(location.begin)-\(location.begin + needed - 1)"))
                 } else if options.allowPartialData {
                     let fitting = layout.bytesPerEvent > 0 ? min(declaredTotal, location.declaredBytes / layout.bytesPerEvent) : declaredTotal
-                    warnings.append(FCSWarning(.partialData,
+                    warnings.append(ReadWarning(.partialData,
                         "DATA declared as bytes \(location.begin)-\(declaredEnd) (\(location.declaredBytes) bytes) but $TOT=\(declaredTotal) × \(layout.bytesPerEvent) bytes = \(needed) bytes; read the \(fitting) events that fit both (partial reading requested)"))
                     total = fitting
                 } else {
@@ -42,14 +44,14 @@ extension DataSetParser {
             }
         } else {
             total = layout.bytesPerEvent > 0 ? location.declaredBytes / layout.bytesPerEvent : 0
-            warnings.append(FCSWarning(.missingTotal,
+            warnings.append(ReadWarning(.missingTotal,
                 "$TOT is missing; \(total) events taken from the DATA length (\(location.declaredBytes) bytes / \(layout.bytesPerEvent) bytes per event)"))
         }
         let available = max(0, source.size - location.begin)
         let complete = layout.bytesPerEvent > 0 ? available / layout.bytesPerEvent : total
         if complete < total {
             if options.allowPartialData {
-                warnings.append(FCSWarning(.partialData,
+                warnings.append(ReadWarning(.partialData,
                     "file is truncated: $TOT announces \(total) events but only \(complete) complete events are present; read \(complete) (partial reading requested)"))
                 total = complete
             } else {
@@ -71,7 +73,7 @@ extension DataSetParser {
     /// a candidate that overlaps HEADER or TEXT, or ends before it begins, is rejected;
     /// of the rest, one inside the file (its end at most one byte past it) wins over one
     /// running past the end, and HEADER wins over TEXT. Disagreements are warnings.
-    func locateData(header: FCSHeader, keywords: FCSKeywords, offset: Int, textRange: ClosedRange<Int>, warnings: inout [FCSWarning]) throws(FCSError) -> DataLocation {
+    func locateData(header: FCSHeader, keywords: DataSetKeywords, offset: Int, textRange: ClosedRange<Int>, warnings: inout [ReadWarning]) throws(FCSError) -> DataLocation {
         struct Candidate { let name: String; let begin: Int; let end: Int }
         var candidates: [Candidate] = []
         if let begin = header.dataBegin, let end = header.dataEnd, !(begin == 0 && end == 0), begin != 99_999_999, end != 99_999_999 {
@@ -84,7 +86,7 @@ extension DataSetParser {
                     candidates.append(Candidate(name: "TEXT", begin: clampedSum(offset, begin), end: clampedSum(offset, end)))
                 }
             } else {
-                warnings.append(FCSWarning(.dataOffsetRejected, "$BEGINDATA=\(quoted(beginText)) / $ENDDATA=\(quoted(endText)) are not byte offsets; ignored"))
+                warnings.append(ReadWarning(.dataOffsetRejected, "$BEGINDATA=\(quoted(beginText)) / $ENDDATA=\(quoted(endText)) are not byte offsets; ignored"))
             }
         }
         guard !candidates.isEmpty else {
@@ -95,7 +97,7 @@ extension DataSetParser {
         for candidate in candidates {
             let overlapsText = candidate.begin <= textRange.upperBound && candidate.end >= textRange.lowerBound
             if candidate.begin < offset + FCSHeader.length || overlapsText || candidate.end < candidate.begin - 1 {
-                warnings.append(FCSWarning(.dataOffsetRejected,
+                warnings.append(ReadWarning(.dataOffsetRejected,
                     "\(describe(candidate)), which overlaps HEADER/TEXT (TEXT is bytes \(textRange.lowerBound)-\(textRange.upperBound)) or is inverted; rejected"))
             } else {
                 usable.append(candidate)
@@ -106,12 +108,12 @@ extension DataSetParser {
         }
         let inside = usable.filter { $0.end <= source.size }
         for candidate in usable where candidate.end > source.size && !inside.isEmpty {
-            warnings.append(FCSWarning(.dataOffsetRejected, "\(describe(candidate)), past the end of the \(source.size)-byte file; rejected"))
+            warnings.append(ReadWarning(.dataOffsetRejected, "\(describe(candidate)), past the end of the \(source.size)-byte file; rejected"))
         }
         let rivals = inside.isEmpty ? usable : inside
         let chosen = rivals[0]
         if let other = rivals.first(where: { $0.name != chosen.name }), other.begin != chosen.begin || other.end != chosen.end {
-            warnings.append(FCSWarning(.dataOffsetDisagreement,
+            warnings.append(ReadWarning(.dataOffsetDisagreement,
                 "DATA offsets disagree: \(describe(chosen)), \(describe(other)); using \(chosen.name)"))
         }
         return DataLocation(begin: chosen.begin, declaredBytes: chosen.end - chosen.begin + 1)
@@ -119,8 +121,8 @@ extension DataSetParser {
 
     // MARK: - Layout
 
-    func makeLayout(dataType: FCSDataType, byteOrder: FCSByteOrder, bits: [Int], channels: [FCSChannel],
-                            declaredBytes: Int, declaredTotal: Int?, warnings: inout [FCSWarning]) throws(FCSError) -> EventLayout {
+    func makeLayout(dataType: FCSDataType, byteOrder: FCSByteOrder, bits: [Int], channels: [EventChannel],
+                            declaredBytes: Int, declaredTotal: Int?, warnings: inout [ReadWarning]) throws(FCSError) -> EventLayout {
         var widths: [Int]
         switch dataType {
         case .float: widths = bits.map { _ in 4 }
@@ -140,7 +142,7 @@ extension DataSetParser {
                 let packedBytes = (events * packedBits + 7) / 8
                 if abs(declaredBytes - paddedBytes) <= abs(declaredBytes - packedBytes) {
                     widths = padded
-                    warnings.append(FCSWarning(.storageWidth,
+                    warnings.append(ReadWarning(.storageWidth,
                         "\(odd.prefix(4).joined(separator: ", ")) is not a whole number of bytes; DATA (\(declaredBytes) bytes for \(events) events) holds \(paddedEvent)-byte events, so values are read from \(Set(padded).sorted().map { "\($0 * 8)-bit" }.joined(separator: "/")) words"))
                 } else {
                     throw FCSError(file: path, .invalidKeyword(

@@ -1,3 +1,5 @@
+import EventCore
+
 /// Decodes `count` stored events into channel-major columns.
 ///
 /// One loop per channel, chosen once per block, so the per-event work is a load,

@@ -1,3 +1,5 @@
+import EventCore
+
 /// $DATATYPE: how values are stored in DATA.
 public enum FCSDataType: String, Sendable, Codable {
     case integer = "I"
@@ -15,7 +17,7 @@ public enum FCSByteOrder: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a $BYTEORD value such as "1,2,3,4", "4,3,2,1", "1,2" or "3,4,1,2".
     static func parse(_ value: String, path: String) throws(FCSError) -> FCSByteOrder {
-        let parts = value.split(separator: ",").map { Int(trimBlanks(String($0))) }
+        let parts = value.split(separator: ",").map { Int(DataSetKeywords.trimmingBlanks(String($0))) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
             throw FCSError(file: path, .invalidKeyword(keyword: "$BYTEORD", value: value, expected: "comma-separated byte numbers such as 1,2,3,4 or 4,3,2,1"))
         }

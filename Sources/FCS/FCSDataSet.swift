@@ -1,3 +1,5 @@
+import EventCore
+
 /// One data set of an FCS file: its HEADER, keywords, channels and where its events lie.
 ///
 /// Built by ``FCSFile``; holds metadata only (a few kilobytes). Events are read
@@ -9,8 +11,8 @@ public struct FCSDataSet: Sendable {
     public let offset: Int
     public let header: FCSHeader
     /// Primary and supplemental TEXT keywords.
-    public let keywords: FCSKeywords
-    public let channels: [FCSChannel]
+    public let keywords: DataSetKeywords
+    public let channels: [EventChannel]
     public let dataType: FCSDataType
     public let byteOrder: FCSByteOrder
     /// Events that will be read: $TOT, or fewer when partial reading recovered a truncated file.
@@ -26,7 +28,7 @@ public struct FCSDataSet: Sendable {
     /// $NEXTDATA as written (relative to `offset`; 0 ends the chain).
     public let nextData: Int
     /// Repairs and irregularities found while reading this data set.
-    public let warnings: [FCSWarning]
+    public let warnings: [ReadWarning]
     /// The spillover matrix, nil when the data set has none, or the error that makes it unusable.
     public let spillover: Result<SpilloverMatrix?, FCSError>
 
@@ -42,22 +44,16 @@ public struct FCSDataSet: Sendable {
     public var dataRange: Range<Int> { dataBegin..<(dataBegin + eventCount * bytesPerEvent) }
 
     /// The index of the channel whose $PnN (or unique name) is `name`; case-sensitive first, then case-insensitive.
-    public func channelIndex(named name: String) -> Int? {
-        if let index = channels.firstIndex(where: { $0.uniqueName == name }) { return index }
-        let matches = channels.indices.filter { channels[$0].name == name }
-        if matches.count == 1 { return matches[0] }
-        let loose = channels.indices.filter { channels[$0].name.caseInsensitiveEquals(name) }
-        return loose.count == 1 ? loose[0] : nil
-    }
-}
+    public func channelIndex(named name: String) -> Int? { eventDataSet.channelIndex(named: name) }
 
-/// How tolerant reading should be.
-public struct FCSReadOptions: Sendable, Equatable {
-    /// Read the complete events of a truncated file instead of failing; the data set then says how many were recovered.
-    public var allowPartialData: Bool
-
-    public init(allowPartialData: Bool = false) {
-        self.allowPartialData = allowPartialData
+    /// The data set as every format describes it, for the gating and analysis layers.
+    public var eventDataSet: EventDataSet {
+        EventDataSet(
+            index: index, version: version, keywords: keywords, channels: channels, eventCount: eventCount,
+            declaredEventCount: declaredEventCount, timestep: timestep, requiresDoublePrecision: requiresDoublePrecision,
+            storage: EventDataSet.Storage(offset: offset, dataType: dataType.rawValue, byteOrder: byteOrder.description,
+                                          bytesPerEvent: bytesPerEvent, dataBegin: dataBegin),
+            warnings: warnings, spillover: spillover.mapError { $0 as any Error })
     }
 }
 
@@ -65,10 +61,10 @@ public struct FCSReadOptions: Sendable, Equatable {
 struct DataSetParser {
     /// The file being read; nil when only keywords are described (``FCSDataSet/describing(keywords:version:eventCount:path:)``).
     let source: ByteSource!
-    let options: FCSReadOptions
+    let options: ReadOptions
     let path: String
 
-    init(source: ByteSource?, options: FCSReadOptions, path: String? = nil) {
+    init(source: ByteSource?, options: ReadOptions, path: String? = nil) {
         self.source = source
         self.options = options
         self.path = path ?? source?.path ?? ""
@@ -80,7 +76,7 @@ struct DataSetParser {
     func parse(at offset: Int, index: Int) throws(FCSError) -> FCSDataSet {
         let headerBytes = try source.bytes(offset..<(offset + FCSHeader.length))
         let header = try FCSHeader.parse(headerBytes, base: offset, path: path)
-        var warnings: [FCSWarning] = []
+        var warnings: [ReadWarning] = []
 
         // TEXT
         let textBegin = offset + header.textBegin
@@ -92,7 +88,7 @@ struct DataSetParser {
         let parser = TextSegmentParser(path: path, segmentOffset: textBegin)
         let primary = try parser.parsePrimary(textBytes)
         warnings += primary.warnings
-        var keywords = FCSKeywords()
+        var keywords = DataSetKeywords()
         var duplicates: [String] = []
         for (key, value) in primary.pairs {
             if keywords.contains(key) { duplicates.append(key) }
@@ -114,16 +110,16 @@ struct DataSetParser {
                         if keywords.contains(key) { duplicates.append(key) } else { keywords[key] = value }
                     }
                 } else {
-                    warnings.append(FCSWarning(.textRepaired,
+                    warnings.append(ReadWarning(.textRepaired,
                         "supplemental TEXT at bytes \(begin)-\(end) ($BEGINSTEXT/$ENDSTEXT) is not keyword text (binary or malformed); ignored"))
                 }
             } else if !(begin >= textBegin && end <= textEnd) {
-                warnings.append(FCSWarning(.dataOffsetRejected,
+                warnings.append(ReadWarning(.dataOffsetRejected,
                     "supplemental TEXT at bytes \(begin)-\(end) lies outside the file or overlaps TEXT; ignored"))
             }
         }
         if !duplicates.isEmpty {
-            warnings.append(FCSWarning(.duplicateKeyword,
+            warnings.append(ReadWarning(.duplicateKeyword,
                 "keyword(s) written more than once: \(duplicates.prefix(8).joined(separator: ", ")); the primary TEXT's last value is used"))
         }
 
@@ -173,9 +169,9 @@ struct DataSetParser {
     }
 
     /// The channels the keywords describe ($PnN, $PnS, $PnR, $PnB, $PnE, $PnG, time), and each one's $PnB.
-    static func describeChannels(_ keywords: FCSKeywords, path: String, dataType: FCSDataType, parameterCount: Int, timestep: Double?,
-                                 warnings: inout [FCSWarning]) throws(FCSError) -> ([FCSChannel], [Int]) {
-    var channels: [FCSChannel] = []
+    static func describeChannels(_ keywords: DataSetKeywords, path: String, dataType: FCSDataType, parameterCount: Int, timestep: Double?,
+                                 warnings: inout [ReadWarning]) throws(FCSError) -> ([EventChannel], [Int]) {
+    var channels: [EventChannel] = []
     var bitsPerChannel: [Int] = []
     var nameCounts: [String: Int] = [:]
     var names: [String] = []
@@ -221,7 +217,7 @@ struct DataSetParser {
         }
         var amplification = (decades: 0.0, offset: 0.0)
         if let text = keywords.trimmed("$P\(n)E") {
-            let parts = text.split(separator: ",").map { Double(trimBlanks(String($0))) }
+            let parts = text.split(separator: ",").map { Double(DataSetKeywords.trimmingBlanks(String($0))) }
             guard parts.count == 2, let f1 = parts[0], let f2 = parts[1], f1.isFinite, f2.isFinite, f1 >= 0 else {
                 throw FCSError(file: path, .invalidKeyword(keyword: "$P\(n)E", value: text, expected: "two numbers f1,f2 such as 0,0 or 4,1"))
             }
@@ -246,53 +242,53 @@ struct DataSetParser {
                 scale = .logarithmic(decades: amplification.decades, offset: amplification.offset == 0 ? 1 : amplification.offset, range: range)
                 if amplification.offset == 0 { zeroOffsets.append("$P\(n)E=\(keywordText(keywords, "$P\(n)E"))") }
             } else {
-                warnings.append(FCSWarning(.amplificationIgnored, "$P\(n)E=\(keywordText(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
+                warnings.append(ReadWarning(.amplificationIgnored, "$P\(n)E=\(keywordText(keywords, "$P\(n)E")) needs $P\(n)R, which is missing; values left unscaled"))
             }
-            if let gain, gain != 1 { ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (log amplified)") }
+            if let gain, gain != 1 { ignoredGains.append("$P\(n)G=\(DataSetKeywords.value(of: gain)) (log amplified)") }
         } else {
             if amplification.decades != 0 || amplification.offset != 0 {
                 if isFloat { ignoredAmplification.append("$P\(n)E=\(keywordText(keywords, "$P\(n)E"))") }
             }
             if let gain, gain != 1 {
                 if gain <= 0 {
-                    ignoredGains.append("$P\(n)G=\(formatNumber(gain)) (not positive)")
-                } else if let timestep, gain == timestep, FCSChannel.isTimeName(name) {
-                    ignoredGains.append("$P\(n)G=\(formatNumber(gain)) on \(name) (equals $TIMESTEP)")
+                    ignoredGains.append("$P\(n)G=\(DataSetKeywords.value(of: gain)) (not positive)")
+                } else if let timestep, gain == timestep, EventChannel.isTimeName(name) {
+                    ignoredGains.append("$P\(n)G=\(DataSetKeywords.value(of: gain)) on \(name) (equals $TIMESTEP)")
                 } else {
                     scale = .gain(gain)
                 }
             }
         }
-        if scale == .identity, let timestep, FCSChannel.isTimeName(name) {
+        if scale == .identity, let timestep, EventChannel.isTimeName(name) {
             scale = .seconds(timestep: timestep)
         }
-        channels.append(FCSChannel(
+        channels.append(EventChannel(
             number: n, name: name, uniqueName: uniqueName, marker: marker, range: range, bits: bits,
             amplification: amplification, gain: gain, scale: scale))
     }
     if !missingRanges.isEmpty {
-        warnings.append(FCSWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
+        warnings.append(ReadWarning(.rangeMissing, "missing or unreadable range: \(missingRanges.prefix(8).joined(separator: ", ")); integer values are not masked there"))
     }
     if !zeroOffsets.isEmpty {
-        warnings.append(FCSWarning(.amplificationIgnored, "log amplification with offset 0 read as offset 1 (10^(f1·x/R)): \(zeroOffsets.joined(separator: ", "))"))
+        warnings.append(ReadWarning(.amplificationIgnored, "log amplification with offset 0 read as offset 1 (10^(f1·x/R)): \(zeroOffsets.joined(separator: ", "))"))
     }
     if !ignoredAmplification.isEmpty {
-        warnings.append(FCSWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))
+        warnings.append(ReadWarning(.amplificationIgnored, "log amplification on float data ignored (float values are already linear): \(ignoredAmplification.prefix(8).joined(separator: ", "))"))
     }
     if !ignoredGains.isEmpty {
-        warnings.append(FCSWarning(.gainIgnored, "gain ignored: \(ignoredGains.prefix(8).joined(separator: ", "))"))
+        warnings.append(ReadWarning(.gainIgnored, "gain ignored: \(ignoredGains.prefix(8).joined(separator: ", "))"))
     }
     let duplicateNames = nameCounts.filter { $0.value > 1 }.keys.sorted()
     if !duplicateNames.isEmpty {
-        warnings.append(FCSWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
+        warnings.append(ReadWarning(.duplicateChannelName, "$PnN repeats: \(duplicateNames.joined(separator: ", ")); such channels are named \"name [Pn]\""))
     }
         return (channels, bitsPerChannel)
     }
 
     /// The spillover matrix the keywords hold (nil when none), or the error that makes it
     /// unusable, kept for whoever needs the matrix; its repairs go into `warnings`.
-    static func parseSpillover(_ keywords: FCSKeywords, path: String, channels: [FCSChannel],
-                               warnings: inout [FCSWarning]) -> Result<SpilloverMatrix?, FCSError> {
+    static func parseSpillover(_ keywords: DataSetKeywords, path: String, channels: [EventChannel],
+                               warnings: inout [ReadWarning]) -> Result<SpilloverMatrix?, FCSError> {
         do {
             let (matrix, spillWarnings) = try SpilloverParser(path: path, keywords: keywords, channels: channels).parse()
             warnings += spillWarnings
@@ -304,13 +300,13 @@ struct DataSetParser {
 
     // MARK: - Keyword helpers
 
-    private static func keywordText(_ keywords: FCSKeywords, _ key: String) -> String { keywords.trimmed(key) ?? "" }
+    private static func keywordText(_ keywords: DataSetKeywords, _ key: String) -> String { keywords.trimmed(key) ?? "" }
 
-    private func intValue(_ keywords: FCSKeywords, _ key: String) -> Int? {
+    private func intValue(_ keywords: DataSetKeywords, _ key: String) -> Int? {
         keywords.trimmed(key).flatMap { Int($0) }
     }
 
-    func requiredInt(_ keywords: FCSKeywords, _ key: String, expected: String, range: ClosedRange<Int>) throws(FCSError) -> Int {
+    func requiredInt(_ keywords: DataSetKeywords, _ key: String, expected: String, range: ClosedRange<Int>) throws(FCSError) -> Int {
         guard let text = keywords.trimmed(key) else { throw FCSError(file: path, .missingKeyword(key)) }
         guard let value = Int(text), range.contains(value) else {
             throw FCSError(file: path, .invalidKeyword(keyword: key, value: text, expected: "\(expected) (\(range.lowerBound)-\(range.upperBound))"))
@@ -318,18 +314,11 @@ struct DataSetParser {
         return value
     }
 
-    func parseTimestep(_ keywords: FCSKeywords, _ warnings: inout [FCSWarning]) -> Double? {
+    func parseTimestep(_ keywords: DataSetKeywords, _ warnings: inout [ReadWarning]) -> Double? {
         guard let text = keywords.trimmed("$TIMESTEP"), !text.isEmpty else { return nil }
         if let value = Double(text), value.isFinite, value > 0 { return value }
-        warnings.append(FCSWarning(.timestepInvalid, "$TIMESTEP is \(quoted(text)), not a positive number; time is left in ticks"))
+        warnings.append(ReadWarning(.timestepInvalid, "$TIMESTEP is \(quoted(text)), not a positive number; time is left in ticks"))
         return nil
-    }
-}
-
-extension FCSChannel {
-    static func isTimeName(_ name: String) -> Bool {
-        let upper = name.uppercased()
-        return upper == "TIME" || upper == "HDR-T" || upper.hasPrefix("TIME ")
     }
 }
 

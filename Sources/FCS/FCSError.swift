@@ -1,9 +1,11 @@
+import EventCore
+
 /// A typed error raised while reading or writing an FCS file.
 ///
 /// Every error names the file it concerns and, through ``Reason``, the place
 /// (keyword or byte offset) and what was expected there, so a user can find the
 /// fault in the file without a debugger.
-public struct FCSError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct FCSError: FileError, Equatable, Sendable {
     /// What went wrong, with the keyword or byte offset involved.
     public enum Reason: Equatable, Sendable {
         /// The file could not be opened, sized or read.

@@ -1,3 +1,5 @@
+import EventCore
+
 
 /// Streams the events of one data set as ``EventBlock``s.
 ///
@@ -12,32 +14,28 @@
 public struct FCSEventReader: EventReader {
     /// The default number of events per block (16 Ki): the raw bytes of a 14-channel
     /// float32 block (900 KB) stay in a core's cache while they are decoded.
-    public static let defaultBlockSize = 16_384
+    public static let defaultBlockSize = EventStreaming.defaultBlockSize
     /// The largest raw buffer a block may need.
     public static let maximumBlockBytes = 64 << 20
 
-    /// What values the reader returns.
-    public enum Values: Sendable {
-        /// Stored values (integers masked to $PnR), as the reference readers give them.
-        case raw
-        /// Linear scale values: $PnE log amplification and $PnG gain applied, time in seconds (``ChannelScale``).
-        case scaled
-    }
-
-    public let dataSet: FCSDataSet
+    /// The data set in the FCS reader's own terms (HEADER, layout, byte offsets).
+    public let fcsDataSet: FCSDataSet
+    /// The data set as every format describes it.
+    public let dataSet: EventDataSet
     /// Events per block (after the memory cap).
     public let blockSize: Int
     /// Raw or scaled values; raw by default.
-    public var values: Values = .raw
+    public var values: EventValues = .raw
     let source: ByteSource
     private var position = 0
     private var buffer: [UInt8] = []
 
     init(source: ByteSource, dataSet: FCSDataSet, blockSize: Int) {
         self.source = source
-        self.dataSet = dataSet
-        let byteCap = max(1, Self.maximumBlockBytes / max(1, dataSet.bytesPerEvent))
-        self.blockSize = max(1, min(blockSize, byteCap, max(1, dataSet.eventCount)))
+        self.fcsDataSet = dataSet
+        self.dataSet = dataSet.eventDataSet
+        let byteCap = max(1, Self.maximumBlockBytes / max(1, fcsDataSet.bytesPerEvent))
+        self.blockSize = max(1, min(blockSize, byteCap, max(1, fcsDataSet.eventCount)))
     }
 
     /// Reads the next block in order. Returns false (leaving `block` empty) after the last one.
@@ -59,7 +57,7 @@ public struct FCSEventReader: EventReader {
     /// True when the stored events already are little-endian float32 rows (`$DATATYPE F`,
     /// `$BYTEORD 1,2,3,4`): their bytes can be copied as they are, with no decoding.
     public var storesFloat32Rows: Bool {
-        dataSet.layout.byteOrder == .littleEndian && dataSet.layout.fields.allSatisfy { $0.kind == .float32 && $0.width == 4 }
+        fcsDataSet.layout.byteOrder == .littleEndian && fcsDataSet.layout.fields.allSatisfy { $0.kind == .float32 && $0.width == 4 }
     }
 
     /// Copies the stored bytes of block `index` — row-major, as in the file — into `destination`
@@ -68,14 +66,14 @@ public struct FCSEventReader: EventReader {
         precondition(index >= 0 && index < blockCount, "block \(index) outside 0..<\(blockCount)")
         let first = index * blockSize
         let count = min(blockSize, eventCount - first)
-        let bytes = count * dataSet.bytesPerEvent
+        let bytes = count * fcsDataSet.bytesPerEvent
         precondition(destination.count >= bytes, "destination too small for block \(index)")
-        let offset = dataSet.dataBegin + first * dataSet.bytesPerEvent
+        let offset = fcsDataSet.dataBegin + first * fcsDataSet.bytesPerEvent
         let got = try source.read(into: destination.baseAddress!, count: bytes, at: offset)
         if got < bytes {
             throw FCSError(file: source.path, .truncatedData(
-                expectedEvents: eventCount, completeEvents: first + got / max(1, dataSet.bytesPerEvent),
-                dataBegin: dataSet.dataBegin, fileSize: offset + got))
+                expectedEvents: eventCount, completeEvents: first + got / max(1, fcsDataSet.bytesPerEvent),
+                dataBegin: fcsDataSet.dataBegin, fileSize: offset + got))
         }
         return count
     }
@@ -89,9 +87,9 @@ public struct FCSEventReader: EventReader {
         precondition(block.channelCount == channelCount && block.capacity >= blockSize, "block shape does not match the reader")
         let first = index * blockSize
         let count = min(blockSize, eventCount - first)
-        let bytes = count * dataSet.bytesPerEvent
-        if buffer.count < bytes { buffer = [UInt8](repeating: 0, count: blockSize * dataSet.bytesPerEvent) }
-        let offset = dataSet.dataBegin + first * dataSet.bytesPerEvent
+        let bytes = count * fcsDataSet.bytesPerEvent
+        if buffer.count < bytes { buffer = [UInt8](repeating: 0, count: blockSize * fcsDataSet.bytesPerEvent) }
+        let offset = fcsDataSet.dataBegin + first * fcsDataSet.bytesPerEvent
         var failure: FCSError?
         let got: Int = buffer.withUnsafeMutableBytes { raw in
             do throws(FCSError) { return try source.read(into: raw.baseAddress!, count: bytes, at: offset) } catch {
@@ -103,36 +101,18 @@ public struct FCSEventReader: EventReader {
         if got < bytes {
             // The file shrank after it was opened.
             throw FCSError(file: source.path, .truncatedData(
-                expectedEvents: eventCount, completeEvents: first + got / max(1, dataSet.bytesPerEvent),
-                dataBegin: dataSet.dataBegin, fileSize: offset + got))
+                expectedEvents: eventCount, completeEvents: first + got / max(1, fcsDataSet.bytesPerEvent),
+                dataBegin: fcsDataSet.dataBegin, fileSize: offset + got))
         }
         block.setCount(count)
         block.firstEvent = first
         let capacity = block.capacity
-        let layout = dataSet.layout
+        let layout = fcsDataSet.layout
         buffer.withUnsafeBytes { raw in
             block.withUnsafeMutableStorage { columns in
-                S.decode(layout, raw: raw.baseAddress!, count: count, into: columns, capacity: capacity)
+                decodeEvents(layout, raw: raw.baseAddress!, count: count, into: columns, capacity: capacity)
             }
         }
-        if values == .scaled { block.applyScales(of: dataSet.channels) }
+        if values == .scaled { block.applyScales(of: fcsDataSet.channels) }
     }
 }
-
-/// The number of cores this process may use.
-public enum ProcessInfoCores {
-    /// Online processors (at least 1).
-    public static var active: Int {
-        #if canImport(Glibc)
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        #else
-        return max(1, Int(sysconf(_SC_NPROCESSORS_ONLN)))
-        #endif
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,3 +1,5 @@
+import EventCore
+
 /// An opened FCS file: every data set of its $NEXTDATA chain, described, ready to read.
 ///
 /// Opening reads the HEADER and TEXT of each data set (kilobytes), never the
@@ -14,10 +16,12 @@ public final class FCSFile: Sendable {
     public let path: String
     /// The file size in bytes.
     public var size: Int { source.size }
-    /// The data sets in chain order (at least one).
-    public let dataSets: [FCSDataSet]
+    /// The data sets in chain order (at least one), in the FCS reader's own terms.
+    public let fcsDataSets: [FCSDataSet]
+    /// The data sets in chain order, as every format describes them.
+    public let dataSets: [EventDataSet]
     /// Problems with the file as a whole (a broken $NEXTDATA chain).
-    public let warnings: [FCSWarning]
+    public let warnings: [ReadWarning]
     let source: ByteSource
 
     /// Upper bound on data sets in one file.
@@ -26,24 +30,24 @@ public final class FCSFile: Sendable {
     /// Opens `path` and describes its data sets.
     /// - Throws: ``FCSError`` when the first data set cannot be read. A later data set that
     ///   cannot be read ends the chain with a warning.
-    public convenience init(path: String, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+    public convenience init(path: String, options: ReadOptions = ReadOptions()) throws(FCSError) {
         try self.init(source: ByteSource(path: path), options: options)
     }
 
     /// Reads an FCS file held in memory; `name` stands for its path in errors and warnings.
-    public convenience init(bytes: [UInt8], name: String, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+    public convenience init(bytes: [UInt8], name: String, options: ReadOptions = ReadOptions()) throws(FCSError) {
         try self.init(source: ByteSource(bytes: bytes, name: name), options: options)
     }
 
     /// Describes the data sets of `source`.
-    public init(source: ByteSource, options: FCSReadOptions = FCSReadOptions()) throws(FCSError) {
+    public init(source: ByteSource, options: ReadOptions = ReadOptions()) throws(FCSError) {
         let path = source.path
         if source.size < FCSHeader.length {
             throw FCSError(file: path, .fileTooShort(size: source.size))
         }
         let parser = DataSetParser(source: source, options: options)
         var dataSets = [try parser.parse(at: 0, index: 0)]
-        var warnings: [FCSWarning] = []
+        var warnings: [ReadWarning] = []
         var visited: Set<Int> = [0]
         while let last = dataSets.last, last.nextData != 0 {
             let value = last.keywords.trimmed("$NEXTDATA") ?? ""
@@ -61,7 +65,7 @@ public final class FCSFile: Sendable {
                 problem = nil
             }
             if let problem {
-                warnings.append(FCSWarning(.dataOffsetRejected,
+                warnings.append(ReadWarning(.dataOffsetRejected,
                     "$NEXTDATA \(quoted(value)) of data set \(last.index) \(problem); the chain ends there"))
                 break
             }
@@ -69,14 +73,15 @@ public final class FCSFile: Sendable {
             do {
                 dataSets.append(try parser.parse(at: next, index: dataSets.count))
             } catch {
-                warnings.append(FCSWarning(.dataOffsetRejected,
+                warnings.append(ReadWarning(.dataOffsetRejected,
                     "data set \(dataSets.count) at byte \(next) (from $NEXTDATA of data set \(last.index)) cannot be read: \(error.reasonDescription); the chain ends there"))
                 break
             }
         }
         self.path = path
         self.source = source
-        self.dataSets = dataSets
+        self.fcsDataSets = dataSets
+        self.dataSets = dataSets.map(\.eventDataSet)
         self.warnings = warnings
     }
 
@@ -84,17 +89,17 @@ public final class FCSFile: Sendable {
     /// FCS version. For Beckman LMD files (an FCS 2.0 data set followed by an FCS 3.0 one)
     /// this is the FCS 3 data set, whose 20-bit linear values Kaluza analyses.
     public var defaultDataSetIndex: Int {
-        let best = dataSets.map(\.header.versionNumber).max() ?? 0
-        return dataSets.firstIndex { $0.header.versionNumber == best } ?? 0
+        let best = fcsDataSets.map(\.header.versionNumber).max() ?? 0
+        return fcsDataSets.firstIndex { $0.header.versionNumber == best } ?? 0
     }
 
     /// The data set at `index`, or the default one.
     public func dataSet(_ index: Int? = nil) throws(FCSError) -> FCSDataSet {
         let chosen = index ?? defaultDataSetIndex
-        guard dataSets.indices.contains(chosen) else {
-            throw FCSError(file: path, .noSuchDataSet(index: chosen, count: dataSets.count))
+        guard fcsDataSets.indices.contains(chosen) else {
+            throw FCSError(file: path, .noSuchDataSet(index: chosen, count: fcsDataSets.count))
         }
-        return dataSets[chosen]
+        return fcsDataSets[chosen]
     }
 
     /// A streaming reader over the events of one data set.

@@ -1,3 +1,5 @@
+import EventCore
+
 /// The 58-byte HEADER segment of one FCS data set.
 ///
 /// Bytes 0–5 hold the version, 6–9 blanks, then six 8-byte right-justified
@@ -39,7 +41,7 @@ public struct FCSHeader: Sendable, Equatable {
         func field(_ index: Int, _ name: String) throws(FCSError) -> Int? {
             let start = 10 + index * 8
             let text = decodeText(bytes[start..<(start + 8)])
-            let trimmed = trimBlanks(text)
+            let trimmed = DataSetKeywords.trimmingBlanks(text)
             if trimmed.isEmpty { return nil }
             guard let value = Int(trimmed), value >= 0 else {
                 throw FCSError(file: path, .badHeaderField(field: name, byteOffset: base + start, found: text))

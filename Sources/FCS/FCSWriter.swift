@@ -1,3 +1,5 @@
+import EventCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -74,7 +76,7 @@ public final class FCSWriter {
     ///   - durable: flush the file to disk (`fsync`) before moving it into place; scratch and
     ///     benchmark files can skip this, clinical outputs should not.
     public init(path: String, channels: [FCSChannelDescription], eventCount: Int,
-                keywords: FCSKeywords = FCSKeywords(), spillover: SpilloverMatrix? = nil, durable: Bool = true) throws(FCSError) {
+                keywords: DataSetKeywords = DataSetKeywords(), spillover: SpilloverMatrix? = nil, durable: Bool = true) throws(FCSError) {
         self.durable = durable
         guard !channels.isEmpty else { throw FCSError(file: path, .write("a file needs at least one channel")) }
         guard eventCount >= 0 else { throw FCSError(file: path, .write("event count \(eventCount) is negative")) }
@@ -105,7 +107,7 @@ public final class FCSWriter {
             if let marker = channel.marker, !marker.isEmpty { pairs.append(("$P\(n)S", marker)) }
             pairs.append(("$P\(n)B", "32"))
             pairs.append(("$P\(n)E", "0,0"))
-            pairs.append(("$P\(n)R", formatNumber(channel.range)))
+            pairs.append(("$P\(n)R", DataSetKeywords.value(of: channel.range)))
             for (suffix, value) in channel.extra where !Self.isStructural("$P\(n)\(suffix)") {
                 pairs.append(("$P\(n)\(suffix)", value))
             }
@@ -193,9 +195,9 @@ public final class FCSWriter {
         if encodeBuffer.count < block.count * rowBytes { encodeBuffer = [UInt8](repeating: 0, count: block.capacity * rowBytes) }
         let n = block.count, capacity = block.capacity
         encodeBuffer.withUnsafeMutableBytes { out in
-            block.storage.withUnsafeBufferPointer { columns in
+            block.withUnsafeStorage { columns in
                 for c in 0..<block.channelCount {
-                    let column = columns.baseAddress! + c * capacity
+                    let column = columns + c * capacity
                     for e in 0..<n {
                         out.storeBytes(of: Float(column[e]).bitPattern.littleEndian, toByteOffset: e * rowBytes + c * 4, as: UInt32.self)
                     }

@@ -1,3 +1,5 @@
+import EventCore
+
 /// Splits an FCS TEXT (or supplemental TEXT) segment into keyword/value pairs.
 ///
 /// Rules, in the order real files need them:
@@ -16,11 +18,11 @@ struct TextSegmentParser {
 
     struct Result {
         var pairs: [(String, String)]
-        var warnings: [FCSWarning]
+        var warnings: [ReadWarning]
     }
 
     /// Parses a primary TEXT segment, whose first byte is the delimiter.
-    func parsePrimary(_ bytes: [UInt8]) throws(FCSError) -> (pairs: [(String, String)], delimiter: UInt8, warnings: [FCSWarning]) {
+    func parsePrimary(_ bytes: [UInt8]) throws(FCSError) -> (pairs: [(String, String)], delimiter: UInt8, warnings: [ReadWarning]) {
         guard let delimiter = bytes.first else {
             throw FCSError(file: path, .malformedText(byteOffset: segmentOffset, detail: "segment is empty"))
         }
@@ -41,7 +43,7 @@ struct TextSegmentParser {
 
     private func parse(_ bytes: [UInt8], from start: Int, delimiter: UInt8, segmentName: String) throws(FCSError) -> Result {
         var pairs: [(String, String)] = []
-        var warnings: [FCSWarning] = []
+        var warnings: [ReadWarning] = []
         var emptyValueKeys: [String] = []
         var position = start
         let end = bytes.count
@@ -51,7 +53,7 @@ struct TextSegmentParser {
             // Whatever remains: blanks or stray delimiters end the segment.
             if bytes[position..<end].allSatisfy({ isBlank($0) || $0 == delimiter }) {
                 if bytes[position..<end].contains(delimiter) {
-                    warnings.append(FCSWarning(.textRepaired,
+                    warnings.append(ReadWarning(.textRepaired,
                         "\(segmentName) ends with \(bytes[position..<end].filter { $0 == delimiter }.count) stray delimiter(s) after the last value; ignored"))
                 }
                 break
@@ -60,7 +62,7 @@ struct TextSegmentParser {
             let keyStart = position
             while position < end && bytes[position] != delimiter { position += 1 }
             let keyBytes = bytes[keyStart..<position]
-            let key = trimBlanks(decodeText(keyBytes))
+            let key = DataSetKeywords.trimmingBlanks(decodeText(keyBytes))
             if position >= end {
                 throw FCSError(file: path, .malformedText(
                     byteOffset: segmentOffset + keyStart,
@@ -112,7 +114,7 @@ struct TextSegmentParser {
                 position += 1
             }
             if !closed {
-                warnings.append(FCSWarning(.textRepaired,
+                warnings.append(ReadWarning(.textRepaired,
                     "\(segmentName) does not end with the delimiter; value of \(key) taken to the end of the segment"))
             }
             pairs.append((key, decodeText(value[...])))
@@ -120,7 +122,7 @@ struct TextSegmentParser {
         if !emptyValueKeys.isEmpty {
             let shown = emptyValueKeys.prefix(8).joined(separator: ", ")
             let more = emptyValueKeys.count > 8 ? " and \(emptyValueKeys.count - 8) more" : ""
-            warnings.append(FCSWarning(.textRepaired,
+            warnings.append(ReadWarning(.textRepaired,
                 "\(emptyValueKeys.count) keyword(s) have empty values written as a doubled delimiter (\(shown)\(more)); read as empty"))
         }
         return Result(pairs: pairs, warnings: warnings)

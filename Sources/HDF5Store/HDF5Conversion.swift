@@ -1,4 +1,5 @@
 import Dispatch
+import EventCore
 import FCS
 import Synchronization
 
@@ -13,7 +14,7 @@ public enum HDF5Conversion {
     /// What a conversion did: events written, and every repair or loss the user must hear about.
     public struct Summary: Sendable, Equatable {
         public let events: Int
-        public let warnings: [FCSWarning]
+        public let warnings: [ReadWarning]
     }
 
     /// FCS → HDF5. The summary's warnings include the source's own reading warnings and a
@@ -30,7 +31,7 @@ public enum HDF5Conversion {
         try writer.finish()
         var warnings = file.warnings + ds.warnings
         if ds.requiresDoublePrecision {
-            warnings.append(FCSWarning(.valuesRounded,
+            warnings.append(ReadWarning(.valuesRounded,
                 "\(fcsPath): $DATATYPE \(ds.dataType.rawValue) holds values float32 cannot keep exactly; \(hdf5Path) stores them rounded to about 7 significant digits"))
         }
         return Summary(events: writer.written, warnings: warnings)
@@ -52,7 +53,7 @@ public enum HDF5Conversion {
         let slots = [Slot(reader.makeBlock(of: Float.self)), Slot(reader.makeBlock(of: Float.self))]
         let stored = reader.storesFloat32Rows && reader.blockSize == writer.chunkRows
         if stored {
-            for slot in slots { slot.buffer = [UInt8](repeating: 0, count: reader.blockSize * reader.dataSet.bytesPerEvent) }
+            for slot in slots { slot.buffer = [UInt8](repeating: 0, count: reader.blockSize * reader.fcsDataSet.bytesPerEvent) }
         }
         let free = DispatchSemaphore(value: slots.count), ready = DispatchSemaphore(value: 0)
         let stop = Atomic<Bool>(false)
@@ -69,7 +70,7 @@ public enum HDF5Conversion {
                         let n = try slot.buffer.withUnsafeMutableBytes { raw in try reader.readStoredBytes(i, into: raw) }
                         // Zeros after the last event, so a short last block still fills its chunk.
                         if n < reader.blockSize { slot.buffer.withUnsafeMutableBytes { raw in
-                            raw[(n * reader.dataSet.bytesPerEvent)...].initializeMemory(as: UInt8.self, repeating: 0)
+                            raw[(n * reader.fcsDataSet.bytesPerEvent)...].initializeMemory(as: UInt8.self, repeating: 0)
                         } }
                         slot.rowCount = n
                     } else {
@@ -105,7 +106,7 @@ public enum HDF5Conversion {
     /// HDF5 → FCS 3.1 float32.
     public static func hdf5ToFCS(hdf5Path: String, fcsPath: String) throws -> Summary {
         let source = try HDF5EventFile(path: hdf5Path)
-        let keywords = FCSKeywords(source.keywords)
+        let keywords = DataSetKeywords(source.keywords)
         let channels = source.channels.enumerated().map { i, name in
             FCSChannelDescription(name: name, marker: source.markers[i], range: keywords.trimmed("$P\(i + 1)R").flatMap(Double.init) ?? 262_144)
         }

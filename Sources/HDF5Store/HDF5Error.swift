@@ -1,14 +1,16 @@
 import CHDF5
 import CHDF5Shim
+import EventCore
 
 /// A typed error from the HDF5 store: the file, what was being done, and HDF5's own message.
 /// The library's error printing is silenced; its innermost message is kept here instead.
-public struct HDF5Error: Error, Equatable, Sendable, CustomStringConvertible {
+public struct HDF5Error: FileError, Equatable, Sendable {
     public let file: String
     public let operation: String
     public let message: String
 
-    public var description: String { "\(file): \(operation) failed" + (message.isEmpty ? "" : ": \(message)") }
+    public var description: String { "\(file): \(reasonDescription)" }
+    public var reasonDescription: String { "\(operation) failed" + (message.isEmpty ? "" : ": \(message)") }
 
     /// The error for a failed call, with the message on top of HDF5's error stack.
     static func current(file: String, _ operation: String) -> HDF5Error {

@@ -1,5 +1,6 @@
 import CHDF5
 import CHDF5Shim
+import EventCore
 import FCS
 import Glibc
 
@@ -23,9 +24,9 @@ public final class HDF5EventFile: EventSource {
     public let keywords: [(String, String)]
     public let eventCount: Int
     public let size: Int
-    public let dataSets: [FCSDataSet]
+    public let dataSets: [EventDataSet]
     public var formatName: String { "HDF5" }
-    public var warnings: [FCSWarning] { [] }
+    public var warnings: [ReadWarning] { [] }
     public var defaultDataSetIndex: Int { 0 }
     let file: hid_t
     let dataset: hid_t
@@ -36,7 +37,7 @@ public final class HDF5EventFile: EventSource {
     public init(path: String) throws(HDF5Error) {
         _ = HDF5Library.ready
         self.path = path
-        guard let superblock = EventFile.signatureOffset(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
+        guard let superblock = EventFileKind.hdf5SignatureOffset(path) else { throw HDF5Error(file: path, operation: "open", message: "not an HDF5 file (or unreadable)") }
         try HDF5Superblock.validate(path: path, offset: superblock)
         try HDF5Probe.check(path: path)   // libhdf5 may crash on a malformed file: let it, in a child
         file = try HDF5Library.openReadOnly(path)
@@ -92,8 +93,8 @@ public final class HDF5EventFile: EventSource {
     /// described from its channel and marker lists as float data; a file whose keywords
     /// disagree with its columns is an error rather than a guess.
     static func describe(keywords stored: [(String, String)], channels: [String], markers: [String?], version: String,
-                         eventCount: Int, path: String) throws(HDF5Error) -> FCSDataSet {
-        var keywords = FCSKeywords(stored)
+                         eventCount: Int, path: String) throws(HDF5Error) -> EventDataSet {
+        var keywords = DataSetKeywords(stored)
         if keywords["$PAR"] == nil {
             keywords["$PAR"] = String(channels.count)
             keywords["$DATATYPE"] = "F"
@@ -103,9 +104,9 @@ public final class HDF5EventFile: EventSource {
                 if let marker = markers[i] { keywords["$P\(i + 1)S"] = marker }
             }
         }
-        let dataSet: FCSDataSet
-        do { dataSet = try FCSDataSet.describing(keywords: keywords, version: version, eventCount: eventCount, path: path) } catch {
-            throw HDF5Error(file: path, operation: "read /keywords", message: error.reasonDescription)
+        let dataSet: EventDataSet
+        do { dataSet = try EventDataSet.describing(keywords: keywords, version: version, eventCount: eventCount, path: path) } catch {
+            throw HDF5Error(file: path, operation: "read /keywords", message: error.reasonWithoutFileName)
         }
         guard dataSet.channels.map(\.name) == channels else {
             throw HDF5Error(file: path, operation: "read /keywords",
@@ -190,9 +191,9 @@ public final class HDF5EventFile: EventSource {
 /// Cost per block: one `H5Dread` (a copy out of the chunk) and one transpose.
 public struct HDF5EventReader: EventReader {
     let file: HDF5EventFile
-    public let dataSet: FCSDataSet
+    public let dataSet: EventDataSet
     public let blockSize: Int
-    public var values: FCSEventReader.Values = .raw
+    public var values: EventValues = .raw
 
     init(file: HDF5EventFile, blockSize: Int) {
         self.file = file

@@ -1,3 +1,4 @@
+import EventCore
 import CHDF5
 import CHDF5Shim
 import Foundation

@@ -1,5 +1,6 @@
 import CHDF5
 import CHDF5Shim
+import EventCore
 import FCS
 import Foundation
 

@@ -1,11 +1,4 @@
-import FCS
-
-/// Opens FCS files and HDF5 event stores (``EventFile``), for analyses that take an ``EventFileOpening``.
-public struct EventFileOpener: EventFileOpening {
-    public init() {}
-    public func open(_ path: String, options: FCSReadOptions) throws -> any EventSource { try EventFile.open(path, options: options) }
-}
-
+import EventCore
 /// Per-event results as an HDF5 file (``HDF5EventResultsWriter``).
 public struct HDF5EventResultsFormat: EventResultsFormat {
     public init() {}

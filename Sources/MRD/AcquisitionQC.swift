@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 
@@ -120,7 +121,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - counts: events per gate id from the full pass (nil when the sample was not gated).
     ///   - blocker: why the sample could not be gated at all (a missing marker, no compensation).
-    static func assess(template: GatingTemplate, dataSet: FCSDataSet, parserWarnings: [String], counts: [String: Int]?,
+    static func assess(template: GatingTemplate, dataSet: EventDataSet, parserWarnings: [String], counts: [String: Int]?,
                        flowRate: FlowRateProfile?, timeExcludedFraction: Double, nonFinite: [String: Int] = [:],
                        blocker: String? = nil) -> AcquisitionQC {
         let qc = template.qc, mrd = template.mrd

@@ -1,3 +1,4 @@
+import EventCore
 import Cytometry
 import FCS
 import Foundation

@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 import Foundation
 

@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 import Dispatch
 import Foundation
@@ -25,7 +26,7 @@ public struct MRDAnalyzer: Sendable {
     public var computeChecksum = true
     /// How FCS files are read (e.g. partial reading of a truncated file, which QC then fails
     /// because fewer events were read than $TOT announces).
-    public var readOptions = FCSReadOptions()
+    public var readOptions = ReadOptions()
     /// Therapy contexts the run declares (`--context`): they explain what the sample cannot show.
     public var context: Set<TherapyContext> = []
     /// Markers mapped to channels by hand (`--channel`), recorded in every result.
@@ -46,8 +47,9 @@ public struct MRDAnalyzer: Sendable {
     /// Keep each sample's normal plasma cells for ``ReferenceBuilder``.
     var collectsReferenceSample = false
     /// How a path is opened: FCS only unless the caller knows more formats (the command line
-    /// passes `HDF5Store.EventFileOpener`, which also opens HDF5 event stores).
-    public var opener: any EventFileOpening = FCSFileOpening()
+    /// passes `HDF5Store.EventFile.dispatch`, which also opens HDF5 event stores); an HDF5 file
+    /// given to an FCS-only analyzer is an exact error naming both kinds.
+    public var opener: any EventFileOpening = EventFileDispatch([.fcs: FCSFileOpening()])
     /// The format of per-event results files (`eventsOutput`); none unless the caller gives one.
     public var resultsFormat: (any EventResultsFormat)? = nil
 

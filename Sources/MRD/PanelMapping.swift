@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 
 /// The template's markers resolved to one data set's channels.
@@ -29,7 +30,7 @@ public struct PanelMapping: Sendable {
     public let warnings: [String]
 
     /// - Complexity: O(panel markers × channels).
-    public init(template: GatingTemplate, dataSet: FCSDataSet, file: String, assignments: ChannelAssignments = .none) throws(MRDError) {
+    public init(template: GatingTemplate, dataSet: EventDataSet, file: String, assignments: ChannelAssignments = .none) throws(MRDError) {
         var entries: [Entry] = [], problems: [PanelProblem] = [], warnings: [String] = []
         let channels = dataSet.channels
         func normalized(_ s: String) -> String { s.lowercased().trimmingCharacters(in: .whitespaces) }

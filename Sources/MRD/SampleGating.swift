@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 import Foundation
 
@@ -308,7 +309,7 @@ struct SampleGating {
     /// First to last value of an untransformed marker such as time (nil when unreadable).
     func extent(of marker: String) -> ClosedRange<Double>? {
         guard let channel = mapping.entry(marker)?.channelIndex,
-              var reader = try? file.eventReader(dataSet: dataSetIndex, blockSize: FCSEventReader.defaultBlockSize) else { return nil }
+              var reader = try? file.eventReader(dataSet: dataSetIndex, blockSize: EventStreaming.defaultBlockSize) else { return nil }
         reader.values = .scaled
         guard let (start, end) = try? Self.firstAndLast(channel: channel, reader: &reader), start.isFinite, end.isFinite, end >= start else { return nil }
         return start...end
@@ -324,7 +325,7 @@ struct SampleGating {
             return [all]
         }
         do {
-            var reader = try file.eventReader(dataSet: dataSetIndex, blockSize: FCSEventReader.defaultBlockSize)
+            var reader = try file.eventReader(dataSet: dataSetIndex, blockSize: EventStreaming.defaultBlockSize)
             reader.values = .scaled
             let (start, end) = try Self.firstAndLast(channel: channel, reader: &reader)
             guard end > start, start.isFinite, end.isFinite else {

@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 
 /// Sample preparation: the template's markers found in the file (``PanelMapping``) and the
@@ -19,7 +20,7 @@ struct SamplePreparation {
     }
 
     /// - Complexity: O(channels²) (the spillover's inverse).
-    static func prepare(template: GatingTemplate, dataSet: FCSDataSet, path: String,
+    static func prepare(template: GatingTemplate, dataSet: EventDataSet, path: String,
                         assignments: ChannelAssignments = .none) throws(MRDError) -> Outcome {
         var warnings: [String] = []
         let mapping: PanelMapping
@@ -40,7 +41,7 @@ struct SamplePreparation {
         case .file:
             switch dataSet.spillover {
             case .failure(let error):
-                return .notEvaluable(reason: "QC failure: the file's spillover matrix cannot be used (\(error.reasonDescription))", panel: panel)
+                return .notEvaluable(reason: "QC failure: the file's spillover matrix cannot be used (\(error.reasonWithoutFileName))", panel: panel)
             case .success(nil):
                 return .notEvaluable(reason: "QC failure: the file carries no spillover matrix, and the template asks for the file's compensation", panel: panel)
             case .success(let spillover?):

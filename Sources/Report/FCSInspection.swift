@@ -1,4 +1,4 @@
-import FCS
+import EventCore
 
 /// What `flowmrd inspect` reports about one event file (FCS or an HDF5 event store): versions,
 /// data sets, channels, spillover and every warning — or the error that stopped reading it.
@@ -34,7 +34,7 @@ public struct FCSInspection: Codable, Sendable, Equatable {
         public let spillover: String
         public let spilloverChannels: [String]?
         public let spilloverError: String?
-        public let warnings: [FCSWarning]
+        public let warnings: [ReadWarning]
         public let isDefault: Bool
     }
 
@@ -43,7 +43,7 @@ public struct FCSInspection: Codable, Sendable, Equatable {
     public let format: String?
     public let size: Int?
     public let dataSets: [DataSet]
-    public let warnings: [FCSWarning]
+    public let warnings: [ReadWarning]
     /// The error that stopped reading, when the file could not be read.
     public let error: String?
 
@@ -60,12 +60,12 @@ public struct FCSInspection: Codable, Sendable, Equatable {
             switch set.spillover {
             case .success(let matrix?): (spillover, spilloverChannels, spilloverError) = (matrix.source.rawValue, matrix.channels, nil)
             case .success(nil): (spillover, spilloverChannels, spilloverError) = ("absent", nil, nil)
-            case .failure(let error): (spillover, spilloverChannels, spilloverError) = ("malformed", nil, error.reasonDescription)
+            case .failure(let error): (spillover, spilloverChannels, spilloverError) = ("malformed", nil, error.reasonWithoutFileName)
             }
             return DataSet(
-                index: set.index, offset: set.offset, version: set.version, cytometer: set.cytometer,
-                events: set.eventCount, declaredEvents: set.declaredEventCount, dataType: set.dataType.rawValue,
-                byteOrder: set.byteOrder.description, bytesPerEvent: set.bytesPerEvent, dataBegin: set.dataBegin,
+                index: set.index, offset: set.storage.offset, version: set.version, cytometer: set.cytometer,
+                events: set.eventCount, declaredEvents: set.declaredEventCount, dataType: set.storage.dataType,
+                byteOrder: set.storage.byteOrder, bytesPerEvent: set.storage.bytesPerEvent, dataBegin: set.storage.dataBegin,
                 timestep: set.timestep,
                 channels: set.channels.map { channel in
                     Channel(number: channel.number, name: channel.name, marker: channel.marker, range: channel.range,

@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 
 /// The LEGEND-2 ten-colour panel as an 18-bit instrument writes it: channel names in $PnN,

@@ -1,4 +1,5 @@
 import Dispatch
+import EventCore
 import FCS
 import Foundation
 
@@ -136,7 +137,7 @@ public struct MarrowGenerator: Sendable {
         try specification.validate()
         let truth = truth()
         let planned = plannedLabels()
-        var keywords = FCSKeywords()
+        var keywords = DataSetKeywords()
         keywords["$CYT"] = "FlowMRD synthetic marrow"
         keywords["$TIMESTEP"] = "0.01"
         keywords["$SRC"] = "synthetic lysed bone marrow, LEGEND-2 ten-colour panel"

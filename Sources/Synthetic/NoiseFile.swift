@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 
 /// A float32 FCS 3.1 file of uniform noise from a fixed-seed generator: the benchmarks' input

@@ -1,3 +1,4 @@
+import EventCore
 import ArgumentParser
 import Foundation
 import HDF5Store
@@ -118,7 +119,7 @@ extension MRDAnalyzer {
     /// This analyzer, also opening HDF5 event stores and writing per-event results as HDF5.
     func readingStores() -> MRDAnalyzer {
         var analyzer = self
-        analyzer.opener = EventFileOpener()
+        analyzer.opener = EventFile.dispatch
         analyzer.resultsFormat = HDF5EventResultsFormat()
         return analyzer
     }

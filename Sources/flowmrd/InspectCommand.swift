@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventCore
 import FCS
 import HDF5Store
 import Foundation
@@ -24,7 +25,7 @@ struct InspectCommand: ParsableCommand {
         var reports: [FCSInspection] = []
         for path in files {
             do {
-                reports.append(FCSInspection(file: try EventFile.open(path, options: FCSReadOptions(allowPartialData: allowPartial))))
+                reports.append(FCSInspection(file: try EventFile.open(path, options: ReadOptions(allowPartialData: allowPartial))))
             } catch {
                 reports.append(FCSInspection(path: path, error: error))
                 CommandError.print(error)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventCore
 import FCS
 import Foundation
 import MRD
@@ -41,7 +42,7 @@ struct SampleOptions: ParsableArguments {
             let template = try templateOption.load()
             var analyzer = MRDAnalyzer(template: template, workers: workers ?? ProcessInfo.processInfo.activeProcessorCount).readingStores()
             analyzer.channelAssignments = try ChannelAssignments(channels, template: template)
-            analyzer.readOptions = FCSReadOptions(allowPartialData: allowPartial)
+            analyzer.readOptions = ReadOptions(allowPartialData: allowPartial)
             // The reference's limits first, so that --limit (qc) still replaces any of them.
             if judged { try analyzer.useReference(reference) }
             if !qcLimits.isEmpty { try analyzer.overrideQCLimits(qcLimits) }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import EventCore
 import FCS
 @testable import Cytometry
 
@@ -71,7 +72,8 @@ struct GatingTests {
         #expect(throws: CytometryError.self) { try CompensationMatrix(spillover: singular) }
         #expect(throws: CytometryError.self) { try CompensationMatrix(fluorochromes: ["A", "B"], detectors: ["X"], spectra: [[1], [1]]) }
         #expect(throws: CytometryError.self) { try CompensationMatrix(fluorochromes: ["A"], detectors: ["X", "Y"], spectra: [[1, 0, 3]]) }
-        #expect(throws: FCSError.self) { try SpilloverMatrix(channels: ["A", "B"], values: [1, 0, 0]) }
+        #expect(throws: SpilloverMatrix.ShapeError(source: .caller, channels: 2, values: 3)) { try SpilloverMatrix(channels: ["A", "B"], values: [1, 0, 0]) }
+        #expect("\(SpilloverMatrix.ShapeError(source: .caller, channels: 2, values: 3))" == "caller: 2 channel(s) need 4 values, got 3")
     }
 
     @Test("gating through the file's spillover counts what the true values say, in one pass, any worker count")

@@ -1,3 +1,4 @@
+import EventCore
 import Foundation
 import TestSupport
 import Testing
@@ -11,7 +12,7 @@ struct CorpusQuirkTests {
     }
 
     @Test("each repaired file reports its repair", arguments: [
-        ("cytoflow/Accuri - C6.fcs", 0, [FCSWarning.Code.dataOffsetRejected, .dataEndMismatch]),
+        ("cytoflow/Accuri - C6.fcs", 0, [ReadWarning.Code.dataOffsetRejected, .dataEndMismatch]),
         ("cytoflow/Beckman Coulter - Cyan.fcs", 0, [.dataOffsetDisagreement]),
         ("FlowKit/data_start_offset_discrepancy_example.fcs", 0, [.dataOffsetRejected]),
         ("FlowKit/data_stop_offset_discrepancy_example.fcs", 0, [.dataOffsetRejected]),
@@ -25,7 +26,7 @@ struct CorpusQuirkTests {
         ("fcsparser/cyflow_cube_8.fcs", 0, [.textRepaired]),
         ("fcsparser/EY_2013-07-19_PBS_FCS_3.1_Well_A1.001.fcs", 0, [.dataEndMismatch, .spilloverIgnored]),
     ])
-    func repairsReported(_ name: String, _ dataSet: Int, _ codes: [FCSWarning.Code]) throws {
+    func repairsReported(_ name: String, _ dataSet: Int, _ codes: [ReadWarning.Code]) throws {
         let warnings = try open(name).dataSet(dataSet).warnings
         for code in codes {
             #expect(warnings.contains { $0.code == code }, "\(name): no \(code.rawValue) warning in \(warnings)")

@@ -1,3 +1,4 @@
+import EventCore
 import Foundation
 import TestSupport
 @testable import FCS
@@ -85,7 +86,7 @@ struct FCSBuilder {
 }
 
 /// Opens a file and returns the error, failing the test if it opens.
-func openError(_ path: String, options: FCSReadOptions = FCSReadOptions()) -> FCSError? {
+func openError(_ path: String, options: ReadOptions = ReadOptions()) -> FCSError? {
     do {
         _ = try FCSFile(path: path, options: options)
         return nil
@@ -95,7 +96,7 @@ func openError(_ path: String, options: FCSReadOptions = FCSReadOptions()) -> FC
 }
 
 /// Reads every event of the default data set as rows of Double.
-func readAll(_ path: String, dataSet: Int? = nil, values: FCSEventReader.Values = .raw, blockSize: Int = 3) throws -> [[Double]] {
+func readAll(_ path: String, dataSet: Int? = nil, values: EventValues = .raw, blockSize: Int = 3) throws -> [[Double]] {
     let file = try FCSFile(path: path)
     var reader = try file.reader(dataSet: dataSet, blockSize: blockSize)
     reader.values = values

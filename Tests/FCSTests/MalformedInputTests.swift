@@ -1,3 +1,4 @@
+import EventCore
 import Foundation
 import TestSupport
 import Testing
@@ -31,7 +32,7 @@ struct MalformedInputTests {
         let message = openError(halved)!.description
         #expect(message.contains(halved) && message.contains("DATA from byte \(begin) is 16 bytes, but $TOT=2 events × 4 bytes per event ($PAR and $PnB) = 8 bytes")
                 && message.contains("the segment holds 4 whole events"), "\(message)")
-        let partial = try FCSFile(path: halved, options: FCSReadOptions(allowPartialData: true)).dataSet()
+        let partial = try FCSFile(path: halved, options: ReadOptions(allowPartialData: true)).dataSet()
         #expect(partial.eventCount == 2 && partial.warnings.contains { $0.code == .partialData && $0.message.contains("read the 2 events that fit both") })
         // 16-bit data declared as 8-bit ($P1B=8): 4 events × (1 + 2) bytes = 12 bytes, DATA 16.
         let narrow = withKeyword("$P1B", "8", events: 4).write(to: directory, name: "narrow.fcs")
@@ -146,7 +147,7 @@ struct MalformedInputTests {
         var block = reader.makeBlock(of: Double.self)
         #expect(try reader.next(into: &block) && block.count == 4 && block[1, 3] == 31)
         // The copy is cut short after event 6 (each event 4 bytes) while the reader is between blocks.
-        let dataBegin = file.dataSets[0].dataBegin
+        let dataBegin = file.fcsDataSets[0].dataBegin
         #expect(truncate(path, off_t(dataBegin + 6 * 4)) == 0)
         #expect { _ = try reader.next(into: &block) } throws: { error in
             (error as? FCSError) == FCSError(file: path, .truncatedData(expectedEvents: 10, completeEvents: 6, dataBegin: dataBegin, fileSize: dataBegin + 24))

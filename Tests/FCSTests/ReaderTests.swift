@@ -1,3 +1,4 @@
+import EventCore
 import Foundation
 import TestSupport
 import Testing
@@ -239,14 +240,14 @@ struct ReaderTests {
         }
         #expect(expected == 10 && complete == 8)
         #expect(error.description.contains(path) && error.description.contains("holds only 8 complete events"))
-        let file = try FCSFile(path: path, options: FCSReadOptions(allowPartialData: true))
+        let file = try FCSFile(path: path, options: ReadOptions(allowPartialData: true))
         #expect(try file.dataSet().eventCount == 8)
         #expect(try file.dataSet().warnings.contains { $0.code == .partialData && $0.message.contains("read 8") })
     }
 
     @Test("spillover: names, parameter numbers, $COMP, $DFCiTOj; names without values ignored with a warning")
     func spilloverForms() throws {
-        func spill(_ extra: [(String, String)]) throws -> (SpilloverMatrix?, [FCSWarning]) {
+        func spill(_ extra: [(String, String)]) throws -> (SpilloverMatrix?, [ReadWarning]) {
             var builder = FCSBuilder.integers(events: 1, channels: 3)
             builder.keywords = builder.keywords.map { $0.0 == "$P2N" ? ($0.0, "FL1 Log") : $0.0 == "$P3N" ? ($0.0, "FL2 Log") : $0 } + extra
             let set = try FCSFile(path: builder.write(to: directory)).dataSet()

@@ -1,3 +1,4 @@
+import EventCore
 import Foundation
 import TestSupport
 import Testing
@@ -14,7 +15,7 @@ struct WriterTests {
             FCSChannelDescription(name: "CD45 APC-H7-A", marker: "CD45", range: 262_144, extra: [("V", "450")]),
             FCSChannelDescription(name: "CD38|BV510-A", marker: "CD38 / multi-epitope", range: 262_144),
         ]
-        var keywords = FCSKeywords()
+        var keywords = DataSetKeywords()
         keywords["$CYT"] = "FlowMRD test | cytometer"
         keywords["$DATE"] = "26-NOV-2026"
         keywords["@VENDOR KEY"] = "ümlaut / value with delimiters |/\\"

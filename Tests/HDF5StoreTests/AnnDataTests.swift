@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -29,7 +30,7 @@ struct AnnDataTests {
         let path = directory.path("a.fcs")
         let channels = [FCSChannelDescription(name: "FSC-A", range: 262_144), FCSChannelDescription(name: "FITC-A", marker: "CD19", range: 262_144),
                         FCSChannelDescription(name: "PE-A", marker: "CD19", range: 262_144), FCSChannelDescription(name: "APC-A", marker: "CD38", range: 262_144)]
-        var keywords = FCSKeywords()
+        var keywords = DataSetKeywords()
         keywords["$CYT"] = "Test cytometer"
         keywords["LAB/SITE"] = "ward 3/B"
         let writer = try FCSWriter(path: path, channels: channels, eventCount: 2_500, keywords: keywords,

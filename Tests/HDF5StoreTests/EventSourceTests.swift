@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -111,6 +112,20 @@ struct EventSourceTests {
         let neither = directory.path("n.h5")
         FileManager.default.createFile(atPath: neither, contents: Data(repeating: 0x41, count: 200))
         #expect { try EventFile.open(neither) } throws: { ($0 as? FCSError)?.file == neither }
+        // The kinds themselves, told from content; an HDF5 signature after a 512-byte user block counts too.
+        #expect(EventFileKind.of(path: fcsPath) == .fcs && EventFileKind.of(path: h5) == .hdf5 && EventFileKind.of(path: neither) == .fcs)
+        let userBlock = directory.path("ub.bin")
+        FileManager.default.createFile(atPath: userBlock, contents: Data(repeating: 0, count: 512) + Data(EventFileKind.hdf5Signature) + Data(count: 64))
+        #expect(EventFileKind.hdf5SignatureOffset(userBlock) == 512)
+        // A dispatch that was given no HDF5 opener (an FCS-only analysis) names the kind and what it opens.
+        let fcsOnly = EventFileDispatch([.fcs: FCSFileOpening()])
+        #expect(throws: EventFileError(file: h5, .kindNotSupported(kind: .hdf5, supported: [.fcs]))) { try fcsOnly.open(h5, options: ReadOptions()) }
+        #expect("\(EventFileError(file: h5, .kindNotSupported(kind: .hdf5, supported: [.fcs])))"
+            == "\(h5): this is an HDF5 file (told from its content); this analysis opens only FCS files")
+        #expect(try fcsOnly.open(fcsPath, options: ReadOptions()).formatName == "FCS")
+        // A data set that is not there is the core's error, for either format.
+        let store = try EventFile.open(h5)
+        #expect(throws: EventFileError(file: h5, .noSuchDataSet(index: 1, count: 1))) { try store.dataSet(at: 1) }
     }
 
     @Test("an HDF5 store whose keywords disagree with its columns is an error naming /keywords, not a guess")

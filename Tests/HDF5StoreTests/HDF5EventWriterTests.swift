@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -89,7 +90,7 @@ struct ConversionTests {
         let original = directory.path("o.fcs")
         let channels = [FCSChannelDescription(name: "FSC-A", range: 262_144), FCSChannelDescription(name: "FITC-A", marker: "cyKappa", range: 262_144),
                         FCSChannelDescription(name: "PE-A", marker: "cyLambda", range: 1024)]
-        var keywords = FCSKeywords()
+        var keywords = DataSetKeywords()
         keywords["$CYT"] = "Test cytometer"
         keywords["LAB KEYWORD"] = "value / with delimiter"
         let spillover = try SpilloverMatrix(channels: ["FITC-A", "PE-A"], values: [1, 0.12, 0.03, 1])

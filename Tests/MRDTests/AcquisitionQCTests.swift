@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -97,7 +98,7 @@ struct AcquisitionQCTests {
         try handle.close()
         #expect(throws: MRDError.self) { try analyzer.analyze(path: path) }
         var partial = analyzer
-        partial.readOptions = FCSReadOptions(allowPartialData: true)
+        partial.readOptions = ReadOptions(allowPartialData: true)
         let q = try partial.analyze(path: path).qc
         #expect(q.declaredEvents == 20_000)
         #expect(q.eventsRead < 20_000 && q.eventsRead > 19_800)

@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -98,7 +99,7 @@ struct AnalysisTests {
         let ds = file.dataSets[0]
         let path = directory.path(name + ".fcs")
         let writer = try FCSWriter(path: path, channels: LegendPanel.channels, eventCount: ds.eventCount + rows.count,
-                                   keywords: FCSKeywords(), spillover: try ds.spillover.get(), durable: false)
+                                   keywords: DataSetKeywords(), spillover: try ds.spillover.get(), durable: false)
         var reader = try file.reader()
         var block = reader.makeBlock(of: Float.self)
         var lastTime: Float = 0
@@ -166,7 +167,7 @@ struct AnalysisTests {
         for variant in ["no-cd81", "no-spillover"] {
             let keep = variant == "no-cd81" ? (0..<14).filter { LegendPanel.channels[$0].marker != "CD81" } : Array(0..<14)
             let path = directory.path(variant + ".fcs")
-            let writer = try FCSWriter(path: path, channels: keep.map { LegendPanel.channels[$0] }, eventCount: 5_000, keywords: FCSKeywords(),
+            let writer = try FCSWriter(path: path, channels: keep.map { LegendPanel.channels[$0] }, eventCount: 5_000, keywords: DataSetKeywords(),
                                        spillover: variant == "no-cd81" ? try SpilloverMatrix(channels: ["APC-A"], values: [1]) : nil, durable: false)
             var reader = try file.reader()
             var block = reader.makeBlock(of: Float.self)

@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import HDF5Store

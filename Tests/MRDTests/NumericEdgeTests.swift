@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -19,7 +20,7 @@ struct NumericEdgeTests {
         _ = try MarrowGenerator(MarrowSpecification(events: 30_000, aberrantFraction: 0.01, seed: 81)).write(fcsPath: base)
         let file = try FCSFile(path: base)
         let path = directory.path(name + ".fcs")
-        let writer = try FCSWriter(path: path, channels: LegendPanel.channels, eventCount: file.dataSets[0].eventCount, keywords: FCSKeywords(),
+        let writer = try FCSWriter(path: path, channels: LegendPanel.channels, eventCount: file.dataSets[0].eventCount, keywords: DataSetKeywords(),
                                    spillover: spillover, durable: false)
         var reader = try file.reader()
         var block = reader.makeBlock(of: Float.self)

@@ -1,3 +1,4 @@
+import EventCore
 import FCS
 import Foundation
 import Testing
@@ -93,11 +94,11 @@ struct TemplateTests {
 /// Markers are found by $PnS with aliases, then by $PnN; a missing one is named.
 @Suite("Panel mapping")
 struct PanelMappingTests {
-    func dataSet(_ channels: [(String, String?)]) throws -> FCSDataSet {
+    func dataSet(_ channels: [(String, String?)]) throws -> EventDataSet {
         let directory = TemporaryDirectory()
         let path = directory.path("p.fcs")
         let writer = try FCSWriter(path: path, channels: channels.map { FCSChannelDescription(name: $0.0, marker: $0.1, range: 262_144) },
-                                   eventCount: 1, keywords: FCSKeywords())
+                                   eventCount: 1, keywords: DataSetKeywords())
         var block = EventBlock<Float>(channelCount: channels.count, capacity: 1)
         block.setCount(1)
         try writer.append(block)

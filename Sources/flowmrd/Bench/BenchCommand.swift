@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventCore
 import FCS
 import HDF5Store
 import Foundation
@@ -49,7 +50,7 @@ struct BenchRead: ParsableCommand {
         defer { if let generated, ProcessInfo.processInfo.environment["FLOWMRD_KEEP_BENCH_FILE"] == nil { try? FileManager.default.removeItem(atPath: generated) } }
         let fcs = try EventFile.open(path!)
         let reader = try fcs.eventReader(dataSet: nil, blockSize: blockSize)
-        let bytes = reader.eventCount * reader.dataSet.bytesPerEvent
+        let bytes = reader.eventCount * reader.dataSet.storage.bytesPerEvent
 
         // Warm the page cache, then time.
         _ = try Self.plainRead(path!)

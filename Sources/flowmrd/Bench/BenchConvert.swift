@@ -1,4 +1,5 @@
 import ArgumentParser
+import EventCore
 import FCS
 import Foundation
 import HDF5Store

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Cytometry
+import EventCore
 import FCS
 import Foundation
 import Synthetic

@@ -1,18 +1,6 @@
-/// How the tools open event files and write per-event results without knowing every format:
-/// the analysis takes an ``EventFileOpening`` and an ``EventResultsFormat``, and the command
-/// line hands it the ones that also know HDF5 (`HDF5Store`). The analysis libraries therefore
-/// need no storage format beyond FCS.
-
-/// Opens the event file at a path (file-kind dispatch).
-public protocol EventFileOpening: Sendable {
-    func open(_ path: String, options: FCSReadOptions) throws -> any EventSource
-}
-
-/// Opens FCS files only.
-public struct FCSFileOpening: EventFileOpening {
-    public init() {}
-    public func open(_ path: String, options: FCSReadOptions) throws -> any EventSource { try FCSFile(path: path, options: options) }
-}
+/// How the tools write per-event results without knowing every format: the analysis takes an
+/// ``EventResultsFormat`` (and an ``EventFileOpening`` to read), and the command line hands it the
+/// ones `HDF5Store` provides. The analysis libraries therefore need no storage format of their own.
 
 /// A per-event results file being written: each event's class code and gate-membership bits,
 /// then a few text attributes; complete or absent (written under a temporary name).

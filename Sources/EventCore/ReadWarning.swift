@@ -4,7 +4,7 @@
 /// works around (an off-by-one data end, a HEADER/TEXT disagreement, an empty
 /// keyword value, an ignored $PnE on float data) is recorded as a warning with
 /// the keyword or byte offset involved. Reports show these to the user.
-public struct FCSWarning: Equatable, Hashable, Sendable, CustomStringConvertible, Codable {
+public struct ReadWarning: Equatable, Hashable, Sendable, CustomStringConvertible, Codable {
     /// A stable identifier of the kind of warning, for machines and tests.
     public enum Code: String, Sendable, Codable, CaseIterable {
         case dataOffsetDisagreement = "data-offset-disagreement"

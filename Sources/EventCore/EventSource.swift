@@ -10,11 +10,11 @@ import Synchronization
 /// its own block and buffer.
 public protocol EventReader: Sendable {
     /// What the events are: channels, markers, keywords, scales, spillover, count.
-    var dataSet: FCSDataSet { get }
+    var dataSet: EventDataSet { get }
     /// Events per block.
     var blockSize: Int { get }
     /// Raw or scaled values.
-    var values: FCSEventReader.Values { get set }
+    var values: EventValues { get set }
     /// Reads block `index` into `block`, using `buffer` for the stored bytes (grown once, then reused).
     func readBlock<S: EventScalar>(_ index: Int, into block: inout EventBlock<S>, buffer: inout [UInt8]) throws
 }
@@ -73,8 +73,8 @@ extension EventReader {
 }
 
 /// An event file open for reading: the metadata of its data sets and a block reader for each.
-/// ``FCSFile`` conforms; so does the HDF5 event store (`HDF5EventFile`), which holds one data
-/// set described by the FCS keywords kept with it.
+/// The FCS reader's `FCSFile` conforms; so does the HDF5 event store (`HDF5EventFile`), which
+/// holds one data set described by the FCS keywords kept with it.
 public protocol EventSource: AnyObject, Sendable {
     /// The file's path, as given.
     var path: String { get }
@@ -82,9 +82,9 @@ public protocol EventSource: AnyObject, Sendable {
     var size: Int { get }
     /// The container format: "FCS" or "HDF5".
     var formatName: String { get }
-    var dataSets: [FCSDataSet] { get }
+    var dataSets: [EventDataSet] { get }
     /// Repairs and irregularities found in the file as a whole.
-    var warnings: [FCSWarning] { get }
+    var warnings: [ReadWarning] { get }
     /// The data set analysed when the caller names none.
     var defaultDataSetIndex: Int { get }
     /// A streaming reader over the events of one data set (the default one when `index` is nil).
@@ -93,19 +93,12 @@ public protocol EventSource: AnyObject, Sendable {
 
 extension EventSource {
     /// The data set at `index`, or the default one; an error names the file when there is no such data set.
-    public func dataSet(at index: Int?) throws(FCSError) -> FCSDataSet {
+    public func dataSet(at index: Int?) throws(EventFileError) -> EventDataSet {
         let chosen = index ?? defaultDataSetIndex
         guard dataSets.indices.contains(chosen) else {
-            throw FCSError(file: path, .noSuchDataSet(index: chosen, count: dataSets.count))
+            throw EventFileError(file: path, .noSuchDataSet(index: chosen, count: dataSets.count))
         }
         return dataSets[chosen]
-    }
-}
-
-extension FCSFile: EventSource {
-    public var formatName: String { "FCS" }
-    public func eventReader(dataSet index: Int?, blockSize: Int) throws -> any EventReader {
-        try reader(dataSet: index, blockSize: blockSize)
     }
 }
 
@@ -114,58 +107,12 @@ extension EventBlock {
     /// time in seconds); identity channels are left untouched. Cost: one pass over scaled columns.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public mutating func applyScales(of channels: [FCSChannel]) {
+    public mutating func applyScales(of channels: [EventChannel]) {
         let n = count
         for (c, channel) in channels.enumerated() where channel.scale != .identity && c < channelCount {
             withMutableColumn(c) { column in
                 for e in 0..<n { column[e] = Scalar(channel.scale.apply(Double(column[e]))) }
             }
         }
-    }
-}
-
-extension FCSDataSet {
-    /// Describes events kept outside an FCS file (an HDF5 event store) from the FCS keywords kept
-    /// with them: channels, markers, ranges, scales ($PnE, $PnG, $TIMESTEP) and spillover are
-    /// read exactly as from the original file, so gating gives the same result. The events
-    /// themselves are float32 values, one column per $PnN.
-    ///
-    /// - Throws: the FCS error for a missing or malformed structural keyword ($PAR, $PnB, $PnE…), naming `path`.
-    public static func describing(keywords: FCSKeywords, version: String, eventCount: Int, path: String) throws(FCSError) -> FCSDataSet {
-        let parser = DataSetParser(source: nil, options: FCSReadOptions(), path: path)
-        var warnings: [FCSWarning] = []
-        let parameterCount = try parser.requiredInt(keywords, "$PAR", expected: "a positive integer", range: 1...DataSetParser.maximumParameters)
-        var dataType = FCSDataType.float
-        if let text = keywords.trimmed("$DATATYPE") {
-            guard let stored = FCSDataType(rawValue: text.uppercased()) else {
-                throw FCSError(file: path, .invalidKeyword(keyword: "$DATATYPE", value: text, expected: "I, F, D or A"))
-            }
-            dataType = stored
-        }
-        let timestep = parser.parseTimestep(keywords, &warnings)
-        let (channels, bits) = try DataSetParser.describeChannels(keywords, path: path, dataType: dataType, parameterCount: parameterCount,
-                                                               timestep: timestep, warnings: &warnings)
-        let spillover = DataSetParser.parseSpillover(keywords, path: path, channels: channels, warnings: &warnings)
-        // The same test as the FCS reader's: integers are exact in float32 when their mask ($PnR) keeps fewer than 24 bits.
-        let exactInFloat32: Bool
-        switch dataType {
-        case .float: exactInFloat32 = true
-        case .double: exactInFloat32 = false
-        case .ascii: exactInFloat32 = bits.allSatisfy { $0 <= 7 }
-        case .integer:
-            exactInFloat32 = channels.indices.allSatisfy { integerMask(range: channels[$0].range, width: min(8, max(1, (bits[$0] + 7) / 8))) < (1 << 24) }
-        }
-        if !exactInFloat32 {
-            warnings.append(FCSWarning(.valuesRounded,
-                "the source stored \(dataType == .double ? "64-bit floats" : "values wider than float32's 24-bit significand") ($DATATYPE \(dataType.rawValue)); these events are float32, rounded to about 7 significant digits"))
-        }
-        let fields = (0..<parameterCount).map { FieldLayout(offset: $0 * 4, width: 4, kind: .float32) }
-        let header = FCSHeader(version: version, versionNumber: FCSHeader.supportedVersions[version] ?? 3.1, textBegin: 0, textEnd: 0,
-                               dataBegin: nil, dataEnd: nil, analysisBegin: nil, analysisEnd: nil)
-        return FCSDataSet(
-            index: 0, offset: 0, header: header, keywords: keywords, channels: channels, dataType: dataType, byteOrder: .littleEndian,
-            eventCount: eventCount, declaredEventCount: eventCount, dataBegin: 0, bytesPerEvent: parameterCount * 4, timestep: timestep,
-            nextData: 0, warnings: warnings, spillover: spillover,
-            layout: EventLayout(fields: fields, bytesPerEvent: parameterCount * 4, byteOrder: .littleEndian))
     }
 }

@@ -1,11 +1,11 @@
-/// The keyword/value pairs of an FCS TEXT segment, in file order, with
-/// case-insensitive lookup.
+/// The keyword/value pairs that describe a data set (an FCS TEXT segment, or the FCS keywords an
+/// HDF5 event store keeps), in file order, with case-insensitive lookup.
 ///
 /// Keywords are case-insensitive in FCS ("$tot" is "$TOT"); values are kept
 /// exactly as written, including surrounding spaces (use ``trimmed(_:)`` for
 /// numbers). Lookup is O(1) through an index of upper-cased keys; when a keyword
 /// occurs twice the later value wins and the parser records a warning.
-public struct FCSKeywords: Sendable, Equatable, Sequence {
+public struct DataSetKeywords: Sendable, Equatable, Sequence {
     /// One keyword and its value as written.
     public struct Entry: Sendable, Equatable, Hashable {
         public let key: String
@@ -55,18 +55,24 @@ public struct FCSKeywords: Sendable, Equatable, Sequence {
 
     /// The value of `key` with leading and trailing blanks removed; nil when absent.
     public func trimmed(_ key: String) -> String? {
-        self[key].map(trimBlanks)
+        self[key].map(Self.trimmingBlanks)
     }
 
     public func makeIterator() -> IndexingIterator<[Entry]> { entries.makeIterator() }
 
-    public static func == (lhs: FCSKeywords, rhs: FCSKeywords) -> Bool { lhs.entries == rhs.entries }
-}
+    public static func == (lhs: DataSetKeywords, rhs: DataSetKeywords) -> Bool { lhs.entries == rhs.entries }
 
-/// Removes spaces, tabs, NULs and line breaks at both ends.
-func trimBlanks(_ value: String) -> String {
-    let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\0" || $0 == "\r" || $0 == "\n" }
-    guard let first = value.firstIndex(where: { !blank($0) }) else { return "" }
-    let last = value.lastIndex(where: { !blank($0) })!
-    return String(value[first...last])
+    /// `value` without the spaces, tabs, NULs and line breaks at both ends.
+    public static func trimmingBlanks(_ value: String) -> String {
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\0" || $0 == "\r" || $0 == "\n" }
+        guard let first = value.firstIndex(where: { !blank($0) }) else { return "" }
+        let last = value.lastIndex(where: { !blank($0) })!
+        return String(value[first...last])
+    }
+
+    /// A number as a keyword value, the shortest way that reads back identically ("1", "0.25", "1e-05").
+    public static func value(of number: Double) -> String {
+        if number.rounded() == number && abs(number) < 1e15 { return String(Int64(number)) }
+        return String(number)
+    }
 }

@@ -1,5 +1,7 @@
-/// One parameter (channel) of an FCS data set, as its $Pn keywords describe it.
-public struct FCSChannel: Sendable, Equatable {
+/// One parameter (channel) of a data set, as the FCS $Pn keywords describe it. Every format the
+/// tools read keeps those keywords (an HDF5 event store keeps the source file's), so a channel is
+/// described the same way whatever holds its events.
+public struct EventChannel: Sendable, Equatable {
     /// 1-based parameter number n of the $Pn keywords.
     public let number: Int
     /// $PnN, the short name (e.g. "FL1-A"); "P<n>" when the file has none.
@@ -19,7 +21,20 @@ public struct FCSChannel: Sendable, Equatable {
     /// How a stored value becomes a scale value, after the reader's checks ($PnE on float data ignored, gain 0 ignored, …).
     public let scale: ChannelScale
 
-    public static func == (lhs: FCSChannel, rhs: FCSChannel) -> Bool {
+    public init(number: Int, name: String, uniqueName: String, marker: String?, range: Double?, bits: Int,
+                amplification: (decades: Double, offset: Double), gain: Double?, scale: ChannelScale) {
+        self.number = number
+        self.name = name
+        self.uniqueName = uniqueName
+        self.marker = marker
+        self.range = range
+        self.bits = bits
+        self.amplification = amplification
+        self.gain = gain
+        self.scale = scale
+    }
+
+    public static func == (lhs: EventChannel, rhs: EventChannel) -> Bool {
         lhs.number == rhs.number && lhs.name == rhs.name && lhs.uniqueName == rhs.uniqueName
             && lhs.marker == rhs.marker && lhs.range == rhs.range && lhs.bits == rhs.bits
             && lhs.amplification == rhs.amplification && lhs.gain == rhs.gain && lhs.scale == rhs.scale
@@ -27,6 +42,12 @@ public struct FCSChannel: Sendable, Equatable {
 
     /// True for a time channel ($PnN "Time", "TIME", "HDR-T", …).
     public var isTime: Bool { Self.isTimeName(name) }
+
+    /// True for the names instruments give the time channel.
+    public static func isTimeName(_ name: String) -> Bool {
+        let upper = name.uppercased()
+        return upper == "TIME" || upper == "HDR-T" || upper.hasPrefix("TIME ")
+    }
 }
 
 /// The conversion from a stored value to a linear scale value (FCS $PnE/$PnG rules).

@@ -75,20 +75,9 @@ public struct EventBlock<Scalar: EventScalar>: Sendable {
 }
 
 /// A floating-point type that events can be decoded into: `Float` (the default,
-/// exact for float32 data and integers up to 24 bits) or `Double`.
-public protocol EventScalar: BinaryFloatingPoint, Sendable {
-    /// Decodes `count` events from `raw` into channel-major `columns` with row stride `capacity`.
-    static func decode(_ layout: EventLayout, raw: UnsafeRawPointer, count: Int, into columns: UnsafeMutablePointer<Self>, capacity: Int)
-}
+/// exact for float32 data and integers up to 24 bits) or `Double`. Each format's reader
+/// decodes its stored values into columns of this type.
+public protocol EventScalar: BinaryFloatingPoint, Sendable {}
 
-extension Float: EventScalar {
-    public static func decode(_ layout: EventLayout, raw: UnsafeRawPointer, count: Int, into columns: UnsafeMutablePointer<Float>, capacity: Int) {
-        decodeEvents(layout, raw: raw, count: count, into: columns, capacity: capacity)
-    }
-}
-
-extension Double: EventScalar {
-    public static func decode(_ layout: EventLayout, raw: UnsafeRawPointer, count: Int, into columns: UnsafeMutablePointer<Double>, capacity: Int) {
-        decodeEvents(layout, raw: raw, count: count, into: columns, capacity: capacity)
-    }
-}
+extension Float: EventScalar {}
+extension Double: EventScalar {}

@@ -1,62 +1,4 @@
-/// A square spillover matrix over named channels (FCS 3.1 $SPILLOVER semantics).
-///
-/// Row i is the fluorochrome whose primary detector is `channels[i]`, column j
-/// is detector `channels[j]`, and the diagonal is normally 1. With events as row
-/// vectors, observed = true · S, so compensated = observed · S⁻¹ (done by the
-/// `Cytometry` target). Values are row-major.
-public struct SpilloverMatrix: Sendable, Equatable {
-    /// Which keyword the matrix came from.
-    public enum Source: String, Sendable, Equatable, Codable {
-        case spillover = "$SPILLOVER"
-        case spill = "SPILL"
-        case spilloverLowercase = "SPILLOVER"
-        case comp = "$COMP"
-        case dfc = "$DFCiTOj"
-        case caller = "caller"
-    }
-
-    /// The $PnN names of the channels, in matrix order.
-    public let channels: [String]
-    /// n × n values, row-major.
-    public let values: [Double]
-    /// Where the matrix came from.
-    public let source: Source
-
-    /// The matrix dimension n.
-    public var size: Int { channels.count }
-
-    /// Creates a matrix; `values.count` must be `channels.count²`.
-    public init(channels: [String], values: [Double], source: Source = .caller) throws(FCSError) {
-        guard !channels.isEmpty, values.count == channels.count * channels.count else {
-            throw FCSError(file: "<matrix>", .malformedSpillover(
-                keyword: source.rawValue,
-                detail: "\(channels.count) channel(s) need \(channels.count * channels.count) values, got \(values.count)"))
-        }
-        self.channels = channels
-        self.values = values
-        self.source = source
-    }
-
-    init(unchecked channels: [String], values: [Double], source: Source) {
-        self.channels = channels
-        self.values = values
-        self.source = source
-    }
-
-    /// The value in row `row`, column `column`.
-    public subscript(row: Int, column: Int) -> Double { values[row * size + column] }
-
-    /// The matrix as an FCS 3.1 $SPILLOVER value: `n,name1,…,namen,s11,…,snn`.
-    public var keywordValue: String {
-        ([String(size)] + channels + values.map(formatNumber)).joined(separator: ",")
-    }
-}
-
-/// Formats a number the shortest way that reads back identically ("1", "0.25", "1e-05").
-func formatNumber(_ value: Double) -> String {
-    if value.rounded() == value && abs(value) < 1e15 { return String(Int64(value)) }
-    return String(value)
-}
+import EventCore
 
 /// Finds and parses the spillover keywords of a data set.
 ///
@@ -66,14 +8,14 @@ func formatNumber(_ value: Double) -> String {
 /// number of fields before anything is allocated from them.
 struct SpilloverParser {
     let path: String
-    let keywords: FCSKeywords
-    let channels: [FCSChannel]
+    let keywords: DataSetKeywords
+    let channels: [EventChannel]
 
     /// Limit on the matrix dimension: no instrument has more detectors.
     static let maximumSize = 2_000
 
     /// Returns the matrix, nil when the data set has none, and warnings for ignored keywords.
-    func parse() throws(FCSError) -> (SpilloverMatrix?, [FCSWarning]) {
+    func parse() throws(FCSError) -> (SpilloverMatrix?, [ReadWarning]) {
         for (key, source) in [("$SPILLOVER", SpilloverMatrix.Source.spillover), ("SPILL", .spill), ("SPILLOVER", .spilloverLowercase)] {
             if let value = keywords[key] {
                 return try parseNamed(value, keyword: keywords.entries.first { $0.key.uppercased() == key }?.key ?? key, source: source)
@@ -86,20 +28,20 @@ struct SpilloverParser {
     }
 
     private func fields(_ value: String) -> [String] {
-        value.split(separator: ",", omittingEmptySubsequences: false).map { trimBlanks(String($0)) }
+        value.split(separator: ",", omittingEmptySubsequences: false).map { DataSetKeywords.trimmingBlanks(String($0)) }
     }
 
-    private func parseNamed(_ value: String, keyword: String, source: SpilloverMatrix.Source) throws(FCSError) -> (SpilloverMatrix?, [FCSWarning]) {
+    private func parseNamed(_ value: String, keyword: String, source: SpilloverMatrix.Source) throws(FCSError) -> (SpilloverMatrix?, [ReadWarning]) {
         let parts = fields(value)
         guard let first = parts.first, let n = Int(first), n >= 0 else {
             throw FCSError(file: path, .malformedSpillover(keyword: keyword, detail: "first field \(quoted(parts.first ?? "")) is not the matrix size"))
         }
-        if n == 0 { return (nil, [FCSWarning(.spilloverIgnored, "\(keyword) declares a 0 × 0 matrix; no spillover")]) }
+        if n == 0 { return (nil, [ReadWarning(.spilloverIgnored, "\(keyword) declares a 0 × 0 matrix; no spillover")]) }
         guard n <= Self.maximumSize, n <= parts.count else {
             throw FCSError(file: path, .malformedSpillover(keyword: keyword, detail: "declares \(n) channels but has only \(parts.count - 1) fields"))
         }
         if parts.count == 1 + n {
-            return (nil, [FCSWarning(.spilloverIgnored, "\(keyword) names \(n) channels but gives no coefficients; no spillover")])
+            return (nil, [ReadWarning(.spilloverIgnored, "\(keyword) names \(n) channels but gives no coefficients; no spillover")])
         }
         guard parts.count == 1 + n + n * n else {
             throw FCSError(file: path, .malformedSpillover(
@@ -160,7 +102,7 @@ struct SpilloverParser {
             guard upper.hasPrefix("$DFC") else { continue }
             let numbers = upper.dropFirst(4).split(separator: "TO", maxSplits: 1, omittingEmptySubsequences: false)
             guard numbers.count == 2, let from = Int(numbers[0]), let to = Int(numbers[1]) else { continue }
-            guard let percent = Double(trimBlanks(entry.value)), percent.isFinite else {
+            guard let percent = Double(DataSetKeywords.trimmingBlanks(entry.value)), percent.isFinite else {
                 throw FCSError(file: path, .malformedSpillover(keyword: entry.key, detail: "value \(quoted(entry.value)) is not a number"))
             }
             entries.append((from, to, percent))
