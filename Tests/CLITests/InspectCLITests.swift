@@ -22,8 +22,18 @@ enum FlowMRDBinary {
     }
 
     static func run(_ arguments: [String]) throws -> Result {
+        try execute(path!, arguments)
+    }
+
+    /// Runs `arguments[0]` with the rest as its arguments (a script, another tool), from the package root.
+    static func shell(_ arguments: [String]) throws -> Result {
+        try execute(arguments[0], Array(arguments.dropFirst()))
+    }
+
+    /// Runs `executable` from the package root and collects its status and output.
+    static func execute(_ executable: String, _ arguments: [String]) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: path!)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = packageRoot
         let out = Pipe(), err = Pipe()

@@ -1,7 +1,10 @@
 #!/bin/sh
 # A single-node SLURM cluster on this machine, for the workflow test (issue 19): munge and
-# Debian's slurm-wlm configured for localhost in a private folder (nothing under /etc changes),
-# started, and stopped again.
+# Debian's slurm-wlm configured for localhost in a private folder, started, and stopped again.
+# The one file outside that folder is /etc/slurm/slurm.conf, a copy of the private one, written
+# only when the machine has none and removed by stop: Snakemake's jobstep executor removes
+# every SLURM_* variable (SLURM_CONF too) before its nested srun, which then reads the default
+# path only.
 #
 #   single-node-cluster.sh start DIR   configure in DIR, start munged, slurmctld and slurmd,
 #                                      wait until the node is idle; prints SLURM_CONF=DIR/slurm.conf
@@ -16,6 +19,9 @@ dir=${2:?usage: single-node-cluster.sh start|stop DIR}
 fail() { echo "single-node SLURM: $*" >&2; exit 1; }
 
 stop() {
+  if [ -f /etc/slurm/slurm.conf ] && grep -q "^# flowmrd single-node test cluster: $dir\$" /etc/slurm/slurm.conf; then
+    rm -f /etc/slurm/slurm.conf
+  fi
   for daemon in slurmd slurmctld munged; do
     if [ -f "$dir/$daemon.pid" ]; then kill "$(cat "$dir/$daemon.pid")" 2>/dev/null || true; fi
   done
@@ -43,9 +49,13 @@ port=${FLOWMRD_SLURM_PORT:-16817}
 dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null
 chmod 400 "$dir/munge.key"
 munged --force --key-file="$dir/munge.key" --socket="$dir/munge.socket" --pid-file="$dir/munged.pid" \
-  --log-file="$dir/munged.log" --seed-file="$dir/munge.seed" || fail "munged did not start: $(tail -1 "$dir/munged.log" 2>/dev/null)"
+  --log-file="$dir/munged.log" --seed-file="$dir/munge.seed" </dev/null >/dev/null 2>&1 || { stop; fail "munged did not start: $(tail -1 "$dir/munged.log" 2>/dev/null)"; }
 
+if [ -f /etc/slurm/slurm.conf ] && ! grep -q "^# flowmrd single-node test cluster: " /etc/slurm/slurm.conf; then
+  fail "/etc/slurm/slurm.conf exists (a SLURM set up on this machine); not replacing it"
+fi
 cat > "$dir/slurm.conf" <<CONF
+# flowmrd single-node test cluster: $dir
 ClusterName=flowmrd-test
 SlurmctldHost=$host
 SlurmctldPort=$port
@@ -74,10 +84,14 @@ MinJobAge=600
 NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
+mkdir -p /etc/slurm
+cp "$dir/slurm.conf" /etc/slurm/slurm.conf
 export SLURM_CONF="$dir/slurm.conf"
 
-slurmctld -c || fail "slurmctld did not start: $(tail -1 "$dir/slurmctld.log" 2>/dev/null)"
-slurmd || fail "slurmd did not start: $(tail -1 "$dir/slurmd.log" 2>/dev/null)"
+# The daemons' standard streams go nowhere: a caller reading this script's output to its end
+# would otherwise wait for the daemons to exit.
+slurmctld -c </dev/null >/dev/null 2>&1 || { stop; fail "slurmctld did not start: $(tail -1 "$dir/slurmctld.log" 2>/dev/null)"; }
+slurmd </dev/null >/dev/null 2>&1 || { stop; fail "slurmd did not start: $(tail -1 "$dir/slurmd.log" 2>/dev/null)"; }
 
 tries=0
 until sinfo -h -N -o '%t' 2>/dev/null | grep -q '^idle'; do
