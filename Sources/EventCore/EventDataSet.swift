@@ -71,11 +71,18 @@ public struct EventDataSet: Sendable {
     /// The index of the channel whose $PnN (or unique name) is `name`; case-sensitive first, then case-insensitive.
     ///
     /// - Complexity: O(channels).
-    public func channelIndex(named name: String) -> Int? {
-        if let index = channels.firstIndex(where: { $0.uniqueName == name }) { return index }
-        let matches = channels.indices.filter { channels[$0].name == name }
+    public func channelIndex(named name: String) -> Int? { channels.index(named: name) }
+}
+
+extension Array where Element == EventChannel {
+    /// The index of the channel whose $PnN (or unique name) is `name`; case-sensitive first, then case-insensitive.
+    ///
+    /// - Complexity: O(count).
+    public func index(named name: String) -> Int? {
+        if let index = firstIndex(where: { $0.uniqueName == name }) { return index }
+        let matches = indices.filter { self[$0].name == name }
         if matches.count == 1 { return matches[0] }
-        let loose = channels.indices.filter { channels[$0].name.uppercased() == name.uppercased() }
+        let loose = indices.filter { self[$0].name.uppercased() == name.uppercased() }
         return loose.count == 1 ? loose[0] : nil
     }
 }

@@ -44,7 +44,7 @@ public struct FCSDataSet: Sendable {
     public var dataRange: Range<Int> { dataBegin..<(dataBegin + eventCount * bytesPerEvent) }
 
     /// The index of the channel whose $PnN (or unique name) is `name`; case-sensitive first, then case-insensitive.
-    public func channelIndex(named name: String) -> Int? { eventDataSet.channelIndex(named: name) }
+    public func channelIndex(named name: String) -> Int? { channels.index(named: name) }
 
     /// The data set as every format describes it, for the gating and analysis layers.
     public var eventDataSet: EventDataSet {
