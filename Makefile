@@ -6,7 +6,7 @@ SAMPLE ?= samples/positive.fcs
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 DEBIAN_PACKAGES := libhdf5-dev pkg-config libxml2
 
-.PHONY: deps pydeps browser build release static install deb deb-test run samples reference test fuzz fuzz-build bench clean
+.PHONY: deps pydeps browser slurm build release static install deb deb-test run samples reference test fuzz fuzz-build bench clean
 
 ## Install the Debian packages the build needs, only when missing.
 deps:
@@ -126,6 +126,21 @@ pydeps:
 	    || echo "snakemake could not be installed: the workflow test will skip"; \
 	fi
 
+## Debian's slurm-wlm and munge, for the test that starts a single-node SLURM cluster
+## (Tests/slurm/single-node-cluster.sh) and runs the Snakemake workflow through it. Installed only
+## as root, which the cluster needs (slurmd starts jobs as their user); otherwise, or when the
+## install fails, that test says why and the SLURM profile's dry run stands in.
+slurm:
+	@if command -v slurmctld >/dev/null 2>&1 && command -v munged >/dev/null 2>&1; then \
+	  echo "SLURM present: slurm-wlm munge"; \
+	elif [ "$$(id -u)" != "0" ]; then \
+	  echo "not root: slurm-wlm/munge not installed; the SLURM cluster test will say why and the dry run stands in"; \
+	else \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge; } >/dev/null 2>&1 \
+	    && echo "Installed: slurm-wlm munge" \
+	    || echo "slurm-wlm/munge could not be installed: the SLURM cluster test will say why and the dry run stands in"; \
+	fi
+
 ## Chromium from Debian's packages, for the test that opens the HTML report in a real headless
 ## browser; a failure here only makes that test skip, with a message.
 browser:
@@ -138,7 +153,7 @@ browser:
 	fi
 
 ## The whole test suite.
-test: deps pydeps browser
+test: deps pydeps browser slurm
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"; fi

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # A single-node SLURM cluster on this machine, for the workflow test (issue 19): munge and
 # Debian's slurm-wlm configured for localhost in a private folder, started, and stopped again.
 # The one file outside that folder is /etc/slurm/slurm.conf, a copy of the private one, written
@@ -17,6 +17,19 @@ action=${1:?usage: single-node-cluster.sh start|stop DIR}
 dir=${2:?usage: single-node-cluster.sh start|stop DIR}
 
 fail() { echo "single-node SLURM: $*" >&2; exit 1; }
+
+# Runs a daemon with no standard streams and none of this script's other open descriptors. A
+# caller may have handed the script more than its output: swift-corelibs-foundation's Process
+# passes the end of a socket pair whose closing tells it the child has exited, so a daemon that
+# inherits it makes the caller wait for the daemon instead of the script.
+detached() {
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done 2>/dev/null
+    exec "$@" </dev/null >/dev/null 2>&1
+  )
+}
 
 stop() {
   if [ -f /etc/slurm/slurm.conf ] && grep -q "^# flowmrd single-node test cluster: $dir\$" /etc/slurm/slurm.conf; then
@@ -48,8 +61,8 @@ port=${FLOWMRD_SLURM_PORT:-16817}
 
 dd if=/dev/urandom of="$dir/munge.key" bs=1024 count=1 2>/dev/null
 chmod 400 "$dir/munge.key"
-munged --force --key-file="$dir/munge.key" --socket="$dir/munge.socket" --pid-file="$dir/munged.pid" \
-  --log-file="$dir/munged.log" --seed-file="$dir/munge.seed" </dev/null >/dev/null 2>&1 || { stop; fail "munged did not start: $(tail -1 "$dir/munged.log" 2>/dev/null)"; }
+detached munged --force --key-file="$dir/munge.key" --socket="$dir/munge.socket" --pid-file="$dir/munged.pid" \
+  --log-file="$dir/munged.log" --seed-file="$dir/munge.seed" || { stop; fail "munged did not start: $(tail -1 "$dir/munged.log" 2>/dev/null)"; }
 
 if [ -f /etc/slurm/slurm.conf ] && ! grep -q "^# flowmrd single-node test cluster: " /etc/slurm/slurm.conf; then
   fail "/etc/slurm/slurm.conf exists (a SLURM set up on this machine); not replacing it"
@@ -88,10 +101,10 @@ mkdir -p /etc/slurm
 cp "$dir/slurm.conf" /etc/slurm/slurm.conf
 export SLURM_CONF="$dir/slurm.conf"
 
-# The daemons' standard streams go nowhere: a caller reading this script's output to its end
-# would otherwise wait for the daemons to exit.
-slurmctld -c </dev/null >/dev/null 2>&1 || { stop; fail "slurmctld did not start: $(tail -1 "$dir/slurmctld.log" 2>/dev/null)"; }
-slurmd </dev/null >/dev/null 2>&1 || { stop; fail "slurmd did not start: $(tail -1 "$dir/slurmd.log" 2>/dev/null)"; }
+# The daemons' standard streams go nowhere (detached): a caller reading this script's output to
+# its end would otherwise wait for the daemons to exit.
+detached slurmctld -c || { stop; fail "slurmctld did not start: $(tail -1 "$dir/slurmctld.log" 2>/dev/null)"; }
+detached slurmd || { stop; fail "slurmd did not start: $(tail -1 "$dir/slurmd.log" 2>/dev/null)"; }
 
 tries=0
 until sinfo -h -N -o '%t' 2>/dev/null | grep -q '^idle'; do
