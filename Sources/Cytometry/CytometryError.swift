@@ -12,6 +12,9 @@ public enum CytometryError: Error, Equatable, Sendable, CustomStringConvertible 
     case gatingML(file: String, line: Int, detail: String)
     /// A Gating-ML construct this implementation does not support.
     case unsupportedGatingML(file: String, line: Int, element: String)
+    /// A FlowJo workspace that cannot be read or applied: file, line and what was expected
+    /// (an unsupported gate, transform or derived parameter included).
+    case flowJo(file: String, line: Int, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum CytometryError: Error, Equatable, Sendable, CustomStringConvertible 
         case .gatingML(let file, let line, let detail): return "\(file):\(line): \(detail)"
         case .unsupportedGatingML(let file, let line, let element):
             return "\(file):\(line): unsupported Gating-ML element <\(element)>; the gate file cannot be applied faithfully"
+        case .flowJo(let file, let line, let detail): return "\(file):\(line): \(detail)"
         }
     }
 }

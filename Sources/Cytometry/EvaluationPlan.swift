@@ -38,6 +38,8 @@ struct EvaluationPlan: Sendable {
     let dimensions: [DimensionPlan]
     let gates: [GatePlan]
     let parents: [Int?]
+    /// Per gate: whether its mask is the shape's complement (before the parent is applied).
+    let complements: [Bool]
     let order: [Int]
 
     /// Dimension indices of the caller's extra dimensions, in the order given.
@@ -125,6 +127,7 @@ struct EvaluationPlan: Sendable {
         self.dimensions = dimensions
         self.gates = gates
         self.parents = tree.gates.map { $0.parentID.flatMap { tree.indexByID[$0] } }
+        self.complements = tree.gates.map(\.complement)
         self.order = tree.evaluationOrder
     }
 
@@ -213,6 +216,9 @@ struct EvaluationPlan: Sendable {
                     let flip: UInt8 = operands[0].complement ? 0 : 1
                     for e in 0..<n { mask[e] = other[e] ^ flip }
                 }
+            }
+            if complements[g] {
+                for e in 0..<n { mask[e] ^= 1 }
             }
             if let parent = parents[g] {
                 let parentMask = scratch.masks + parent * cap

@@ -100,12 +100,19 @@ public struct Gate: Sendable, Hashable {
     public let shape: GateShape
     /// For gates imported from a Gating-ML QuadrantGate: the container's id.
     public let quadrantOf: String?
+    /// The name shown in paths when it differs from the id (a FlowJo population's name; its id is
+    /// the whole path, since FlowJo names repeat across branches).
+    public let name: String?
+    /// Events outside the shape instead of inside (FlowJo's `eventsInside="0"`); the parent still applies.
+    public let complement: Bool
 
-    public init(id: String, parentID: String? = nil, shape: GateShape, quadrantOf: String? = nil) {
+    public init(id: String, parentID: String? = nil, shape: GateShape, quadrantOf: String? = nil, name: String? = nil, complement: Bool = false) {
         self.id = id
         self.parentID = parentID
         self.shape = shape
         self.quadrantOf = quadrantOf
+        self.name = name
+        self.complement = complement
     }
 
     /// The dimensions this gate reads (none for boolean gates).

@@ -7,9 +7,16 @@ public enum GatingMLExport {
     /// - Throws: ``CytometryError/invalidTransform(_:)`` for a plain asinh(x/cofactor) transform, which Gating-ML cannot express.
     public static func document(_ tree: GatingTree) throws(CytometryError) -> String {
         for gate in tree.gates {
+            if gate.complement {
+                throw .invalidGate(id: gate.id, detail: "events outside a shape (FlowJo eventsInside=0) have no single Gating-ML gate")
+            }
             for d in gate.dimensions {
-                if case .asinhCofactor(let c)? = d.transform?.transform.transformation {
+                switch d.transform?.transform.transformation {
+                case .asinhCofactor(let c)?:
                     throw .invalidTransform("gate \(gate.id): asinh(x/\(c)) has no Gating-ML 2.0 form; use fasinh")
+                case .flowJoLog?, .flowJoBiex?:
+                    throw .invalidTransform("gate \(gate.id): FlowJo's \(d.transform!.id) scale has no Gating-ML 2.0 form")
+                default: break
                 }
             }
         }
@@ -68,7 +75,7 @@ public enum GatingMLExport {
             body = "<transforms:logicle transforms:T=\"\(number(l.T))\" transforms:W=\"\(number(l.W))\" transforms:M=\"\(number(l.M))\" transforms:A=\"\(number(l.A))\"\(bounds) />"
         case .hyperlog(let h):
             body = "<transforms:hyperlog transforms:T=\"\(number(h.T))\" transforms:W=\"\(number(h.W))\" transforms:M=\"\(number(h.M))\" transforms:A=\"\(number(h.A))\"\(bounds) />"
-        case .asinhCofactor:
+        case .asinhCofactor, .flowJoLog, .flowJoBiex:
             preconditionFailure("checked by document(_:)")
         }
         return "  <transforms:transformation transforms:id=\"\(escape(named.id))\">\n    \(body)\n  </transforms:transformation>"

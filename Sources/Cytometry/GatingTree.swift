@@ -70,6 +70,7 @@ public struct GatingTree: Sendable {
             }
             guard distanceSquare > 0 else { throw .invalidGate(id: gate.id, detail: "distanceSquare must be positive") }
         case .boolean(let op, let operands):
+            if gate.complement { throw .invalidGate(id: gate.id, detail: "a boolean gate cannot be complemented; use not") }
             switch op {
             case .not where operands.count != 1: throw .invalidGate(id: gate.id, detail: "not takes exactly one operand")
             case .and where operands.count < 2, .or where operands.count < 2:
@@ -85,13 +86,13 @@ public struct GatingTree: Sendable {
     /// The gate with `id`.
     public func gate(_ id: String) -> Gate? { indexByID[id].map { gates[$0] } }
 
-    /// The path from the root: "/Range1/ParAnd3".
+    /// The path from the root, by name (the id where a gate has no name): "/Range1/ParAnd3".
     public func path(of id: String) -> String {
         var parts: [String] = []
         var current: String? = id
         var guardCount = 0
         while let c = current, guardCount <= gates.count {
-            parts.append(c)
+            parts.append(gate(c)?.name ?? c)
             current = gate(c)?.parentID
             guardCount += 1
         }

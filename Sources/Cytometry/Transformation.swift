@@ -23,6 +23,10 @@ public enum Transformation: Sendable, Equatable, Hashable {
     case hyperlog(HyperlogTransform)
     /// asinh(x / cofactor), the common cytometry shorthand (cofactor 5 for mass, ~150 for fluorescence).
     case asinhCofactor(Double)
+    /// FlowJo 10's log scale: log10(max(x, offset) / offset) / decades (0 at and below the offset).
+    case flowJoLog(offset: Double, decades: Double)
+    /// FlowJo 10's biexponential scale, by its table (display channels 0…4096).
+    case flowJoBiex(FlowJoBiex)
 
     /// Checks parameter domains for the closed-form transforms.
     public static func validated(_ t: Transformation) throws(CytometryError) -> Transformation {
@@ -35,7 +39,11 @@ public enum Transformation: Sendable, Equatable, Hashable {
             guard T > 0, M > 0, A >= 0, A <= M, T.isFinite else { throw .invalidTransform("fasinh needs T > 0, M > 0, 0 ≤ A ≤ M; got T=\(T), M=\(M), A=\(A)") }
         case .asinhCofactor(let cofactor):
             guard cofactor > 0, cofactor.isFinite else { throw .invalidTransform("asinh cofactor must be positive; got \(cofactor)") }
-        case .logicle, .hyperlog:
+        case .flowJoLog(let offset, let decades):
+            guard offset > 0, decades > 0, offset.isFinite, decades.isFinite else {
+                throw .invalidTransform("FlowJo log needs offset > 0 and decades > 0; got offset=\(offset), decades=\(decades)")
+            }
+        case .logicle, .hyperlog, .flowJoBiex:
             break
         }
         return t
@@ -57,6 +65,10 @@ public enum Transformation: Sendable, Equatable, Hashable {
             return transform.apply(x)
         case .asinhCofactor(let cofactor):
             return arcsinh(x / cofactor)
+        case .flowJoLog(let offset, let decades):
+            return x.isNaN ? x : (log10(max(x, offset)) - log10(offset)) / decades
+        case .flowJoBiex(let biex):
+            return biex.apply(x)
         }
     }
 
@@ -69,6 +81,8 @@ public enum Transformation: Sendable, Equatable, Hashable {
         case .logicle(let transform): return transform.inverse(y)
         case .hyperlog(let transform): return transform.inverse(y)
         case .asinhCofactor(let cofactor): return sinh(y) * cofactor
+        case .flowJoLog(let offset, let decades): return offset * pow(10, y * decades)
+        case .flowJoBiex(let biex): return biex.inverse(y)
         }
     }
 
@@ -90,6 +104,11 @@ public enum Transformation: Sendable, Equatable, Hashable {
             for i in 0..<count { values[i] = (arcsinh(values[i] * s / T) + A * M_LN10) / ((M + A) * M_LN10) }
         case .asinhCofactor(let cofactor):
             for i in 0..<count { values[i] = arcsinh(values[i] / cofactor) }
+        case .flowJoLog(let offset, let decades):
+            let base = log10(offset)
+            for i in 0..<count { let x = values[i]; values[i] = x.isNaN ? x : (log10(max(x, offset)) - base) / decades }
+        case .flowJoBiex(let biex):
+            biex.apply(to: values, count: count)
         }
     }
 }
