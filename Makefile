@@ -117,6 +117,15 @@ pydeps:
 	    || echo "h5py/anndata could not be installed: the interoperability tests will skip"; \
 	fi
 	@if ! command -v python3 >/dev/null 2>&1; then \
+	  echo "python3 is missing: the FlowKit cross-checks will skip"; \
+	elif python3 -c "import flowkit, sys; sys.exit(flowkit.__version__ != '1.3.2')" 2>/dev/null; then \
+	  echo "FlowKit 1.3.2 present"; \
+	else \
+	  python3 -m pip install -q flowkit==1.3.2 2>/dev/null \
+	    || python3 -m pip install -q --break-system-packages flowkit==1.3.2 2>/dev/null \
+	    || echo "FlowKit 1.3.2 could not be installed: the FlowKit cross-checks will skip"; \
+	fi
+	@if ! command -v python3 >/dev/null 2>&1; then \
 	  echo "python3 is missing: the Snakemake workflow test will skip"; \
 	elif command -v snakemake >/dev/null 2>&1 || python3 -m snakemake --version >/dev/null 2>&1; then \
 	  echo "Snakemake present"; \
@@ -170,7 +179,7 @@ FUZZ_MALLOC_MB ?= 1024
 ## libhdf5 allocates buffers sized from the file (up to 4 GB from a 32-bit length) before it
 ## checks them against the file's end, and never touches them: only the RSS limit bounds hdf5.
 FUZZ_HDF5_MALLOC_MB ?= 1048576
-ALL_FUZZ_TARGETS := fcs spillover template gatingml hdf5
+ALL_FUZZ_TARGETS := fcs spillover template gatingml hdf5 flowjo
 FUZZ_TARGETS ?= $(ALL_FUZZ_TARGETS)
 ## CI runs every target (hdf5 too, since libhdf5 is first run in a separate checking process,
 ## where its crashes are contained; docs/reliability.md).
@@ -196,6 +205,8 @@ fuzz: fuzz-build build
 	cp Tests/FuzzCorpus/spillover/* .build-fuzz/seeds/spillover/; \
 	cp gating-templates/*.yaml .build-fuzz/seeds/template/; \
 	if [ -d $(SHARED)/conformance/gatingml2/gml ]; then cp $(SHARED)/conformance/gatingml2/gml/*.xml .build-fuzz/seeds/gatingml/; fi; \
+	if [ -d $(SHARED)/flowjo ]; then find $(SHARED)/flowjo -name '*.wsp' -size -128k -exec cp {} .build-fuzz/seeds/flowjo/ \; ; fi; \
+	cp Tests/FuzzCorpus/flowjo/* .build-fuzz/seeds/flowjo/; \
 	.build/debug/flowmrd synth .build-fuzz/seeds/small.fcs --events 300 --seed 1 --quiet >/dev/null; \
 	.build/debug/flowmrd convert .build-fuzz/seeds/small.fcs .build-fuzz/seeds/hdf5/small.h5 >/dev/null; \
 	.build/debug/flowmrd convert .build-fuzz/seeds/small.fcs .build-fuzz/seeds/hdf5/small.h5ad >/dev/null; \

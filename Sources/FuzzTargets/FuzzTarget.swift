@@ -23,6 +23,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case gatingml
     /// The HDF5 event-store reader (libhdf5 under it), and every event.
     case hdf5
+    /// The FlowJo workspace reader (XML), then each sample's gates, scales and matrix as a tree.
+    case flowjo
 
     /// Runs one input; typed errors are expected outcomes and ignored.
     public func run(_ bytes: [UInt8]) {
@@ -35,6 +37,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .hdf5:
             let path = Self.scratch(bytes, suffix: "h5")
             if let file = try? HDF5EventFile(path: path) { readAll(file) }
+        case .flowjo:
+            guard let workspace = try? FlowJoWorkspaceReader.read(data: Data(bytes), file: "fuzz.wsp") else { return }
+            for sample in workspace.samples { _ = try? sample.gatingTree() }
         }
     }
 
