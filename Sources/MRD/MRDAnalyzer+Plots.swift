@@ -8,6 +8,16 @@ public struct MRDAnalysis: Sendable {
     public let plots: [PlotDensity]
     /// The sample's normal plasma cells, when the analyzer collects them for a reference.
     var referenceSample: ReferenceSample? = nil
+    /// The gates as resolved for this sample (data-driven boundaries placed), with the matrix
+    /// `.file` compensation stands for; nil when the sample was not gated.
+    public internal(set) var resolvedGates: ResolvedGates? = nil
+}
+
+/// A sample's resolved gating tree and the file's own compensation, for export.
+public struct ResolvedGates: Sendable {
+    public let tree: GatingTree
+    /// The file's spillover as a matrix, when a gate reads `.file` compensation.
+    public let fileCompensation: CompensationMatrix?
 }
 
 extension MRDAnalyzer {

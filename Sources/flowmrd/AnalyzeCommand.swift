@@ -1,5 +1,6 @@
 import EventCore
 import ArgumentParser
+import Cytometry
 import Foundation
 import HDF5Store
 import MRD
@@ -35,6 +36,11 @@ struct AnalyzeCommand: ParsableCommand {
         valueName: "OUT.html"))
     var report: String?
 
+    @Option(name: .customLong("export-flowjo"), help: ArgumentHelp(
+        "Write the gates FlowMRD resolved for the sample (data-driven boundaries as fixed gates, with scales and compensation) as a FlowJo 10 workspace referencing the FCS file; with several input files, a folder that receives NAME.wsp for each. Gates FlowJo cannot hold are listed on standard error and in the workspace's annotation.",
+        valueName: "OUT.wsp"))
+    var exportFlowJo: String?
+
     @Flag(help: "Replace existing --out, --report and --events-out files (without this, an existing file is an error and is left as it is).")
     var overwrite = false
 
@@ -42,7 +48,7 @@ struct AnalyzeCommand: ParsableCommand {
     var noChecksum = false
 
     func validate() throws {
-        for (option, value) in [("--events-out", eventsOut), ("--report", report)] {
+        for (option, value) in [("--events-out", eventsOut), ("--report", report), ("--export-flowjo", exportFlowJo)] {
             guard let value, files.count > 1 else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -50,7 +56,7 @@ struct AnalyzeCommand: ParsableCommand {
             }
         }
         guard !overwrite else { return }
-        let outputs = [out] + files.map(reportPath(for:)) + files.map(eventsPath(for:))
+        let outputs = [out] + files.map(reportPath(for:)) + files.map(eventsPath(for:)) + files.map(workspacePath(for:))
         if let existing = outputs.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
             throw ValidationError("\(existing) exists; give --overwrite to replace it (nothing was analysed)")
         }
@@ -61,6 +67,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     /// The HTML report for `file`, if asked for.
     func reportPath(for file: String) -> String? { outputPath(report, for: file, suffix: ".html") }
+
+    /// The FlowJo workspace for `file`, if asked for.
+    func workspacePath(for file: String) -> String? { outputPath(exportFlowJo, for: file, suffix: ".wsp") }
 
     /// `option` itself for one input; NAME`suffix` inside the folder `option` for several.
     private func outputPath(_ option: String?, for file: String, suffix: String) -> String? {
@@ -82,13 +91,22 @@ struct AnalyzeCommand: ParsableCommand {
             progress.step(i, "analysing \(file)")
             do {
                 let result: MRDResult
-                if let html = reportPath(for: file) {
+                if reportPath(for: file) != nil || workspacePath(for: file) != nil {
                     let analysis = try analyzer.analyzeWithPlots(path: file, eventsOutput: eventsPath(for: file))
                     result = analysis.result
-                    do { try ReportFile.write(HTMLReport.render(analysis), to: html) } catch {
-                        progress.finish()
-                        CommandError.print(error)
-                        writeFailed = true
+                    if let html = reportPath(for: file) {
+                        do { try ReportFile.write(HTMLReport.render(analysis), to: html) } catch {
+                            progress.finish()
+                            CommandError.print(error)
+                            writeFailed = true
+                        }
+                    }
+                    if let wsp = workspacePath(for: file) {
+                        do { try exportWorkspace(analysis, file: file, to: wsp) } catch {
+                            progress.finish()
+                            CommandError.print(error)
+                            writeFailed = true
+                        }
                     }
                 } else {
                     result = try analyzer.analyze(path: file, eventsOutput: eventsPath(for: file))
@@ -112,6 +130,28 @@ struct AnalyzeCommand: ParsableCommand {
         }
         let status = writeFailed ? 1 : document.exitStatus
         if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension AnalyzeCommand {
+    /// Writes the sample's resolved gates as a FlowJo workspace; what FlowJo cannot hold goes to
+    /// standard error. A sample that was not gated has no gates to write: an error saying so.
+    func exportWorkspace(_ analysis: MRDAnalysis, file: String, to path: String) throws {
+        guard let gates = analysis.resolvedGates else {
+            throw ValidationError("\(path): not written: \(file) was not gated (\(analysis.result.callText))")
+        }
+        let source = try EventFile.open(file)
+        let dataSet = source.dataSets[source.defaultDataSetIndex]
+        let keywords = ["$FIL", "$TOT", "$CYT", "$DATE"].compactMap { key in dataSet.keywords.trimmed(key).map { (key, $0) } }
+        let notes = ["FlowMRD \(analysis.result.software), template \(analysis.result.template) \(analysis.result.templateVersion)",
+                     "the time gate's excluded stretches are the ones FlowMRD found in this file, written as fixed Time rectangles",
+                     "not gates, so not in this workspace: the plasma-cell clustering, the clonality test and the MRD call (see the FlowMRD report)"]
+        let output = FlowJoExport.workspace(tree: gates.tree, fcsPath: URL(fileURLWithPath: file).standardizedFileURL.path, eventCount: dataSet.eventCount,
+                                            keywords: keywords, fileCompensation: gates.fileCompensation,
+                                            counts: Dictionary(analysis.result.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a }), notes: notes)
+        try ReportFile.write(output.xml, to: path)
+        for (id, reason) in output.omitted { CommandError.printLine("\(path): not exported: gate \(id): \(reason)") }
+        CommandError.printLine("\(path): not exported: the plasma-cell clustering, the clonality test and the call (not gates)")
     }
 }
 

@@ -90,6 +90,11 @@ enum CommandError {
     static func print(_ message: String) {
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     }
+
+    /// A line on standard error that is not an error (a note about an output written).
+    static func printLine(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
 }
 
 /// The exit status every command shares, for its help.
