@@ -28,7 +28,7 @@ struct ConsistencyCLITests {
             #expect(flat.range(of: #"\(default[^()]*\)[.]? \(default: "#, options: .regularExpression) == nil, "\(command): \(flat)")
         }
         let gate = try FlowMRDBinary.run(["gate", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        #expect(gate.contains("2 the Gating-ML file could not be read"))
+        #expect(gate.contains("2 the gate file or workspace could not be read"))
     }
 
     @Test("one spelling for partial reads: --allow-partial in inspect, qc, analyze and batch")
