@@ -73,6 +73,18 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
     /// pass, or fail with the reasons in `failures`.
     public private(set) var passed: Bool
     public private(set) var failures: [String]
+    /// What each of `failures` is about, in the same order, so that the call weighs a failure by
+    /// its kind, not by its wording (not written to the JSON, not compared; empty in a result read back).
+    public var failureKinds: [FailureKind] { kinds.value }
+    private var kinds = RunOnly<[FailureKind]>([])
+
+    /// The kinds of QC failure.
+    public enum FailureKind: String, Sendable, Equatable {
+        case notGated, eventCount, nonFinite, unstableAcquisition, tooFewNucleated, hemodiluted
+    }
+
+    /// The failure of `kind`, if the sample has one.
+    public func failure(_ kind: FailureKind) -> String? { zip(failureKinds, failures).first { $0.0 == kind }?.1 }
 
     enum CodingKeys: String, CodingKey {
         case singlets, hemodilution, hemodiluted, passed, failures
@@ -111,7 +123,9 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
         let (hemodiluted, score, failure) = Self.judgeHemodilution(copy.hemodilution, nucleated: nucleatedCells, qc: rules, gated: true)
         copy.hemodiluted = hemodiluted
         copy.marrowScore = score.map(round6)
-        copy.failures = failures.filter { !$0.hasPrefix("hemodiluted:") } + (failure.map { [$0] } ?? [])
+        let kept = zip(failureKinds, failures).filter { $0.0 != .hemodiluted }
+        copy.failures = kept.map(\.1) + (failure.map { [$0] } ?? [])
+        copy.kinds = RunOnly(kept.map(\.0) + (failure.map { _ in [.hemodiluted] } ?? []))
         copy.passed = copy.failures.isEmpty
         return copy
     }
@@ -125,14 +139,15 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
                        flowRate: FlowRateProfile?, timeExcludedFraction: Double, nonFinite: [String: Int] = [:],
                        blocker: String? = nil) -> AcquisitionQC {
         let qc = template.qc, mrd = template.mrd
-        var failures: [String] = []
-        if let blocker { failures.append(blocker) }
+        var failures: [String] = [], kinds: [FailureKind] = []
+        func fail(_ kind: FailureKind, _ text: String) { failures.append(text); kinds.append(kind) }
+        if let blocker { fail(.notGated, blocker) }
         let read = dataSet.eventCount
         if let declared = dataSet.declaredEventCount, declared != read {
-            failures.append("events read (\(read)) differ from $TOT (\(declared))")
+            fail(.eventCount, "events read (\(read)) differ from $TOT (\(declared))")
         }
         if !nonFinite.isEmpty {
-            failures.append("non-finite event values (NaN or infinity): " + nonFinite.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            fail(.nonFinite, "non-finite event values (NaN or infinity): " + nonFinite.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         // Time.
         var seconds: Double?
@@ -142,7 +157,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
             let excludedPercent = round6(100 * timeExcludedFraction)
             let unstable = timeExcludedFraction > qc.maxTimeExcluded
             if unstable {
-                failures.append(String(format: "unstable acquisition: the time gate excluded %.1f%% of events (at most %.1f%% allowed)",
+                fail(.unstableAcquisition, String(format: "unstable acquisition: the time gate excluded %.1f%% of events (at most %.1f%% allowed)",
                                        100 * timeExcludedFraction, 100 * qc.maxTimeExcluded))
             }
             let verdict = unstable ? "unstable" : (f.burstBins + f.clogBins > 0 || f.excludedEvents > 0) ? "irregular" : "stable"
@@ -161,7 +176,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
         let nucleated = counts?[mrd.nucleated] ?? 0
         let met = nucleated >= mrd.minNucleatedCells
         if counts != nil && !met {
-            failures.append("too few nucleated cells: \(nucleated) (at least \(mrd.minNucleatedCells) needed)")
+            fail(.tooFewNucleated, "too few nucleated cells: \(nucleated) (at least \(mrd.minNucleatedCells) needed)")
         }
         // Hemodilution.
         var indicators: [Indicator] = []
@@ -172,7 +187,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
                                         minPercent: i.minPercent, belowLimit: nucleated > 0 && percent < i.minPercent))
         }
         let (hemodiluted, score, failure) = judgeHemodilution(indicators, nucleated: nucleated, qc: qc, gated: counts != nil)
-        if let failure { failures.append(failure) }
+        if let failure { fail(.hemodiluted, failure) }
         return AcquisitionQC(
             declaredEvents: dataSet.declaredEventCount, eventsRead: read, acquisitionSeconds: seconds.map(round6),
             meanEventsPerSecond: seconds.map { round6(Double(read) / $0) }, timeStability: stability,
@@ -182,7 +197,7 @@ public struct AcquisitionQC: Sendable, Codable, Equatable {
             lloqPercent: nucleated > 0 ? round6(100 * Double(mrd.lloqEvents) / Double(nucleated)) : nil,
             hemodilution: indicators, hemodilutionFlagWhenBelow: qc.flagWhenBelow, hemodiluted: hemodiluted,
             marrowScore: score.map(round6), marrowScoreLimit: qc.marrowScore.map { round6($0.limit) },
-            parserWarnings: parserWarnings, passed: failures.isEmpty, failures: failures)
+            parserWarnings: parserWarnings, passed: failures.isEmpty, failures: failures, kinds: RunOnly(kinds))
     }
 }
 
@@ -208,4 +223,12 @@ extension AcquisitionQC.Indicator {
         case name, gate, count
         case percentOfNucleated = "percent_of_nucleated", minPercent = "min_percent", belowLimit = "below_limit"
     }
+}
+
+/// A value a result carries for the run that made it, neither encoded nor part of equality (a
+/// result read back from JSON equals the one written).
+struct RunOnly<Value: Sendable>: Sendable, Equatable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+    static func == (lhs: RunOnly, rhs: RunOnly) -> Bool { true }
 }

@@ -116,10 +116,10 @@ extension MRDAnalyzer {
         for (channel, bad) in full.nonFinite.sorted(by: { $0.key < $1.key }) where Double(bad) > Self.maximumNonFiniteFraction * Double(max(1, full.events)) {
             unreadable.append("channel \(channel) has \(bad) non-finite values (NaN or infinity) of \(full.events) events: unreadable")
         }
-        let hemodiluted = qc.hemodiluted
-            ? (qc.failures.first { $0.hasPrefix("hemodiluted:") } ?? "hemodiluted") + " (a negative could be falsely negative)"
-            : nil
-        let qcOthers = qc.failures.filter { !$0.hasPrefix("too few nucleated") && !$0.hasPrefix("hemodiluted") && !$0.hasPrefix("non-finite") && !$0.hasPrefix("unstable acquisition") }
+        let hemodiluted = qc.hemodiluted ? (qc.failure(.hemodiluted) ?? "hemodiluted") + " (a negative could be falsely negative)" : nil
+        // Failures the decision table weighs on their own (cells, hemodilution, unreadable values and time) are not repeated.
+        let weighedApart: Set<AcquisitionQC.FailureKind> = [.tooFewNucleated, .hemodiluted, .nonFinite, .unstableAcquisition]
+        let qcOthers = zip(qc.failureKinds, qc.failures).filter { !weighedApart.contains($0.0) }.map(\.1)
         let decision = MRDDecision(MRDDecision.Evidence(
             nucleated: nucleated, clonalExcess: aberrant, monotypicExcess: monotypic, monotypicIsPositive: rules.monotypicIsPositive,
             lodEvents: rules.minClusterEvents, lloqEvents: rules.lloqEvents, minNucleated: rules.minNucleatedCells, sensitivityMet: met,
