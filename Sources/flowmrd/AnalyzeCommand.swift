@@ -41,6 +41,11 @@ struct AnalyzeCommand: ParsableCommand {
         valueName: "OUT.wsp"))
     var exportFlowJo: String?
 
+    @Option(name: .customLong("export-gating-ml"), help: ArgumentHelp(
+        "Write the gates FlowMRD resolved for the sample as Gating-ML 2.0 (the same tree the analysis evaluated, for FlowKit or another Gating-ML tool); with several input files, a folder that receives NAME.xml for each.",
+        valueName: "OUT.xml"))
+    var exportGatingML: String?
+
     @Flag(help: "Replace existing --out, --report and --events-out files (without this, an existing file is an error and is left as it is).")
     var overwrite = false
 
@@ -48,7 +53,7 @@ struct AnalyzeCommand: ParsableCommand {
     var noChecksum = false
 
     func validate() throws {
-        for (option, value) in [("--events-out", eventsOut), ("--report", report), ("--export-flowjo", exportFlowJo)] {
+        for (option, value) in [("--events-out", eventsOut), ("--report", report), ("--export-flowjo", exportFlowJo), ("--export-gating-ml", exportGatingML)] {
             guard let value, files.count > 1 else { continue }
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: value, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -56,7 +61,7 @@ struct AnalyzeCommand: ParsableCommand {
             }
         }
         guard !overwrite else { return }
-        let outputs = [out] + files.map(reportPath(for:)) + files.map(eventsPath(for:)) + files.map(workspacePath(for:))
+        let outputs = [out] + files.map(reportPath(for:)) + files.map(eventsPath(for:)) + files.map(workspacePath(for:)) + files.map(gatingMLPath(for:))
         if let existing = outputs.compactMap({ $0 }).first(where: { FileManager.default.fileExists(atPath: $0) }) {
             throw ValidationError("\(existing) exists; give --overwrite to replace it (nothing was analysed)")
         }
@@ -70,6 +75,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     /// The FlowJo workspace for `file`, if asked for.
     func workspacePath(for file: String) -> String? { outputPath(exportFlowJo, for: file, suffix: ".wsp") }
+
+    /// The Gating-ML export for `file`, if asked for.
+    func gatingMLPath(for file: String) -> String? { outputPath(exportGatingML, for: file, suffix: ".xml") }
 
     /// `option` itself for one input; NAME`suffix` inside the folder `option` for several.
     private func outputPath(_ option: String?, for file: String, suffix: String) -> String? {
@@ -91,11 +99,23 @@ struct AnalyzeCommand: ParsableCommand {
             progress.step(i, "analysing \(file)")
             do {
                 let result: MRDResult
-                if reportPath(for: file) != nil || workspacePath(for: file) != nil {
+                if reportPath(for: file) != nil || workspacePath(for: file) != nil || gatingMLPath(for: file) != nil {
                     let analysis = try analyzer.analyzeWithPlots(path: file, eventsOutput: eventsPath(for: file))
                     result = analysis.result
                     if let html = reportPath(for: file) {
                         do { try ReportFile.write(HTMLReport.render(analysis), to: html) } catch {
+                            progress.finish()
+                            CommandError.print(error)
+                            writeFailed = true
+                        }
+                    }
+                    if let xml = gatingMLPath(for: file) {
+                        do {
+                            guard let gates = analysis.resolvedGates else {
+                                throw ValidationError("\(xml): not written: \(file) was not gated (\(analysis.result.callText))")
+                            }
+                            try ReportFile.write(try GatingMLExport.document(gates.tree), to: xml)
+                        } catch {
                             progress.finish()
                             CommandError.print(error)
                             writeFailed = true

@@ -82,4 +82,31 @@ struct FlowJoExportCLITests {
             for gate in ours { #expect(flowKit[gate.id] == gate.count, "\(name) \(gate.id): FlowKit \(String(describing: flowKit[gate.id])) vs \(gate.count)") }
         }
     }
+
+    @Test("--export-gating-ml: the resolved tree as Gating-ML; flowmrd gate and FlowKit (where installed) count every gate as the analysis did")
+    func gatingML() throws {
+        let fcs = FlowMRDBinary.packageRoot.appendingPathComponent("samples/positive.fcs").path
+        let xml = directory.path("positive.xml")
+        let run = try FlowMRDBinary.run(["analyze", fcs, "--json", "--no-checksum", "--quiet", "--export-gating-ml", xml])
+        #expect(run.status == 10, "\(run.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let result = try #require(((json["results"] as? [[String: Any]])?.first?["result"]) as? [String: Any])
+        let expected = Dictionary(uniqueKeysWithValues: try #require(result["gates"] as? [[String: Any]]).map { ($0["id"] as! String, $0["count"] as! Int) })
+        let gate = try FlowMRDBinary.run(["gate", fcs, "--gating-ml", xml, "--json"])
+        let gates = try #require(((try JSONSerialization.jsonObject(with: Data(gate.stdout.utf8)) as? [[String: Any]])?.first?["gates"]) as? [[String: Any]])
+        let counts = Dictionary(uniqueKeysWithValues: gates.map { ($0["id"] as! String, $0["count"] as! Int) })
+        for (id, count) in expected { #expect(counts[id] == count, "\(id)") }
+        #expect(counts.count >= expected.count)   // with any helper gates (time stretches) of the tree
+        guard Python.hasModule("flowkit") else { return }
+        let script = """
+            import json, sys, flowkit as fk
+            sample = fk.Sample(sys.argv[2], sample_id="s")
+            results = fk.parse_gating_xml(sys.argv[1]).gate_sample(sample)
+            print(json.dumps({row.gate_name: int(row["count"]) for _, row in results.report.iterrows()}))
+            """
+        let flowKit = try Python.run(["-c", script, xml, fcs])
+        #expect(flowKit.status == 0, "\(flowKit.stderr)")
+        let fk = try #require(try JSONSerialization.jsonObject(with: flowKit.stdout) as? [String: Int])
+        for (id, count) in counts { #expect(fk[id] == count, "\(id): FlowKit \(String(describing: fk[id])) vs \(count)") }
+    }
 }
