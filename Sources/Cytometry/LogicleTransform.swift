@@ -63,7 +63,9 @@ public struct LogicleTransform: Sendable, Equatable, Hashable {
         self.taylor = taylor
         self.fast = nil
         let exact = self
-        self.fast = TabulatedInverse(exact: { exact.solve($0) }, derivative: { 1 / exact.slope(atScale: exact.solve($0)) })
+        self.fast = TabulatedInverse.shared(.logicle, T, W, M, A) {
+            TabulatedInverse(exact: { exact.solve($0) }, derivative: { 1 / exact.slope(atScale: exact.solve($0)) })
+        }
     }
 
     /// dB/dy at scale value y (y ≥ x1).
@@ -180,7 +182,9 @@ public struct HyperlogTransform: Sendable, Equatable, Hashable {
         self.taylor = taylor
         self.fast = nil
         let exact = self
-        self.fast = TabulatedInverse(exact: { exact.solve($0) }, derivative: { 1 / (exact.b * exact.a * exp(exact.b * exact.solve($0)) + exact.c) })
+        self.fast = TabulatedInverse.shared(.hyperlog, T, W, M, A) {
+            TabulatedInverse(exact: { exact.solve($0) }, derivative: { 1 / (exact.b * exact.a * exp(exact.b * exact.solve($0)) + exact.c) })
+        }
     }
 
     @inline(__always)

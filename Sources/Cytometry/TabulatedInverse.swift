@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A fast evaluation of a monotone transform y(v) that is defined implicitly (logicle,
 /// hyperlog), by piecewise cubic Hermite interpolation on a log₂-spaced grid of |v|.
 ///
@@ -19,6 +21,30 @@ struct TabulatedInverse: Sendable {
     private let firstIndex: Int
     private let segmentCount: Int
     let zeroValue: Double
+
+    enum Kind: Hashable { case logicle, hyperlog }
+    struct Key: Hashable {
+        let kind: Kind
+        let parameters: [UInt64]
+    }
+    /// One table per transform kind and parameters for the whole process: a panel's markers
+    /// mostly share one logicle, and each gate's dimension builds its transform again. Sharing
+    /// costs nothing in results (the same parameters build the same table) and keeps one 393 KB
+    /// table in a core's cache instead of one per marker, which the evaluator's lookups missed.
+    static let tables = Mutex<[Key: TabulatedInverse]>([:])
+
+    /// The table for these parameters, built by `build` the first time.
+    /// - Complexity: O(1) after the first build for the parameters; the build is O(segments) exact solves.
+    static func shared(_ kind: Kind, _ T: Double, _ W: Double, _ M: Double, _ A: Double, build: () -> TabulatedInverse) -> TabulatedInverse {
+        let key = Key(kind: kind, parameters: [T, W, M, A].map(\.bitPattern))
+        if let table = tables.withLock({ $0[key] }) { return table }
+        let table = build()
+        return tables.withLock { cache in
+            if let existing = cache[key] { return existing }
+            cache[key] = table
+            return table
+        }
+    }
 
     /// Builds the table from the exact transform and its derivative dy/dv (v > 0).
     init(exact: (Double) -> Double, derivative: (Double) -> Double) {

@@ -112,3 +112,19 @@ struct TransformTests {
         #expect(throws: CytometryError.self) { try Transformation.validated(.asinhCofactor(-1)) }
     }
 }
+
+@Suite("Shared logicle tables")
+struct SharedTableTests {
+    @Test("transforms with the same parameters share one table, and give the values a table of their own gives")
+    func shared() throws {
+        let parameters = (T: 262_144.0, W: 0.61, M: 4.37, A: 0.0)   // used by no other test
+        let key = TabulatedInverse.Key(kind: .logicle, parameters: [parameters.T, parameters.W, parameters.M, parameters.A].map(\.bitPattern))
+        let a = try LogicleTransform(T: parameters.T, W: parameters.W, M: parameters.M, A: parameters.A)
+        let b = try LogicleTransform(T: parameters.T, W: parameters.W, M: parameters.M, A: parameters.A)
+        #expect(TabulatedInverse.tables.withLock { $0[key] } != nil)
+        let own = TabulatedInverse(exact: { a.solve($0) }, derivative: { 1 / a.slope(atScale: a.solve($0)) })
+        for v in stride(from: -5_000.0, through: 250_000, by: 777.7) {
+            #expect(a.apply(v) == b.apply(v) && a.fast?.lookup(v) == own.lookup(v))
+        }
+    }
+}
