@@ -70,7 +70,8 @@ public enum FlowJoExport {
         // Per parent id ("" for the top): each child's id, opening XML and closing tag.
         var children: [String: [(id: String, open: String, close: String)]] = [:]
         var paths: [String: String] = [:]
-        var extraTop: [String] = []
+        var extraTop: [String] = []          // NotNodes for complemented operands, at the top
+        var extraNames = Set<String>()
         for index in tree.evaluationOrder {
             let gate = tree.gates[index]
             let name = gate.name ?? gate.id
@@ -120,7 +121,7 @@ public enum FlowJoExport {
                 for operand in operands {
                     guard operand.complement else { dependents.append(paths[operand.gateID]!); continue }
                     let notName = "\(tree.gate(operand.gateID)?.name ?? operand.gateID)~not"
-                    if !extraTop.contains(where: { $0.contains("name=\"\(escape(notName))\"") }) {
+                    if extraNames.insert(notName).inserted {
                         extraTop.append(booleanNode("NotNode", name: notName, dependents: [paths[operand.gateID]!], count: nil) + "</NotNode>")
                     }
                     dependents.append(notName)
