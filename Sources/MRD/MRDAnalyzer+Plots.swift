@@ -1,4 +1,5 @@
 import Cytometry
+import EventCore
 import Foundation
 
 /// An analysis with the binned dot plots of the template's `plots` list.
@@ -18,6 +19,8 @@ public struct ResolvedGates: Sendable {
     public let tree: GatingTree
     /// The file's spillover as a matrix, when a gate reads `.file` compensation.
     public let fileCompensation: CompensationMatrix?
+    /// The data set analysed (its keywords and event count name the file in an export).
+    public let dataSet: EventDataSet
 }
 
 extension MRDAnalyzer {

@@ -148,8 +148,7 @@ public struct MRDAnalyzer: Sendable {
         try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
         let plots = finishPlots(plans: plans, full: full, aberrantRows: aberrantRows, gating: gating, result: result)
         var analysis = MRDAnalysis(result: result, plots: plots)
-        let fileCompensation: CompensationMatrix? = (reference == .file) ? (try? dataSet.spillover.get()).flatMap { $0 }.flatMap { try? CompensationMatrix(spillover: $0) } : nil
-        analysis.resolvedGates = ResolvedGates(tree: tree, fileCompensation: fileCompensation)
+        analysis.resolvedGates = ResolvedGates(tree: tree, fileCompensation: prepared.fileCompensation, dataSet: dataSet)
         if collectsReferenceSample {
             var sample = ReferenceSample(full: full, clustering: clustering, rules: template.mrd)
             let populations = template.referencePopulations

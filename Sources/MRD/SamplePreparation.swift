@@ -12,6 +12,8 @@ struct SamplePreparation {
     let panel: [String: String]
     let compensation: CompensationReference
     let matrices: [String: CompensationMatrix]
+    /// The file's spillover as a matrix, when `compensation` is `.file` (built once, for export).
+    var fileCompensation: CompensationMatrix? = nil
     let warnings: [String]
 
     enum Outcome {
@@ -34,6 +36,7 @@ struct SamplePreparation {
         // Compensation.
         var reference = CompensationReference.uncompensated
         var matrices: [String: CompensationMatrix] = [:]
+        var fileMatrix: CompensationMatrix?
         let compensatedChannels = Set(template.panel.filter(\.compensated).map { mapping.entry($0.name)!.channel })
         switch template.compensation {
         case .none:
@@ -45,7 +48,7 @@ struct SamplePreparation {
             case .success(nil):
                 return .notEvaluable(reason: "QC failure: the file carries no spillover matrix, and the template asks for the file's compensation", panel: panel)
             case .success(let spillover?):
-                do { _ = try CompensationMatrix(spillover: spillover) } catch {
+                do { fileMatrix = try CompensationMatrix(spillover: spillover) } catch {
                     return .notEvaluable(reason: "QC failure: the file's spillover matrix cannot be inverted (\(error))", panel: panel)
                 }
                 let missing = compensatedChannels.subtracting(spillover.channels).sorted()
@@ -60,6 +63,6 @@ struct SamplePreparation {
             }
             reference = .matrix("template")
         }
-        return .ready(SamplePreparation(mapping: mapping, panel: panel, compensation: reference, matrices: matrices, warnings: warnings))
+        return .ready(SamplePreparation(mapping: mapping, panel: panel, compensation: reference, matrices: matrices, fileCompensation: fileMatrix, warnings: warnings))
     }
 }

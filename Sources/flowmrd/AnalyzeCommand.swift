@@ -160,8 +160,7 @@ extension AnalyzeCommand {
         guard let gates = analysis.resolvedGates else {
             throw ValidationError("\(path): not written: \(file) was not gated (\(analysis.result.callText))")
         }
-        let source = try EventFile.open(file)
-        let dataSet = source.dataSets[source.defaultDataSetIndex]
+        let dataSet = gates.dataSet
         let keywords = ["$FIL", "$TOT", "$CYT", "$DATE"].compactMap { key in dataSet.keywords.trimmed(key).map { (key, $0) } }
         let notes = ["FlowMRD \(analysis.result.software), template \(analysis.result.template) \(analysis.result.templateVersion)",
                      "the time gate's excluded stretches are the ones FlowMRD found in this file, written as fixed Time rectangles",
