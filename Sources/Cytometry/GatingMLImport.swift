@@ -13,13 +13,10 @@ public enum GatingMLImport {
 
     /// Reads the file at `path`.
     public static func read(path: String) throws(CytometryError) -> GatingTree {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > maximumFileSize {
-            throw .gatingML(file: path, line: 0, detail: "the file is \(size) bytes; Gating-ML files above \(maximumFileSize >> 20) MiB are refused")
+        switch XMLNode.contents(ofFile: path, limit: maximumFileSize, kind: "Gating-ML") {
+        case .success(let data): return try read(data: data, file: path)
+        case .failure(let problem): throw .gatingML(file: path, line: 0, detail: problem.detail == "no such file" ? "cannot read the file" : problem.detail)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .gatingML(file: path, line: 0, detail: "cannot read the file")
-        }
-        return try read(data: data, file: path)
     }
 
     /// Reads a document; `file` names it in errors.

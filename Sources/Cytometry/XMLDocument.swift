@@ -27,6 +27,19 @@ final class XMLNode {
         qualified.split(separator: ":", maxSplits: 1).last.map(String.init) ?? qualified
     }
 
+    /// The bytes of the XML file at `path`, or why not (no file, above `limit` bytes — checked
+    /// before reading — or unreadable), for the caller to state in its own error.
+    static func contents(ofFile path: String, limit: Int, kind: String) -> Result<Data, ReadProblem> {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return .failure(ReadProblem(detail: "no such file")) }
+        if let size = attributes[.size] as? Int, size > limit {
+            return .failure(ReadProblem(detail: "the file is \(size) bytes; \(kind) files above \(limit >> 20) MiB are refused"))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return .failure(ReadProblem(detail: "cannot read the file")) }
+        return .success(data)
+    }
+
+    struct ReadProblem: Error { let detail: String }
+
     /// Parses `data`; a document that is not UTF-8 or not well-formed is an error naming the line.
     static func parse(_ data: Data, file: String) throws(CytometryError) -> XMLNode {
         if let offset = firstInvalidUTF8(data) {

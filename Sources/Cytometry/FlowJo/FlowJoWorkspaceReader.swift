@@ -15,13 +15,10 @@ public enum FlowJoWorkspaceReader {
 
     /// Reads the workspace at `path`.
     public static func read(path: String) throws(CytometryError) -> FlowJoWorkspace {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard attributes != nil else { throw .flowJo(file: path, line: 0, detail: "no such file") }
-        if let size = attributes?[.size] as? Int, size > maximumFileSize {
-            throw .flowJo(file: path, line: 0, detail: "the file is \(size) bytes; workspaces above \(maximumFileSize >> 20) MiB are refused")
+        switch XMLNode.contents(ofFile: path, limit: maximumFileSize, kind: "FlowJo workspace") {
+        case .success(let data): return try read(data: data, file: path)
+        case .failure(let problem): throw .flowJo(file: path, line: 0, detail: problem.detail)
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .flowJo(file: path, line: 0, detail: "cannot read the file") }
-        return try read(data: data, file: path)
     }
 
     /// Reads a workspace document; `file` names it in errors.
