@@ -6,10 +6,11 @@ import Foundation
 
 /// Runs a gating template over one FCS file and makes the MRD call.
 ///
-/// Passes over the data: the time of every event (when the template has a flow-rate gate),
-/// a few passes over a ~300,000-event subsample to place data-driven gates, then one full
-/// pass that counts every gate, checks every panel channel (non-finite, constant) and keeps
-/// every plasma cell's row. The plasma cells are then clustered and each cluster tested for
+/// Passes over the data: a few thousand probe reads that find the flow-rate gate's time bins
+/// (``TimeBinning``), a few passes over a ~300,000-event subsample to place data-driven gates,
+/// then one full pass that counts every gate and every event's time bin, checks every panel
+/// channel (non-finite, constant) and keeps every plasma cell's row. Only a file whose time
+/// channel is not in acquisition order gets a second placement and full pass. The plasma cells are then clustered and each cluster tested for
 /// light-chain restriction (``PlasmaCellClustering``), and ``MRDDecision`` makes the call.
 ///
 /// Cost: dominated by the full pass — compensation, transforms and gates per event, on all
@@ -122,18 +123,31 @@ public struct MRDAnalyzer: Sendable {
         let (mapping, panel, reference, matrices) = (prepared.mapping, prepared.panel, prepared.compensation, prepared.matrices)
         guard dataSet.eventCount > 0 else { return notEvaluable("the file holds no events", panel: panel) }
 
-        var gating = SampleGating(template: template, mapping: mapping, file: file, dataSetIndex: index, path: path,
-                                  compensation: reference, matrices: matrices, workers: workers, subsampleEvents: subsampleEvents)
-        try gating.resolve()
-        clock.mark("data-driven gates")
-        warnings += gating.warnings
-        let tree = try gating.tree(gating.gates)
-        let audit = try eventsOutput.map { output throws(MRDError) in
-            try EventAudit(path: output, format: resultsFormat, tree: tree, nucleated: template.mrd.nucleated, eventCount: dataSet.eventCount)
+        // Gates placed, then the full pass. The time gate's bins are estimated (``TimeBinning``);
+        // when the full pass counts them otherwise (time not in acquisition order), the gates are
+        // placed again from the counted bins and the pass repeated, so nothing rests on the estimate.
+        func gateAndScan(countedTimeBins: [Int]?) throws(MRDError) -> (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass) {
+            var gating = SampleGating(template: template, mapping: mapping, file: file, dataSetIndex: index, path: path,
+                                      compensation: reference, matrices: matrices, workers: workers, subsampleEvents: subsampleEvents)
+            gating.countedTimeBins = countedTimeBins
+            try gating.resolve()
+            clock.mark("data-driven gates")
+            let tree = try gating.tree(gating.gates)
+            let audit = try eventsOutput.map { output throws(MRDError) in
+                try EventAudit(path: output, format: resultsFormat, tree: tree, nucleated: template.mrd.nucleated, eventCount: dataSet.eventCount)
+            }
+            let plans = wantPlots ? try plotPlans(gating: gating, tree: tree) : []
+            let full = try PlasmaCellScan(template: template, workers: workers)
+                .run(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit, plans: plans, timeBinning: gating.timeBinning)
+            return (gating, tree, audit, plans, full)
         }
-        let plans = wantPlots ? try plotPlans(gating: gating, tree: tree) : []
-        let full = try PlasmaCellScan(template: template, workers: workers)
-            .run(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit, plans: plans)
+        var attempt: (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass)? = try gateAndScan(countedTimeBins: nil)
+        if let estimated = attempt?.0.timeBinCounts, let counted = attempt?.4.timeBinCounts, estimated != counted {
+            attempt = nil   // releases the first pass's audit file before the second one opens it
+            attempt = try gateAndScan(countedTimeBins: counted)
+        }
+        let (gating, tree, audit, plans, full) = attempt!
+        warnings += gating.warnings
         clock.mark("full pass")
         defer { clock.mark("clusters and result"); clock.report() }
         let counts = Dictionary(full.gating.gates.map { ($0.id, $0.count) }, uniquingKeysWith: { a, _ in a })

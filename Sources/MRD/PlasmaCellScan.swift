@@ -4,7 +4,8 @@ import FCS
 import Foundation
 
 /// The plasma-cell scan: the one full pass over every event after the data-driven gates are
-/// placed. Per block, on every core: every gate's count, every panel channel checked
+/// placed. Per block, on every core: every gate's count, every event's time bin (checking the
+/// flow-rate gate's estimate, ``TimeBinning``), every panel channel checked
 /// (non-finite values, a constant channel), the binned dot plots, the per-event audit, and
 /// every plasma cell's row kept (the markers clustering, clonality and the plots need), merged
 /// in event order so the result does not depend on the workers.
@@ -30,13 +31,15 @@ struct PlasmaCellScan {
         var constant: [String: Double] = [:]
         /// Events read.
         var events = 0
+        /// Every event's time slot counted (``TimeBinning/count(_:count:into:)``), when the tree has a flow-rate gate.
+        var timeBinCounts: [Int]?
     }
 
 
     /// - Complexity: O(events × (gates + stored markers)) on `workers` cores; memory: one block per
     ///   worker plus one row per plasma cell (4 bytes × stored markers).
     func run(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
-             audit: EventAudit?, plans: [PlotPlan]) throws(MRDError) -> Result {
+             audit: EventAudit?, plans: [PlotPlan], timeBinning: TimeBinning?) throws(MRDError) -> Result {
         let rules = template.mrd
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
             throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
@@ -61,12 +64,14 @@ struct PlasmaCellScan {
             var nonFinite: [Int]
             var minimum: [Double]
             var maximum: [Double]
+            var timeCounts: [Int]
         }
         let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
         let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
-            nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity }))
+            nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity },
+            timeCounts: [Int](repeating: 0, count: (timeBinning?.binCount ?? -1) + 1)))
         let result: GatingResult
         do {
             result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
@@ -96,6 +101,9 @@ struct PlasmaCellScan {
                         acc.maximum[k] = high
                     }
                     acc.read += block.count
+                    if let timeBinning {
+                        acc.timeCounts.withUnsafeMutableBufferPointer { timeBinning.count(block.channel(timeBinning.channel), count: block.count, into: $0.baseAddress!) }
+                    }
                     for p in plain {
                         let plan = plans[p]
                         acc.undrawn[p] += acc.densities[p].withUnsafeMutableBufferPointer { counts in
@@ -130,6 +138,11 @@ struct PlasmaCellScan {
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
         var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
+        if let timeBinning {
+            var counts = [Int](repeating: 0, count: timeBinning.binCount + 1)
+            for w in 0..<slots.count { for b in counts.indices { counts[b] += slots[w].timeCounts[b] } }
+            pass.timeBinCounts = counts
+        }
         for w in 0..<slots.count {
             pass.events += slots[w].read
             for k in checkedChannels.indices {

@@ -10,7 +10,8 @@ import Foundation
 /// deterministic subsample (every k-th block of events, about `subsampleEvents` in all, spread
 /// over the whole acquisition), collects the values each pending data-driven gate needs from
 /// its population, and places those gates; static gates are added as soon as what they refer
-/// to exists. The flow-rate gate reads the time of every event in one pass of its own.
+/// to exists. The flow-rate gate judges its time bins from counts found by binary search over a
+/// time channel in acquisition order (``TimeBinning``), which the full pass then checks.
 struct SampleGating {
     let template: GatingTemplate
     let mapping: PanelMapping
@@ -34,6 +35,12 @@ struct SampleGating {
     /// The flow-rate bins the time gate judged (nil without a flow-rate gate, or when the
     /// time channel could not be judged).
     private(set) var flowRate: FlowRateProfile?
+    /// The flow-rate gate's bins and the counts it judged (estimated unless ``countedTimeBins`` was given).
+    private(set) var timeBinning: TimeBinning?
+    private(set) var timeBinCounts: [Int]?
+    /// Per-slot counts of every event's time from an earlier full pass: when set, the time gate
+    /// is judged on them instead of the estimate (``TimeBinning``).
+    var countedTimeBins: [Int]?
 
     func dimension(_ marker: String) -> GateDimension {
         let spec = template.marker(marker)!
@@ -315,7 +322,7 @@ struct SampleGating {
         return start...end
     }
 
-    /// The time gate: one pass over every event's time, bins, and the unstable stretches excluded.
+    /// The time gate: events per time bin (``TimeBinning``), and the unstable stretches excluded.
     private mutating func flowRateGates(_ gate: GateSpec, time: String, bins: Int?, tolerance: Double) throws(MRDError) -> [Gate] {
         let dataSet = file.dataSets[dataSetIndex]
         let channel = mapping.entry(time)!.channelIndex
@@ -333,20 +340,20 @@ struct SampleGating {
                 return [all]
             }
             let binCount = bins ?? min(200, max(10, dataSet.eventCount / 1_000))
-            let width = (end - start) / Double(binCount)
-            let slots = WorkerSlots<[Int]>(count: max(1, workers), initial: [Int](repeating: 0, count: binCount + 1))
-            try reader.forEachBlock(as: Double.self, workers: workers) { worker, block in
-                slots.update(worker) { counts in
-                    block.withColumn(channel) { column in
-                        for t in column {
-                            // Out-of-order times (outside first…last) are counted in the last slot.
-                            if t >= start && t <= end { counts[min(binCount - 1, Int((t - start) / width))] += 1 } else { counts[binCount] += 1 }
-                        }
-                    }
-                }
+            let binning = TimeBinning(channel: channel, start: start, end: end, binCount: binCount)
+            let width = binning.width
+            // The bins' counts: those the full pass counted when this is a second placement, else
+            // the estimate for a time channel in order, which the full pass checks.
+            let counts: [Int]
+            if let exact = countedTimeBins, exact.count == binCount + 1 {
+                counts = exact
+            } else {
+                var probe = try file.eventReader(dataSet: dataSetIndex, blockSize: TimeBinning.probeBlock)
+                probe.values = .scaled
+                counts = try binning.estimatedCounts(reader: probe)
             }
-            var counts = [Int](repeating: 0, count: binCount + 1)
-            for w in 0..<slots.count { for b in 0...binCount { counts[b] += slots[w][b] } }
+            timeBinning = binning
+            timeBinCounts = counts
             if counts[binCount] > 0 {
                 warnings.append("\(gate.id): \(counts[binCount]) events have times outside the first and last block's range (time not monotonic)")
             }

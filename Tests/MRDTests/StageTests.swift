@@ -52,7 +52,7 @@ struct StageTests {
                                       compensation: ready.compensation, matrices: ready.matrices, workers: workers, subsampleEvents: 300_000)
             try gating.resolve()
             return try PlasmaCellScan(template: template, workers: workers)
-                .run(gating: gating, tree: try gating.tree(gating.gates), file: file, index: index, path: path, audit: nil, plans: [])
+                .run(gating: gating, tree: try gating.tree(gating.gates), file: file, index: index, path: path, audit: nil, plans: [], timeBinning: gating.timeBinning)
         }
         let one = try run(workers: 1), three = try run(workers: 3)
         let gated = try #require(one.gating.gates.first { $0.id == AnalysisTests.template.mrd.plasmaCells }).count

@@ -1,0 +1,84 @@
+import EventCore
+
+/// The time bins of the flow-rate gate, and how their event counts are found without a pass of
+/// their own over the file.
+///
+/// An event's bin is `⌊(t − start) / width⌋` (the last bin closed at `end`); a time outside
+/// `start…end`, or NaN, goes to the extra slot `binCount` ("out of order"). Because that bin
+/// number never decreases as time advances, a file whose time channel is in acquisition order
+/// holds each bin's events as one run of consecutive events, and the runs' boundaries can be
+/// found by binary search, reading a few thousand events instead of all of them
+/// (``estimatedCounts(reader:)``). The full pass then counts every event's bin anyway
+/// (``count(_:count:into:)``); when the two disagree (the time channel was not in order) the
+/// analysis places its gates again from the counted bins, so the result never rests on the estimate.
+struct TimeBinning: Sendable, Equatable {
+    /// The time channel's index in the data set (values on its linear scale, as the gates read them).
+    let channel: Int
+    let start: Double
+    let end: Double
+    let binCount: Int
+    var width: Double { (end - start) / Double(binCount) }
+
+    /// Events per probe read during the estimate.
+    static let probeBlock = 64
+
+    /// The slot of time `t`: its bin, or `binCount` when `t` is outside `start…end` or NaN.
+    /// - Complexity: O(1).
+    @inline(__always)
+    func slot(_ t: Double) -> Int {
+        t >= start && t <= end ? min(binCount - 1, Int((t - start) / width)) : binCount
+    }
+
+    /// A key that never decreases along a time channel in acquisition order: −1 before `start`,
+    /// the bin inside, `binCount` after `end` (and for NaN, which only the full count places).
+    @inline(__always)
+    private func orderKey(_ t: Double) -> Int {
+        if t < start { return -1 }
+        return t <= end ? min(binCount - 1, Int((t - start) / width)) : binCount
+    }
+
+    /// Adds the slots of `count` times to `counts` (`binCount + 1` entries).
+    /// - Complexity: O(count), no allocation.
+    func count(_ times: UnsafePointer<Double>, count: Int, into counts: UnsafeMutablePointer<Int>) {
+        let s = start, e = end, w = width, last = binCount - 1, out = binCount
+        for i in 0..<count {
+            let t = times[i]
+            counts[t >= s && t <= e ? min(last, Int((t - s) / w)) : out] += 1
+        }
+    }
+
+    /// Events per slot (`binCount` bins, then out of order) on the assumption that the time
+    /// channel never decreases: each bin's first event by binary search, reading blocks of
+    /// ``probeBlock`` events. Exact for a channel in acquisition order; for any other the full
+    /// pass's count differs and replaces it.
+    /// - Complexity: O(binCount × log(events)) probe reads of ``probeBlock`` events.
+    func estimatedCounts(reader: any EventReader) throws -> [Int] {
+        let n = reader.eventCount
+        var block = reader.makeBlock(of: Double.self)
+        var buffer: [UInt8] = []
+        var loaded = -1
+        func key(_ event: Int) throws -> Int {
+            let b = event / reader.blockSize
+            if b != loaded {
+                try reader.readBlock(b, into: &block, buffer: &buffer)
+                loaded = b
+            }
+            return orderKey(block[channel, event - b * reader.blockSize])
+        }
+        // first[k]: the first event whose key is ≥ k − 1, for k = 0 … binCount + 1.
+        var first = [Int](repeating: n, count: binCount + 2)
+        var low = 0
+        for k in 0...(binCount + 1) {
+            var high = n
+            while low < high {
+                let middle = (low + high) / 2
+                if try key(middle) >= k - 1 { high = middle } else { low = middle + 1 }
+            }
+            first[k] = low
+        }
+        var counts = [Int](repeating: 0, count: binCount + 1)
+        for b in 0..<binCount { counts[b] = first[b + 2] - first[b + 1] }
+        counts[binCount] = first[1] + (n - first[binCount + 1])
+        return counts
+    }
+}

@@ -1,0 +1,82 @@
+import EventCore
+import FCS
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+/// The flow-rate gate's bins without a pass of their own: estimated by binary search on a time
+/// channel in order, checked by the full pass, and counted exactly when the channel is not in order.
+@Suite("Time bins")
+struct TimeBinningTests {
+    let directory = TemporaryDirectory()
+    let analyzer = MRDAnalyzer(template: AnalysisTests.template, workers: 2)
+
+    /// Every event's time (scale values) and the bins the time gate uses: start = the first
+    /// block's smallest time, end = the last block's largest, 60 bins for 60,000 events.
+    func exactBins(_ path: String) throws -> (TimeBinning, [Int]) {
+        let file = try FCSFile(path: path)
+        var reader = try file.eventReader(dataSet: nil, blockSize: EventStreaming.defaultBlockSize)
+        reader.values = .scaled
+        let channel = try #require(file.dataSets[0].channels.firstIndex { $0.name == "Time" })
+        var times: [Double] = []
+        var block = reader.makeBlock(of: Double.self)
+        var buffer: [UInt8] = []
+        for b in 0..<reader.blockCount {
+            try reader.readBlock(b, into: &block, buffer: &buffer)
+            for e in 0..<block.count { times.append(block[channel, e]) }
+        }
+        let lastFirst = (reader.blockCount - 1) * reader.blockSize
+        let binning = TimeBinning(channel: channel, start: times[0..<reader.blockSize].min()!, end: times[lastFirst...].max()!, binCount: 60)
+        var counts = [Int](repeating: 0, count: 61)
+        for t in times { counts[t >= binning.start && t <= binning.end ? min(59, Int((t - binning.start) / binning.width)) : 60] += 1 }
+        return (binning, counts)
+    }
+
+    func estimate(_ path: String, _ binning: TimeBinning) throws -> [Int] {
+        var probe = try FCSFile(path: path).eventReader(dataSet: nil, blockSize: TimeBinning.probeBlock)
+        probe.values = .scaled
+        return try binning.estimatedCounts(reader: probe)
+    }
+
+    @Test("time in order: the estimate is every event's count, and the time gate judges those counts")
+    func inOrder() throws {
+        let path = directory.path("burst.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 60_000, seed: 62, flow: .burst)).write(fcsPath: path)
+        let (binning, exact) = try exactBins(path)
+        #expect(try estimate(path, binning) == exact)
+        #expect(exact[60] == 0 && exact.reduce(0, +) == 60_000)
+        let stability = try analyzer.analyze(path: path).qc.timeStability
+        #expect(stability.eventsPerBin == Array(exact[0..<60]))
+        #expect(stability.excludedEvents > 0, "the burst is excluded")
+    }
+
+    @Test("time out of order: the estimate is wrong, the full pass's count replaces it, the verdict is the in-order file's")
+    func outOfOrder() throws {
+        let path = directory.path("burst.fcs"), shuffled = directory.path("shuffled.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 60_000, seed: 62, flow: .burst)).write(fcsPath: path)
+        // The same events with the rows between the first and the last block in a random order:
+        // the same times, so the same bins and the same counts per bin, but no longer in order.
+        let set = try FCSFile(path: path).fcsDataSets[0]
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let width = set.bytesPerEvent, keep = EventStreaming.defaultBlockSize
+        let rows = Array(keep..<(60_000 - keep))
+        var generator = RandomSource(seed: 99)
+        let original = bytes
+        for (target, source) in zip(rows, rows.shuffled(using: &generator)) {
+            let t = set.dataBegin + target * width, s = set.dataBegin + source * width
+            bytes.replaceSubrange(t..<(t + width), with: original[s..<(s + width)])
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: shuffled))
+        let (binning, exact) = try exactBins(shuffled)
+        let (ordered, orderedCounts) = try exactBins(path)
+        #expect(binning == ordered && exact == orderedCounts)
+        #expect(try estimate(shuffled, binning) != exact, "the binary search cannot be right on shuffled times")
+        let inOrder = try analyzer.analyze(path: path).qc.timeStability
+        let outOfOrder = try analyzer.analyze(path: shuffled).qc.timeStability
+        #expect(outOfOrder.eventsPerBin == Array(exact[0..<60]))
+        #expect(outOfOrder.excludedEvents == inOrder.excludedEvents && outOfOrder.excludedStretches == inOrder.excludedStretches)
+        #expect(outOfOrder.verdict == inOrder.verdict)
+    }
+}
