@@ -74,11 +74,13 @@ public struct TreeEvaluator: Sendable {
     ///   - membership: also return each gate's per-event membership bits.
     ///   - blockSize: rounded up to a multiple of 64.
     ///   - blockStride: evaluate only every k-th block (a subsample); counts then cover those blocks.
+    ///   - storedBytes: handed each block's buffer of stored bytes after it is read (``StoredBytesConsumer``).
     ///   - observer: called once per evaluated block, possibly from several workers at once, with
     ///     the block's gate masks and extra dimension columns. Whatever it accumulates must be per worker.
     public func evaluate(file: any EventSource, dataSet: Int? = nil, membership: Bool = false,
                          workers: Int = ProcessInfoCores.active, blockSize: Int = TreeEvaluator.defaultBlockSize,
                          blockStride: Int = 1,
+                         storedBytes: (any StoredBytesConsumer)? = nil,
                          observer: (@Sendable (_ worker: Int, _ block: EvaluatedBlock) throws -> Void)? = nil) throws -> GatingResult {
         var reader = try file.eventReader(dataSet: dataSet, blockSize: max(64, (blockSize + 63) / 64 * 64))
         reader.values = .scaled
@@ -103,7 +105,7 @@ public struct TreeEvaluator: Sendable {
             evaluated = 0
             for b in Swift.stride(from: 0, to: reader.blockCount, by: blockStride) { evaluated += min(reader.blockSize, eventCount - b * reader.blockSize) }
         }
-        try reader.forEachBlock(as: Double.self, workers: workerCount, stride: blockStride) { worker, block in
+        try reader.forEachBlock(as: Double.self, workers: workerCount, stride: blockStride, storedBytes: storedBytes) { worker, block in
             let scratch = shared.value[worker]
             plan.run(block: block, scratch: scratch)
             if let observer {

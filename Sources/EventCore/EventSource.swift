@@ -40,11 +40,15 @@ extension EventReader {
     /// With `stride` k > 1 only blocks 0, k, 2k, … are read (a deterministic subsample spread
     /// over the whole acquisition).
     ///
+    /// `storedBytes`, when given, takes each block's buffer of what was read for it after the
+    /// block is decoded (``StoredBytesConsumer``), so a checksum shares the pass's read.
+    ///
     /// Memory: one block and one raw buffer per worker.
     public func forEachBlock<S: EventScalar>(
         as type: S.Type,
         workers: Int = ProcessInfoCores.active,
         stride: Int = 1,
+        storedBytes: (any StoredBytesConsumer)? = nil,
         _ body: @Sendable (_ worker: Int, _ block: borrowing EventBlock<S>) throws -> Void
     ) throws {
         let step = max(1, stride)
@@ -61,6 +65,7 @@ extension EventReader {
                 if ordinal >= total { return }
                 do {
                     try readBlock(ordinal * step, into: &block, buffer: &buffer)
+                    storedBytes?.take(firstEvent: block.firstEvent, count: block.count, buffer: &buffer)
                     try body(worker, block)
                 } catch {
                     firstError.withLock { if $0 == nil { $0 = error } }
@@ -115,4 +120,12 @@ extension EventBlock {
             }
         }
     }
+}
+
+/// Takes what a pass read for each block: the events `firstEvent ..< firstEvent + count` and the
+/// buffer that held their stored bytes (for an FCS file, the events' bytes as in the file, from
+/// the buffer's start). It may keep the buffer and leave another (or an empty one) in its place;
+/// called from several workers at once.
+public protocol StoredBytesConsumer: Sendable {
+    func take(firstEvent: Int, count: Int, buffer: inout [UInt8])
 }

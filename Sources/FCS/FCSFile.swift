@@ -106,4 +106,8 @@ public final class FCSFile: Sendable {
     public func reader(dataSet index: Int? = nil, blockSize: Int = FCSEventReader.defaultBlockSize) throws(FCSError) -> FCSEventReader {
         FCSEventReader(source: source, dataSet: try dataSet(index), blockSize: blockSize)
     }
+
+    /// The file's bytes in `range`, clamped to its end (the parts of a checksum no event read covers).
+    /// - Complexity: one read of `range.count` bytes.
+    public func bytes(_ range: Range<Int>) throws(FCSError) -> [UInt8] { try source.bytes(range) }
 }

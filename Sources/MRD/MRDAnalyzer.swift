@@ -105,13 +105,20 @@ public struct MRDAnalyzer: Sendable {
         let parserWarnings = (file.warnings + dataSet.warnings).map { "\($0)" }
         var warnings = parserWarnings
         var clock = PhaseClock()
-        // The file's SHA-256 for the audit trail, computed on its own thread while the analysis runs.
-        let digest = BackgroundDigest(path: computeChecksum ? path : nil)
+        // The file's SHA-256 for the audit trail: an FCS file's from the full pass's own reads,
+        // another's on its own thread while the analysis runs; a file never fully read (not
+        // evaluable before gating) is read for it.
+        let shared = computeChecksum ? (file as? FCSFile).map { SharedReadDigest(file: $0, dataSet: index) } : nil
+        let digest = BackgroundDigest(path: computeChecksum && shared == nil ? path : nil)
+        func checksum() -> String? {
+            guard let shared else { return digest.wait() }
+            return shared.finish() ?? BackgroundDigest(path: path).wait()
+        }
         func notEvaluable(_ reason: String, panel: [String: String] = [:]) -> MRDAnalysis {
             let notes = warnings + (eventsOutput.map { ["per-event results not written to \($0): the sample was not evaluable before gating"] } ?? [])
             let qc = AcquisitionQC.assess(template: template, dataSet: dataSet, parserWarnings: parserWarnings, counts: nil,
                                           flowRate: nil, timeExcludedFraction: 0, blocker: "not gated: \(reason)")
-            return MRDAnalysis(result: .notEvaluable(template: template, file: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
+            return MRDAnalysis(result: .notEvaluable(template: template, file: path, checksum: checksum(), totalEvents: dataSet.eventCount,
                                                      panel: panel, assignments: channelAssignments.channels, reference: referenceRecord, reason: reason, warnings: notes, qc: qc), plots: [])
         }
         let prepared: SamplePreparation
@@ -126,7 +133,7 @@ public struct MRDAnalyzer: Sendable {
         // Gates placed, then the full pass. The time gate's bins are estimated (``TimeBinning``);
         // when the full pass counts them otherwise (time not in acquisition order), the gates are
         // placed again from the counted bins and the pass repeated, so nothing rests on the estimate.
-        func gateAndScan(countedTimeBins: [Int]?) throws(MRDError) -> (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass) {
+        func gateAndScan(countedTimeBins: [Int]?, digest: SharedReadDigest?) throws(MRDError) -> (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass) {
             var gating = SampleGating(template: template, mapping: mapping, file: file, dataSetIndex: index, path: path,
                                       compensation: reference, matrices: matrices, workers: workers, subsampleEvents: subsampleEvents)
             gating.countedTimeBins = countedTimeBins
@@ -138,13 +145,14 @@ public struct MRDAnalyzer: Sendable {
             }
             let plans = wantPlots ? try plotPlans(gating: gating, tree: tree) : []
             let full = try PlasmaCellScan(template: template, workers: workers)
-                .run(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit, plans: plans, timeBinning: gating.timeBinning)
+                .run(gating: gating, tree: tree, file: file, index: index, path: path, audit: audit, plans: plans, timeBinning: gating.timeBinning,
+                     storedBytes: digest)
             return (gating, tree, audit, plans, full)
         }
-        var attempt: (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass)? = try gateAndScan(countedTimeBins: nil)
+        var attempt: (SampleGating, GatingTree, EventAudit?, [PlotPlan], FullPass)? = try gateAndScan(countedTimeBins: nil, digest: shared)
         if let estimated = attempt?.0.timeBinCounts, let counted = attempt?.4.timeBinCounts, estimated != counted {
             attempt = nil   // releases the first pass's audit file before the second one opens it
-            attempt = try gateAndScan(countedTimeBins: counted)
+            attempt = try gateAndScan(countedTimeBins: counted, digest: nil)
         }
         let (gating, tree, audit, plans, full) = attempt!
         warnings += gating.warnings
@@ -157,7 +165,7 @@ public struct MRDAnalyzer: Sendable {
             warnings.append("non-finite event values (NaN or infinity) in " + full.nonFinite.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
                             + "; those events fall outside every gate that uses the channel")
         }
-        let (result, aberrantRows, clustering) = assemble(full: full, gating: gating, path: path, checksum: digest.wait(), totalEvents: dataSet.eventCount,
+        let (result, aberrantRows, clustering) = assemble(full: full, gating: gating, path: path, checksum: checksum(), totalEvents: dataSet.eventCount,
                                                           panel: panel, warnings: warnings, qc: qc)
         try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
         let plots = finishPlots(plans: plans, full: full, aberrantRows: aberrantRows, gating: gating, result: result)
@@ -248,39 +256,5 @@ struct PhaseClock {
     func report() {
         guard enabled else { return }
         FileHandle.standardError.write(Data((phases.map { "\($0.0): \(String(format: "%.3f", $0.1)) s" }.joined(separator: "; ") + "\n").utf8))
-    }
-}
-
-/// SHA-256 of a file, computed on a background thread; ``wait()`` returns it (nil when the file
-/// cannot be read). Cost: about 2 ns per byte of one core.
-final class BackgroundDigest: @unchecked Sendable {
-    private var result: String?
-    private let done = DispatchSemaphore(value: 0)
-    private var finished = false
-
-    init(path: String?) {
-        guard let path else {
-            finished = true
-            return
-        }
-        DispatchQueue.global().async { [self] in
-            defer { done.signal() }
-            guard let handle = FileHandle(forReadingAtPath: path) else { return }
-            defer { try? handle.close() }
-            var hash = SHA256()
-            while true {
-                guard let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty else { break }
-                hash.update(chunk)
-            }
-            result = hash.finalize().map { String(format: "%02x", $0) }.joined()
-        }
-    }
-
-    func wait() -> String? {
-        if !finished {
-            done.wait()
-            finished = true
-        }
-        return result
     }
 }

@@ -39,7 +39,8 @@ struct PlasmaCellScan {
     /// - Complexity: O(events × (gates + stored markers)) on `workers` cores; memory: one block per
     ///   worker plus one row per plasma cell (4 bytes × stored markers).
     func run(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
-             audit: EventAudit?, plans: [PlotPlan], timeBinning: TimeBinning?) throws(MRDError) -> Result {
+             audit: EventAudit?, plans: [PlotPlan], timeBinning: TimeBinning?,
+             storedBytes: (any StoredBytesConsumer)? = nil) throws(MRDError) -> Result {
         let rules = template.mrd
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
             throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
@@ -74,7 +75,7 @@ struct PlasmaCellScan {
             timeCounts: [Int](repeating: 0, count: (timeBinning?.binCount ?? -1) + 1)))
         let result: GatingResult
         do {
-            result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers) { worker, block in
+            result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers, storedBytes: storedBytes) { worker, block in
                 let pc = block.mask(pcIndex)
                 let values = (0..<columnCount).map { block.column($0) }
                 func isCandidate(_ e: Int) -> Bool {

@@ -78,5 +78,7 @@ struct TimeBinningTests {
         #expect(outOfOrder.eventsPerBin == Array(exact[0..<60]))
         #expect(outOfOrder.excludedEvents == inOrder.excludedEvents && outOfOrder.excludedStretches == inOrder.excludedStretches)
         #expect(outOfOrder.verdict == inOrder.verdict)
+        // The checksum comes from the first full pass only, and is the whole file's.
+        #expect(try analyzer.analyze(path: shuffled).fileSHA256 == SHA256.hex(bytes))
     }
 }
