@@ -24,6 +24,25 @@ struct EvaluationPlan: Sendable {
         let matrix: CompensationMatrix
         let inputColumns: [Int]
         let firstOutput: Int
+        /// Per output: the block columns and coefficients of its sum, in detector order — the
+        /// first detector's always, then every other with a non-zero coefficient.
+        let terms: [[(column: Int, coefficient: Double)]]
+
+        init(matrix: CompensationMatrix, inputColumns: [Int], firstOutput: Int) {
+            self.matrix = matrix
+            self.inputColumns = inputColumns
+            self.firstOutput = firstOutput
+            let no = matrix.outputs.count
+            var terms: [[(column: Int, coefficient: Double)]] = []
+            for i in 0..<no {
+                var sum: [(column: Int, coefficient: Double)] = [(inputColumns[0], matrix.unmixing[i])]
+                for j in 1..<max(1, inputColumns.count) where matrix.unmixing[j * no + i] != 0 {
+                    sum.append((inputColumns[j], matrix.unmixing[j * no + i]))
+                }
+                terms.append(sum)
+            }
+            self.terms = terms
+        }
     }
 
     enum GatePlan: Sendable {
@@ -153,22 +172,12 @@ struct EvaluationPlan: Sendable {
 
     private func runChunk(base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch) {
         let cap = scratch.capacity
-        // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms skipped.
+        // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms
+        // skipped; one term at a time over the chunk (vectorised).
         for plan in compensations {
-            let no = plan.matrix.outputs.count
-            plan.matrix.unmixing.withUnsafeBufferPointer { p in
-                let source0 = base + plan.inputColumns[0] * capacity + o
-                for i in 0..<no {
-                    let target = scratch.compensated + (plan.firstOutput + i) * cap + o
-                    let first = p[i]
-                    for e in 0..<n { target[e] = source0[e] * first }
-                    for j in 1..<max(1, plan.inputColumns.count) {
-                        let coefficient = p[j * no + i]
-                        if coefficient == 0 { continue }
-                        let source = base + plan.inputColumns[j] * capacity + o
-                        for e in 0..<n { target[e] += source[e] * coefficient }
-                    }
-                }
+            for (i, terms) in plan.terms.enumerated() {
+                compensate(terms: terms, base: base, capacity: capacity, offset: o, count: n,
+                           into: scratch.compensated + (plan.firstOutput + i) * cap + o)
             }
         }
         func pointer(_ ref: ValueRef) -> UnsafePointer<Double> {
@@ -242,6 +251,22 @@ struct EvaluationPlan: Sendable {
             }
             let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
             scratch.counts[g] += finishMask(mask, complement: complements[g], parent: parent, count: n)
+        }
+    }
+}
+
+/// One compensated output for `count` events from `offset` of the block's columns: the first
+/// term's product, then each further term's product added in order — the same operations, in
+/// the same order, as one event at a time.
+/// - Complexity: O(count × terms), no allocation.
+func compensate(terms: [(column: Int, coefficient: Double)], base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int,
+                into target: UnsafeMutablePointer<Double>) {
+    terms.withUnsafeBufferPointer { t in
+        let first = t[0], source0 = base + first.column * capacity + o
+        for e in 0..<n { target[e] = source0[e] * first.coefficient }
+        for k in 1..<t.count {
+            let source = base + t[k].column * capacity + o, coefficient = t[k].coefficient
+            for e in 0..<n { target[e] += source[e] * coefficient }
         }
     }
 }
