@@ -30,7 +30,9 @@ let package = Package(
         // The HDF5 event store, the other adapter (it keeps the FCS keywords, which FCS describes).
         .target(name: "HDF5Store", dependencies: ["EventCore", "FCS", "CHDF5", "CHDF5Shim"]),
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
-        .target(name: "Cytometry", dependencies: ["EventCore"]),
+        .target(name: "Cytometry", dependencies: ["EventCore", "CKernels"]),
+        // AVX2 versions of the evaluator's column kernels, chosen at run time (portable Swift loops otherwise).
+        .target(name: "CKernels"),
         // Gating templates, data-driven gates, aberrant plasma-cell rules, the cluster criterion and the MRD call.
         .target(name: "MRD", dependencies: ["EventCore", "FCS", "Cytometry", "CSHA256", .product(name: "Yams", package: "Yams")]),
         // SHA-256 compression with the x86 SHA extensions, for file checksums (portable Swift fallback in MRD).

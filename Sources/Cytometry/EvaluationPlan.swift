@@ -1,3 +1,4 @@
+import CKernels
 import EventCore
 
 /// A gating tree resolved against one data set's channels: column indices, compensation
@@ -157,27 +158,28 @@ struct EvaluationPlan: Sendable {
     /// Evaluates one block into the scratch masks and adds to its counts, a chunk of events at
     /// a time. Every value is computed by the same operations in the same order as event by
     /// event, so chunking changes no result.
-    func run(block: borrowing EventBlock<Double>, scratch: EvaluationScratch) {
+    /// `avx2` picks the column kernels (``ColumnKernels``); both give the same masks and counts.
+    func run(block: borrowing EventBlock<Double>, scratch: EvaluationScratch, avx2: Bool = ColumnKernels.useAVX2) {
         let n = block.count
         let capacity = block.capacity
         block.withUnsafeStorage { base in
             var offset = 0
             while offset < n {
                 let m = min(Self.chunkSize, n - offset)
-                runChunk(base: base, capacity: capacity, offset: offset, count: m, scratch: scratch)
+                runChunk(base: base, capacity: capacity, offset: offset, count: m, scratch: scratch, avx2: avx2)
                 offset += m
             }
         }
     }
 
-    private func runChunk(base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch) {
+    private func runChunk(base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch, avx2: Bool) {
         let cap = scratch.capacity
         // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms
         // skipped; one term at a time over the chunk (vectorised).
         for plan in compensations {
             for (i, terms) in plan.terms.enumerated() {
                 compensate(terms: terms, base: base, capacity: capacity, offset: o, count: n,
-                           into: scratch.compensated + (plan.firstOutput + i) * cap + o)
+                           into: scratch.compensated + (plan.firstOutput + i) * cap + o, avx2: avx2)
             }
         }
         func pointer(_ ref: ValueRef) -> UnsafePointer<Double> {
@@ -196,7 +198,7 @@ struct EvaluationPlan: Sendable {
                 let x = pointer(xr), y = pointer(yr)
                 for e in 0..<n { out[e] = A * (x[e] - B) / (y[e] - C) }
             }
-            plan.transform?.apply(to: out, count: n)
+            plan.transform?.apply(to: out, count: n, avx2: avx2)
         }
         // 3. Gates in dependency order.
         for g in order {
@@ -207,7 +209,9 @@ struct EvaluationPlan: Sendable {
                 for (k, d) in ds.enumerated() {
                     let values = scratch.dimensions + d * cap + o
                     let lo = minimums[k], hi = maximums[k]
-                    if k == 0 {
+                    if avx2 {
+                        ckernels_range_mask_avx2(values, lo, hi, mask, n, k == 0 ? 0 : 1)
+                    } else if k == 0 {
                         for e in 0..<n { let v = values[e]; mask[e] = (v >= lo && v < hi) ? 1 : 0 }
                     } else {
                         for e in 0..<n { let v = values[e]; mask[e] &= (v >= lo && v < hi) ? 1 : 0 }
@@ -260,7 +264,19 @@ struct EvaluationPlan: Sendable {
 /// the same order, as one event at a time.
 /// - Complexity: O(count × terms), no allocation.
 func compensate(terms: [(column: Int, coefficient: Double)], base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int,
-                into target: UnsafeMutablePointer<Double>) {
+                into target: UnsafeMutablePointer<Double>, avx2: Bool) {
+    if avx2 {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Double>?.self, capacity: terms.count) { sources in
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: terms.count) { coefficients in
+                for (k, term) in terms.enumerated() {
+                    sources[k] = base + term.column * capacity + o
+                    coefficients[k] = term.coefficient
+                }
+                ckernels_compensate_avx2(target, sources.baseAddress!, coefficients.baseAddress!, terms.count, n)
+            }
+        }
+        return
+    }
     terms.withUnsafeBufferPointer { t in
         let first = t[0], source0 = base + first.column * capacity + o
         for e in 0..<n { target[e] = source0[e] * first.coefficient }

@@ -1,3 +1,4 @@
+import CKernels
 import Synchronization
 
 /// A fast evaluation of a monotone transform y(v) that is defined implicitly (logicle,
@@ -80,8 +81,18 @@ struct TabulatedInverse: Sendable {
 
     /// Transforms `count` values in place; values outside the grid go through `exact`.
     /// The table is bound once for the whole run, so the loop does no reference counting.
-    func apply(to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double) {
+    func apply(to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double, avx2: Bool = ColumnKernels.useAVX2) {
         let first = firstIndex, segments = segmentCount, zero = zeroValue
+        if avx2 {
+            // Four values at a time with gathered rows; the values off the grid come back by position.
+            table.withUnsafeBufferPointer { t in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { outside in
+                    let off = ckernels_cubic_table_avx2(t.baseAddress!, first, segments, zero, values, count, outside.baseAddress!)
+                    for k in 0..<off { values[outside[k]] = exact(values[outside[k]]) }
+                }
+            }
+            return
+        }
         let shift = UInt64(52 - Self.segmentsPerOctaveLog2)
         table.withUnsafeBufferPointer { t in
             for e in 0..<count {

@@ -87,13 +87,14 @@ public enum Transformation: Sendable, Equatable, Hashable {
     }
 
     /// Applies the transform to `count` values in place, choosing the kind once for the whole run.
-    public func apply(to values: UnsafeMutablePointer<Double>, count: Int) {
+    /// `avx2` picks the table kernel (``ColumnKernels``); both give the same values.
+    public func apply(to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
         switch self {
         case .logicle(let transform):
-            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve) }
+            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve, avx2: avx2) }
             else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
         case .hyperlog(let transform):
-            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve) }
+            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve, avx2: avx2) }
             else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
         case .linear(let T, let A):
             for i in 0..<count { values[i] = (values[i] + A) / (T + A) }
@@ -135,8 +136,8 @@ public struct BoundedTransformation: Sendable, Equatable, Hashable {
     }
 
     /// Applies the transform and bounds to `count` values in place.
-    public func apply(to values: UnsafeMutablePointer<Double>, count: Int) {
-        transformation.apply(to: values, count: count)
+    public func apply(to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
+        transformation.apply(to: values, count: count, avx2: avx2)
         if let boundMin { for i in 0..<count where values[i] < boundMin { values[i] = boundMin } }
         if let boundMax { for i in 0..<count where values[i] > boundMax { values[i] = boundMax } }
     }

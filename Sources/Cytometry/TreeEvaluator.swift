@@ -63,6 +63,8 @@ public struct TreeEvaluator: Sendable {
     public let extraDimensions: [GateDimension]
     /// Events per block: small enough that a block's working columns stay in a core's cache.
     public static let defaultBlockSize = 4096
+    /// Whether the AVX2 column kernels run (``ColumnKernels``); the same counts either way.
+    public var avx2 = ColumnKernels.useAVX2
 
     public init(tree: GatingTree, extraDimensions: [GateDimension] = []) {
         self.tree = tree
@@ -107,7 +109,7 @@ public struct TreeEvaluator: Sendable {
         }
         try reader.forEachBlock(as: Double.self, workers: workerCount, stride: blockStride, storedBytes: storedBytes) { worker, block in
             let scratch = shared.value[worker]
-            plan.run(block: block, scratch: scratch)
+            plan.run(block: block, scratch: scratch, avx2: avx2)
             if let observer {
                 let first = block.firstEvent, n = block.count, rawCapacity = block.capacity
                 try block.withUnsafeStorage { raw in

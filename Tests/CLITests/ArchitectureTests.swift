@@ -34,7 +34,8 @@ struct ArchitectureTests {
         let targets = try Self.targets()
         #expect(targets["EventCore"] == [])
         #expect(targets["FCS"] == ["EventCore"])
-        #expect(targets["Cytometry"] == ["EventCore"])
+        #expect(targets["Cytometry"] == ["EventCore", "CKernels"])
+        #expect(targets["CKernels"] == [])
         for name in ["MRD", "Report", "Synthetic", "Cytometry"] {
             let dependencies = try #require(targets[name], "\(name) is not in Package.swift")
             #expect(dependencies.contains("EventCore"), "\(name) should depend on the event core")

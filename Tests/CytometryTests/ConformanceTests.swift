@@ -38,8 +38,13 @@ enum Conformance {
     static func check(_ file: String) throws -> [String] {
         let tree = try GatingMLImport.read(path: directory!.appendingPathComponent("gml/\(file)").path)
         let data = try FCSFile(path: directory!.appendingPathComponent("data1.fcs").path)
-        let result = try TreeEvaluator(tree: tree).evaluate(file: data, membership: true, blockSize: 1024)
+        // Both column-kernel paths (``ColumnKernels``) must match the truth.
         var checked: [String] = []
+        for avx2 in [false] + (ColumnKernels.avx2Available ? [true] : []) {
+        var evaluator = TreeEvaluator(tree: tree)
+        evaluator.avx2 = avx2
+        let result = try evaluator.evaluate(file: data, membership: true, blockSize: 1024)
+        checked = []
         for gate in tree.gates {
             let name = truthName(for: gate.id)
             guard let expected = truth(name) else { continue }
@@ -47,9 +52,10 @@ enum Conformance {
             #expect(expected.count == result.eventCount, "\(name) has \(expected.count) lines for \(result.eventCount) events")
             var differing = 0
             for e in 0..<min(expected.count, result.eventCount) where (membership.contains(e) ? 1 : 0) != expected[e] { differing += 1 }
-            #expect(differing == 0, "\(file): gate \(gate.id) differs from \(name) in \(differing) events")
+            #expect(differing == 0, "\(file) (avx2 \(avx2)): gate \(gate.id) differs from \(name) in \(differing) events")
             #expect(result.count(gate.id) == expected.reduce(0) { $0 + Int($1) }, "\(file): gate \(gate.id) count")
             checked.append(name)
+        }
         }
         return checked
     }

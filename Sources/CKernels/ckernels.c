@@ -1,0 +1,162 @@
+// AVX2 versions of the gating evaluator's column kernels (Cytometry.EvaluationPlan and
+// TabulatedInverse). The Swift layer checks ckernels_avx2_available() once and otherwise runs
+// its own portable loops. Every kernel does the same IEEE operations, in the same order, as the
+// Swift loop it replaces, so both paths give bit-identical values: contraction into fused
+// multiply-adds is switched off for this file.
+#include "ckernels.h"
+
+#pragma clang fp contract(off)
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#include <cpuid.h>
+
+int ckernels_avx2_available(void) {
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    if (!osxsave || !avx) return 0;
+    unsigned int lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 6) != 6) return 0;  // the OS saves the YMM state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 5) & 1;
+}
+
+__attribute__((target("avx2")))
+long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
+                               double *values, long count, long *outside) {
+    const __m256d sign_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256i first = _mm256_set1_epi64x(first_index);
+    const __m256i limit = _mm256_set1_epi64x(segments);
+    const __m256d two_zero = _mm256_set1_pd(2 * zero);
+    const __m256d zeros = _mm256_setzero_pd();
+    long n_outside = 0;
+    long e = 0;
+    for (; e + 4 <= count; e += 4) {
+        __m256d v = _mm256_loadu_pd(values + e);
+        __m256d magnitude = _mm256_and_pd(v, sign_mask);
+        __m256i index = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(magnitude), 44), first);
+        // In the grid: 0 <= index < segments (index is at most 2^20, so signed compares suffice).
+        __m256i inside = _mm256_andnot_si256(_mm256_cmpgt_epi64(_mm256_setzero_si256(), index), _mm256_cmpgt_epi64(limit, index));
+        int inside_bits = _mm256_movemask_pd(_mm256_castsi256_pd(inside));
+        __m256i safe = _mm256_and_si256(index, inside);
+        // Four rows loaded whole and transposed (gathers are slower than this on the CPUs we have).
+        int64_t lane[4];
+        _mm256_storeu_si256((__m256i *)lane, safe);
+        const double *t0 = table + lane[0] * 6, *t1 = table + lane[1] * 6, *t2 = table + lane[2] * 6, *t3 = table + lane[3] * 6;
+        __m256d r0 = _mm256_loadu_pd(t0 + 2), r1 = _mm256_loadu_pd(t1 + 2), r2 = _mm256_loadu_pd(t2 + 2), r3 = _mm256_loadu_pd(t3 + 2);
+        __m256d u0 = _mm256_unpacklo_pd(r0, r1), u1 = _mm256_unpackhi_pd(r0, r1);
+        __m256d u2 = _mm256_unpacklo_pd(r2, r3), u3 = _mm256_unpackhi_pd(r2, r3);
+        __m256d c0 = _mm256_permute2f128_pd(u0, u2, 0x20), c2 = _mm256_permute2f128_pd(u0, u2, 0x31);
+        __m256d c1 = _mm256_permute2f128_pd(u1, u3, 0x20), c3 = _mm256_permute2f128_pd(u1, u3, 0x31);
+        __m256d a = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t0)), _mm_loadu_pd(t2), 1);
+        __m256d b = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t1)), _mm_loadu_pd(t3), 1);
+        __m256d start = _mm256_unpacklo_pd(a, b), inverse = _mm256_unpackhi_pd(a, b);
+        __m256d x = _mm256_mul_pd(_mm256_sub_pd(magnitude, start), inverse);
+        __m256d y = _mm256_add_pd(c2, _mm256_mul_pd(x, c3));
+        y = _mm256_add_pd(c1, _mm256_mul_pd(x, y));
+        y = _mm256_add_pd(c0, _mm256_mul_pd(x, y));
+        __m256d negative = _mm256_cmp_pd(v, zeros, _CMP_LT_OQ);
+        __m256d result = _mm256_blendv_pd(y, _mm256_sub_pd(two_zero, y), negative);
+        if (inside_bits == 0xF) {
+            _mm256_storeu_pd(values + e, result);
+        } else {
+            double lanes[4];
+            _mm256_storeu_pd(lanes, result);
+            for (int k = 0; k < 4; k++) {
+                if (inside_bits & (1 << k)) values[e + k] = lanes[k];
+                else outside[n_outside++] = e + k;
+            }
+        }
+    }
+    for (; e < count; e++) {
+        double v = values[e];
+        double magnitude = v < 0 ? -v : v;
+        union { double d; uint64_t u; } bits = { magnitude };
+        long index = (long)(bits.u >> 44) - first_index;
+        if (index >= 0 && index < segments) {
+            const double *t = table + index * 6;
+            double x = (magnitude - t[0]) * t[1];
+            double y = t[2] + x * (t[3] + x * (t[4] + x * t[5]));
+            values[e] = v < 0 ? 2 * zero - y : y;
+        } else {
+            outside[n_outside++] = e;
+        }
+    }
+    return n_outside;
+}
+
+__attribute__((target("avx2")))
+void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients,
+                              long terms, long count) {
+    long e = 0;
+    // Sixteen events per step: four independent sums, so the additions of one do not wait on another's.
+    for (; e + 16 <= count; e += 16) {
+        const __m256d c = _mm256_set1_pd(coefficients[0]);
+        const double *s = sources[0] + e;
+        __m256d s0 = _mm256_mul_pd(_mm256_loadu_pd(s), c), s1 = _mm256_mul_pd(_mm256_loadu_pd(s + 4), c);
+        __m256d s2 = _mm256_mul_pd(_mm256_loadu_pd(s + 8), c), s3 = _mm256_mul_pd(_mm256_loadu_pd(s + 12), c);
+        for (long k = 1; k < terms; k++) {
+            const __m256d ck = _mm256_set1_pd(coefficients[k]);
+            const double *sk = sources[k] + e;
+            s0 = _mm256_add_pd(s0, _mm256_mul_pd(_mm256_loadu_pd(sk), ck));
+            s1 = _mm256_add_pd(s1, _mm256_mul_pd(_mm256_loadu_pd(sk + 4), ck));
+            s2 = _mm256_add_pd(s2, _mm256_mul_pd(_mm256_loadu_pd(sk + 8), ck));
+            s3 = _mm256_add_pd(s3, _mm256_mul_pd(_mm256_loadu_pd(sk + 12), ck));
+        }
+        _mm256_storeu_pd(target + e, s0);
+        _mm256_storeu_pd(target + e + 4, s1);
+        _mm256_storeu_pd(target + e + 8, s2);
+        _mm256_storeu_pd(target + e + 12, s3);
+    }
+    for (; e + 4 <= count; e += 4) {
+        __m256d sum = _mm256_mul_pd(_mm256_loadu_pd(sources[0] + e), _mm256_set1_pd(coefficients[0]));
+        for (long k = 1; k < terms; k++) {
+            sum = _mm256_add_pd(sum, _mm256_mul_pd(_mm256_loadu_pd(sources[k] + e), _mm256_set1_pd(coefficients[k])));
+        }
+        _mm256_storeu_pd(target + e, sum);
+    }
+    for (; e < count; e++) {
+        double sum = sources[0][e] * coefficients[0];
+        for (long k = 1; k < terms; k++) sum = sum + sources[k][e] * coefficients[k];
+        target[e] = sum;
+    }
+}
+
+__attribute__((target("avx2")))
+void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
+    static const uint32_t spread[16] = {
+        0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001, 0x00010100, 0x00010101,
+        0x01000000, 0x01000001, 0x01000100, 0x01000101, 0x01010000, 0x01010001, 0x01010100, 0x01010101,
+    };
+    const __m256d low = _mm256_set1_pd(lo), high = _mm256_set1_pd(hi);
+    long e = 0;
+    for (; e + 4 <= count; e += 4) {
+        __m256d v = _mm256_loadu_pd(values + e);
+        __m256d in = _mm256_and_pd(_mm256_cmp_pd(v, low, _CMP_GE_OQ), _mm256_cmp_pd(v, high, _CMP_LT_OQ));
+        uint32_t bytes = spread[_mm256_movemask_pd(in)];
+        uint32_t old;
+        __builtin_memcpy(&old, mask + e, 4);
+        bytes = combine ? (bytes & old) : bytes;
+        __builtin_memcpy(mask + e, &bytes, 4);
+    }
+    for (; e < count; e++) {
+        double v = values[e];
+        uint8_t in = (v >= lo && v < hi) ? 1 : 0;
+        mask[e] = combine ? (uint8_t)(mask[e] & in) : in;
+    }
+}
+
+#else
+int ckernels_avx2_available(void) { return 0; }
+long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
+                               double *values, long count, long *outside) { (void)table; (void)first_index; (void)segments; (void)zero; (void)values; (void)outside; return count; }
+void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients, long terms, long count) {
+    (void)target; (void)sources; (void)coefficients; (void)terms; (void)count;
+}
+void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
+    (void)values; (void)lo; (void)hi; (void)mask; (void)count; (void)combine;
+}
+#endif

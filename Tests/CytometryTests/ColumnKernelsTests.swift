@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import EventCore
+import FCS
+@testable import Cytometry
+
+/// The AVX2 column kernels against the portable Swift loops: the same bits for every value.
+@Suite("Column kernels: AVX2 and portable give the same bits")
+struct ColumnKernelsTests {
+    /// Values across the table's grid and off it: signs, zeros, the grid's ends, NaN, infinities.
+    static let values: [Double] = {
+        var v: [Double] = [0, -0.0, .nan, -.nan, .infinity, -.infinity, 1e-300, -1e-300, 0x1p-10, -0x1p-10, 0x1p-11, 0x1p22, -0x1p22,
+                           0x1p22.nextDown, 1e9, -1e9, 262_144, -262_144, 5e-324]
+        var x = 1e-5
+        while x < 1e8 {
+            v += [x, -x, x * 1.000_71, -x * 0.999_3]
+            x *= 1.0093
+        }
+        return v
+    }()
+
+    @Test("logicle and hyperlog tables over every kind of value, any count (tails of 1–3 values too)")
+    func tables() throws {
+        guard ColumnKernels.avx2Available else {
+            Issue.record("this CPU has no AVX2: only the portable path exists here, nothing to compare")
+            return
+        }
+        let transforms: [Transformation] = [
+            .logicle(try LogicleTransform(T: 262_144, W: 0.5, M: 4.5, A: 0)), .logicle(try LogicleTransform(T: 10_000, W: 1, M: 4, A: 0.5)),
+            .hyperlog(try HyperlogTransform(T: 262_144, W: 0.5, M: 4.5, A: 0)),
+        ]
+        for transform in transforms {
+            for count in [Self.values.count, Self.values.count - 1, Self.values.count - 2, Self.values.count - 3, 3, 1] {
+                var portable = Array(Self.values.prefix(count)), vector = portable
+                portable.withUnsafeMutableBufferPointer { transform.apply(to: $0.baseAddress!, count: count, avx2: false) }
+                vector.withUnsafeMutableBufferPointer { transform.apply(to: $0.baseAddress!, count: count, avx2: true) }
+                let differing = zip(portable, vector).filter { $0.bitPattern != $1.bitPattern }
+                #expect(differing.isEmpty, "\(transform), \(count) values: \(differing.prefix(3))")
+            }
+        }
+    }
+
+    @Test("a tree with compensation, logicle, ratio, rectangles and a polygon: the same membership both ways")
+    func tree() throws {
+        guard ColumnKernels.avx2Available else {
+            Issue.record("this CPU has no AVX2: only the portable path exists here, nothing to compare")
+            return
+        }
+        let fixture = GatingTests()
+        let (path, _, _) = try fixture.spilledFile(events: 20_003)
+        let logicle = NamedTransformation(id: "l", BoundedTransformation(.logicle(try LogicleTransform(T: 1000, W: 0.5, M: 4.5, A: 0))))
+        let fl1 = GateDimension.channel("FL1", compensation: .file, transform: logicle)
+        let fl2 = GateDimension.channel("FL2", compensation: .file, transform: logicle)
+        let fl3 = GateDimension.channel("FL3", compensation: .file)
+        let gates = [
+            Gate(id: "box", shape: .rectangle(dimensions: [fl1, fl2, fl3], minimums: [0.3, nil, 100], maximums: [0.9, 0.8, nil])),
+            Gate(id: "poly", parentID: "box", shape: .polygon(x: fl1, y: fl2, vertices: [Vertex(0.2, 0.1), Vertex(0.9, 0.2), Vertex(0.7, 0.9), Vertex(0.3, 0.6)])),
+            Gate(id: "one", shape: .rectangle(dimensions: [fl3], minimums: [250], maximums: [nil])),
+            Gate(id: "both", shape: .boolean(.and, operands: [BooleanOperand("poly"), BooleanOperand("one", complement: true)])),
+        ]
+        let tree = try GatingTree(gates: gates)
+        let file = try FCSFile(path: path)
+        var results: [GatingResult] = []
+        for avx2 in [false, true] {
+            var evaluator = TreeEvaluator(tree: tree)
+            evaluator.avx2 = avx2
+            results.append(try evaluator.evaluate(file: file, membership: true, workers: 2, blockSize: 1000))
+        }
+        #expect(results[0].gates == results[1].gates)
+        #expect(results[0].membership == results[1].membership)
+        #expect((results[0].count("poly") ?? 0) > 100 && (results[0].count("both") ?? 0) > 10, "\(results[0].gates)")
+    }
+}
