@@ -149,8 +149,49 @@ void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_
     }
 }
 
+__attribute__((target("avx2")))
+long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) {
+    const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+    const __m256d largest = _mm256_set1_pd(1.7976931348623157e308);
+    __m256d lo = _mm256_set1_pd(*low), hi = _mm256_set1_pd(*high);
+    __m256i bad = _mm256_setzero_si256();
+    long e = 0;
+    for (; e + 4 <= count; e += 4) {
+        __m256d v = _mm256_loadu_pd(values + e);
+        // Finite: |v| <= the largest double (false for NaN and both infinities).
+        __m256d finite = _mm256_cmp_pd(_mm256_and_pd(v, abs_mask), largest, _CMP_LE_OQ);
+        lo = _mm256_blendv_pd(lo, _mm256_min_pd(v, lo), finite);
+        hi = _mm256_blendv_pd(hi, _mm256_max_pd(hi, v), finite);
+        bad = _mm256_sub_epi64(bad, _mm256_castpd_si256(_mm256_xor_pd(finite, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)))));
+    }
+    double l[4], h[4];
+    int64_t b[4];
+    _mm256_storeu_pd(l, lo);
+    _mm256_storeu_pd(h, hi);
+    _mm256_storeu_si256((__m256i *)b, bad);
+    long n_bad = b[0] + b[1] + b[2] + b[3];
+    double low_value = *low, high_value = *high;
+    for (int k = 0; k < 4; k++) {
+        if (l[k] < low_value) low_value = l[k];
+        if (h[k] >= high_value) high_value = h[k];
+    }
+    for (; e < count; e++) {
+        double v = values[e];
+        if (v - v == 0) {  // finite
+            if (v < low_value) low_value = v;
+            if (v >= high_value) high_value = v;
+        } else {
+            n_bad++;
+        }
+    }
+    *low = low_value;
+    *high = high_value;
+    return n_bad;
+}
+
 #else
 int ckernels_avx2_available(void) { return 0; }
+long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) { (void)values; (void)count; (void)low; (void)high; return 0; }
 long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
                                double *values, long count, long *outside) { (void)table; (void)first_index; (void)segments; (void)zero; (void)values; (void)outside; return count; }
 void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients, long terms, long count) {

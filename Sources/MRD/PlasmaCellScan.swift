@@ -90,16 +90,7 @@ struct PlasmaCellScan {
                 slots.update(worker) { acc in
                     // NaN or infinite values fall outside every gate: counted so they are never silent.
                     for (k, c) in checkedChannels.enumerated() {
-                        let raw = block.channel(c)
-                        var bad = 0
-                        var low = acc.minimum[k], high = acc.maximum[k]
-                        for e in 0..<block.count {
-                            let v = raw[e]
-                            if v.isFinite { low = min(low, v); high = max(high, v) } else { bad += 1 }
-                        }
-                        acc.nonFinite[k] += bad
-                        acc.minimum[k] = low
-                        acc.maximum[k] = high
+                        acc.nonFinite[k] += ColumnKernels.finiteRange(block.channel(c), count: block.count, low: &acc.minimum[k], high: &acc.maximum[k])
                     }
                     acc.read += block.count
                     if let timeBinning {
@@ -152,7 +143,9 @@ struct PlasmaCellScan {
             }
         }
         let channelNames = file.dataSets[index].channels
-        for (k, c) in checkedChannels.enumerated() where pass.events > 1 && lowest[k] == highest[k] { pass.constant[channelNames[c].uniqueName] = lowest[k] }
+        for (k, c) in checkedChannels.enumerated() where pass.events > 1 && lowest[k] == highest[k] {
+            pass.constant[channelNames[c].uniqueName] = lowest[k] + 0   // −0 and 0 reported alike, whichever came first
+        }
         for w in 0..<slots.count {
             let acc = slots[w]
             for p in 0..<plans.count {

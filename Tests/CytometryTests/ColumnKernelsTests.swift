@@ -70,4 +70,28 @@ struct ColumnKernelsTests {
         #expect(results[0].membership == results[1].membership)
         #expect((results[0].count("poly") ?? 0) > 100 && (results[0].count("both") ?? 0) > 10, "\(results[0].gates)")
     }
+
+    @Test("the finite range of a channel: the same low, high and non-finite count both ways, and the true ones")
+    func finiteRange() throws {
+        var values = (0..<1_001).map { Double($0 % 97) * 3.5 - 40 }
+        values[5] = .nan
+        values[600] = .infinity
+        values[999] = -.infinity
+        values[1_000] = .nan
+        var paths = [false]
+        if ColumnKernels.avx2Available { paths.append(true) } else { Issue.record("this CPU has no AVX2: only the portable path is checked") }
+        for count in [1_001, 1_000, 998, 7, 1] {
+            let finite = values.prefix(count).filter(\.isFinite)
+            for avx2 in paths {
+                var low = Double.infinity, high = -Double.infinity
+                let bad = values.withUnsafeBufferPointer { ColumnKernels.finiteRange($0.baseAddress!, count: count, low: &low, high: &high, avx2: avx2) }
+                #expect(bad == count - finite.count, "avx2 \(avx2), \(count) values")
+                #expect(low == finite.min()! && high == finite.max()!, "avx2 \(avx2), \(count) values: \(low)…\(high)")
+            }
+        }
+        // Running values carry over from earlier blocks.
+        var low = -100.0, high = 1e6
+        _ = values.withUnsafeBufferPointer { ColumnKernels.finiteRange($0.baseAddress!, count: 1_001, low: &low, high: &high) }
+        #expect(low == -100 && high == 1e6)
+    }
 }

@@ -24,4 +24,8 @@ void ckernels_compensate_avx2(double *target, const double *const *sources, cons
 /// NaN is outside). AVX2 only.
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine);
 
+/// Adds the smallest and largest finite value of `count` values to `*low` / `*high` (kept when
+/// smaller / larger) and returns how many values were not finite (NaN, ±infinity). AVX2 only.
+long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high);
+
 #endif
