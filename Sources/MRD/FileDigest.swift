@@ -56,7 +56,7 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
         while let block = pending.removeValue(forKey: next) {
             condition.unlock()
             let length = block.count * bytesPerEvent
-            block.bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[0..<length])) }
+            block.bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(start: $0.baseAddress, count: length)) }
             condition.lock()
             next += block.count
             spares.append(block.bytes)

@@ -114,19 +114,26 @@ struct PlasmaCellScan {
         } catch {
             throw MRDError.wrapping(error, file: path)
         }
-        // Merge in event order.
-        var rows: [(Int, Int, Int)] = []  // (event, worker, row)
-        for w in 0..<slots.count { for (r, e) in slots[w].events.enumerated() { rows.append((e, w, r)) } }
-        rows.sort { $0.0 < $1.0 }
+        // Merge in event order. Each worker takes blocks in increasing order, so its rows already
+        // are in event order: a k-way merge, no sort and no index of all rows.
+        let total = (0..<slots.count).reduce(0) { $0 + slots[$1].events.count }
         var candidates: [Float] = []
-        candidates.reserveCapacity(rows.count * stored)
+        candidates.reserveCapacity(total * stored)
         var flags: [UInt8] = []
-        flags.reserveCapacity(rows.count)
-        for (_, w, r) in rows {
+        flags.reserveCapacity(total)
+        var candidateEvents: [Int] = []
+        candidateEvents.reserveCapacity(total)
+        var next = [Int](repeating: 0, count: slots.count)
+        while candidateEvents.count < total {
+            var w = -1
+            for k in 0..<slots.count where next[k] < slots[k].events.count && (w < 0 || slots[k].events[next[k]] < slots[w].events[next[w]]) { w = k }
+            let r = next[w]
+            candidateEvents.append(slots[w].events[r])
             candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)]
             flags.append(slots[w].flags[r])
+            next[w] += 1
         }
-        var pass = Result(gating: result, candidates: candidates, candidateEvents: rows.map(\.0), columns: Array(columns[0..<stored]),
+        var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
         var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
