@@ -108,7 +108,7 @@ extension MRDAnalyzer {
             }
             var lines: [PlotDensity.RuleLine] = []
             if spec.rules {
-                for (r, rule) in template.mrd.rules.enumerated() where rule.marker == spec.x || rule.marker == spec.y {
+                for (r, rule) in template.mrd.rules.enumerated() where (rule.marker == spec.x || rule.marker == spec.y) && !gating.rulesOff.contains(r) {
                     let value = gating.ruleThresholds[r]
                     lines.append(.init(axis: rule.marker == spec.x ? "x" : "y", value: value,
                                        label: "\(rule.marker) \(rule.aberrant == .above ? "above" : "below") \(String(format: "%.3g", value)) is aberrant"))

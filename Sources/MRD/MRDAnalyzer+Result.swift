@@ -154,7 +154,7 @@ extension MRDAnalyzer {
             polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
             clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: listed,
             context: context.map(\.rawValue).sorted(),
-            rulesOff: Array(Set(gating.thresholds.filter { $0.fallbackUsed && $0.name.hasPrefix("rule:") }.map(\.marker) + (masking != nil ? [maskedMarker] : []))).sorted(),
+            rulesOff: Array(Set(gating.rulesOff.map { template.mrd.rules[$0].marker } + (masking != nil ? [maskedMarker] : []))).sorted(),
             phenotypeReference: clustering.medianSource, masking: masking)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord

@@ -53,7 +53,7 @@ struct PlasmaCellScan {
         let extra = columns.map { gating.dimension($0) }
         let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }
         let ruleAbove = rules.rules.map { $0.aberrant == .above }
-        let thresholds = gating.ruleThresholds
+        let thresholds = gating.activeRuleThresholds   // switched-off rules mark no cell
         let minimum = rules.minAberrancies
         struct Accumulator {
             var candidates: [Float] = []

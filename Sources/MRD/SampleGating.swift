@@ -27,8 +27,18 @@ struct SampleGating {
     private(set) var gates: [Gate] = []
     /// Where each data-driven boundary landed.
     private(set) var thresholds: [MRDResult.Threshold] = []
-    /// Resolved aberrancy-rule thresholds, in the template's rule order.
+    /// Resolved aberrancy-rule thresholds, in the template's rule order (a switched-off rule's
+    /// entry is its template fallback, for the record only).
     private(set) var ruleThresholds: [Double] = []
+    /// Rules (template order) switched off for this sample: no data-driven threshold could be set.
+    private(set) var rulesOff: Set<Int> = []
+    /// The thresholds the plasma cells are judged by: a switched-off rule's is one no value
+    /// crosses (+∞ for "above", −∞ for "below"), so no constant decides a cell's aberrancy.
+    var activeRuleThresholds: [Double] {
+        template.mrd.rules.enumerated().map { r, rule in
+            rulesOff.contains(r) ? (rule.aberrant == .above ? .infinity : -.infinity) : ruleThresholds[r]
+        }
+    }
     private(set) var warnings: [String] = []
     /// Events excluded by the time gate, for the QC verdict.
     private(set) var timeExcludedFraction = 0.0
@@ -148,6 +158,7 @@ struct SampleGating {
             for (j, (index, rule)) in readyRules.enumerated() {
                 let values = samples[batch.count + j][0]
                 ruleValues[index] = place(rule.threshold, values: values, name: "rule:\(rule.marker)", marker: rule.marker)
+                if thresholds.last?.fallbackUsed == true { rulesOff.insert(index) }
             }
             pendingRules.removeAll { r in readyRules.contains { $0.offset == r.offset } }
         }
@@ -264,7 +275,11 @@ struct SampleGating {
 
     /// The template's fallback, recorded as such and warned about.
     private mutating func useFallback(_ fallback: Double, reason: String, name: String, marker: String, method: String) -> Double {
-        warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+        if name.hasPrefix("rule:") {
+            warnings.append("\(name): \(reason); the \(marker) aberrancy rule is switched off for this sample (its fallback \(fallback) decides no cell)")
+        } else {
+            warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+        }
         thresholds.append(.init(name: name, marker: marker, method: method, value: fallback, upper: nil, fallbackUsed: true, detail: reason))
         return fallback
     }

@@ -10,7 +10,7 @@ struct ColumnKernelsTests {
     /// Values across the table's grid and off it: signs, zeros, the grid's ends, NaN, infinities.
     static let values: [Double] = {
         var v: [Double] = [0, -0.0, .nan, -.nan, .infinity, -.infinity, 1e-300, -1e-300, 0x1p-10, -0x1p-10, 0x1p-11, 0x1p22, -0x1p22,
-                           0x1p22.nextDown, 1e9, -1e9, 262_144, -262_144, 5e-324]
+                           0x1p22.nextDown, 1e9, -1e9, 262_144, -262_144, .leastNonzeroMagnitude]
         var x = 1e-5
         while x < 1e8 {
             v += [x, -x, x * 1.000_71, -x * 0.999_3]
