@@ -40,11 +40,7 @@ struct TimeBinning: Sendable, Equatable {
     /// Adds the slots of `count` times to `counts` (`binCount + 1` entries).
     /// - Complexity: O(count), no allocation.
     func count(_ times: UnsafePointer<Double>, count: Int, into counts: UnsafeMutablePointer<Int>) {
-        let s = start, e = end, w = width, last = binCount - 1, out = binCount
-        for i in 0..<count {
-            let t = times[i]
-            counts[t >= s && t <= e ? min(last, Int((t - s) / w)) : out] += 1
-        }
+        for i in 0..<count { counts[slot(times[i])] += 1 }
     }
 
     /// Events per slot (`binCount` bins, then out of order) on the assumption that the time
