@@ -147,7 +147,7 @@ public struct GatingTemplate: Sendable {
             var result: Bool
             switch gate.kind {
             case .rectangle(let limits): result = limits.contains { $0.marker == marker }
-            case .polygon(let x, let y, _), .ratioBand(let x, let y, _, _, _): result = x == marker || y == marker
+            case .polygon(let x, let y, _), .ratioBand(let x, let y, _, _): result = x == marker || y == marker
             case .threshold(let m, _, let threshold): result = m == marker || (threshold.population.map { reads($0, depth: depth + 1) } ?? false)
             case .flowRate(let time, _, _): result = time == marker
             case .boolean(_, let operands): result = operands.contains { reads($0.id, depth: depth + 1) }
@@ -156,6 +156,20 @@ public struct GatingTemplate: Sendable {
             return result
         }
         return Set(gates.map(\.id).filter { reads($0, depth: 0) })
+    }
+
+    /// The gates the call rests on: the nucleated and plasma-cell gates, the hemodilution
+    /// indicators' gates, and every gate they depend on (parents, operands, reference populations).
+    /// A gate among them that is switched off blocks a negative.
+    /// - Complexity: O(g²) for g gates.
+    var gatesTheCallRestsOn: Set<String> {
+        var result: Set<String> = []
+        var stack = [mrd.nucleated, mrd.plasmaCells] + qc.indicators.map(\.gate)
+        while let id = stack.popLast() {
+            guard result.insert(id).inserted, let gate = gates.first(where: { $0.id == id }) else { continue }
+            stack += gate.references
+        }
+        return result
     }
 
     /// Judges hemodilution by a reference's marrow-content score (``MarrowScoreRule``).
@@ -282,14 +296,16 @@ public enum ThresholdSpec: Sendable, Equatable {
     case fixed(Double)
     /// The lowest point of the smoothed density between two peaks, searched within `search`,
     /// in `population`'s events (nil: the gate's parent).
-    case valley(population: String?, search: ClosedRange<Double>, fallback: Double, minEvents: Int, smoothing: Double)
-    /// A quantile of a reference population plus an offset, kept within `bounds`.
-    case reference(population: String, quantile: Double, offset: Double, bounds: ClosedRange<Double>, fallback: Double, minEvents: Int)
+    case valley(population: String?, search: ClosedRange<Double>, minEvents: Int, smoothing: Double)
+    /// A quantile of a reference population plus an offset, kept within `bounds`; `robust`: the
+    /// quantile of a normal distribution with the population's median and robust SD
+    /// (1.4826 × MAD), which a minority of other cells in the population cannot move.
+    case reference(population: String, quantile: Double, offset: Double, bounds: ClosedRange<Double>, minEvents: Int, robust: Bool)
 
     var population: String? {
         switch self {
         case .fixed: return nil
-        case .valley(let p, _, _, _, _): return p
+        case .valley(let p, _, _, _): return p
         case .reference(let p, _, _, _, _, _): return p
         }
     }
@@ -297,28 +313,40 @@ public enum ThresholdSpec: Sendable, Equatable {
     static func parse(_ node: TemplateNode, what: String) throws(MRDError) -> ThresholdSpec {
         if case .scalar = node.node { return .fixed(try node.double(what: what)) }
         let keys = try node.mapping(allowed: ["valley", "reference", "fallback"], what: what)
-        let fallbackNode = try keys.required("fallback")
-        let fallback = try fallbackNode.double(what: "\(what) fallback")
+        // `fallback` decides nothing since 0.6 (a boundary the data cannot place switches its
+        // gate or rule off); it is still read and checked so that older templates load.
+        let fallbackNode = keys["fallback"]
+        let fallback = try fallbackNode?.double(what: "\(what) fallback")
         if let v = keys["valley"] {
             guard keys["reference"] == nil else { throw keys.error("give either valley or reference, not both") }
             let p = try v.mapping(allowed: ["population", "search", "min_events", "smoothing"], what: "valley")
             let search = try range(p.required("search"), what: "valley search")
-            guard search.contains(fallback) else { throw fallbackNode.error("the fallback \(fallback) lies outside the valley search range \(search)") }
+            if let fallback, let fallbackNode, !search.contains(fallback) { throw fallbackNode.error("the fallback \(fallback) lies outside the valley search range \(search)") }
             let smoothing = try p["smoothing"]?.double(what: "smoothing") ?? 0.02
             guard smoothing > 0 && smoothing < 0.5 else { throw (p["smoothing"] ?? v).error("valley: smoothing must be between 0 and 0.5") }
-            return .valley(population: try p["population"]?.string(what: "population"), search: search, fallback: fallback,
+            return .valley(population: try p["population"]?.string(what: "population"), search: search,
                            minEvents: try minEvents(p, default: 100), smoothing: smoothing)
         }
         if let r = keys["reference"] {
-            let p = try r.mapping(allowed: ["population", "quantile", "offset", "bounds", "min_events"], what: "reference")
+            let p = try r.mapping(allowed: ["population", "quantile", "offset", "bounds", "min_events", "estimate"], what: "reference")
             let quantileNode = try p.required("quantile")
             let quantile = try quantileNode.double(what: "quantile")
             guard quantile >= 0 && quantile <= 1 else { throw quantileNode.error("quantile must be between 0 and 1") }
             let bounds = try range(p.required("bounds"), what: "reference bounds")
-            guard bounds.contains(fallback) else { throw fallbackNode.error("the fallback \(fallback) lies outside the bounds \(bounds)") }
+            if let fallback, let fallbackNode, !bounds.contains(fallback) { throw fallbackNode.error("the fallback \(fallback) lies outside the bounds \(bounds)") }
+            var robust = false
+            if let e = p["estimate"] {
+                switch try e.string(what: "estimate") {
+                case "empirical": robust = false
+                case "robust":
+                    guard quantile > 0 && quantile < 1 else { throw quantileNode.error("a robust quantile must lie strictly between 0 and 1") }
+                    robust = true
+                case let other: throw e.error("reference: estimate must be empirical or robust, not \"\(other)\"")
+                }
+            }
             return .reference(population: try p.required("population").string(what: "population"), quantile: quantile,
-                              offset: try p["offset"]?.double(what: "offset") ?? 0, bounds: bounds, fallback: fallback,
-                              minEvents: try minEvents(p, default: 50))
+                              offset: try p["offset"]?.double(what: "offset") ?? 0, bounds: bounds,
+                              minEvents: try minEvents(p, default: 50), robust: robust)
         }
         throw keys.error("a data-driven threshold needs valley or reference")
     }
@@ -347,7 +375,7 @@ public struct GateSpec: Sendable, Equatable {
         /// One-dimensional: keep the events above or below a (possibly data-driven) threshold.
         case threshold(marker: String, keep: ThresholdSide, threshold: ThresholdSpec)
         /// Singlets: y/x within median ± width × robust SD of the parent's events.
-        case ratioBand(x: String, y: String, width: Double, bounds: ClosedRange<Double>, fallback: ClosedRange<Double>)
+        case ratioBand(x: String, y: String, width: Double, bounds: ClosedRange<Double>)
         /// Time stability: drop time bins whose event rate departs from the median rate by more than `tolerance`.
         case flowRate(time: String, bins: Int?, tolerance: Double)
         /// and / or / not of other gates; `!id` is the complement.
@@ -429,8 +457,9 @@ public struct GateSpec: Sendable, Equatable {
             let width = try widthNode.double(what: "width")
             guard width > 0 else { throw widthNode.error("\(what): width must be positive") }
             let bounds = try ThresholdSpec.range(try keys.required("bounds"), what: "bounds")
-            let fallback = try ThresholdSpec.range(try keys.required("fallback"), what: "fallback")
-            kind = .ratioBand(x: try marker("x"), y: try marker("y"), width: width, bounds: bounds, fallback: fallback)
+            // `fallback` is read and checked for older templates; it decides nothing (see ThresholdSpec).
+            if let f = keys["fallback"] { _ = try ThresholdSpec.range(f, what: "fallback") }
+            kind = .ratioBand(x: try marker("x"), y: try marker("y"), width: width, bounds: bounds)
         case "flow-rate":
             let bins = try keys["bins"].map { n throws(MRDError) -> Int in
                 let b = try n.int(what: "bins")

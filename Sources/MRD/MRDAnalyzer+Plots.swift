@@ -108,8 +108,8 @@ extension MRDAnalyzer {
             }
             var lines: [PlotDensity.RuleLine] = []
             if spec.rules {
-                for (r, rule) in template.mrd.rules.enumerated() where (rule.marker == spec.x || rule.marker == spec.y) && !gating.rulesOff.contains(r) {
-                    let value = gating.ruleThresholds[r]
+                for (r, rule) in template.mrd.rules.enumerated() where rule.marker == spec.x || rule.marker == spec.y {
+                    guard let value = gating.ruleThresholds[r] else { continue }   // switched off
                     lines.append(.init(axis: rule.marker == spec.x ? "x" : "y", value: value,
                                        label: "\(rule.marker) \(rule.aberrant == .above ? "above" : "below") \(String(format: "%.3g", value)) is aberrant"))
                 }

@@ -120,12 +120,25 @@ extension MRDAnalyzer {
         // Failures the decision table weighs on their own (cells, hemodilution, unreadable values and time) are not repeated.
         let weighedApart: Set<AcquisitionQC.FailureKind> = [.tooFewNucleated, .hemodiluted, .nonFinite, .unstableAcquisition]
         let qcOthers = zip(qc.failureKinds, qc.failures).filter { !weighedApart.contains($0.0) }.map(\.1)
-        let decision = MRDDecision(MRDDecision.Evidence(
+        // Gates the call rests on that the data could not place; under antibody masking a gate on
+        // the masked marker is expected to fail and the plasma cells are identified without it.
+        let restsOn = template.gatesTheCallRestsOn
+        var gatesOff: [String] = []
+        for off in gating.gatesOff where restsOn.contains(off.id) {
+            if masking != nil && off.marker == maskedMarker {
+                warnings.append("\(off.id) is switched off under \(maskedMarker) masking, as expected; plasma cells are identified by \(rules.masking?.by ?? "CD138")")
+            } else {
+                gatesOff.append("gate \(off.id) could not be placed from this sample's data (\(off.reason)): switched off, so the cells it selects are not seen")
+            }
+        }
+        var evidence = MRDDecision.Evidence(
             nucleated: nucleated, clonalExcess: aberrant, monotypicExcess: monotypic, monotypicIsPositive: rules.monotypicIsPositive,
             lodEvents: rules.minClusterEvents, lloqEvents: rules.lloqEvents, minNucleated: rules.minNucleatedCells, sensitivityMet: met,
             lodFraction: lod, target: rules.targetSensitivity, polyclonalPlasmaCells: clustering.polyclonalEvents,
             minNormalPlasmaCells: rules.minNormalPlasmaCells, normalPlasmaCellsAbsenceDeclared: context.contains(.postCART),
-            hemodiluted: hemodiluted, qcFailures: qcOthers, unreadable: unreadable))
+            hemodiluted: hemodiluted, qcFailures: qcOthers, unreadable: unreadable)
+        evidence.gatesOff = gatesOff
+        let decision = MRDDecision(evidence)
         let call = decision.call
         if pcs == 0 && nucleated > 0 {
             warnings.append("no plasma cells (normal or aberrant) were found: check CD38/CD138 staining, hemodilution, or therapy that removes plasma cells (anti-CD38, anti-BCMA)")
@@ -163,7 +176,7 @@ extension MRDAnalyzer {
             template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
             totalEvents: totalEvents, panel: panel, channelAssignments: channelAssignments.channels, normalReference: referenceUse,
             gates: visible.map { .init(id: $0.id, parent: $0.parent, count: $0.count, parentCount: $0.parentCount, percentOfParent: round6($0.percentOfParent)) },
-            thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: round6($0.value), upper: $0.upper.map(round6), fallbackUsed: $0.fallbackUsed, detail: $0.detail) },
+            thresholds: gating.thresholds.map { .init(name: $0.name, marker: $0.marker, method: $0.method, value: $0.value.map(round6), upper: $0.upper.map(round6), switchedOff: $0.switchedOff, detail: $0.detail) },
             nucleatedCells: nucleated,
             plasmaCells: .init(count: pcs, percentOfPlasmaCells: nil, percentOfNucleated: round6(percent(pcs, of: nucleated))),
             normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),

@@ -55,7 +55,7 @@ public struct MRDAnalyzer: Sendable {
     /// The format of per-event results files (`eventsOutput`); none unless the caller gives one.
     public var resultsFormat: (any EventResultsFormat)? = nil
 
-    public static let software = "FlowMRD 0.5.0"
+    public static let software = "FlowMRD 0.6.0"
 
     public init(template: GatingTemplate, workers: Int = ProcessInfoCores.active, subsampleEvents: Int = 300_000) {
         self.template = template

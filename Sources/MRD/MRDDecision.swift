@@ -12,8 +12,9 @@
 ///
 /// A negative needs all of: at least `min_nucleated_cells` nucleated cells and the target
 /// sensitivity; at least `min_normal_plasma_cells` polyclonal plasma cells, unless the run
-/// declares their absence (`--context post-car-t`); no hemodilution; acquisition QC passed; no
-/// monotypic population of LOD size awaiting review.
+/// declares their absence (`--context post-car-t`); every gate it rests on placed from the
+/// sample's data (a gate the data could not place is switched off, not replaced by a constant);
+/// no hemodilution; acquisition QC passed; no monotypic population of LOD size awaiting review.
 public struct MRDDecision: Sendable, Equatable {
     /// What the call rests on.
     public struct Evidence: Sendable, Equatable {
@@ -36,6 +37,9 @@ public struct MRDDecision: Sendable, Equatable {
         public var qcFailures: [String]
         /// Reasons the sample cannot be read at all (step 1).
         public var unreadable: [String]
+        /// Gates the call rests on that the data could not place (switched off, selecting no
+        /// event), each with the reason; a therapy context that explains one leaves it out.
+        public var gatesOff: [String] = []
     }
 
     public let call: MRDResult.Call
@@ -69,6 +73,7 @@ public struct MRDDecision: Sendable, Equatable {
         if e.polyclonalPlasmaCells < e.minNormalPlasmaCells && !e.normalPlasmaCellsAbsenceDeclared {
             blockers.append("no detectable normal plasma-cell compartment: \(e.polyclonalPlasmaCells) polyclonal plasma cells (at least \(e.minNormalPlasmaCells) needed); if their absence is expected (after BCMA CAR-T), declare it with --context post-car-t")
         }
+        for gate in e.gatesOff { blockers.append(gate) }
         if let hemodiluted = e.hemodiluted { blockers.append(hemodiluted) }
         for failure in e.qcFailures { blockers.append("acquisition QC: \(failure)") }
         if e.monotypicExcess >= e.lodEvents {

@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 3
+    public static let schemaVersion = 4
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -47,11 +47,13 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public let marker: String
         /// fixed, valley, reference, ratio-band or flow-rate.
         public let method: String
-        /// The boundary (transformed units); for a ratio band its low end, for flow-rate the events kept.
-        public let value: Double
+        /// The boundary (transformed units); for a ratio band its low end, for flow-rate the events
+        /// kept; nil when the data could not place it (``switchedOff``).
+        @Nullable public private(set) var value: Double?
         /// The high end of a ratio band.
         @Nullable public private(set) var upper: Double?
-        public let fallbackUsed: Bool
+        /// The data could not place this boundary: the gate selects no event, the rule marks no cell.
+        public let switchedOff: Bool
         public let detail: String
     }
 
@@ -190,7 +192,7 @@ extension MRDResult.GateCount {
 
 extension MRDResult.Threshold {
     enum CodingKeys: String, CodingKey {
-        case name, marker, method, value, upper, detail, fallbackUsed = "fallback_used"
+        case name, marker, method, value, upper, detail, switchedOff = "switched_off"
     }
 }
 

@@ -27,16 +27,18 @@ struct SampleGating {
     private(set) var gates: [Gate] = []
     /// Where each data-driven boundary landed.
     private(set) var thresholds: [MRDResult.Threshold] = []
-    /// Resolved aberrancy-rule thresholds, in the template's rule order (a switched-off rule's
-    /// entry is its template fallback, for the record only).
-    private(set) var ruleThresholds: [Double] = []
+    /// Resolved aberrancy-rule thresholds, in the template's rule order (nil: switched off).
+    private(set) var ruleThresholds: [Double?] = []
     /// Rules (template order) switched off for this sample: no data-driven threshold could be set.
     private(set) var rulesOff: Set<Int> = []
+    /// Data-driven gates switched off for this sample, with the reason: their boundary could not
+    /// be placed from the sample's data, so each selects no event (no constant stands in).
+    private(set) var gatesOff: [(id: String, marker: String, reason: String)] = []
     /// The thresholds the plasma cells are judged by: a switched-off rule's is one no value
     /// crosses (+∞ for "above", −∞ for "below"), so no constant decides a cell's aberrancy.
     var activeRuleThresholds: [Double] {
         template.mrd.rules.enumerated().map { r, rule in
-            rulesOff.contains(r) ? (rule.aberrant == .above ? .infinity : -.infinity) : ruleThresholds[r]
+            ruleThresholds[r] ?? (rule.aberrant == .above ? .infinity : -.infinity)
         }
     }
     private(set) var warnings: [String] = []
@@ -144,7 +146,7 @@ struct SampleGating {
             for gate in batch {
                 switch gate.kind {
                 case .threshold(let marker, _, let threshold): requests.append((threshold.population ?? gate.parent, [marker]))
-                case .ratioBand(let x, let y, _, _, _): requests.append((gate.parent, [x, y]))
+                case .ratioBand(let x, let y, _, _): requests.append((gate.parent, [x, y]))
                 default: break
                 }
             }
@@ -158,11 +160,11 @@ struct SampleGating {
             for (j, (index, rule)) in readyRules.enumerated() {
                 let values = samples[batch.count + j][0]
                 ruleValues[index] = place(rule.threshold, values: values, name: "rule:\(rule.marker)", marker: rule.marker)
-                if thresholds.last?.fallbackUsed == true { rulesOff.insert(index) }
+                if ruleValues[index] == nil { rulesOff.insert(index) }
             }
             pendingRules.removeAll { r in readyRules.contains { $0.offset == r.offset } }
         }
-        ruleThresholds = ruleValues.map { $0! }
+        ruleThresholds = ruleValues
     }
 
     private func isStatic(_ gate: GateSpec) -> Bool {
@@ -181,7 +183,7 @@ struct SampleGating {
         case .polygon(let x, let y, let vertices):
             return [Gate(id: gate.id, parentID: gate.parent, shape: .polygon(x: dimension(x), y: dimension(y), vertices: vertices.map { Vertex($0.0, $0.1) }))]
         case .threshold(let marker, let keep, .fixed(let t)):
-            thresholds.append(.init(name: gate.id, marker: marker, method: "fixed", value: t, upper: nil, fallbackUsed: false, detail: "fixed in the template"))
+            thresholds.append(.init(name: gate.id, marker: marker, method: "fixed", value: t, upper: nil, switchedOff: false, detail: "fixed in the template"))
             return [thresholdGate(gate, marker: marker, keep: keep, value: t)]
         case .boolean(let op, let operands):
             let boolean: BooleanOperator = op == "and" ? .and : op == "or" ? .or : .not
@@ -191,6 +193,11 @@ struct SampleGating {
         }
     }
 
+
+    /// A gate switched off: an empty range of `marker` ([0, 0)), so it selects no event.
+    private func emptyGate(_ gate: GateSpec, marker: String) -> Gate {
+        Gate(id: gate.id, parentID: gate.parent, shape: .rectangle(dimensions: [dimension(marker)], minimums: [0], maximums: [0]))
+    }
 
     private func thresholdGate(_ gate: GateSpec, marker: String, keep: ThresholdSide, value: Double) -> Gate {
         Gate(id: gate.id, parentID: gate.parent,
@@ -242,71 +249,73 @@ struct SampleGating {
         return merged
     }
 
-    private mutating func place(_ spec: ThresholdSpec, values: [Double], name: String, marker: String) -> Double {
+    /// The boundary `spec` gives on `values`, recorded in ``thresholds``; nil (switched off, with
+    /// a warning and the reason) when the data does not show what it needs.
+    private mutating func place(_ spec: ThresholdSpec, values: [Double], name: String, marker: String) -> Double? {
         switch spec {
         case .fixed(let t):
-            thresholds.append(.init(name: name, marker: marker, method: "fixed", value: t, upper: nil, fallbackUsed: false, detail: "fixed in the template"))
+            thresholds.append(.init(name: name, marker: marker, method: "fixed", value: t, upper: nil, switchedOff: false, detail: "fixed in the template"))
             return t
-        case .valley(_, let search, let fallback, let minEvents, let smoothing):
+        case .valley(_, let search, let minEvents, let smoothing):
             switch ThresholdFinder.valley(values, search: search, smoothing: smoothing, minEvents: minEvents) {
             case .found(let t):
-                thresholds.append(.init(name: name, marker: marker, method: "valley", value: t, upper: nil, fallbackUsed: false,
+                thresholds.append(.init(name: name, marker: marker, method: "valley", value: t, upper: nil, switchedOff: false,
                                         detail: "density valley in \(search.lowerBound)…\(search.upperBound) over \(values.count) events"))
                 return t
             case .notFound(let reason):
-                return useFallback(fallback, reason: reason, name: name, marker: marker, method: "valley")
+                return switchOff(reason: reason, name: name, marker: marker, method: "valley")
             }
-        case .reference(let population, let q, let offset, let bounds, let fallback, let minEvents):
+        case .reference(let population, let q, let offset, let bounds, let minEvents, let robust):
             let finite = values.filter(\.isFinite)
-            if finite.count >= minEvents, let quantile = ThresholdFinder.quantile(finite, q) {
+            let estimate = robust ? "robust quantile \(q)" : "quantile \(q)"
+            if finite.count >= minEvents, let quantile = robust ? ThresholdFinder.robustQuantile(finite, q) : ThresholdFinder.quantile(finite, q) {
                 let t = quantile + offset
                 if bounds.contains(t) {
-                    thresholds.append(.init(name: name, marker: marker, method: "reference", value: t, upper: nil, fallbackUsed: false,
-                                            detail: "quantile \(q) of \(population) (\(finite.count) events) \(offset >= 0 ? "+" : "−") \(abs(offset))"))
+                    thresholds.append(.init(name: name, marker: marker, method: "reference", value: t, upper: nil, switchedOff: false,
+                                            detail: "\(estimate) of \(population) (\(finite.count) events) \(offset >= 0 ? "+" : "−") \(abs(offset))"))
                     return t
                 }
-                return useFallback(fallback, reason: "quantile \(q) of \(population) \(offset >= 0 ? "+" : "−") \(abs(offset)) = \(String(format: "%.4g", t)) lies outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)",
-                                   name: name, marker: marker, method: "reference")
+                return switchOff(reason: "\(estimate) of \(population) \(offset >= 0 ? "+" : "−") \(abs(offset)) = \(String(format: "%.4g", t)) lies outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)",
+                                 name: name, marker: marker, method: "reference")
             }
-            return useFallback(fallback, reason: "reference population \(population) has \(finite.count) events (at least \(minEvents) needed)",
-                               name: name, marker: marker, method: "reference")
+            return switchOff(reason: "reference population \(population) has \(finite.count) events (at least \(minEvents) needed)",
+                             name: name, marker: marker, method: "reference")
         }
     }
 
-    /// The template's fallback, recorded as such and warned about.
-    private mutating func useFallback(_ fallback: Double, reason: String, name: String, marker: String, method: String) -> Double {
+    /// A boundary the data could not place: the gate or rule is switched off, recorded as such
+    /// and warned about. No constant stands in for it.
+    private mutating func switchOff(reason: String, name: String, marker: String, method: String) -> Double? {
         if name.hasPrefix("rule:") {
-            warnings.append("\(name): \(reason); the \(marker) aberrancy rule is switched off for this sample (its fallback \(fallback) decides no cell)")
+            warnings.append("\(name): \(reason); the \(marker) aberrancy rule is switched off for this sample (it marks no cell)")
         } else {
-            warnings.append("\(name): \(reason); used the template's fallback \(fallback) for \(marker)")
+            gatesOff.append((name, marker, reason))
+            warnings.append("\(name): \(reason); the gate is switched off for this sample (it selects no event, and a negative cannot rest on it)")
         }
-        thresholds.append(.init(name: name, marker: marker, method: method, value: fallback, upper: nil, fallbackUsed: true, detail: reason))
-        return fallback
+        thresholds.append(.init(name: name, marker: marker, method: method, value: nil, upper: nil, switchedOff: true, detail: reason))
+        return nil
     }
 
 
     private mutating func dataDrivenGates(_ gate: GateSpec, sample: [[Double]]) throws(MRDError) -> [Gate] {
         switch gate.kind {
         case .threshold(let marker, let keep, let spec):
-            let t = place(spec, values: sample[0], name: gate.id, marker: marker)
+            guard let t = place(spec, values: sample[0], name: gate.id, marker: marker) else { return [emptyGate(gate, marker: marker)] }
             return [thresholdGate(gate, marker: marker, keep: keep, value: t)]
-        case .ratioBand(let x, let y, let width, let bounds, let fallback):
-            var band = fallback
-            var used = true
-            var detail: String
+        case .ratioBand(let x, let y, let width, let bounds):
+            let band: ClosedRange<Double>
             switch ThresholdFinder.ratioBand(x: sample[0], y: sample[1], width: width) {
             case .found(let b) where bounds.contains(b.lowerBound) && bounds.contains(b.upperBound):
                 band = b
-                used = false
-                detail = "median ± \(width) robust SD of \(y)/\(x) over \(sample[0].count) events"
             case .found(let b):
-                detail = "band \(b.lowerBound)…\(b.upperBound) outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)"
+                _ = switchOff(reason: "band \(b.lowerBound)…\(b.upperBound) outside the bounds \(bounds.lowerBound)…\(bounds.upperBound)", name: gate.id, marker: "\(y)/\(x)", method: "ratio-band")
+                return [emptyGate(gate, marker: x)]
             case .notFound(let reason):
-                detail = reason
+                _ = switchOff(reason: reason, name: gate.id, marker: "\(y)/\(x)", method: "ratio-band")
+                return [emptyGate(gate, marker: x)]
             }
-            if used { warnings.append("\(gate.id): \(detail); used the template's fallback \(fallback.lowerBound)…\(fallback.upperBound)") }
             thresholds.append(.init(name: gate.id, marker: "\(y)/\(x)", method: "ratio-band", value: band.lowerBound, upper: band.upperBound,
-                                    fallbackUsed: used, detail: detail))
+                                    switchedOff: false, detail: "median ± \(width) robust SD of \(y)/\(x) over \(sample[0].count) events"))
             // A wedge from the origin: y between lo·x and hi·x, for x > 0.
             let far = 1e6
             let vertices = [Vertex(0, 0), Vertex(far, band.lowerBound * far), Vertex(far, band.upperBound * far)]
@@ -381,7 +390,7 @@ struct SampleGating {
             flowRate = FlowRateProfile(start: start, end: end, binWidth: width, counts: Array(counts[0..<binCount]), outOfOrder: counts[binCount],
                                        tolerance: tolerance, unstable: intervals, excludedEvents: excluded, inSeconds: inSeconds)
             thresholds.append(.init(name: gate.id, marker: time, method: "flow-rate", value: Double(dataSet.eventCount - excluded), upper: nil,
-                                    fallbackUsed: false,
+                                    switchedOff: false,
                                     detail: "\(binCount) bins of \(String(format: "%.3g", width)) s; \(intervals.count) unstable stretch(es) excluded, \(excluded) events"))
             if intervals.isEmpty { return [all] }
             if excluded > 0 {

@@ -160,9 +160,10 @@ public enum HTMLReport {
                    rowAttributes: r.gates.map { "data-gate=\"\(e($0.id))\" data-count=\"\($0.count)\"" })
         if !r.thresholds.isEmpty {
             h += "<h3>Data-driven boundaries</h3>\n"
-            h += table(["boundary", "marker", "method", "value", "fallback", "detail"], r.thresholds.map { t in
-                [t.name, t.marker, t.method, t.upper.map { String(format: "%.4g…%.4g", t.value, $0) } ?? String(format: "%.4g", t.value),
-                 t.fallbackUsed ? "yes" : "no", t.detail]
+            h += table(["boundary", "marker", "method", "value", "detail"], r.thresholds.map { t in
+                [t.name, t.marker, t.method,
+                 t.value.map { v in t.upper.map { String(format: "%.4g…%.4g", v, $0) } ?? String(format: "%.4g", v) } ?? "switched off (selects nothing)",
+                 t.detail]
             })
         }
         return h + "</section>\n"

@@ -52,8 +52,8 @@ public enum MRDTextReport {
         if !r.thresholds.isEmpty {
             lines.append("  data-driven boundaries:")
             for t in r.thresholds {
-                let value = t.upper.map { String(format: "%.4g…%.4g", t.value, $0) } ?? String(format: "%.4g", t.value)
-                lines.append("    \(t.name) [\(t.marker), \(t.method)] = \(value)\(t.fallbackUsed ? " (FALLBACK)" : "") — \(t.detail)")
+                let value = t.value.map { v in t.upper.map { String(format: "%.4g…%.4g", v, $0) } ?? String(format: "%.4g", v) } ?? "SWITCHED OFF"
+                lines.append("    \(t.name) [\(t.marker), \(t.method)] = \(value) — \(t.detail)")
             }
         }
         for warning in r.warnings { lines.append("  warning: \(warning)") }

@@ -58,9 +58,11 @@ struct NumericEdgeTests {
         let (_, path) = try rewritten("zero-cd19") { block, _ in for e in 0..<block.count { block[7, e] = 0 } }  // CD19 (PE-Cy7-A)
         let r = try analyzer.analyze(path: path)
         let cd19 = r.thresholds.filter { $0.marker == "CD19" }
-        #expect(!cd19.isEmpty && cd19.allSatisfy(\.fallbackUsed), "\(cd19)")
-        #expect(cd19.allSatisfy { $0.value == 0.5 })
-        #expect(r.warnings.contains { $0.contains("CD19") && $0.contains("fallback") }, "\(r.warnings)")
+        // Every CD19 boundary (the gates cd19-positive, cd19-positive-nucleated and the rule) is switched off: no value.
+        #expect(cd19.map(\.name).sorted() == ["cd19-positive", "cd19-positive-nucleated", "rule:CD19"], "\(cd19)")
+        #expect(cd19.allSatisfy { $0.switchedOff && $0.value == nil }, "\(cd19)")
+        #expect(r.warnings.contains("cd19-positive: no valley between two peaks in 0.3…0.7; the gate is switched off for this sample (it selects no event, and a negative cannot rest on it)"), "\(r.warnings)")
+        #expect(r.gates.first { $0.id == "cd19-positive" }?.count == 0)
         #expect(r.clonality?.rulesOff.contains("CD19") == true)
         #expect(r.call == .notEvaluable)
         #expect(r.notEvaluableReasons == ["channel PE-Cy7-A reads the same value (0.0) for every event: a dead detector"], "\(r.notEvaluableReasons)")

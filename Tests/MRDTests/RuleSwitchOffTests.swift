@@ -11,7 +11,7 @@ struct RuleSwitchOffTests {
     let directory = TemporaryDirectory()
     /// The CD45 rule as the bundled template writes it.
     static let cd45Rule = "      - marker: CD45\n        aberrant: below\n        threshold:\n"
-        + "          reference: {population: pc-reference, quantile: 0.01, offset: -0.12, bounds: [0.25, 0.65]}\n          fallback: 0.5\n"
+        + "          reference: {population: pc-reference, quantile: 0.01, offset: -0.12, bounds: [0.25, 0.65]}\n"
 
     /// The bundled template with its CD45 rule replaced by `replacement`.
     func template(_ name: String, cd45Rule replacement: String) throws -> GatingTemplate {

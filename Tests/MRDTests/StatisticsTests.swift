@@ -90,6 +90,24 @@ struct StatisticsTests {
         #expect(band.contains(0.8) && !band.contains(0.5))
     }
 
+    @Test("standard normal quantiles equal scipy's norm.ppf")
+    func normalQuantiles() {
+        for (p, z) in [(0.999, 3.090232306167813), (0.975, 1.959963984540054), (0.01, -2.3263478740408408), (0.5, 0.0)] {
+            #expect(abs(ThresholdFinder.standardNormalQuantile(p) - z) < 1e-12, "\(p)")
+        }
+    }
+
+    @Test("robust quantile: median + z·1.4826·MAD; half a percent of bright cells move the empirical tail, not it")
+    func robustQuantile() {
+        // Evenly spaced normal quantiles: median 0, MAD 0.6745 (robust SD 1), so the 0.999 robust quantile is 3.0902.
+        let clean = (1...9_999).map { ThresholdFinder.standardNormalQuantile(Double($0) / 10_000) }
+        #expect(abs(ThresholdFinder.robustQuantile(clean, 0.999)! - 3.0902) < 0.002)
+        let contaminated = clean + [Double](repeating: 10, count: 50)   // 0.5% other cells, far brighter
+        #expect(ThresholdFinder.quantile(contaminated, 0.999)! > 9)
+        #expect(abs(ThresholdFinder.robustQuantile(contaminated, 0.999)! - 3.0902) < 0.03)
+        #expect(ThresholdFinder.robustQuantile([.nan], 0.5) == nil)
+    }
+
     /// Points in 8 dimensions (transformed units).
     func scattered(_ n: Int, seed: UInt64) -> [Float] {
         var state = seed

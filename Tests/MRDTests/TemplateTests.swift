@@ -86,7 +86,7 @@ struct TemplateTests {
         expectError(yaml4, line: lineOf("lloq_events: [50", in: yaml4) + 1, containing: "not valid YAML")
         let yaml5 = try variant("    tolerance: 0.5", "    tolerance: 0.5\n    limits: {FSC-A: [0, 1]}")
         expectError(yaml5, line: lineOf("limits: {FSC-A: [0, 1]}", in: yaml5), containing: "does not apply to a flow-rate gate")
-        let yaml6 = try variant("      fallback: 0.135", "      fallback: 0.3")
+        let yaml6 = try variant("      valley: {search: [0.1, 0.17], smoothing: 0.01}", "      valley: {search: [0.1, 0.17], smoothing: 0.01}\n      fallback: 0.3")
         expectError(yaml6, line: lineOf("fallback: 0.3", in: yaml6), containing: "lies outside the valley search range")
     }
 }
