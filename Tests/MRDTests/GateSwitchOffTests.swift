@@ -24,7 +24,7 @@ struct GateSwitchOffTests {
     }
 
     static let cd138Bounds = "bounds: [0.35, 0.65], estimate: robust}"
-    static let cd38Bounds = "quantile: 0.5, offset: 0.4, bounds: [0.75, 0.92]}"
+    static let cd38Bounds = "quantile: 0.5, offset: 0.4, bounds: [0.75, 0.97]}"
 
     func marrow(_ name: String, _ spec: MarrowSpecification) throws -> String {
         let path = directory.path(name + ".fcs")

@@ -30,7 +30,7 @@ struct TemplateMistakeTests {
 
     static let mistakes: [TemplateMistake] = [
         // YAML and document structure
-        .init(kind: "unclosed flow list", old: "  lloq_events: 50", new: "  lloq_events: [50", at: "  aberrancy:", column: 12, detail: "not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence from line 200, column 16)"),
+        .init(kind: "unclosed flow list", old: "  lloq_events: 50", new: "  lloq_events: [50", at: "  aberrancy:", column: 12, detail: "not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence from line 201, column 16)"),
         .init(kind: "tab indentation", old: "    tolerance: 0.5", new: "\ttolerance: 0.5", at: "\ttolerance", column: 1, detail: "not valid YAML: found a tab character that violates indentation (while scanning a plain scalar from line 40, column 11)"),
         .init(kind: "a list item among the top-level keys", old: "schema: 1", new: "- schema: 1", at: "name: legend2-10color", column: 1, detail: "not valid YAML: did not find expected '-' indicator (while parsing a block collection from line 5, column 1)"),
         .init(kind: "misspelt top-level key", old: "\ngates:\n", new: "\ngate:\n", at: "gate:", column: 1, detail: "template: unknown key \"gate\" (allowed: schema, name, version, description, panel, default_transform, compensation, gates, mrd, qc, plots, reference); did you mean \"gates\"?"),
