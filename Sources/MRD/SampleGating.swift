@@ -30,7 +30,7 @@ struct SampleGating {
     /// Resolved aberrancy-rule thresholds, in the template's rule order (nil: switched off).
     private(set) var ruleThresholds: [Double?] = []
     /// Rules (template order) switched off for this sample: no data-driven threshold could be set.
-    private(set) var rulesOff: Set<Int> = []
+    var rulesOff: Set<Int> { Set(ruleThresholds.indices.filter { ruleThresholds[$0] == nil }) }
     /// Data-driven gates switched off for this sample, with the reason: their boundary could not
     /// be placed from the sample's data, so each selects no event (no constant stands in).
     private(set) var gatesOff: [(id: String, marker: String, reason: String)] = []
@@ -160,7 +160,6 @@ struct SampleGating {
             for (j, (index, rule)) in readyRules.enumerated() {
                 let values = samples[batch.count + j][0]
                 ruleValues[index] = place(rule.threshold, values: values, name: "rule:\(rule.marker)", marker: rule.marker)
-                if ruleValues[index] == nil { rulesOff.insert(index) }
             }
             pendingRules.removeAll { r in readyRules.contains { $0.offset == r.offset } }
         }

@@ -79,6 +79,12 @@ struct ClonalityTests {
         n.polyclonalPlasmaCells = 0
         n.normalPlasmaCellsAbsenceDeclared = true
         #expect(MRDDecision(n).call == .negative)
+        // A gate the call rests on, switched off: it blocks a negative, not a positive.
+        var g = base
+        g.gatesOff = ["gate small could not be placed"]
+        #expect(MRDDecision(g).call == .notEvaluable && MRDDecision(g).reasons == ["gate small could not be placed"])
+        g.clonalExcess = 60
+        #expect(MRDDecision(g).call == .positive)
     }
 
     /// The bundled template with a negative reachable at 20,000 nucleated cells (target 10⁻³), so small files can be negative.
