@@ -23,7 +23,6 @@ struct EvaluationPlan: Sendable {
 
     struct CompensationPlan: Sendable {
         let matrix: CompensationMatrix
-        let inputColumns: [Int]
         let firstOutput: Int
         /// Per output: the block columns and coefficients of its sum, in detector order — the
         /// first detector's always, then every other with a non-zero coefficient.
@@ -31,7 +30,6 @@ struct EvaluationPlan: Sendable {
 
         init(matrix: CompensationMatrix, inputColumns: [Int], firstOutput: Int) {
             self.matrix = matrix
-            self.inputColumns = inputColumns
             self.firstOutput = firstOutput
             let no = matrix.outputs.count
             var terms: [[(column: Int, coefficient: Double)]] = []

@@ -84,7 +84,7 @@ struct TabulatedInverse: Sendable {
     func apply(to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double, avx2: Bool = ColumnKernels.useAVX2) {
         let first = firstIndex, segments = segmentCount, zero = zeroValue
         if avx2 {
-            // Four values at a time with gathered rows; the values off the grid come back by position.
+            // Four values at a time, their rows loaded whole and transposed; the values off the grid come back by position.
             table.withUnsafeBufferPointer { t in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { outside in
                     let off = ckernels_cubic_table_avx2(t.baseAddress!, first, segments, zero, values, count, outside.baseAddress!)

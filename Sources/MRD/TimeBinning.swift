@@ -32,10 +32,7 @@ struct TimeBinning: Sendable, Equatable {
     /// A key that never decreases along a time channel in acquisition order: −1 before `start`,
     /// the bin inside, `binCount` after `end` (and for NaN, which only the full count places).
     @inline(__always)
-    private func orderKey(_ t: Double) -> Int {
-        if t < start { return -1 }
-        return t <= end ? min(binCount - 1, Int((t - start) / width)) : binCount
-    }
+    private func orderKey(_ t: Double) -> Int { t < start ? -1 : slot(t) }
 
     /// Adds the slots of `count` times to `counts` (`binCount + 1` entries).
     /// - Complexity: O(count), no allocation.
