@@ -165,7 +165,7 @@ browser:
 test: deps pydeps browser slurm
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
-	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"; fi
+	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 FUZZ_SEED=$(CI_FUZZ_SEED) FUZZ_TARGETS="$(CI_FUZZ_TARGETS)"; fi
 	@if [ "$$CI" = "true" ]; then $(MAKE) --no-print-directory deb-test; fi
 
 ## Fuzzing (docs/reliability.md): every parser for FUZZ_SECONDS each under libFuzzer with
@@ -174,6 +174,10 @@ test: deps pydeps browser slurm
 ## accumulate in .build-fuzz/corpus/TARGET; a crash, leak-free OOM or hang stops with its input
 ## saved as .build-fuzz/crash-TARGET-*; keep it under Tests/FuzzRegressions/TARGET/.
 FUZZ_SECONDS ?= 60
+## 0: libFuzzer draws a seed (exploration: `make fuzz`). CI fixes it, so a red CI can be replayed
+## with the same mutations, and a finding is fixed before it lands rather than by luck of the draw.
+FUZZ_SEED ?= 0
+CI_FUZZ_SEED ?= 20261204
 FUZZ_RSS_MB ?= 2048
 FUZZ_MALLOC_MB ?= 1024
 ## libhdf5 allocates buffers sized from the file (up to 4 GB from a 32-bit length) before it
@@ -215,7 +219,7 @@ fuzz: fuzz-build build
 	  if [ -d Tests/FuzzRegressions/$$t ]; then cp Tests/FuzzRegressions/$$t/* .build-fuzz/seeds/$$t/ 2>/dev/null || true; fi; \
 	  echo "fuzz $$t for $(FUZZ_SECONDS) s"; \
 	  FLOWMRD_FUZZ_TARGET=$$t SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:malloc_context_size=0:allocator_may_return_null=1 $(FUZZ_BIN) \
-	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$$( [ $$t = hdf5 ] && echo $(FUZZ_HDF5_MALLOC_MB) || echo $(FUZZ_MALLOC_MB) ) \
+	    -max_total_time=$(FUZZ_SECONDS) -seed=$(FUZZ_SEED) -timeout=10 -rss_limit_mb=$(FUZZ_RSS_MB) -malloc_limit_mb=$$( [ $$t = hdf5 ] && echo $(FUZZ_HDF5_MALLOC_MB) || echo $(FUZZ_MALLOC_MB) ) \
 	    -max_len=131072 -print_final_stats=1 -artifact_prefix=.build-fuzz/crash-$$t- \
 	    .build-fuzz/corpus/$$t .build-fuzz/seeds/$$t 2>.build-fuzz/$$t.log \
 	    || { tail -40 .build-fuzz/$$t.log; echo "fuzz $$t FAILED: input kept as .build-fuzz/crash-$$t-*"; exit 1; }; \

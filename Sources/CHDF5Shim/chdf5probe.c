@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-enum { probe_ok = 0, probe_hdf5_error = 3 };
+enum { probe_ok = 0, probe_hdf5_error = 3, probe_out_of_memory = 4 };
 enum { max_string_elements = 100000, max_rank = 32, max_chunks = 1 << 20 };
 
 typedef struct { int failed; } probe_state;
@@ -86,8 +86,35 @@ static herr_t visit_object(hid_t root, const char *name, const H5O_info_t *info,
     return 0;
 }
 
+static int chdf5_probe_metadata(const char *path);
+
+// Set when a failing libhdf5 call's error stack holds an allocation failure: under the probe's
+// address-space cap that means the file's sizes asked for gigabytes, which FlowMRD's own open
+// (without the cap) would then allocate and touch. Such a file is refused, not left to the caller.
+static int allocation_failed = 0;
+
+static herr_t find_allocation_failure(unsigned n, const H5E_error2_t *error, void *data) {
+    (void)n; (void)data;
+    if (error->maj_num == H5E_RESOURCE || error->min_num == H5E_NOSPACE || error->min_num == H5E_CANTALLOC) allocation_failed = 1;
+    return 0;
+}
+
+// libhdf5 calls this (its "automatic error reporting") whenever an API call fails.
+static herr_t on_error(hid_t stack, void *data) {
+    (void)data;
+    H5Ewalk2(stack, H5E_WALK_DOWNWARD, find_allocation_failure, NULL);
+    return 0;
+}
+
 int chdf5_probe_file(const char *path) {
+    allocation_failed = 0;
+    int status = chdf5_probe_metadata(path);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    return allocation_failed ? probe_out_of_memory : status;
+}
+
+static int chdf5_probe_metadata(const char *path) {
+    H5Eset_auto2(H5E_DEFAULT, on_error, NULL);
     hid_t access = H5Pcreate(H5P_FILE_ACCESS);
     if (access < 0) return probe_hdf5_error;
     H5Pset_file_locking(access, 0, 1);
@@ -103,8 +130,8 @@ int chdf5_probe_file(const char *path) {
 // A process started with FLOWMRD_HDF5_PROBE=PATH in its environment probes PATH and exits
 // before main runs, whichever program links this library (flowmrd, the tests, the fuzzer).
 // Its address space is capped at 2 GiB, so a file whose sizes make libhdf5 allocate and touch
-// gigabytes fails there too (AddressSanitizer's shadow memory needs far more address space, so
-// sanitizer builds go without the cap).
+// gigabytes fails there with status 4 (AddressSanitizer's shadow memory needs far more address
+// space, so sanitizer builds go without the cap; the parent watches the child's memory instead).
 __attribute__((constructor)) static void chdf5_probe_entry(void) {
     const char *path = getenv("FLOWMRD_HDF5_PROBE");
     if (path == NULL) return;

@@ -13,13 +13,36 @@ import Glibc
 /// path that crashed. An ordinary HDF5 error in the child is left for the caller to report
 /// with libhdf5's own message.
 ///
+/// The child's memory is watched too: libhdf5 sizes some buffers from fields in the file and
+/// fills them before it checks them against the file's end (fuzzing: a 98-byte file made the
+/// metadata pass touch 3 GB). A child whose resident memory passes ``memoryLimitBytes`` is
+/// stopped and the file refused, since the same open in FlowMRD would take that memory too.
+///
 /// Cost: one process start and a metadata pass, 10–30 ms per file (no event data is read).
 /// Linux only (`/proc/self/exe`); elsewhere the check is skipped.
 enum HDF5Probe {
     /// How long the child may take before the file is refused as unreadable.
     static let timeoutSeconds = 60.0
+    /// Most resident memory the metadata pass may use. FlowMRD's own stores need a few MB
+    /// (the process itself included); 512 MiB leaves room for any real file's metadata while
+    /// keeping a malformed one far from what a lab workstation or a cluster slot holds.
+    static let memoryLimitBytes = 512 << 20
 
-    static func check(path: String, timeout: Double = timeoutSeconds) throws(HDF5Error) {
+    /// Resident memory of process `pid` in bytes, from `/proc/PID/statm`; nil if unreadable.
+    /// - Complexity: one small file read.
+    static func residentBytes(_ pid: pid_t) -> Int? {
+        let descriptor = open("/proc/\(pid)/statm", O_RDONLY)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 128)
+        let count = read(descriptor, &bytes, bytes.count)
+        guard count > 0 else { return nil }
+        let fields = String(decoding: bytes.prefix(count), as: UTF8.self).split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    static func check(path: String, timeout: Double = timeoutSeconds, memoryLimit: Int = memoryLimitBytes) throws(HDF5Error) {
         #if os(Linux)
         func fail(_ detail: String) -> HDF5Error {
             HDF5Error(file: path, operation: "check in a separate process", message: detail)
@@ -45,11 +68,22 @@ enum HDF5Probe {
         let spawned = posix_spawn(&child, "/proc/self/exe", &actions, nil, &argv, &envp)
         guard spawned == 0 else { throw fail("cannot start the checking process: \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
+        var usage = rusage()
         var waited = 0.0
+        func megabytes(_ bytes: Int) -> String { "\((bytes + (1 << 20) - 1) >> 20) MB" }
+        // The figure seen is left out of the message: it depends on when /proc was read.
+        func overLimit(_ used: Int) -> HDF5Error {
+            fail("libhdf5 needed more than \(megabytes(memoryLimit)) of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened")
+        }
         while true {
-            let result = waitpid(child, &status, WNOHANG)
+            let result = wait4(child, &status, WNOHANG, &usage)
             if result == child { break }
             if result < 0 && errno != EINTR { throw fail("cannot wait for the checking process: \(String(cString: strerror(errno)))") }
+            if let used = residentBytes(child), used > memoryLimit {
+                kill(child, SIGKILL)
+                _ = waitpid(child, &status, 0)
+                throw overLimit(used)
+            }
             if waited >= timeout {
                 kill(child, SIGKILL)
                 _ = waitpid(child, &status, 0)
@@ -58,12 +92,17 @@ enum HDF5Probe {
             usleep(2_000)
             waited += 0.002
         }
+        // Between two looks at /proc the child may have grown and exited: its peak counts too.
+        let peak = Int(usage.ru_maxrss) * 1_024
+        if peak > memoryLimit { throw overLimit(peak) }
         let signal = status & 0x7F
         let exitCode = (status >> 8) & 0xFF
         if signal != 0 {
             let name = signal == SIGSEGV ? " (segmentation fault)" : signal == SIGBUS ? " (bus error)" : signal == SIGABRT ? " (abort)" : ""
             throw fail("libhdf5 crashed with signal \(signal)\(name) reading the file's metadata: the file is malformed and was not opened")
         }
+        // 4: an allocation failed under the child's 2 GiB address-space cap (non-sanitizer builds).
+        if exitCode == 4 { throw overLimit(memoryLimit) }
         // 0: readable; 3: an HDF5 error the caller reports itself. Anything else is a crash
         // caught by a sanitizer (which exits with 1) or a runtime that did not let the probe run.
         guard exitCode == 0 || exitCode == 3 else {

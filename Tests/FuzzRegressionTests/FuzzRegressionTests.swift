@@ -62,12 +62,17 @@ struct FuzzRegressionTests {
     static let hdf5Findings: [(input: String, error: String)] = [
         // H5Fopen allocated 4 GB for it: the superblock is checked with pread first.
         ("superblock-4gb-realloc.h5", "check superblock failed: the superblock needs 96 bytes from byte 0; the file ends after 49"),
-        // libhdf5 mallocs a 3 GB continuation chunk before checking it against the file (untouched).
-        ("continuation-3gb-malloc.h5", "open failed: unable to open file (addr overflow, addr = 1400, size = 3221225472, eoa = 803)"),
+        // libhdf5 mallocs a 3 GB continuation chunk before checking it against the file (untouched):
+        // the allocation fails under the checking process's address-space cap, and the file is refused.
+        ("continuation-3gb-malloc.h5", "check in a separate process failed: libhdf5 needed more than 512 MB of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened"),
+        // libhdf5's metadata cache asks for 2⁴⁸ bytes for an entry whose size comes from the file.
+        ("metadata-entry-2e48-malloc.h5", "check in a separate process failed: libhdf5 needed more than 512 MB of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened"),
         // libhdf5 zero-filled a 3 GB driver-information buffer past the end of a 97-byte file.
         ("driver-info-3gb-zero-fill.h5", "check superblock failed: the driver information block at byte 75 claims 3166485692 bytes; the file ends after 97"),
         // libhdf5 segfaults on it: the crash happens in the separate checking process.
         ("accumulator-null-write.h5", "check in a separate process failed: libhdf5 crashed with signal 11 (segmentation fault) reading the file's metadata: the file is malformed and was not opened"),
+        // 98 bytes that made libhdf5's metadata pass grow and fill 3 GB (reallocs): the child is stopped at the limit.
+        ("metadata-3gb-realloc.h5", "check in a separate process failed: libhdf5 needed more than 512 MB of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened"),
     ]
 
     @Test("each HDF5 finding is now a typed error naming the file", arguments: hdf5Findings)

@@ -23,10 +23,11 @@ struct HDF5ProbeTests {
         }
     }
 
-    @Test("libhdf5's errors are status 3, for the caller to report; a file that is not HDF5 too")
+    @Test("libhdf5's errors are status 3, for the caller to report; a file that is not HDF5 too; an allocation libhdf5 cannot make is status 4")
     func errors() throws {
         let root = SharedMaterial.packageRoot.appendingPathComponent("Tests/FuzzRegressions/hdf5")
-        #expect(chdf5_probe_file(root.appendingPathComponent("metadata-entry-2e48-malloc.h5").path) == 3)
+        // 2⁴⁸ bytes asked for by a size in the file: malloc fails even without the child's cap.
+        #expect(chdf5_probe_file(root.appendingPathComponent("metadata-entry-2e48-malloc.h5").path) == 4)
         #expect(chdf5_probe_file(SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path) == 3)
         #expect(chdf5_probe_file(directory.path("missing.h5")) == 3)
     }
@@ -49,6 +50,16 @@ struct HDF5ProbeTests {
             try HDF5Probe.check(path: path, timeout: 0.5)
         }
         #expect(Date().timeIntervalSince(started) < 10)
+    }
+
+    @Test("a check whose process passes the memory limit is stopped and the file refused (a 1 MB limit, below any process's own size)")
+    func memoryLimit() throws {
+        let path = directory.path("f.h5")
+        _ = try HDF5Conversion.fcsToHDF5(fcsPath: SharedMaterial.packageRoot.appendingPathComponent("samples/too-few.fcs").path, hdf5Path: path)
+        #expect(throws: HDF5Error(file: path, operation: "check in a separate process", message: "libhdf5 needed more than 1 MB of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened")) {
+            try HDF5Probe.check(path: path, memoryLimit: 1 << 20)
+        }
+        try HDF5Probe.check(path: path)   // the real limit lets the same file through
     }
 
     @Test("a good store passes the check in a separate process and opens")

@@ -30,7 +30,8 @@ void chdf5_silence_errors(void);
 /// The innermost message of the current error stack into buffer (empty when none).
 void chdf5_last_error(char *buffer, size_t size);
 /// Opens `path` read-only and reads every object header, attribute, chunk index and string the
-/// file holds (no event data): 0 when all could be read, 3 on an HDF5 error. Meant to run in a
+/// file holds (no event data): 0 when all could be read, 3 on an HDF5 error, 4 when libhdf5
+/// could not allocate what the file asked for (under the probe's address-space cap). Meant to run in a
 /// separate process (a process started with FLOWMRD_HDF5_PROBE=PATH runs it and exits).
 int chdf5_probe_file(const char *path);
 #endif
