@@ -62,8 +62,16 @@ struct EvaluationPlan: Sendable {
 
     /// Dimension indices of the caller's extra dimensions, in the order given.
     let extraDimensions: [Int]
+    /// Which dimensions are computed only inside a population (``DimensionDomains``).
+    let domains: DimensionDomains
+    /// Per compensated output (flat index): the block columns and coefficients of its sum.
+    let outputTerms: [[(column: Int, coefficient: Double)]]
+    /// The same sums over inputs gathered side by side: term t reads column t.
+    let compactTerms: [[(column: Int, coefficient: Double)]]
 
-    init(tree: GatingTree, dataSet: EventDataSet, extraDimensions extras: [GateDimension] = []) throws(CytometryError) {
+    /// - Parameter extraDomains: per extra dimension, the gate (index in the tree) outside whose
+    ///   events the caller never reads it, or nil when it reads every event (also when omitted).
+    init(tree: GatingTree, dataSet: EventDataSet, extraDimensions extras: [GateDimension] = [], extraDomains: [Int?] = []) throws(CytometryError) {
         let channelNames = dataSet.channels.map(\.name)
         func column(_ name: String) throws(CytometryError) -> Int {
             guard let index = dataSet.channelIndex(named: name) else {
@@ -140,11 +148,31 @@ struct EvaluationPlan: Sendable {
         var extraIndices: [Int] = []
         for d in extras { extraIndices.append(try dimension(d)) }
         self.extraDimensions = extraIndices
+        let parents = tree.gates.map { $0.parentID.flatMap { tree.indexByID[$0] } }
+        let readers: [[Int]] = gates.map { gate in
+            switch gate {
+            case .rectangle(let ds, _, _), .ellipsoid(let ds, _, _, _): return ds
+            case .polygon(let x, let y, _, _): return [x, y]
+            case .boolean: return []
+            }
+        }
+        let outputsOfDimension: [[Int]] = dimensions.map { plan in
+            func outputs(_ ref: ValueRef) -> [Int] { if case .compensated(let k) = ref { [k] } else { [] } }
+            switch plan.source {
+            case .value(let ref): return outputs(ref)
+            case .ratio(let x, let y, _, _, _): return outputs(x) + outputs(y)
+            }
+        }
+        self.domains = DimensionDomains(readers: readers, parents: parents,
+                                        extras: extraIndices.enumerated().map { ($1, $0 < extraDomains.count ? extraDomains[$0] : nil) },
+                                        outputsOfDimension: outputsOfDimension, outputCount: outputs)
+        self.outputTerms = compensations.flatMap(\.terms)
+        self.compactTerms = outputTerms.map { terms in terms.enumerated().map { (column: $0.offset, coefficient: $0.element.coefficient) } }
         self.compensations = compensations
         self.compensatedOutputCount = outputs
         self.dimensions = dimensions
         self.gates = gates
-        self.parents = tree.gates.map { $0.parentID.flatMap { tree.indexByID[$0] } }
+        self.parents = parents
         self.complements = tree.gates.map(\.complement)
         self.order = tree.evaluationOrder
     }
@@ -174,32 +202,21 @@ struct EvaluationPlan: Sendable {
         let cap = scratch.capacity
         // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms
         // skipped; one term at a time over the chunk (vectorised).
+        // Outputs read only by dimensions with a domain wait for it (``ensure(_:…)``).
         for plan in compensations {
-            for (i, terms) in plan.terms.enumerated() {
+            for (i, terms) in plan.terms.enumerated() where domains.denseOutputs[plan.firstOutput + i] {
                 compensate(terms: terms, base: base, capacity: capacity, offset: o, count: n,
                            into: scratch.compensated + (plan.firstOutput + i) * cap + o, avx2: avx2)
             }
         }
-        func pointer(_ ref: ValueRef) -> UnsafePointer<Double> {
-            switch ref {
-            case .raw(let c): return base + c * capacity + o
-            case .compensated(let k): return UnsafePointer(scratch.compensated + k * cap + o)
-            }
-        }
-        // 2. Dimensions.
-        for (d, plan) in dimensions.enumerated() {
-            let out = scratch.dimensions + d * cap + o
-            switch plan.source {
-            case .value(let ref):
-                out.update(from: pointer(ref), count: n)
-            case .ratio(let xr, let yr, let A, let B, let C):
-                let x = pointer(xr), y = pointer(yr)
-                for e in 0..<n { out[e] = A * (x[e] - B) / (y[e] - C) }
-            }
-            plan.transform?.apply(to: out, count: n, avx2: avx2)
+        // 2. Dimensions read for every event; the others just before the first gate that reads them.
+        scratch.chunkSerial &+= 1
+        for d in dimensions.indices where domains.domains[d] == nil {
+            computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
         }
         // 3. Gates in dependency order.
         for g in order {
+            for d in domains.sparseOfGate[g] { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
             let mask = scratch.masks + g * cap + o
             switch gates[g] {
             case .rectangle(let ds, let minimums, let maximums):
@@ -254,6 +271,7 @@ struct EvaluationPlan: Sendable {
             let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
             scratch.counts[g] += finishMask(mask, complement: complements[g], parent: parent, count: n)
         }
+        for d in domains.sparseExtras { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
     }
 }
 
@@ -387,15 +405,25 @@ final class EvaluationScratch: @unchecked Sendable {
     let masks: UnsafeMutablePointer<UInt8>
     let gateCount: Int
     var counts: [Int]
+    /// For dimensions with a domain (``EvaluationPlan/ensure(_:base:capacity:offset:count:scratch:avx2:)``).
+    let sparse: SparseScratch
 
     init(plan: EvaluationPlan, capacity: Int) {
         self.capacity = capacity
         compensated = .allocate(capacity: max(1, plan.compensatedOutputCount * capacity))
         dimensions = .allocate(capacity: max(1, plan.dimensions.count * capacity))
+        // Values outside a dimension's domain are never computed: start them defined.
+        dimensions.initialize(repeating: 0, count: max(1, plan.dimensions.count * capacity))
+        sparse = SparseScratch(plan: plan)
         gateCount = plan.gates.count
         masks = .allocate(capacity: max(1, plan.gates.count * capacity))
         masks.initialize(repeating: 0, count: max(1, plan.gates.count * capacity))
         counts = [Int](repeating: 0, count: plan.gates.count)
+    }
+
+    var chunkSerial: Int {
+        get { sparse.chunkSerial }
+        set { sparse.chunkSerial = newValue }
     }
 
     deinit {

@@ -61,14 +61,20 @@ public struct TreeEvaluator: Sendable {
     /// Dimensions computed for an observer in addition to those the gates read
     /// (``EvaluatedBlock/column(_:)`` k is `extraDimensions[k]`).
     public let extraDimensions: [GateDimension]
+    /// Per extra dimension: the gate (index in the tree's gates) outside whose events the
+    /// observer never reads it, or nil for every event. A dimension that no gate reads outside
+    /// that gate either is then computed only for its events (``DimensionDomains``); the
+    /// column's other values are undefined.
+    public let extraDomains: [Int?]
     /// Events per block: small enough that a block's working columns stay in a core's cache.
     public static let defaultBlockSize = 4096
     /// Whether the AVX2 column kernels run (``ColumnKernels``); the same counts either way.
     public var avx2 = ColumnKernels.useAVX2
 
-    public init(tree: GatingTree, extraDimensions: [GateDimension] = []) {
+    public init(tree: GatingTree, extraDimensions: [GateDimension] = [], extraDomains: [Int?] = []) {
         self.tree = tree
         self.extraDimensions = extraDimensions
+        self.extraDomains = extraDomains
     }
 
     /// Evaluates the tree over a data set's events (scale values: $PnE/$PnG applied).
@@ -91,7 +97,7 @@ public struct TreeEvaluator: Sendable {
             reader = try file.eventReader(dataSet: dataSet, blockSize: max(64, reader.blockSize / 64 * 64))
             reader.values = .scaled
         }
-        let plan = try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions)
+        let plan = try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions, extraDomains: extraDomains)
         let gateCount = tree.gates.count
         let eventCount = reader.eventCount
         let wordCount = (eventCount + 63) / 64
@@ -175,7 +181,8 @@ public struct EvaluatedBlock {
     /// The mask of gate `index` (the tree's gate order): `count` bytes, 1 for events in the gate.
     public func mask(_ index: Int) -> UnsafePointer<UInt8> { UnsafePointer(masks + index * capacity) }
 
-    /// Extra dimension `k` (compensated and transformed as declared): `count` values.
+    /// Extra dimension `k` (compensated and transformed as declared): `count` values, defined
+    /// for the events of its domain (``TreeEvaluator/extraDomains``), every event when it has none.
     public func column(_ k: Int) -> UnsafePointer<Double> { UnsafePointer(dimensions + extra[k] * capacity) }
 
     /// Channel `c` as read (scale values, not compensated or transformed): `count` values.

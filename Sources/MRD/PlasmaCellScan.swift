@@ -69,13 +69,19 @@ struct PlasmaCellScan {
         }
         let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
+        // The observer reads a column for plasma cells only (rows, rules, the audit), unless a
+        // plot drawn here reads it for another population (then for every event).
+        var domains = [Int?](repeating: pcIndex, count: columnCount)
+        for p in plain {
+            for c in [plans[p].xColumn, plans[p].yColumn] where plans[p].mask != pcIndex { domains[c] = nil }
+        }
         let slots = WorkerSlots<Accumulator>(count: workers, initial: Accumulator(
             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 },
             nonFinite: checkedChannels.map { _ in 0 }, minimum: checkedChannels.map { _ in Double.infinity }, maximum: checkedChannels.map { _ in -Double.infinity },
             timeCounts: [Int](repeating: 0, count: (timeBinning?.binCount ?? -1) + 1)))
         let result: GatingResult
         do {
-            result = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(file: file, dataSet: index, workers: workers, storedBytes: storedBytes) { worker, block in
+            result = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains).evaluate(file: file, dataSet: index, workers: workers, storedBytes: storedBytes) { worker, block in
                 let pc = block.mask(pcIndex)
                 let values = (0..<columnCount).map { block.column($0) }
                 func isCandidate(_ e: Int) -> Bool {

@@ -208,14 +208,26 @@ struct SampleGating {
         let tree = try tree(gates)
         var markerIndex: [String: Int] = [:]
         var extra: [GateDimension] = []
-        for request in requests {
-            for m in request.markers where markerIndex[m] == nil {
+        let plan = requests.map { request in
+            (population: request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }, markers: request.markers)
+        }.map { request in
+            (population: request.population, columns: request.markers.map { m in
+                if let k = markerIndex[m] { return k }
                 markerIndex[m] = extra.count
                 extra.append(dimension(m))
-            }
+                return extra.count - 1
+            })
         }
-        let plan = requests.map { request in
-            (population: request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }, columns: request.markers.map { markerIndex[$0]! })
+        // Each column is read only inside the populations that ask for it (all events when one asks for every event).
+        var domains = [Int??](repeating: nil, count: extra.count)
+        for p in plan {
+            for c in p.columns {
+                switch domains[c] {
+                case .none: domains[c] = .some(p.population)
+                case .some(let current) where current != p.population: domains[c] = .some(nil)
+                default: break
+                }
+            }
         }
         let dataSet = file.dataSets[dataSetIndex]
         let blockSize = TreeEvaluator.defaultBlockSize
@@ -224,7 +236,7 @@ struct SampleGating {
         let stride = max(1, blockCount / wanted)
         let slots = WorkerSlots<[[[Double]]]>(count: max(1, workers), initial: plan.map { p in p.columns.map { _ in [Double]() } })
         do {
-            _ = try TreeEvaluator(tree: tree, extraDimensions: extra).evaluate(
+            _ = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains.map { $0 ?? nil }).evaluate(
                 file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
                 slots.update(worker) { store in
                     for (r, p) in plan.enumerated() {

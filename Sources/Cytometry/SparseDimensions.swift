@@ -1,0 +1,150 @@
+/// Computing a dimension with a domain (``DimensionDomains``) inside one chunk: for the
+/// domain gate's events only, or for the whole chunk when most of its events are in the gate.
+///
+/// Either way every value is computed by the same functions as the dense path (``compensate``
+/// on the same terms in the same order, the same ratio expression, the same transform kernel),
+/// on a gathered copy of the inputs, so each event's value has the same bits as when it is
+/// computed for every event; only which events get one changes.
+extension EvaluationPlan {
+    /// Above this share of the chunk's events in the domain, the dimension is computed for the
+    /// whole chunk (gathering then costs more than it saves). A speed setting: values are the same.
+    static let sparseShare = 0.25
+
+    /// Computes dimension `d` for this chunk unless already done.
+    /// - Complexity: O(events in the domain × (terms + transform)), or O(chunk) when dense.
+    func ensure(_ d: Int, base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch, avx2: Bool) {
+        let sparse = scratch.sparse
+        guard sparse.dimensionReady[d] != sparse.chunkSerial else { return }
+        sparse.dimensionReady[d] = sparse.chunkSerial
+        let domain = domains.domains[d]!
+        let k = sparse.gather(domain: domain, mask: scratch.masks + domain * scratch.capacity + o, count: n)
+        if Double(k) > Self.sparseShare * Double(n) {
+            for output in domains.outputsOfDimension[d] where !domains.denseOutputs[output] && sparse.outputReady[output] != sparse.chunkSerial {
+                sparse.outputReady[output] = sparse.chunkSerial
+                compensate(terms: outputTerms[output], base: base, capacity: capacity, offset: o, count: n,
+                           into: scratch.compensated + output * scratch.capacity + o, avx2: avx2)
+            }
+            computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
+            return
+        }
+        guard k > 0 else { return }
+        let events = sparse.indices
+        // The source's values for the domain's events, gathered.
+        func gathered(_ ref: ValueRef, into target: UnsafeMutablePointer<Double>) {
+            switch ref {
+            case .raw(let c):
+                let column = base + c * capacity + o
+                for i in 0..<k { target[i] = column[events[i]] }
+            case .compensated(let output) where domains.denseOutputs[output] || sparse.outputReady[output] == sparse.chunkSerial:
+                let column = scratch.compensated + output * scratch.capacity + o
+                for i in 0..<k { target[i] = column[events[i]] }
+            case .compensated(let output):
+                // The output's input columns gathered side by side (capacity: the chunk), then the same sum.
+                let terms = outputTerms[output]
+                let chunk = Self.chunkSize
+                for (t, term) in terms.enumerated() {
+                    let column = base + term.column * capacity + o, into = sparse.inputs + t * chunk
+                    for i in 0..<k { into[i] = column[events[i]] }
+                }
+                compensate(terms: compactTerms[output], base: UnsafePointer(sparse.inputs), capacity: chunk, offset: 0, count: k, into: target, avx2: avx2)
+            }
+        }
+        let values = sparse.xs
+        switch dimensions[d].source {
+        case .value(let ref):
+            gathered(ref, into: values)
+        case .ratio(let xr, let yr, let A, let B, let C):
+            gathered(xr, into: values)
+            gathered(yr, into: sparse.ys)
+            let y = sparse.ys
+            for i in 0..<k { values[i] = A * (values[i] - B) / (y[i] - C) }
+        }
+        dimensions[d].transform?.apply(to: values, count: k, avx2: avx2)
+        let out = scratch.dimensions + d * scratch.capacity + o
+        for i in 0..<k { out[events[i]] = values[i] }
+    }
+
+    /// Dimension `d` for every event of the chunk (its compensated outputs already computed).
+    /// - Complexity: O(count × transform cost).
+    func computeDimension(_ d: Int, base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch, avx2: Bool) {
+        let cap = scratch.capacity
+        func pointer(_ ref: ValueRef) -> UnsafePointer<Double> {
+            switch ref {
+            case .raw(let c): return base + c * capacity + o
+            case .compensated(let k): return UnsafePointer(scratch.compensated + k * cap + o)
+            }
+        }
+        let plan = dimensions[d]
+        let out = scratch.dimensions + d * cap + o
+        switch plan.source {
+        case .value(let ref):
+            out.update(from: pointer(ref), count: n)
+        case .ratio(let xr, let yr, let A, let B, let C):
+            let x = pointer(xr), y = pointer(yr)
+            for e in 0..<n { out[e] = A * (x[e] - B) / (y[e] - C) }
+        }
+        plan.transform?.apply(to: out, count: n, avx2: avx2)
+    }
+}
+
+/// One worker's buffers for dimensions with a domain: the domain's event indices in the chunk
+/// (gathered once per domain and chunk), gathered inputs, and which dimensions and compensated
+/// outputs are done in the current chunk.
+final class SparseScratch: @unchecked Sendable {
+    /// Incremented per chunk; a dimension or output is done when its entry equals it.
+    var chunkSerial = 0
+    let dimensionReady: UnsafeMutablePointer<Int>
+    let outputReady: UnsafeMutablePointer<Int>
+    let indices: UnsafeMutablePointer<Int>
+    let inputs: UnsafeMutablePointer<Double>
+    let xs: UnsafeMutablePointer<Double>
+    let ys: UnsafeMutablePointer<Double>
+    private var gatheredDomain = -1
+    private var gatheredSerial = -1
+    private var gatheredCount = 0
+    private let dimensionCount: Int
+    private let outputCount: Int
+
+    init(plan: EvaluationPlan) {
+        let chunk = EvaluationPlan.chunkSize
+        dimensionCount = max(1, plan.dimensions.count)
+        outputCount = max(1, plan.compensatedOutputCount)
+        dimensionReady = .allocate(capacity: dimensionCount)
+        dimensionReady.initialize(repeating: -1, count: dimensionCount)
+        outputReady = .allocate(capacity: outputCount)
+        outputReady.initialize(repeating: -1, count: outputCount)
+        indices = .allocate(capacity: chunk)
+        indices.initialize(repeating: 0, count: chunk)
+        let terms = max(1, plan.outputTerms.map(\.count).max() ?? 1)
+        inputs = .allocate(capacity: terms * chunk)
+        inputs.initialize(repeating: 0, count: terms * chunk)
+        xs = .allocate(capacity: chunk)
+        xs.initialize(repeating: 0, count: chunk)
+        ys = .allocate(capacity: chunk)
+        ys.initialize(repeating: 0, count: chunk)
+    }
+
+    /// The chunk's events in gate `domain` into ``indices``, once per domain and chunk; their number.
+    /// - Complexity: O(count).
+    func gather(domain: Int, mask: UnsafePointer<UInt8>, count n: Int) -> Int {
+        if gatheredDomain == domain && gatheredSerial == chunkSerial { return gatheredCount }
+        var k = 0
+        for e in 0..<n {
+            indices[k] = e
+            k += Int(mask[e])   // masks hold 0 or 1: no branch
+        }
+        gatheredDomain = domain
+        gatheredSerial = chunkSerial
+        gatheredCount = k
+        return k
+    }
+
+    deinit {
+        dimensionReady.deallocate()
+        outputReady.deallocate()
+        indices.deallocate()
+        inputs.deallocate()
+        xs.deallocate()
+        ys.deallocate()
+    }
+}
