@@ -174,6 +174,11 @@ private struct SendableBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Int>
 }
 
+/// Per-cell lists that concurrent workers write at disjoint indices.
+private struct SendableLists: @unchecked Sendable {
+    let base: UnsafeMutablePointer<[Int]>
+}
+
 @inline(__always)
 private func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float) -> Bool {
     for k in 0..<d where !(abs(points[a + k] - points[b + k]) <= r) { return false }
@@ -287,20 +292,36 @@ private struct Grid {
             let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
             return a1 != b1 ? a1 < b1 : a < b
         }
-        neighbours = [[Int]](repeating: [], count: cells)
-        for c in 0..<cells {
-            let a0 = coordinates[c * d], a1 = d > 1 ? coordinates[c * d + 1] : 0
-            for c0 in (a0 - 1)...(a0 + 1) {
-                var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
-                while j < cells {
-                    let o = byFirst[j]
-                    guard coordinates[o * d] == c0, d == 1 || coordinates[o * d + 1] <= a1 + 1 else { break }
-                    if o != c && adjacent(c, o) { neighbours[c].append(o) }
-                    j += 1
-                }
+        // Each cell's list on its own: chunks of cells on every core, each writing its own entries.
+        var lists = [[Int]](repeating: [], count: cells)
+        let grid = self
+        lists.withUnsafeMutableBufferPointer { out in
+            let out = SendableLists(base: out.baseAddress!)
+            let chunk = 512, chunks = (cells + chunk - 1) / chunk
+            DispatchQueue.concurrentPerform(iterations: chunks) { k in
+                for c in (k * chunk)..<min(cells, (k + 1) * chunk) { out.base[c] = grid.neighbourCells(of: c) }
             }
         }
-        for c in 0..<neighbours.count { neighbours[c].sort() }
+        neighbours = lists
+    }
+
+    /// The occupied cells adjacent to cell c (every coordinate within 1), in increasing order.
+    /// - Complexity: O(log cells + cells sharing c's first two coordinates within 1).
+    private func neighbourCells(of c: Int) -> [Int] {
+        var found: [Int] = []
+        let cells = byFirst.count
+        let a0 = coordinates[c * d], a1 = d > 1 ? coordinates[c * d + 1] : 0
+        for c0 in (a0 - 1)...(a0 + 1) {
+            var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
+            while j < cells {
+                let o = byFirst[j]
+                guard coordinates[o * d] == c0, d == 1 || coordinates[o * d + 1] <= a1 + 1 else { break }
+                if o != c && adjacent(c, o) { found.append(o) }
+                j += 1
+            }
+        }
+        found.sort()
+        return found
     }
 
     /// The first position in byFirst whose cell's (first, second) coordinates are ≥ (c0, c1).

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// One cluster of plasma cells, its light chains and what it is.
@@ -129,19 +130,29 @@ struct PlasmaCellClustering {
             for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
             polyclonal = Set(tested.filter { !outcomes[$0]!.restricted })
             subsets = []
-            for c in searchable where polyclonal.contains(c) {
-                if prepared[c] == nil {
-                    let rowsOf = members[c]
-                    var values: [Float] = []
-                    values.reserveCapacity(rowsOf.count * searchColumns.count)
-                    for row in rowsOf { for column in searchColumns { values.append(rows[row * stored + column]) } }
-                    prepared[c] = searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chains[$0] },
-                                                   searchHalf: rowsOf.map { $0 & 1 == 0 })
-                }
-                for chain in [true, false] {
-                    if let found = searcher.search(prepared[c]!, kappa: chain, referenceRatio: r0, alpha: alpha) { subsets.append((c, found, chain)) }
-                }
+            // Clusters prepared and searched on every core, each on its own; the subsets are
+            // then taken in cluster order, κ before λ, as one at a time would give them.
+            let open = searchable.filter { polyclonal.contains($0) }
+            let unprepared = open.filter { prepared[$0] == nil }
+            let preparing = WorkerSlots<RestrictedSubsetSearch.Prepared?>(count: unprepared.count, initial: nil)
+            let (memberRows, chainOf) = (members, chains)
+            DispatchQueue.concurrentPerform(iterations: unprepared.count) { i in
+                let rowsOf = memberRows[unprepared[i]]
+                var values: [Float] = []
+                values.reserveCapacity(rowsOf.count * searchColumns.count)
+                for row in rowsOf { for column in searchColumns { values.append(rows[row * stored + column]) } }
+                let ready = searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chainOf[$0] },
+                                             searchHalf: rowsOf.map { $0 & 1 == 0 })
+                preparing.update(i) { $0 = ready }
             }
+            for (i, c) in unprepared.enumerated() { prepared[c] = preparing[i] }
+            let searching = WorkerSlots<RestrictedSubsetSearch.Found?>(count: 2 * open.count, initial: nil)
+            let (ready, ratio) = (prepared, r0)
+            DispatchQueue.concurrentPerform(iterations: 2 * open.count) { i in
+                let found = searcher.search(ready[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
+                searching.update(i) { $0 = found }
+            }
+            for i in 0..<(2 * open.count) { if let found = searching[i] { subsets.append((open[i / 2], found, i % 2 == 0)) } }
             // r₀ from the polyclonal clusters without the subsets found.
             var pk = polyclonal.reduce(0) { $0 + kappa[$1] }, pl = polyclonal.reduce(0) { $0 + lambda[$1] }
             for subset in subsets {

@@ -255,8 +255,14 @@ struct SampleGating {
         for w in 0..<slots.count {
             for r in 0..<merged.count { for k in 0..<merged[r].count { merged[r][k] += slots[w][r][k] } }
         }
-        // Worker order is not fixed: sort so every later step sees the same sequence.
-        for r in 0..<merged.count where merged[r].count == 1 { merged[r][0].sort() }
+        // Worker order is not fixed: sort so every later step sees the same sequence (each
+        // list on its own, on every core: the same sort, so the same result).
+        let single = (0..<merged.count).filter { merged[$0].count == 1 }
+        let sorted = WorkerSlots<[Double]>(count: single.count, initial: []), unsorted = merged
+        DispatchQueue.concurrentPerform(iterations: single.count) { k in
+            sorted.update(k) { $0 = unsorted[single[k]][0].sorted() }
+        }
+        for (k, r) in single.enumerated() { merged[r][0] = sorted[k] }
         return merged
     }
 
