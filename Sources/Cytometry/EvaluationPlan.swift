@@ -233,7 +233,7 @@ struct EvaluationPlan: Sendable {
                     }
                 }
             case .polygon(let xd, let yd, let xs, let ys):
-                polygonMask(x: scratch.dimensions + xd * cap + o, y: scratch.dimensions + yd * cap + o, xs: xs, ys: ys, into: mask, count: n)
+                polygonMask(x: scratch.dimensions + xd * cap + o, y: scratch.dimensions + yd * cap + o, xs: xs, ys: ys, into: mask, count: n, avx2: avx2)
             case .ellipsoid(let ds, let mean, let inverse, let distanceSquare):
                 let k = ds.count
                 for e in 0..<n {
@@ -309,7 +309,14 @@ func compensate(terms: [(column: Int, coefficient: Double)], base: UnsafePointer
 /// and both change the parity), with the same comparisons and the same `side` arithmetic, so
 /// the same events are inside; without a branch per event, so the loop vectorises.
 /// - Complexity: O(count × vertices), no allocation.
-func polygonMask(x px: UnsafePointer<Double>, y py: UnsafePointer<Double>, xs: [Double], ys: [Double], into mask: UnsafeMutablePointer<UInt8>, count n: Int) {
+func polygonMask(x px: UnsafePointer<Double>, y py: UnsafePointer<Double>, xs: [Double], ys: [Double], into mask: UnsafeMutablePointer<UInt8>, count n: Int,
+                 avx2: Bool = false) {
+    if avx2 {
+        xs.withUnsafeBufferPointer { xv in ys.withUnsafeBufferPointer { yv in
+            ckernels_polygon_mask_avx2(px, py, xv.baseAddress, yv.baseAddress, xs.count, mask, n)
+        } }
+        return
+    }
     for e in 0..<n { mask[e] = 0 }
     let vertices = xs.count
     var j = vertices - 1

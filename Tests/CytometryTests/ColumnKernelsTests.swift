@@ -40,6 +40,42 @@ struct ColumnKernelsTests {
         }
     }
 
+    @Test("polygon masks: the same bytes both ways, on vertices, edges, horizontal edges, NaN and infinities, any count")
+    func polygons() throws {
+        guard ColumnKernels.avx2Available else {
+            Issue.record("this CPU has no AVX2: only the portable path exists here, nothing to compare")
+            return
+        }
+        let shapes: [(xs: [Double], ys: [Double])] = [
+            ([-0.2, 0.8, 0.8, -0.2], [0.04, 0.04, 0.4, 0.4]),                          // a box with horizontal edges
+            ([0, 1, 0.3], [0, 0.2, 1]),                                                 // a triangle
+            ([0.5, 0.6, 1, 0.65, 0.8, 0.5, 0.2, 0.35, 0, 0.4], [1, 0.6, 0.6, 0.4, 0, 0.25, 0, 0.4, 0.6, 0.6]),  // a star
+            ([0, 1, 0, 1], [0, 1, 1, 0]),                                               // a bow tie (self-intersecting)
+        ]
+        var xs: [Double] = [], ys: [Double] = []
+        for shape in shapes { xs += shape.xs; ys += shape.ys }           // every vertex exactly
+        for (a, b) in zip(xs, ys) { xs.append((a + b) / 2); ys.append(b) }   // on horizontal lines through vertices
+        let special: [Double] = [.nan, .infinity, -.infinity, 0, -0.0, 1, 0.04, 0.4, 0.8, -0.2]
+        for a in special { for b in special { xs.append(a); ys.append(b) } }
+        var state: UInt64 = 7
+        for _ in 0..<4_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            xs.append(Double(state >> 40) / Double(1 << 24) * 1.6 - 0.3)
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            ys.append(Double(state >> 40) / Double(1 << 24) * 1.4 - 0.2)
+        }
+        for shape in shapes {
+            for count in [xs.count, xs.count - 1, xs.count - 2, xs.count - 3, 5, 3, 1] {
+                var portable = [UInt8](repeating: 9, count: count), vector = [UInt8](repeating: 7, count: count)
+                polygonMask(x: xs, y: ys, xs: shape.xs, ys: shape.ys, into: &portable, count: count, avx2: false)
+                polygonMask(x: xs, y: ys, xs: shape.xs, ys: shape.ys, into: &vector, count: count, avx2: true)
+                let differing = (0..<count).filter { portable[$0] != vector[$0] }
+                #expect(differing.isEmpty, "\(shape.xs.count) vertices, \(count) values: events \(differing.prefix(5))")
+                #expect(!portable.contains(9) && (count < 100 || (portable.contains(1) && portable.contains(0))))
+            }
+        }
+    }
+
     @Test("a tree with compensation, logicle, ratio, rectangles and a polygon: the same membership both ways")
     func tree() throws {
         guard ColumnKernels.avx2Available else {

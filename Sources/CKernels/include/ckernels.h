@@ -27,5 +27,10 @@ void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_
 /// Adds the smallest and largest finite value of `count` values to `*low` / `*high` (kept when
 /// smaller / larger) and returns how many values were not finite (NaN, ±infinity). AVX2 only.
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high);
+/// The polygon (xs, ys; `vertices` points) mask of `count` events at (x, y), 1 inside by the
+/// crossing rule: the same comparisons and `side` arithmetic as the Swift `polygonMask`, so the
+/// same bytes. Only call when ckernels_avx2_available() returned 1.
+void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *xs, const double *ys, long vertices,
+                                uint8_t *mask, long count);
 
 #endif
