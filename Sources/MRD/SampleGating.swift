@@ -205,7 +205,17 @@ struct SampleGating {
 
     /// Values of `markers` for the events of each population (nil: all events) in the subsample.
     func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
-        let tree = try tree(gates)
+        // Only the requested populations and the gates they rest on (parents, boolean operands)
+        // are evaluated: their masks are the same as in the whole tree.
+        var needed: Set<String> = []
+        var stack = requests.compactMap(\.population)
+        let byID = Dictionary(gates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        while let id = stack.popLast() {
+            guard needed.insert(id).inserted, let gate = byID[id] else { continue }
+            if let parent = gate.parentID { stack.append(parent) }
+            if case .boolean(_, let operands) = gate.shape { stack += operands.map(\.gateID) }
+        }
+        let tree = try tree(gates.filter { needed.contains($0.id) })
         var markerIndex: [String: Int] = [:]
         var extra: [GateDimension] = []
         let plan = requests.map { request in
