@@ -56,9 +56,8 @@ struct PlasmaCellScan {
         let thresholds = gating.activeRuleThresholds   // switched-off rules mark no cell
         let minimum = rules.minAberrancies
         struct Accumulator {
-            var candidates: [Float] = []
-            var events: [Int] = []
-            var flags: [UInt8] = []
+            /// This worker's blocks with plasma cells, in increasing order (each sized exactly).
+            var blocks: [BlockRows] = []
             var read = 0
             var densities: [[UInt32]]
             var undrawn: [Int]
@@ -109,34 +108,44 @@ struct PlasmaCellScan {
                                             count: block.count, into: counts)
                         }
                     }
+                    // The block's plasma cells, counted first so each array is allocated once at its size.
+                    var k = 0
+                    for e in 0..<block.count { k &+= Int(pc[e]) }
+                    guard k > 0 else { return }
+                    var rows = BlockRows(first: block.firstEvent, capacity: k, stored: stored)
                     for e in 0..<block.count where pc[e] != 0 {
-                        let candidate = isCandidate(e)
-                        for c in 0..<stored { acc.candidates.append(Float(values[c][e])) }
-                        acc.events.append(block.firstEvent + e)
-                        acc.flags.append(candidate ? 1 : 0)
+                        for c in 0..<stored { rows.values.append(Float(values[c][e])) }
+                        rows.offsets.append(UInt32(truncatingIfNeeded: e))
+                        rows.flags.append(isCandidate(e) ? 1 : 0)
                     }
+                    acc.blocks.append(rows)
                 }
             }
         } catch {
             throw MRDError.wrapping(error, file: path)
         }
-        // Merge in event order. Each worker takes blocks in increasing order, so its rows already
-        // are in event order: a k-way merge, no sort and no index of all rows.
-        let total = (0..<slots.count).reduce(0) { $0 + slots[$1].events.count }
+        // Merge in event order. Each worker takes blocks in increasing order, so its blocks already
+        // are in event order: a k-way merge of blocks, no sort. Each block's rows are released once
+        // copied, so the rows are held about once, not twice.
+        var lists: [[BlockRows]] = []
+        for w in 0..<slots.count { slots.update(w) { lists.append($0.blocks); $0.blocks = [] } }
+        let total = lists.reduce(0) { $0 + $1.reduce(0) { $0 + $1.offsets.count } }
         var candidates: [Float] = []
         candidates.reserveCapacity(total * stored)
         var flags: [UInt8] = []
         flags.reserveCapacity(total)
         var candidateEvents: [Int] = []
         candidateEvents.reserveCapacity(total)
-        var next = [Int](repeating: 0, count: slots.count)
-        while candidateEvents.count < total {
+        var next = [Int](repeating: 0, count: lists.count)
+        while true {
             var w = -1
-            for k in 0..<slots.count where next[k] < slots[k].events.count && (w < 0 || slots[k].events[next[k]] < slots[w].events[next[w]]) { w = k }
-            let r = next[w]
-            candidateEvents.append(slots[w].events[r])
-            candidates += slots[w].candidates[(r * stored)..<(r * stored + stored)]
-            flags.append(slots[w].flags[r])
+            for k in 0..<lists.count where next[k] < lists[k].count && (w < 0 || lists[k][next[k]].first < lists[w][next[w]].first) { w = k }
+            guard w >= 0 else { break }
+            let rows = lists[w][next[w]]
+            lists[w][next[w]] = BlockRows(first: rows.first, capacity: 0, stored: 0)
+            candidates += rows.values
+            flags += rows.flags
+            for offset in rows.offsets { candidateEvents.append(rows.first + Int(offset)) }
             next[w] += 1
         }
         var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
@@ -169,5 +178,20 @@ struct PlasmaCellScan {
             for (k, c) in checkedChannels.enumerated() where acc.nonFinite[k] > 0 { pass.nonFinite[names[c].uniqueName, default: 0] += acc.nonFinite[k] }
         }
         return pass
+    }
+}
+
+/// The plasma cells of one block: their stored values (row-major), offsets in the block and rule flags.
+struct BlockRows {
+    let first: Int
+    var values: [Float] = []
+    var offsets: [UInt32] = []
+    var flags: [UInt8] = []
+
+    init(first: Int, capacity: Int, stored: Int) {
+        self.first = first
+        values.reserveCapacity(capacity * stored)
+        offsets.reserveCapacity(capacity)
+        flags.reserveCapacity(capacity)
     }
 }
