@@ -203,14 +203,11 @@ struct EvaluationPlan: Sendable {
         // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms
         // skipped; one term at a time over the chunk (vectorised).
         // Outputs read only by dimensions with a domain wait for it (``ensure(_:…)``).
-        for plan in compensations {
-            for (i, terms) in plan.terms.enumerated() where domains.denseOutputs[plan.firstOutput + i] {
-                compensate(terms: terms, base: base, capacity: capacity, offset: o, count: n,
-                           into: scratch.compensated + (plan.firstOutput + i) * cap + o, avx2: avx2)
-            }
+        for (output, terms) in outputTerms.enumerated() where domains.denseOutputs[output] {
+            compensate(terms: terms, base: base, capacity: capacity, offset: o, count: n, into: scratch.compensated + output * cap + o, avx2: avx2)
         }
         // 2. Dimensions read for every event; the others just before the first gate that reads them.
-        scratch.chunkSerial &+= 1
+        scratch.sparse.chunkSerial &+= 1
         for d in dimensions.indices where domains.domains[d] == nil {
             computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
         }
@@ -426,11 +423,6 @@ final class EvaluationScratch: @unchecked Sendable {
         masks = .allocate(capacity: max(1, plan.gates.count * capacity))
         masks.initialize(repeating: 0, count: max(1, plan.gates.count * capacity))
         counts = [Int](repeating: 0, count: plan.gates.count)
-    }
-
-    var chunkSerial: Int {
-        get { sparse.chunkSerial }
-        set { sparse.chunkSerial = newValue }
     }
 
     deinit {

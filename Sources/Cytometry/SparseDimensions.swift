@@ -57,7 +57,7 @@ extension EvaluationPlan {
             gathered(xr, into: values)
             gathered(yr, into: sparse.ys)
             let y = sparse.ys
-            for i in 0..<k { values[i] = A * (values[i] - B) / (y[i] - C) }
+            for i in 0..<k { values[i] = fratio(values[i], y[i], A: A, B: B, C: C) }
         }
         dimensions[d].transform?.apply(to: values, count: k, avx2: avx2)
         let out = scratch.dimensions + d * scratch.capacity + o
@@ -81,11 +81,15 @@ extension EvaluationPlan {
             out.update(from: pointer(ref), count: n)
         case .ratio(let xr, let yr, let A, let B, let C):
             let x = pointer(xr), y = pointer(yr)
-            for e in 0..<n { out[e] = A * (x[e] - B) / (y[e] - C) }
+            for e in 0..<n { out[e] = fratio(x[e], y[e], A: A, B: B, C: C) }
         }
         plan.transform?.apply(to: out, count: n, avx2: avx2)
     }
 }
+
+/// Gating-ML's fratio A·(x − B)/(y − C): one definition for both paths, so both give the same bits.
+@inline(__always)
+func fratio(_ x: Double, _ y: Double, A: Double, B: Double, C: Double) -> Double { A * (x - B) / (y - C) }
 
 /// One worker's buffers for dimensions with a domain: the domain's event indices in the chunk
 /// (gathered once per domain and chunk), gathered inputs, and which dimensions and compensated
@@ -102,13 +106,10 @@ final class SparseScratch: @unchecked Sendable {
     private var gatheredDomain = -1
     private var gatheredSerial = -1
     private var gatheredCount = 0
-    private let dimensionCount: Int
-    private let outputCount: Int
 
     init(plan: EvaluationPlan) {
         let chunk = EvaluationPlan.chunkSize
-        dimensionCount = max(1, plan.dimensions.count)
-        outputCount = max(1, plan.compensatedOutputCount)
+        let dimensionCount = max(1, plan.dimensions.count), outputCount = max(1, plan.compensatedOutputCount)
         dimensionReady = .allocate(capacity: dimensionCount)
         dimensionReady.initialize(repeating: -1, count: dimensionCount)
         outputReady = .allocate(capacity: outputCount)

@@ -72,9 +72,7 @@ enum HDF5Probe {
         var waited = 0.0
         func megabytes(_ bytes: Int) -> String { "\((bytes + (1 << 20) - 1) >> 20) MB" }
         // The figure seen is left out of the message: it depends on when /proc was read.
-        func overLimit(_ used: Int) -> HDF5Error {
-            fail("libhdf5 needed more than \(megabytes(memoryLimit)) of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened")
-        }
+        let overLimit = fail("libhdf5 needed more than \(megabytes(memoryLimit)) of memory reading the file's metadata: sizes in the file are malformed, and the file was not opened")
         while true {
             let result = wait4(child, &status, WNOHANG, &usage)
             if result == child { break }
@@ -82,7 +80,7 @@ enum HDF5Probe {
             if let used = residentBytes(child), used > memoryLimit {
                 kill(child, SIGKILL)
                 _ = waitpid(child, &status, 0)
-                throw overLimit(used)
+                throw overLimit
             }
             if waited >= timeout {
                 kill(child, SIGKILL)
@@ -94,7 +92,7 @@ enum HDF5Probe {
         }
         // Between two looks at /proc the child may have grown and exited: its peak counts too.
         let peak = Int(usage.ru_maxrss) * 1_024
-        if peak > memoryLimit { throw overLimit(peak) }
+        if peak > memoryLimit { throw overLimit }
         let signal = status & 0x7F
         let exitCode = (status >> 8) & 0xFF
         if signal != 0 {
@@ -102,7 +100,7 @@ enum HDF5Probe {
             throw fail("libhdf5 crashed with signal \(signal)\(name) reading the file's metadata: the file is malformed and was not opened")
         }
         // 4: an allocation failed under the child's 2 GiB address-space cap (non-sanitizer builds).
-        if exitCode == 4 { throw overLimit(memoryLimit) }
+        if exitCode == 4 { throw overLimit }
         // 0: readable; 3: an HDF5 error the caller reports itself. Anything else is a crash
         // caught by a sanitizer (which exits with 1) or a runtime that did not let the probe run.
         guard exitCode == 0 || exitCode == 3 else {

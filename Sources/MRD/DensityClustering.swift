@@ -174,11 +174,6 @@ private struct SendableBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Int>
 }
 
-/// Per-cell lists that concurrent workers write at disjoint indices.
-private struct SendableLists: @unchecked Sendable {
-    let base: UnsafeMutablePointer<[Int]>
-}
-
 @inline(__always)
 private func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float) -> Bool {
     for k in 0..<d where !(abs(points[a + k] - points[b + k]) <= r) { return false }
@@ -292,17 +287,9 @@ private struct Grid {
             let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
             return a1 != b1 ? a1 < b1 : a < b
         }
-        // Each cell's list on its own: chunks of cells on every core, each writing its own entries.
-        var lists = [[Int]](repeating: [], count: cells)
+        // Each cell's list on its own, on every core.
         let grid = self
-        lists.withUnsafeMutableBufferPointer { out in
-            let out = SendableLists(base: out.baseAddress!)
-            let chunk = 512, chunks = (cells + chunk - 1) / chunk
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                for c in (k * chunk)..<min(cells, (k + 1) * chunk) { out.base[c] = grid.neighbourCells(of: c) }
-            }
-        }
-        neighbours = lists
+        neighbours = parallelMap(cells) { grid.neighbourCells(of: $0) }
     }
 
     /// The occupied cells adjacent to cell c (every coordinate within 1), in increasing order.

@@ -134,23 +134,19 @@ struct PlasmaCellClustering {
             // then taken in cluster order, κ before λ, as one at a time would give them.
             let open = searchable.filter { polyclonal.contains($0) }
             let unprepared = open.filter { prepared[$0] == nil }
-            let preparing = WorkerSlots<RestrictedSubsetSearch.Prepared?>(count: unprepared.count, initial: nil)
             let (memberRows, chainOf) = (members, chains)
-            DispatchQueue.concurrentPerform(iterations: unprepared.count) { i in
+            let ready = parallelMap(unprepared.count) { i in
                 let rowsOf = memberRows[unprepared[i]]
                 var values: [Float] = []
                 values.reserveCapacity(rowsOf.count * searchColumns.count)
                 for row in rowsOf { for column in searchColumns { values.append(rows[row * stored + column]) } }
-                let ready = searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chainOf[$0] },
-                                             searchHalf: rowsOf.map { $0 & 1 == 0 })
-                preparing.update(i) { $0 = ready }
+                return searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chainOf[$0] },
+                                        searchHalf: rowsOf.map { $0 & 1 == 0 })
             }
-            for (i, c) in unprepared.enumerated() { prepared[c] = preparing[i] }
-            let searching = WorkerSlots<RestrictedSubsetSearch.Found?>(count: 2 * open.count, initial: nil)
-            let (ready, ratio) = (prepared, r0)
-            DispatchQueue.concurrentPerform(iterations: 2 * open.count) { i in
-                let found = searcher.search(ready[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
-                searching.update(i) { $0 = found }
+            for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
+            let (preparedNow, ratio) = (prepared, r0)
+            let searching = parallelMap(2 * open.count) { i in
+                searcher.search(preparedNow[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
             }
             for i in 0..<(2 * open.count) { if let found = searching[i] { subsets.append((open[i / 2], found, i % 2 == 0)) } }
             // r₀ from the polyclonal clusters without the subsets found.

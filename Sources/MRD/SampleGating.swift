@@ -216,29 +216,29 @@ struct SampleGating {
             if case .boolean(_, let operands) = gate.shape { stack += operands.map(\.gateID) }
         }
         let tree = try tree(gates.filter { needed.contains($0.id) })
+        // One column per marker, read only inside the population that asks for it (every event
+        // when several populations, or every event, ask for it).
         var markerIndex: [String: Int] = [:]
         var extra: [GateDimension] = []
-        let plan = requests.map { request in
-            (population: request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }, markers: request.markers)
-        }.map { request in
-            (population: request.population, columns: request.markers.map { m in
-                if let k = markerIndex[m] { return k }
-                markerIndex[m] = extra.count
-                extra.append(dimension(m))
-                return extra.count - 1
-            })
-        }
-        // Each column is read only inside the populations that ask for it (all events when one asks for every event).
-        var domains = [Int??](repeating: nil, count: extra.count)
-        for p in plan {
-            for c in p.columns {
-                switch domains[c] {
-                case .none: domains[c] = .some(p.population)
-                case .some(let current) where current != p.population: domains[c] = .some(nil)
-                default: break
+        var domains: [Int?] = []
+        var columnsOf: [(population: Int?, columns: [Int])] = []
+        for request in requests {
+            let population = request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }
+            var columns: [Int] = []
+            for m in request.markers {
+                if let k = markerIndex[m] {
+                    if domains[k] != population { domains[k] = nil }
+                    columns.append(k)
+                } else {
+                    markerIndex[m] = extra.count
+                    extra.append(dimension(m))
+                    domains.append(population)
+                    columns.append(extra.count - 1)
                 }
             }
+            columnsOf.append((population, columns))
         }
+        let plan = columnsOf
         let dataSet = file.dataSets[dataSetIndex]
         let blockSize = TreeEvaluator.defaultBlockSize
         let blockCount = (dataSet.eventCount + blockSize - 1) / blockSize
@@ -246,7 +246,7 @@ struct SampleGating {
         let stride = max(1, blockCount / wanted)
         let slots = WorkerSlots<[[[Double]]]>(count: max(1, workers), initial: plan.map { p in p.columns.map { _ in [Double]() } })
         do {
-            _ = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains.map { $0 ?? nil }).evaluate(
+            _ = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains).evaluate(
                 file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
                 slots.update(worker) { store in
                     for (r, p) in plan.enumerated() {
@@ -267,12 +267,8 @@ struct SampleGating {
         }
         // Worker order is not fixed: sort so every later step sees the same sequence (each
         // list on its own, on every core: the same sort, so the same result).
-        let single = (0..<merged.count).filter { merged[$0].count == 1 }
-        let sorted = WorkerSlots<[Double]>(count: single.count, initial: []), unsorted = merged
-        DispatchQueue.concurrentPerform(iterations: single.count) { k in
-            sorted.update(k) { $0 = unsorted[single[k]][0].sorted() }
-        }
-        for (k, r) in single.enumerated() { merged[r][0] = sorted[k] }
+        let single = (0..<merged.count).filter { merged[$0].count == 1 }, unsorted = merged
+        for (k, values) in parallelMap(single.count, { unsorted[single[$0]][0].sorted() }).enumerated() { merged[single[k]][0] = values }
         return merged
     }
 
