@@ -51,8 +51,8 @@ struct EvaluationPlan: Sendable {
         case boolean(BooleanOperator, operands: [(index: Int, complement: Bool)])
     }
 
-    let compensations: [CompensationPlan]
-    let compensatedOutputCount: Int
+    /// Compensated outputs, over every matrix used (``outputTerms``).
+    var compensatedOutputCount: Int { outputTerms.count }
     let dimensions: [DimensionPlan]
     let gates: [GatePlan]
     let parents: [Int?]
@@ -168,8 +168,6 @@ struct EvaluationPlan: Sendable {
                                         outputsOfDimension: outputsOfDimension, outputCount: outputs)
         self.outputTerms = compensations.flatMap(\.terms)
         self.compactTerms = outputTerms.map { terms in terms.enumerated().map { (column: $0.offset, coefficient: $0.element.coefficient) } }
-        self.compensations = compensations
-        self.compensatedOutputCount = outputs
         self.dimensions = dimensions
         self.gates = gates
         self.parents = parents
