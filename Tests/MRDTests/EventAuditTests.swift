@@ -65,6 +65,40 @@ struct EventAuditTests {
         #expect(Double(excludedAsDoublets) >= 0.9 * Double(doublets.count), "\(excludedAsDoublets) of \(doublets.count) doublets")
     }
 
+    @Test("CD138-positive plasma cells as CD45-bright as lymphocytes stay plasma cells; a CD45 limit on them (the old gate) would cut them")
+    func cd45BrightPlasmaCells() throws {
+        // A clone at the lymphocytes' CD45 level (normal plasma cells' CD45 + 0.55 decade), CD27 lost.
+        let spec = MarrowSpecification(events: 150_000, aberrantCount: 800, seed: 83,
+                                       aberrantPhenotype: try AberrantPhenotype("CD27-,CD45@+0.55"), cloneSpread: 0.2)
+        let fcs = directory.path("bright.fcs"), labelsPath = directory.path("bright.labels")
+        let truth = try MarrowGenerator(spec).write(fcsPath: fcs, labelsPath: labelsPath)
+        let labels = try #require(FileManager.default.contents(atPath: labelsPath))
+        let aberrantCode = try #require(truth.labelCodes["aberrant-plasma-cell"])
+        let plasmaCodes = Set(truth.labelCodes.filter { $0.key.contains("plasma-cell") }.values)
+        func plasmaCellBits(_ template: GatingTemplate, _ name: String) throws -> [Bool] {
+            let out = directory.path(name + ".h5")
+            _ = try MRDAnalyzer.writingHDF5(template: template, workers: 2).analyze(path: fcs, eventsOutput: out)
+            return try #require(try HDF5EventResults(path: out).membership(of: "plasma-cells"))
+        }
+        let bits = try plasmaCellBits(AnalysisTests.template, "bright")
+        let clone = (0..<spec.events).filter { labels[$0] == aberrantCode }
+        #expect(clone.count == truth.aberrantPlasmaCells)
+        let cloneIn = clone.filter { bits[$0] }.count
+        #expect(Double(cloneIn) >= 0.99 * Double(clone.count), "\(cloneIn) of \(clone.count) clone events are plasma cells")
+        // No other population enters the plasma-cell gate for it.
+        let others = (0..<spec.events).filter { bits[$0] && !plasmaCodes.contains(labels[$0]) }.count
+        #expect(others <= 5, "\(others) events of other populations in the plasma-cell gate")
+        // The template's old gate (every plasma cell inside the CD45/SSC region) loses a large part of the clone.
+        let text = try String(contentsOfFile: TemplateTests.bundled, encoding: .utf8)
+        let old = "    or: [cd138-plasma-cells, cd38-plasma-cells]"
+        try #require(text.contains(old))
+        let oldPath = directory.path("old-gate.yaml")
+        try text.replacingOccurrences(of: old, with: "    and: [pc-markers, pc-region]").write(toFile: oldPath, atomically: true, encoding: .utf8)
+        let oldBits = try plasmaCellBits(try GatingTemplate(path: oldPath), "old-gate")
+        let oldIn = clone.filter { oldBits[$0] }.count
+        #expect(Double(oldIn) < 0.8 * Double(clone.count), "\(oldIn) of \(clone.count) inside the old gate")
+    }
+
     @Test("the file is byte-identical whatever the worker count")
     func deterministic() throws {
         let fcs = directory.path("det.fcs")

@@ -37,7 +37,8 @@ struct GateSwitchOffTests {
         let template = try GatingTemplate(path: TemplateTests.bundled)
         #expect(template.gatesTheCallRestsOn == [
             "time-stable", "singlets", "non-debris", "lymphocytes", "cd45-negative", "small", "cd138-positive", "cd38-bright", "pc-size",
-            "cd38-bright-large", "pc-markers", "erythrocytes", "nucleated", "pc-region", "plasma-cells", "cd19-positive-nucleated",
+            "cd38-bright-large", "pc-markers", "erythrocytes", "nucleated", "pc-region", "pc-scatter",
+            "cd138-plasma-cells", "cd38-plasma-cells", "plasma-cells", "cd19-positive-nucleated",
             "bcp-region", "b-cell-precursors", "mast-cells", "myeloid-precursors", "erythroblasts",
         ])
         // Only the aberrancy rules' reference population reads these: a failure there switches rules off instead.

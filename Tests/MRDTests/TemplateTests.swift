@@ -66,8 +66,8 @@ struct TemplateTests {
 
     @Test("a reference to a gate that does not exist, or comes later, is an error")
     func missingReference() throws {
-        let yaml = try variant("    and: [pc-markers, pc-region]", "    and: [pc-markers, pc-regoin]")
-        expectError(yaml, line: lineOf("- id: plasma-cells", in: yaml), containing: "refers to gate \"pc-regoin\", which the template does not define")
+        let yaml = try variant("    and: [cd38-bright-large, pc-region]", "    and: [cd38-bright-large, pc-regoin]")
+        expectError(yaml, line: lineOf("- id: cd38-plasma-cells", in: yaml), containing: "refers to gate \"pc-regoin\", which the template does not define")
         let yaml2 = try variant("  plasma_cells: plasma-cells", "  plasma_cells: plasma-cell")
         expectError(yaml2, line: lineOf("plasma_cells: plasma-cell", in: yaml2), containing: "mrd refers to gate \"plasma-cell\"")
         let yaml3 = try variant("  - id: time-stable\n", "  - id: time-stable\n    parent: singlets\n")
