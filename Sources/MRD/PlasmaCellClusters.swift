@@ -184,11 +184,23 @@ struct PlasmaCellClustering {
         }
         let d = searchColumns.count
         for subset in subsets {
+            // A cross-fitted count: a box drawn from the light chains of some events leans toward
+            // the chain sought among them, so each half of the events (by row parity) is counted
+            // in the box the *other* half drew — the odd rows in the deciding box, the even rows
+            // in a box searched on the odd rows (the deciding box again if they give none). Both
+            // boxes are then widened over every eligible event: widening only over the other half
+            // cut off more of the clone's tails than the selection it removed (docs/validation.md).
             let eligible = labels.map { $0 < 0 || ($0 < count && polyclonal.contains($0)) }
-            let box = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, dimensions: d, chains: chains,
-                                     eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
+            let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, dimensions: d, chains: chains,
+                                      eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
+            let parent = prepared[subset.cluster]!
+            let oddSearch = searcher.prepare(values: parent.values, dimensions: d, chains: parent.chains, searchHalf: parent.searchHalf.map { !$0 })
+            let boxB = searcher.box(oddSearch, kappa: subset.kappa, referenceRatio: r0)
+                .map { searcher.widen(low: $0.low, high: $0.high, values: all, dimensions: d, chains: chains, eligible: eligible,
+                                      kappa: subset.kappa, referenceRatio: r0) } ?? boxA
             let rowsIn = (0..<n).filter { row in
-                eligible[row] && (0..<d).allSatisfy { all[row * d + $0] >= box.low[$0] && all[row * d + $0] <= box.high[$0] }
+                let box = row & 1 == 1 ? boxA : boxB
+                return eligible[row] && (0..<d).allSatisfy { all[row * d + $0] >= box.low[$0] && all[row * d + $0] <= box.high[$0] }
             }
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count

@@ -69,7 +69,35 @@ public struct MarrowGenerator: Sendable {
                 weights.append((EventLabel(population), percent))
             }
         }
-        return (fixed + Self.largestRemainder(nucleated - aberrant, weights)).sorted { $0.0.code < $1.0.code }
+        let apportioned = Self.largestRemainder(nucleated - aberrant, weights)
+        return (fixed + drawLightChains(apportioned)).sorted { $0.0.code < $1.0.code }
+    }
+
+    /// Each normal plasma cell's light chain drawn on its own, κ with the file's κ share: the
+    /// subset totals stay apportioned, and the κ:λ split of every subset is binomial, as in a
+    /// polyclonal population, never the file's ratio to the cell (a too-perfect null would hide
+    /// the chance skews the clonality test must tolerate).
+    /// - Complexity: O(normal plasma cells) uniform draws, from a stream of their own.
+    func drawLightChains(_ planned: [(EventLabel, Int)]) -> [(EventLabel, Int)] {
+        let ratio = model.parameters.kappaLambdaRatio
+        let kappaShare = ratio / (1 + ratio)
+        var rng = RandomSource(seed: specification.seed, stream: UInt64.max - 2)
+        var totals: [Set<NormalPlasmaCellTrait>: Int] = [:]
+        var order: [Set<NormalPlasmaCellTrait>] = []
+        var result: [(EventLabel, Int)] = []
+        for (label, count) in planned {
+            guard label.population == .normalPlasmaCell else { result.append((label, count)); continue }
+            if totals[label.traits] == nil { order.append(label.traits) }
+            totals[label.traits, default: 0] += count
+        }
+        for traits in order {
+            let n = totals[traits]!
+            var kappa = 0
+            for _ in 0..<n where rng.uniform() < kappaShare { kappa += 1 }
+            result.append((EventLabel.normalPlasmaCell(traits: traits, lightChain: .kappa), kappa))
+            result.append((EventLabel.normalPlasmaCell(traits: traits, lightChain: .lambda), n - kappa))
+        }
+        return result
     }
 
     /// The exact number of events of each population.

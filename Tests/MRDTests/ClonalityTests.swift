@@ -186,6 +186,10 @@ struct ClonalityTests {
         let (r, truth) = try analyze(spec, "hidden-\(phenotype)")
         #expect(r.call == .positive, "\(phenotype): \(r.callText)")
         #expect(abs(Double(r.aberrantPC.count - truth.aberrantPlasmaCells)) <= 0.2 * Double(truth.aberrantPlasmaCells), "\(phenotype): \(r.aberrantPC.count) vs \(truth.aberrantPlasmaCells)")
+        // The count's own interval holds the truth (a box that chose its events by their chains
+        // counted 490 of this CD19− clone's 400, outside [408, 572], before the cross-fitted count).
+        let ci = try #require(r.clonality?.clonalExcessCI95)
+        #expect(ci[0] <= Double(truth.aberrantPlasmaCells) && Double(truth.aberrantPlasmaCells) <= ci[1], "\(phenotype): \(r.aberrantPC.count), CI \(ci)")
     }
 
     @Test("the sensitivity states whether 10⁻⁵ was reached")

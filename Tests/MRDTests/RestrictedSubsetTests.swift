@@ -76,6 +76,10 @@ struct RestrictedSubsetTests {
         let wideClone = inside.filter { $0 >= 3_000 }.count
         #expect(wideClone >= cloneInside && wideClone >= 380, "\(wideClone)")
         #expect(inside.count - wideClone <= 200, "\(inside.count - wideClone) normal")
+        // The other half's box (the cross-fitted count's second box) finds the same clone's edges.
+        let prepared = search.prepare(values: values, dimensions: 3, chains: chains, searchHalf: half.map { !$0 })
+        let oddBox = try #require(search.box(prepared, kappa: true, referenceRatio: 1.5))
+        #expect(oddBox.low[0] > 0.85 && oddBox.low[0] < 0.95 && oddBox.low[1] > 0.75 && oddBox.low[1] < 0.85, "\(oddBox.low)")
         let other = search.search(values: values, dimensions: 3, chains: chains, searchHalf: half, kappa: false, referenceRatio: 1.5, alpha: 0.001 / 4)
         #expect(other == nil)
     }
