@@ -43,9 +43,24 @@ public struct DensityClustering: Sendable {
     /// Clusters `count` points of `dimensions` values each, row-major in `points`.
     public func cluster(points: [Float], dimensions d: Int) -> Result {
         precondition(d > 0 && points.count % d == 0)
-        let n = points.count / d
+        return cluster(rows: points, stride: d, dimensions: d)
+    }
+
+    /// Clusters the rows of a row-major table of `stride` values per row, whose first
+    /// `dimensions` values are the point: read in place, so that a table of plasma-cell rows
+    /// is not copied (only the subsample, of at most `exactLimit` points, is).
+    /// - Complexity: as ``cluster(points:dimensions:)``; memory O(min(rows, exactLimit) · dimensions) beyond the labels.
+    func cluster(rows: [Float], stride: Int, dimensions d: Int) -> Result {
+        precondition(d > 0 && stride >= d && rows.count % stride == 0)
+        let n = rows.count / stride
         if n == 0 { return Result(labels: [], sizes: [], subsampled: false) }
         if n <= exactLimit {
+            var points = rows
+            if stride != d {
+                points = []
+                points.reserveCapacity(n * d)
+                for i in 0..<n { points.append(contentsOf: rows[(i * stride)..<(i * stride + d)]) }
+            }
             let (labels, _, _) = exact(points: points, d: d)
             return relabel(labels, subsampled: false)
         }
@@ -55,7 +70,7 @@ public struct DensityClustering: Sendable {
         var sample: [Float] = []
         for i in Swift.stride(from: 0, to: n, by: step) {
             sampleIndex.append(i)
-            sample.append(contentsOf: points[(i * d)..<(i * d + d)])
+            sample.append(contentsOf: rows[(i * stride)..<(i * stride + d)])
         }
         var clock = PhaseClock()
         // The sample's grid is reused; only its core points take others in.
@@ -71,7 +86,7 @@ public struct DensityClustering: Sendable {
             let out = SendableBuffer(base: out.baseAddress!)
             DispatchQueue.concurrentPerform(iterations: chunks) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
-                    out.base[i] = grid.firstWithin(points, i * d, radius: r, only: core) { sampleLabels[$0] } ?? -1
+                    out.base[i] = grid.firstWithin(rows, i * stride, radius: r, only: core) { sampleLabels[$0] } ?? -1
                 }
             }
         }

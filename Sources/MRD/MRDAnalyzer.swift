@@ -244,18 +244,30 @@ extension MRDResult {
 /// benchmark figures come from `flowmrd bench analyze`).
 struct PhaseClock {
     private var last = DispatchTime.now().uptimeNanoseconds
-    private var phases: [(String, Double)] = []
+    private var phases: [(String, Double, (now: Double, peak: Double)?)] = []
     private let enabled = ProcessInfo.processInfo.environment["FLOWMRD_TIMING"] != nil
 
     mutating func mark(_ name: String) {
         guard enabled else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        phases.append((name, Double(now - last) / 1e9))
+        phases.append((name, Double(now - last) / 1e9, Self.residentMegabytes()))
         last = now
     }
 
     func report() {
         guard enabled else { return }
-        FileHandle.standardError.write(Data((phases.map { "\($0.0): \(String(format: "%.3f", $0.1)) s" }.joined(separator: "; ") + "\n").utf8))
+        let text = phases.map { "\($0.0): \(String(format: "%.3f", $0.1)) s" + ($0.2.map { String(format: " (RSS %.0f, peak %.0f MB)", $0.now, $0.peak) } ?? "") }
+        FileHandle.standardError.write(Data((text.joined(separator: "; ") + "\n").utf8))
+    }
+
+    /// The process's resident and peak resident memory (`VmRSS`, `VmHWM` of /proc/self/status), where the system has it.
+    static func residentMegabytes() -> (now: Double, peak: Double)? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        func field(_ name: String) -> Double? {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+            return line.split(separator: " ").dropFirst().first.flatMap { Double($0) }.map { $0 / 1024 }
+        }
+        guard let now = field("VmRSS"), let peak = field("VmHWM") else { return nil }
+        return (now, peak)
     }
 }

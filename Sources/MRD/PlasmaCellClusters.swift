@@ -84,12 +84,18 @@ struct PlasmaCellClustering {
     func run(rows: [Float], stored: Int, columns: [String]) -> Outcome {
         let n = stored > 0 ? rows.count / stored : 0
         let clusterColumns = rules.clusterDimensions.map { columns.firstIndex(of: $0)! }
-        var points: [Float] = []
-        points.reserveCapacity(n * clusterColumns.count)
-        for i in 0..<n { for c in clusterColumns { points.append(rows[i * stored + c]) } }
         var clock = PhaseClock()
-        let clustering = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
-            .cluster(points: points, dimensions: clusterColumns.count)
+        let clusterer = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
+        let clustering: DensityClustering.Result
+        if clusterColumns == Array(0..<clusterColumns.count) {
+            // The cluster dimensions lead every row (``MRDAnalyzer/columnOrder``): read in place.
+            clustering = clusterer.cluster(rows: rows, stride: stored, dimensions: clusterColumns.count)
+        } else {
+            var points: [Float] = []
+            points.reserveCapacity(n * clusterColumns.count)
+            for i in 0..<n { for c in clusterColumns { points.append(rows[i * stored + c]) } }
+            clustering = clusterer.cluster(points: points, dimensions: clusterColumns.count)
+        }
         clock.mark("density clusters")
         // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (the chains `light_chains.margin` apart).
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
@@ -137,11 +143,8 @@ struct PlasmaCellClustering {
             let (memberRows, chainOf) = (members, chains)
             let ready = parallelMap(unprepared.count) { i in
                 let rowsOf = memberRows[unprepared[i]]
-                var values: [Float] = []
-                values.reserveCapacity(rowsOf.count * searchColumns.count)
-                for row in rowsOf { for column in searchColumns { values.append(rows[row * stored + column]) } }
-                return searcher.prepare(values: values, dimensions: searchColumns.count, chains: rowsOf.map { chainOf[$0] },
-                                        searchHalf: rowsOf.map { $0 & 1 == 0 })
+                return searcher.prepare(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
+                                        chains: rowsOf.map { chainOf[$0] }, searchHalf: rowsOf.map { $0 & 1 == 0 })
             }
             for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
             let (preparedNow, ratio) = (prepared, r0)
@@ -177,11 +180,7 @@ struct PlasmaCellClustering {
         // the box that decided (its widening only adds to the count).
         var phenotypeRows: [[Int]?] = [[Int]?](repeating: nil, count: count)
         let densityMembers = members
-        var all: [Float] = []
-        if !subsets.isEmpty {
-            all.reserveCapacity(n * searchColumns.count)
-            for row in 0..<n { for column in searchColumns { all.append(rows[row * stored + column]) } }
-        }
+        let all = MarkerRows(table: rows, stride: max(1, stored), columns: searchColumns)
         let d = searchColumns.count
         for subset in subsets {
             // A cross-fitted count: a box drawn from the light chains of some events leans toward
@@ -191,16 +190,16 @@ struct PlasmaCellClustering {
             // boxes are then widened over every eligible event: widening only over the other half
             // cut off more of the clone's tails than the selection it removed (docs/validation.md).
             let eligible = labels.map { $0 < 0 || ($0 < count && polyclonal.contains($0)) }
-            let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, dimensions: d, chains: chains,
+            let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
             let parent = prepared[subset.cluster]!
-            let oddSearch = searcher.prepare(values: parent.values, dimensions: d, chains: parent.chains, searchHalf: parent.searchHalf.map { !$0 })
+            let oddSearch = searcher.prepare(values: parent.values, chains: parent.chains, searchHalf: parent.searchHalf.map { !$0 })
             let boxB = searcher.box(oddSearch, kappa: subset.kappa, referenceRatio: r0)
-                .map { searcher.widen(low: $0.low, high: $0.high, values: all, dimensions: d, chains: chains, eligible: eligible,
+                .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
                                       kappa: subset.kappa, referenceRatio: r0) } ?? boxA
             let rowsIn = (0..<n).filter { row in
                 let box = row & 1 == 1 ? boxA : boxB
-                return eligible[row] && (0..<d).allSatisfy { all[row * d + $0] >= box.low[$0] && all[row * d + $0] <= box.high[$0] }
+                return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
             }
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count

@@ -48,8 +48,9 @@ struct RestrictedSubsetSearch {
     /// One cluster's search half, thinned, and its events ordered on every dimension: what the
     /// searches of both chains and every round of r₀ share.
     struct Prepared {
-        let values: [Float]
-        let dimensions: Int
+        /// Every member's values (a view of the plasma-cell rows, not a copy).
+        let values: MarkerRows
+        var dimensions: Int { values.dimensions }
         let chains: [Int8]
         let searchHalf: [Bool]
         /// The search half's events with a determined chain (thinned to `searchLimit`).
@@ -64,14 +65,20 @@ struct RestrictedSubsetSearch {
     ///   - searchHalf: per member, whether it belongs to the search half.
     /// - Complexity: O(markers · n log n) for n events of the search half (at most `searchLimit`).
     func prepare(values: [Float], dimensions d: Int, chains: [Int8], searchHalf: [Bool]) -> Prepared {
-        let n = chains.count
+        prepare(values: MarkerRows(values: values, dimensions: d), chains: chains, searchHalf: searchHalf)
+    }
+
+    /// The same, on members read in place.
+    func prepare(values: MarkerRows, chains: [Int8], searchHalf: [Bool]) -> Prepared {
+        let n = chains.count, d = values.dimensions
+        precondition(values.count == n)
         var search = (0..<n).filter { searchHalf[$0] && chains[$0] != 0 }
         if search.count > searchLimit {
             let step = (search.count + searchLimit - 1) / searchLimit
             search = Swift.stride(from: 0, to: search.count, by: step).map { search[$0] }
         }
-        let order = (0..<d).map { k in search.sorted { values[$0 * d + k] != values[$1 * d + k] ? values[$0 * d + k] < values[$1 * d + k] : $0 < $1 } }
-        return Prepared(values: values, dimensions: d, chains: chains, searchHalf: searchHalf, search: search, order: order)
+        let order = (0..<d).map { k in search.sorted { values[$0, k] != values[$1, k] ? values[$0, k] < values[$1, k] : $0 < $1 } }
+        return Prepared(values: values, chains: chains, searchHalf: searchHalf, search: search, order: order)
     }
 
     /// Searches one cluster.
@@ -93,7 +100,7 @@ struct RestrictedSubsetSearch {
         var testKappa = 0, testLambda = 0
         for i in 0..<n {
             var inside = true
-            for k in 0..<d where !(values[i * d + k] >= low[k] && values[i * d + k] <= high[k]) { inside = false; break }
+            for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { inside = false; break }
             guard inside else { continue }
             members.append(i)
             if !searchHalf[i] { if chains[i] == 1 { testKappa += 1 } else if chains[i] == -1 { testLambda += 1 } }
@@ -132,7 +139,7 @@ struct RestrictedSubsetSearch {
                 prefix.removeAll(keepingCapacity: true)
                 prefix.append(0)
                 for i in prepared.order[k] where inside[i] {
-                    sorted.append(values[i * d + k])
+                    sorted.append(values[i, k])
                     prefix.append(prefix[prefix.count - 1] + (chains[i] == want ? 1 : 0))
                 }
                 let m = sorted.count
@@ -158,7 +165,7 @@ struct RestrictedSubsetSearch {
             s = 0
             f = 0
             for i in prepared.search where inside[i] {
-                let v = values[i * d + cut.dim]
+                let v = values[i, cut.dim]
                 if v >= low[cut.dim] && v <= high[cut.dim] {
                     if chains[i] == want { s += 1 } else { f += 1 }
                 } else {
@@ -182,7 +189,15 @@ struct RestrictedSubsetSearch {
     /// - Complexity: O(steps · n · markers) for n eligible events, steps ≤ 4 · markers.
     func widen(low: [Float], high: [Float], values: [Float], dimensions d: Int, chains: [Int8], eligible: [Bool],
                kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float]) {
+        widen(low: low, high: high, values: MarkerRows(values: values, dimensions: d), chains: chains, eligible: eligible, kappa: kappa, referenceRatio: r0)
+    }
+
+    /// The same, on events read in place.
+    func widen(low: [Float], high: [Float], values: MarkerRows, chains: [Int8], eligible: [Bool],
+               kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float]) {
         var low = low, high = high
+        let d = values.dimensions
+        precondition(values.count == chains.count)
         let n = chains.count
         let r = kappa ? r0 : 1 / r0
         let want: Int8 = kappa ? 1 : -1
@@ -192,11 +207,11 @@ struct RestrictedSubsetSearch {
             for i in 0..<n where eligible[i] && chains[i] != 0 {
                 var outside = -1, count = 0
                 for k in 0..<d {
-                    let v = values[i * d + k]
+                    let v = values[i, k]
                     if v < low[k] { outside = 2 * k; count += 1 } else if v > high[k] { outside = 2 * k + 1; count += 1 } else if !v.isFinite { count = 2 }
                     if count > 1 { break }
                 }
-                if count == 1 { slabs[outside].append((values[i * d + outside / 2], chains[i])) }
+                if count == 1 { slabs[outside].append((values[i, outside / 2], chains[i])) }
             }
             var best: (score: Double, slab: Int, bound: Float)? = nil
             for slab in 0..<(2 * d) where !slabs[slab].isEmpty {
