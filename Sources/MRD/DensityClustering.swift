@@ -94,7 +94,7 @@ public struct DensityClustering: Sendable {
     }
 
     /// Renumbers clusters by decreasing size.
-    private func relabel(_ labels: [Int], subsampled: Bool) -> Result {
+    private func relabel(_ labels: consuming [Int], subsampled: Bool) -> Result {
         var sizes: [Int: Int] = [:]
         var first: [Int: Int] = [:]
         for (i, l) in labels.enumerated() where l >= 0 {
@@ -104,7 +104,9 @@ public struct DensityClustering: Sendable {
         let order = sizes.keys.sorted { sizes[$0]! != sizes[$1]! ? sizes[$0]! > sizes[$1]! : first[$0]! < first[$1]! }
         var map: [Int: Int] = [:]
         for (k, l) in order.enumerated() { map[l] = k }
-        return Result(labels: labels.map { $0 >= 0 ? map[$0]! : -1 }, sizes: order.map { sizes[$0]! }, subsampled: subsampled)
+        // In place: a second label array would be as large as the first.
+        for i in labels.indices where labels[i] >= 0 { labels[i] = map[labels[i]]! }
+        return Result(labels: labels, sizes: order.map { sizes[$0]! }, subsampled: subsampled)
     }
 
     /// Exact DBSCAN: labels (root ids, −1 noise) and the core flags.
@@ -122,7 +124,7 @@ public struct DensityClustering: Sendable {
             }
             for p in members {
                 var count = members.count
-                search: for other in grid.neighbours[c] {
+                search: for other in grid.neighbours(c) {
                     for q in grid.members(other) where within(points, p * d, q * d, d, r) {
                         count += 1
                         if count >= minNeighbours { break search }
@@ -152,7 +154,7 @@ public struct DensityClustering: Sendable {
             }
         }
         for c in 0..<grid.cellCount where firstCore[c] >= 0 {
-            for other in grid.neighbours[c] where other > c && firstCore[other] >= 0 {
+            for other in grid.neighbours(c) where other > c && firstCore[other] >= 0 {
                 if find(firstCore[c]) == find(firstCore[other]) { continue }
                 pairs: for p in grid.members(c) where core[p] {
                     for q in grid.members(other) where core[q] && within(points, p * d, q * d, d, r) {
@@ -171,7 +173,7 @@ public struct DensityClustering: Sendable {
                 } else if firstCore[c] >= 0 {
                     labels[p] = find(firstCore[c])
                 } else {
-                    search: for other in grid.neighbours[c] where firstCore[other] >= 0 {
+                    search: for other in grid.neighbours(c) where firstCore[other] >= 0 {
                         for q in grid.members(other) where core[q] && within(points, p * d, q * d, d, r) {
                             labels[p] = find(q)
                             break search
@@ -206,7 +208,10 @@ private struct Grid {
     var start: [Int] = []
     /// Cell coordinates, `d` per cell.
     var coordinates: [Int32] = []
-    var neighbours: [[Int]] = []
+    /// Neighbouring cells of cell c: neighbourList[neighbourStart[c]..<neighbourStart[c+1]] (one
+    /// flat list: a list per cell cost more memory than the grid's points).
+    var neighbourStart: [Int] = []
+    var neighbourList: [Int32] = []
     /// First cell of each coordinate hash; `sameHash[c]` is the next cell with c's hash (−1: none).
     var index: [UInt64: Int] = [:]
     var sameHash: [Int] = []
@@ -221,6 +226,11 @@ private struct Grid {
     var cellCount: Int { sameHash.count }
 
     func members(_ c: Int) -> ArraySlice<Int> { order[start[c]..<start[c + 1]] }
+
+    /// The occupied cells adjacent to cell c, in increasing order.
+    func neighbours(_ c: Int) -> LazyMapSequence<ArraySlice<Int32>, Int> {
+        neighbourList[neighbourStart[c]..<neighbourStart[c + 1]].lazy.map { Int($0) }
+    }
 
     /// Coordinate k of the cell of the point starting at `p` (⌊value / radius⌋); a NaN or
     /// infinite value lands in an edge cell (never a trap), far from every finite point.
@@ -302,9 +312,24 @@ private struct Grid {
             let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
             return a1 != b1 ? a1 < b1 : a < b
         }
-        // Each cell's list on its own, on every core.
-        let grid = self
-        neighbours = parallelMap(cells) { grid.neighbourCells(of: $0) }
+        // Each cell's list on its own, chunks of cells on every core, joined in cell order.
+        let grid = self, chunk = 1_024
+        let lists = parallelMap((cells + chunk - 1) / chunk) { k -> (counts: [Int], list: [Int32]) in
+            var counts: [Int] = [], list: [Int32] = []
+            for c in (k * chunk)..<min(cells, (k + 1) * chunk) {
+                let found = grid.neighbourCells(of: c)
+                counts.append(found.count)
+                list += found.map { Int32($0) }
+            }
+            return (counts, list)
+        }
+        neighbourStart = [0]
+        neighbourStart.reserveCapacity(cells + 1)
+        neighbourList.reserveCapacity(lists.reduce(0) { $0 + $1.list.count })
+        for part in lists {
+            for count in part.counts { neighbourStart.append(neighbourStart[neighbourStart.count - 1] + count) }
+            neighbourList += part.list
+        }
     }
 
     /// The occupied cells adjacent to cell c (every coordinate within 1), in increasing order.
@@ -360,7 +385,7 @@ private struct Grid {
             let key = buffer.baseAddress!
             if let c = cell(key: key, hash: self.key(points, p, into: key)) {
                 if let found = search(c) { return found }
-                for other in neighbours[c] { if let found = search(other) { return found } }
+                for other in neighbours(c) { if let found = search(other) { return found } }
                 return nil
             }
             return around(key: key, search: search)

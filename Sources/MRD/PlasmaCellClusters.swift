@@ -234,19 +234,31 @@ struct PlasmaCellClustering {
         clock.mark("subsets widened")
         let reportedRatio = r0
         // The normal reference: pooled members of the polyclonal clusters (without the subsets).
-        let referenceRows = polyclonal.sorted().flatMap { members[$0] }
+        let referenceLists = polyclonal.sorted().map { members[$0] }
+        let referenceCount = referenceLists.reduce(0) { $0 + $1.count }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
         // needs the level to well within `phenotype.margin`, not every event).
-        func median(_ rowsOf: [Int], _ c: Int) -> Double? {
-            let step = max(1, (rowsOf.count + Self.medianLimit - 1) / Self.medianLimit)
-            return ThresholdFinder.quantile(Swift.stride(from: 0, to: rowsOf.count, by: step).map { Double(rows[rowsOf[$0] * stored + c]) }, 0.5)
+        func median(_ rowsOf: [Int], _ c: Int) -> Double? { median(of: [rowsOf], count: rowsOf.count, c) }
+        // Of the rows of several lists taken one after another (not joined: the pooled normal
+        // rows would be a copy as large as the labels).
+        func median(of lists: [[Int]], count: Int, _ c: Int) -> Double? {
+            let step = max(1, (count + Self.medianLimit - 1) / Self.medianLimit)
+            var values: [Double] = []
+            values.reserveCapacity((count + step - 1) / step)
+            var position = 0   // index of the list's first row in the joined order
+            for list in lists {
+                var j = (step - position % step) % step
+                while j < list.count { values.append(Double(rows[list[j] * stored + c])); j += step }
+                position += list.count
+            }
+            return ThresholdFinder.quantile(values, 0.5)
         }
         var reference: [String: Double]?
         var medianSource = "none"
-        if referenceRows.count >= rules.minNormalPlasmaCells {
+        if referenceCount >= rules.minNormalPlasmaCells {
             var medians: [String: Double] = [:]
-            for (name, c) in phenotypeColumns { medians[name] = median(referenceRows, c) }
+            for (name, c) in phenotypeColumns { medians[name] = median(of: referenceLists, count: referenceCount, c) }
             reference = medians
             medianSource = "sample"
         } else if let normal = self.reference {

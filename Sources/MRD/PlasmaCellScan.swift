@@ -124,6 +124,9 @@ struct PlasmaCellScan {
         } catch {
             throw MRDError.wrapping(error, file: path)
         }
+        var clock = PhaseClock()
+        clock.mark("scan")
+        defer { clock.report() }
         // Merge in event order. Each worker takes blocks in increasing order, so its blocks already
         // are in event order: a k-way merge of blocks, no sort. Each block's rows are released once
         // copied, so the rows are held about once, not twice.
@@ -137,6 +140,7 @@ struct PlasmaCellScan {
         var candidateEvents: [Int] = []
         candidateEvents.reserveCapacity(total)
         var next = [Int](repeating: 0, count: lists.count)
+        var merged = 0
         while true {
             var w = -1
             for k in 0..<lists.count where next[k] < lists[k].count && (w < 0 || lists[k][next[k]].first < lists[w][next[w]].first) { w = k }
@@ -147,7 +151,10 @@ struct PlasmaCellScan {
             flags += rows.flags
             for offset in rows.offsets { candidateEvents.append(rows.first + Int(offset)) }
             next[w] += 1
+            merged += 1
+            if merged % 512 == 0 { releaseFreedMemory() }
         }
+        clock.mark("merge")
         var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
@@ -179,6 +186,18 @@ struct PlasmaCellScan {
         }
         return pass
     }
+}
+
+/// Returns the heap's free pages to the system: glibc's `malloc_trim`, looked up at run time
+/// (Swift's Glibc module does not declare it; on another C library nothing happens). The
+/// workers' block rows live in their threads' heaps, which keep freed memory resident: without
+/// this, the merged rows would count twice in the process's resident memory.
+func releaseFreedMemory() {
+    #if os(Linux)
+    typealias Trim = @convention(c) (Int) -> Int32
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+    _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    #endif
 }
 
 /// The plasma cells of one block: their stored values (row-major), offsets in the block and rule flags.
