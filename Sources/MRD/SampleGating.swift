@@ -203,7 +203,9 @@ struct SampleGating {
              shape: .rectangle(dimensions: [dimension(marker)], minimums: [keep == .above ? value : nil], maximums: [keep == .below ? value : nil]))
     }
 
-    /// Values of `markers` for the events of each population (nil: all events) in the subsample.
+    /// Values of `markers` for the events of each population (nil: all events) in the subsample,
+    /// in event order (the same order whatever the number of workers).
+    /// - Complexity: O(subsample events × (gates + markers)) on `workers` cores, then one copy of the values.
     func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
         // Only the requested populations and the gates they rest on (parents, boolean operands)
         // are evaluated: their masks are the same as in the whole tree.
@@ -244,16 +246,23 @@ struct SampleGating {
         let blockCount = (dataSet.eventCount + blockSize - 1) / blockSize
         let wanted = max(1, (subsampleEvents + blockSize - 1) / blockSize)
         let stride = max(1, blockCount / wanted)
-        let slots = WorkerSlots<[[[Double]]]>(count: max(1, workers), initial: plan.map { p in p.columns.map { _ in [Double]() } })
+        // Per worker: its values, and where each block it read starts in them.
+        struct Store {
+            var values: [[[Double]]]
+            /// Per block read: its first event and, per request and column, where its values start.
+            var blocks: [(first: Int, starts: [[Int]])] = []
+        }
+        let slots = WorkerSlots<Store>(count: max(1, workers), initial: Store(values: plan.map { p in p.columns.map { _ in [Double]() } }))
         do {
             _ = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains).evaluate(
                 file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
                 slots.update(worker) { store in
+                    store.blocks.append((block.firstEvent, store.values.map { $0.map(\.count) }))
                     for (r, p) in plan.enumerated() {
                         let mask = p.population.map { block.mask($0) }
                         for (k, c) in p.columns.enumerated() {
                             let column = block.column(c)
-                            for e in 0..<block.count where mask == nil || mask![e] != 0 { store[r][k].append(column[e]) }
+                            for e in 0..<block.count where mask == nil || mask![e] != 0 { store.values[r][k].append(column[e]) }
                         }
                     }
                 }
@@ -261,14 +270,22 @@ struct SampleGating {
         } catch {
             throw MRDError.wrapping(error, file: path)
         }
+        // Blocks in event order, whichever worker read them: every later step sees the same
+        // sequence whatever the workers (a merge of the workers' block lists, no sort of the values).
+        var pieces: [(first: Int, worker: Int, block: Int)] = []
+        for w in 0..<slots.count { for (b, block) in slots[w].blocks.enumerated() { pieces.append((block.first, w, b)) } }
+        pieces.sort { $0.first < $1.first }
         var merged = plan.map { p in p.columns.map { _ in [Double]() } }
-        for w in 0..<slots.count {
-            for r in 0..<merged.count { for k in 0..<merged[r].count { merged[r][k] += slots[w][r][k] } }
+        for r in 0..<merged.count {
+            for k in 0..<merged[r].count {
+                merged[r][k].reserveCapacity((0..<slots.count).reduce(0) { $0 + slots[$1].values[r][k].count })
+                for piece in pieces {
+                    let store = slots[piece.worker], start = store.blocks[piece.block].starts[r][k]
+                    let end = piece.block + 1 < store.blocks.count ? store.blocks[piece.block + 1].starts[r][k] : store.values[r][k].count
+                    merged[r][k] += store.values[r][k][start..<end]
+                }
+            }
         }
-        // Worker order is not fixed: sort so every later step sees the same sequence (each
-        // list on its own, on every core: the same sort, so the same result).
-        let single = (0..<merged.count).filter { merged[$0].count == 1 }, unsorted = merged
-        for (k, values) in parallelMap(single.count, { unsorted[single[$0]][0].sorted() }).enumerated() { merged[single[k]][0] = values }
         return merged
     }
 
