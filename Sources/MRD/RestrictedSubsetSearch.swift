@@ -55,8 +55,12 @@ struct RestrictedSubsetSearch {
         let searchHalf: [Bool]
         /// The search half's events with a determined chain (thinned to `searchLimit`).
         let search: [Int]
-        /// Per dimension, `search` ordered by value.
+        /// Per dimension, `search` ordered by value (ties by index).
         let order: [[Int]]
+        /// Per dimension, the values and chains of `order`'s events, in that order: what the
+        /// greedy search reads on every step, laid out side by side.
+        let orderedValues: [[Float]]
+        let orderedChains: [[Int8]]
     }
 
     /// - Parameters:
@@ -77,8 +81,34 @@ struct RestrictedSubsetSearch {
             let step = (search.count + searchLimit - 1) / searchLimit
             search = Swift.stride(from: 0, to: search.count, by: step).map { search[$0] }
         }
-        let order = (0..<d).map { k in search.sorted { values[$0, k] != values[$1, k] ? values[$0, k] < values[$1, k] : $0 < $1 } }
-        return Prepared(values: values, chains: chains, searchHalf: searchHalf, search: search, order: order)
+        let order = (0..<d).map { k in Self.ordered(search, on: k, of: values) }
+        let orderedValues = (0..<d).map { k in order[k].map { values[$0, k] } }
+        let orderedChains = order.map { $0.map { chains[$0] } }
+        return Prepared(values: values, chains: chains, searchHalf: searchHalf, search: search, order: order,
+                        orderedValues: orderedValues, orderedChains: orderedChains)
+    }
+
+    /// `rows` ordered by their value on dimension `k`, ties (−0 and +0 too) by row: each row's
+    /// value and index packed into one integer key whose order is theirs, so the sort compares
+    /// integers. With a NaN among the values the order of the comparison sort is kept as it was.
+    /// - Complexity: O(n log n) for n rows.
+    static func ordered(_ rows: [Int], on k: Int, of values: MarkerRows) -> [Int] {
+        func comparisonSort() -> [Int] {
+            rows.sorted { values[$0, k] != values[$1, k] ? values[$0, k] < values[$1, k] : $0 < $1 }
+        }
+        guard let largest = rows.max(), largest <= Int(UInt32.max) else { return comparisonSort() }
+        var keys: [UInt64] = []
+        keys.reserveCapacity(rows.count)
+        for i in rows {
+            let v = values[i, k]
+            guard !v.isNaN else { return comparisonSort() }
+            let bits = (v == 0 ? Float(0) : v).bitPattern
+            // Negative values' bits count down as the value rises; flipped, every value's key orders as the value.
+            let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+            keys.append(UInt64(key) << 32 | UInt64(i))
+        }
+        keys.sort()
+        return keys.map { Int($0 & 0xFFFF_FFFF) }
     }
 
     /// Searches one cluster.
@@ -138,9 +168,10 @@ struct RestrictedSubsetSearch {
                 sorted.removeAll(keepingCapacity: true)
                 prefix.removeAll(keepingCapacity: true)
                 prefix.append(0)
-                for i in prepared.order[k] where inside[i] {
-                    sorted.append(values[i, k])
-                    prefix.append(prefix[prefix.count - 1] + (chains[i] == want ? 1 : 0))
+                let order = prepared.order[k], orderedValues = prepared.orderedValues[k], orderedChains = prepared.orderedChains[k]
+                for j in order.indices where inside[order[j]] {
+                    sorted.append(orderedValues[j])
+                    prefix.append(prefix[prefix.count - 1] + (orderedChains[j] == want ? 1 : 0))
                 }
                 let m = sorted.count
                 guard m > 1 else { continue }

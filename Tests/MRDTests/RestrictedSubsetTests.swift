@@ -50,6 +50,29 @@ struct RestrictedSubsetTests {
         #expect(RestrictedSubsetSearch.statistic(0, 0, 0.6) == 0)
     }
 
+    @Test("the search's orders by packed integer keys equal the comparison sort: ties by row, −0 with +0, negatives, NaN")
+    func orderByKeys() {
+        var rng = Mix(state: 41)
+        // Few distinct values, so that ties are many; both zeros, negatives and subnormals among them.
+        let levels: [Float] = [-2.5, -1, -0.0, 0, 1e-40, -1e-40, 0.25, 0.25000003, 3, -.infinity, .infinity]
+        var table: [Float] = []
+        for _ in 0..<3_000 { for _ in 0..<2 { table.append(levels[Int(rng.next() * Double(levels.count))]) } }
+        let values = MarkerRows(table: table, stride: 2, columns: [0, 1])
+        let rows = (0..<3_000).filter { _ in rng.next() < 0.7 }
+        func byComparison(_ k: Int) -> [Int] {
+            rows.sorted { values[$0, k] != values[$1, k] ? values[$0, k] < values[$1, k] : $0 < $1 }
+        }
+        for k in 0..<2 { #expect(RestrictedSubsetSearch.ordered(rows, on: k, of: values) == byComparison(k)) }
+        // −0 before +0 in row order, and +0 before −0: both kept in row order, as equal values.
+        let zeros = MarkerRows(table: [0, -0.0, 0, -0.0, -1], stride: 1, columns: [0])
+        #expect(RestrictedSubsetSearch.ordered([0, 1, 2, 3, 4], on: 0, of: zeros) == [4, 0, 1, 2, 3])
+        // A NaN among the values: the comparison sort's order, whatever it is, is kept.
+        let withNaN = MarkerRows(table: [2, .nan, 1, 0.5, .nan, 3], stride: 1, columns: [0])
+        let all = Array(0..<6)
+        #expect(RestrictedSubsetSearch.ordered(all, on: 0, of: withNaN)
+                == all.sorted { withNaN[$0, 0] != withNaN[$1, 0] ? withNaN[$0, 0] < withNaN[$1, 0] : $0 < $1 })
+    }
+
     @Test("a κ clone among normal cells of the same phenotype: the box finds it, the λ search finds nothing")
     func hiddenClone() throws {
         let c = Self.cluster(normal: 3_000, clone: 400, kappaShare: 0.6, seed: 7)
