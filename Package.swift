@@ -22,8 +22,9 @@ let package = Package(
         // EventReader), the format-neutral data-set description (EventDataSet, EventChannel,
         // SpilloverMatrix, ReadWarning) and the file-kind dispatch. Pure Swift, no dependencies.
         .target(name: "EventCore"),
-        // FCS 2.0/3.0/3.1/3.2 reader and writer, an adapter that feeds the event core.
-        .target(name: "FCS", dependencies: ["EventCore"]),
+        // FCS 2.0/3.0/3.1/3.2 reader and writer, an adapter that feeds the event core (packed float32
+        // events decoded by an AVX2 kernel of CKernels where the CPU has it).
+        .target(name: "FCS", dependencies: ["EventCore", "CKernels"]),
         // libhdf5 (found with pkg-config "hdf5"), and C functions for the macros Swift cannot import.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"]),
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "HDF5Store", dependencies: ["EventCore", "FCS", "CHDF5", "CHDF5Shim"]),
         // Compensation, transforms, gates, gating trees, Gating-ML 2.0, the streaming evaluator.
         .target(name: "Cytometry", dependencies: ["EventCore", "CKernels"]),
-        // AVX2 versions of the evaluator's column kernels, chosen at run time (portable Swift loops otherwise).
+        // AVX2 versions of the evaluator's column kernels and the FCS float32 decoder, chosen at run time (portable Swift loops otherwise).
         .target(name: "CKernels"),
         // Gating templates, data-driven gates, aberrant plasma-cell rules, the cluster criterion and the MRD call.
         .target(name: "MRD", dependencies: ["EventCore", "FCS", "Cytometry", "CSHA256", .product(name: "Yams", package: "Yams")]),

@@ -11,6 +11,7 @@
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 #include <cpuid.h>
+#include <string.h>
 
 int ckernels_avx2_available(void) {
     unsigned int a, b, c, d;
@@ -235,6 +236,61 @@ long ckernels_finite_range_avx2(const double *values, long count, double *low, d
     return n_bad;
 }
 
+__attribute__((target("avx2")))
+void ckernels_decode_float32_avx2(const uint8_t *raw, long stride, long channels, long count, int big_endian,
+                                  double *columns, long capacity) {
+    const __m256i swap = _mm256_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12,
+                                          3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
+    long e = 0;
+    for (; e + 8 <= count; e += 8) {
+        const uint8_t *row = raw + e * stride;
+        // Groups of 8 channels; the last group ends at the last channel (it may overlap the one
+        // before it, whose values it then writes again, the same).
+        for (long g = 0; g < channels; g += 8) {
+            long first = g + 8 <= channels ? g : channels - 8;
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(row + i * stride + first * 4));
+                if (big_endian) v = _mm256_shuffle_epi8(v, swap);
+                r[i] = _mm256_castsi256_ps(v);
+            }
+            // 8 × 8 transpose: c[j] holds channel first + j of the 8 events.
+            __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+            __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+            __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+            __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+            __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            __m256 c[8];
+            c[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+            c[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+            c[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+            c[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+            c[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+            c[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+            c[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+            c[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+            for (int j = 0; j < 8; j++) {
+                double *out = columns + (first + j) * capacity + e;
+                _mm256_storeu_pd(out, _mm256_cvtps_pd(_mm256_castps256_ps128(c[j])));
+                _mm256_storeu_pd(out + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(c[j], 1)));
+            }
+        }
+    }
+    for (; e < count; e++) {
+        for (long k = 0; k < channels; k++) {
+            uint32_t bits;
+            memcpy(&bits, raw + e * stride + k * 4, 4);
+            if (big_endian) bits = __builtin_bswap32(bits);
+            float f;
+            memcpy(&f, &bits, 4);
+            columns[k * capacity + e] = (double)f;
+        }
+    }
+}
+
 #else
 int ckernels_avx2_available(void) { return 0; }
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) { (void)values; (void)count; (void)low; (void)high; return 0; }
@@ -249,5 +305,9 @@ void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_
 void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *xs, const double *ys, long vertices,
                                 uint8_t *mask, long count) {
     (void)x; (void)y; (void)xs; (void)ys; (void)vertices; (void)mask; (void)count;
+}
+void ckernels_decode_float32_avx2(const uint8_t *raw, long stride, long channels, long count, int big_endian,
+                                  double *columns, long capacity) {
+    (void)raw; (void)stride; (void)channels; (void)count; (void)big_endian; (void)columns; (void)capacity;
 }
 #endif

@@ -63,6 +63,16 @@ public struct EventLayout: Sendable, Equatable {
     let bytesPerEvent: Int
     let byteOrder: FCSByteOrder
 
+    /// The byte order of a layout of float32 values only, channel k's at byte 4k and nothing
+    /// else in an event, with at least 8 channels (what the AVX2 decoder takes); nil otherwise.
+    /// - Complexity: O(channels).
+    var packedFloat32Order: FCSByteOrder? {
+        guard fields.count >= 8, bytesPerEvent == 4 * fields.count else { return nil }
+        if case .permuted = byteOrder { return nil }
+        for (k, field) in fields.enumerated() where field.kind != .float32 || field.width != 4 || field.offset != 4 * k { return nil }
+        return byteOrder
+    }
+
     /// True when every value decodes exactly into a Float32.
     var isExactInFloat32: Bool {
         fields.allSatisfy { field in

@@ -33,4 +33,12 @@ long ckernels_finite_range_avx2(const double *values, long count, double *low, d
 void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *xs, const double *ys, long vertices,
                                 uint8_t *mask, long count);
 
+
+/// FCS float32 events (`stride` bytes each, channel k's value at byte 4k, little-endian or, with
+/// `big_endian`, big-endian; `channels` ≥ 8) decoded into channel-major double columns (channel
+/// k at columns + k × capacity): eight events at a time, loaded whole and transposed. Each value
+/// is the float converted to double, as a scalar conversion gives it. AVX2 only.
+void ckernels_decode_float32_avx2(const uint8_t *raw, long stride, long channels, long count, int big_endian,
+                                  double *columns, long capacity);
+
 #endif
