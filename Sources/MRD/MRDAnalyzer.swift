@@ -139,6 +139,9 @@ public struct MRDAnalyzer: Sendable {
                                       compensation: reference, matrices: matrices, workers: workers, subsampleEvents: subsampleEvents)
             gating.countedTimeBins = countedTimeBins
             try gating.resolve()
+            // The subsample's values are freed: their pages go back to the system rather than
+            // stay resident beside the plasma-cell rows and the clustering that come after.
+            releaseFreedMemory()
             clock.mark("data-driven gates")
             let tree = try gating.tree(gating.gates)
             let audit = try eventsOutput.map { output throws(MRDError) in

@@ -107,6 +107,7 @@ struct PlasmaCellClustering {
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
         var members = [[Int]](repeating: [], count: count)
+        for c in 0..<count { members[c].reserveCapacity(clustering.sizes[c]) }   // each list at its size, no growth slack
         for (row, label) in clustering.labels.enumerated() where label >= 0 {
             members[label].append(row)
             if chains[row] == 1 { kappa[label] += 1 } else if chains[row] == -1 { lambda[label] += 1 }

@@ -154,6 +154,7 @@ struct PlasmaCellScan {
             merged += 1
             if merged % 512 == 0 { releaseFreedMemory() }
         }
+        releaseFreedMemory()
         clock.mark("merge")
         var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
