@@ -76,10 +76,17 @@ struct RestrictedSubsetSearch {
     func prepare(values: MarkerRows, chains: [Int8], searchHalf: [Bool]) -> Prepared {
         let n = chains.count, d = values.dimensions
         precondition(values.count == n)
-        var search = (0..<n).filter { searchHalf[$0] && chains[$0] != 0 }
-        if search.count > searchLimit {
-            let step = (search.count + searchLimit - 1) / searchLimit
-            search = Swift.stride(from: 0, to: search.count, by: step).map { search[$0] }
+        // The search half's events with a chain, every `step`-th of them when more than the limit:
+        // counted first, so that only the kept ones are ever listed.
+        var eligible = 0
+        for i in 0..<n where searchHalf[i] && chains[i] != 0 { eligible += 1 }
+        let step = eligible > searchLimit ? (eligible + searchLimit - 1) / searchLimit : 1
+        var search: [Int] = []
+        search.reserveCapacity((eligible + step - 1) / step)
+        var j = 0
+        for i in 0..<n where searchHalf[i] && chains[i] != 0 {
+            if j % step == 0 { search.append(i) }
+            j += 1
         }
         let order = (0..<d).map { k in Self.ordered(search, on: k, of: values) }
         let orderedValues = (0..<d).map { k in order[k].map { values[$0, k] } }
