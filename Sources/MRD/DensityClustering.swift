@@ -1,4 +1,5 @@
 import Dispatch
+import EventCore
 
 /// Density-based clustering (DBSCAN) of events in marker space, used for the "distinct
 /// cluster" part of the 30-event criterion: an aberrant plasma cell counts only when it lies in
@@ -24,11 +25,14 @@ public struct DensityClustering: Sendable {
     public let radius: Double
     public let minNeighbours: Int
     public let exactLimit: Int
+    /// Threads the grid's neighbour lists and the attach step run on, at most (labels do not depend on it).
+    public let workers: Int
 
-    public init(radius: Double, minNeighbours: Int, exactLimit: Int = 50_000) {
+    public init(radius: Double, minNeighbours: Int, exactLimit: Int = 50_000, workers: Int = ProcessInfoCores.active) {
         self.radius = radius
         self.minNeighbours = max(1, minNeighbours)
         self.exactLimit = max(1_000, exactLimit)
+        self.workers = max(1, workers)
     }
 
     /// The clusters found: a label per point (−1 for noise, clusters numbered 0… by decreasing
@@ -80,11 +84,11 @@ public struct DensityClustering: Sendable {
         var labels = [Int](repeating: -1, count: n)
         for (k, i) in sampleIndex.enumerated() { labels[i] = sampleLabels[k] }
         let r = Float(radius)
-        // Each point is attached on its own: chunks on every core, each writing its own range.
+        // Each point is attached on its own: chunks on `workers` threads, each writing its own range.
         let chunk = 4_096, chunks = (n + chunk - 1) / chunk
         labels.withUnsafeMutableBufferPointer { out in
             let out = SendableBuffer(base: out.baseAddress!)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            _ = parallelMap(chunks, workers: workers) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
                     out.base[i] = grid.firstWithin(rows, i * stride, radius: r, only: core) { sampleLabels[$0] } ?? -1
                 }
@@ -113,7 +117,7 @@ public struct DensityClustering: Sendable {
     private func exact(points: [Float], d: Int) -> ([Int], [Bool], Grid) {
         let n = points.count / d
         let r = Float(radius)
-        let grid = Grid(points: points, d: d, radius: radius)
+        let grid = Grid(points: points, d: d, radius: radius, workers: workers)
         var core = [Bool](repeating: false, count: n)
         // 1. Core points.
         for c in 0..<grid.cellCount {
@@ -270,7 +274,7 @@ private struct Grid {
         return nil
     }
 
-    init(points: [Float], d: Int, radius: Double) {
+    init(points: [Float], d: Int, radius: Double, workers: Int) {
         self.d = d
         self.radius = radius
         self.values = points
@@ -312,9 +316,9 @@ private struct Grid {
             let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
             return a1 != b1 ? a1 < b1 : a < b
         }
-        // Each cell's list on its own, chunks of cells on every core, joined in cell order.
+        // Each cell's list on its own, chunks of cells on `workers` threads, joined in cell order.
         let grid = self, chunk = 1_024
-        let lists = parallelMap((cells + chunk - 1) / chunk) { k -> (counts: [Int], list: [Int32]) in
+        let lists = parallelMap((cells + chunk - 1) / chunk, workers: workers) { k -> (counts: [Int], list: [Int32]) in
             var counts: [Int] = [], list: [Int32] = []
             for c in (k * chunk)..<min(cells, (k + 1) * chunk) {
                 let found = grid.neighbourCells(of: c)

@@ -20,7 +20,7 @@ extension MRDAnalyzer {
         // clustering is run again without the masked marker).
         let maskedMarker = rules.masking?.marker ?? "CD38"
         var masking: String? = context.contains(.antiCD38) ? "declared" : nil
-        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference)
+        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference, workers: workers)
             .run(rows: full.candidates, stored: stored, columns: full.columns)
         if masking != nil {
             warnings.append("context anti-cd38 declared: \(maskedMarker) is masked on every cell; plasma cells are identified by \(rules.masking?.by ?? "CD138") and \(maskedMarker) is left out of the phenotype comparison, its rule off")
@@ -30,7 +30,8 @@ extension MRDAnalyzer {
             masking = "detected"
             let against = reference == nil ? "the template's normal" : "the normal reference's median"
             warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below \(against) \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
-            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference).run(rows: full.candidates, stored: stored, columns: full.columns)
+            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference, workers: workers)
+                .run(rows: full.candidates, stored: stored, columns: full.columns)
         }
         if masking != nil {
             // A masked marker cannot show hemodilution: indicators whose gates read it are left out.

@@ -1,4 +1,5 @@
 import Dispatch
+import EventCore
 import Foundation
 
 /// One cluster of plasma cells, its light chains and what it is.
@@ -62,6 +63,8 @@ struct PlasmaCellClustering {
     /// A normal-marrow reference: the phenotype reference when the sample has too few normal
     /// plasma cells of its own, before the template's `normal_medians`.
     var reference: NormalReference? = nil
+    /// Threads the clustering and the subset search run on, at most (the outcome does not depend on it).
+    var workers = ProcessInfoCores.active
 
     struct Outcome {
         var clusters: [PlasmaCellCluster]
@@ -85,7 +88,7 @@ struct PlasmaCellClustering {
         let n = stored > 0 ? rows.count / stored : 0
         let clusterColumns = rules.clusterDimensions.map { columns.firstIndex(of: $0)! }
         var clock = PhaseClock()
-        let clusterer = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours)
+        let clusterer = DensityClustering(radius: rules.clusterRadius, minNeighbours: rules.clusterMinNeighbours, workers: workers)
         let clustering: DensityClustering.Result
         if clusterColumns == Array(0..<clusterColumns.count) {
             // The cluster dimensions lead every row (``MRDAnalyzer/columnOrder``): read in place.
@@ -142,14 +145,14 @@ struct PlasmaCellClustering {
             let open = searchable.filter { polyclonal.contains($0) }
             let unprepared = open.filter { prepared[$0] == nil }
             let (memberRows, chainOf) = (members, chains)
-            let ready = parallelMap(unprepared.count) { i in
+            let ready = parallelMap(unprepared.count, workers: workers) { i in
                 let rowsOf = memberRows[unprepared[i]]
                 return searcher.prepare(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
                                         chains: rowsOf.map { chainOf[$0] }, searchHalf: rowsOf.map { $0 & 1 == 0 })
             }
             for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
             let (preparedNow, ratio) = (prepared, r0)
-            let searching = parallelMap(2 * open.count) { i in
+            let searching = parallelMap(2 * open.count, workers: workers) { i in
                 searcher.search(preparedNow[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
             }
             for i in 0..<(2 * open.count) { if let found = searching[i] { subsets.append((open[i / 2], found, i % 2 == 0)) } }

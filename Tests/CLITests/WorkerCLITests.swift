@@ -26,4 +26,25 @@ struct WorkerCLITests {
         #expect(json.contains("\"file_sha256\" : \"") && json.contains("\"call\" : \"positive\""), "\(json.prefix(400))")
         #expect(json.contains("\"excluded_events\" : ") && !json.contains("\"excluded_events\" : 0,"), "the burst is excluded by the time gate")
     }
+
+    @Test("the default number of workers is the CPU affinity (taskset, cpusets, SLURM), not every online core",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset"), "taskset (util-linux) is not installed"))
+    func defaultWorkersFollowAffinity() throws {
+        // The CPUs this process may run on, read from /proc (ranges such as "0-3,8"): the first
+        // one to pin to, and how many there are.
+        let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+        let list = try #require(status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") })
+            .dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+        var allowed: [Int] = []
+        for part in list.split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            if let low = bounds.first { allowed += Array(low...(bounds.last ?? low)) }
+        }
+        let first = try #require(allowed.first, "Cpus_allowed_list: \(list)")
+        let pinned = try FlowMRDBinary.shell(["/usr/bin/taskset", "-c", "\(first)", FlowMRDBinary.path!, "bench", "read", "--events", "20000", "--repeats", "1"])
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+        #expect(pinned.stdout.contains("(1 workers,"), "\(pinned.stdout)")
+        let free = try FlowMRDBinary.run(["bench", "read", "--events", "20000", "--repeats", "1"])
+        #expect(free.stdout.contains("(\(allowed.count) workers,"), "\(free.stdout)")
+    }
 }
