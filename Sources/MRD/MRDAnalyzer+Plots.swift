@@ -85,7 +85,7 @@ extension MRDAnalyzer {
             var aberrant: [Float] = []
             if spec.aberrantOverlay {
                 let xc = full.columns.firstIndex(of: spec.x)!, yc = full.columns.firstIndex(of: spec.y)!
-                for row in 0..<full.candidateEvents.count {
+                for row in 0..<full.candidateCount {
                     let x = full.candidates[row * stored + xc], y = full.candidates[row * stored + yc]
                     if counted.contains(row) {
                         if x.isFinite && y.isFinite { aberrant += [x, y] } else { undrawn += 1 }

@@ -48,7 +48,7 @@ extension MRDAnalyzer {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: the phenotype is judged against the template's normal plasma-cell medians (phenotype.normal_medians), not the sample's own")
         }
         if clustering.subsampled {
-            warnings.append("plasma cells: \(full.candidateEvents.count) events; clusters were found on a subsample and the rest attached to them")
+            warnings.append("plasma cells: \(full.candidateCount) events; clusters were found on a subsample and the rest attached to them")
         }
         if let reference {
             ReferenceSample.attachDistances(to: &clustering, reference: reference, full: full, rules: rules)

@@ -16,9 +16,13 @@ struct PlasmaCellScan {
     /// What the scan gathers.
     struct Result {
         var gating: GatingResult
-        /// Every plasma cell's row (``columns`` values each) and event index, in event order.
+        /// Every plasma cell's row (``columns`` values each), in event order.
         var candidates: [Float]
+        /// Each row's event index, kept only when a per-event audit is written (it alone reads
+        /// them): 8 bytes a plasma cell otherwise held through the clustering for nothing.
         var candidateEvents: [Int]
+        /// Rows in ``candidates``.
+        var candidateCount = 0
         /// Per row: 1 when the plasma cell breaks at least `min_aberrancies` rules (the audit's aberrant phenotype).
         var ruleFlags: [UInt8] = []
         var columns: [String]
@@ -40,7 +44,7 @@ struct PlasmaCellScan {
     ///   worker plus one row per plasma cell (4 bytes × stored markers).
     func run(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
              audit: EventAudit?, plans: [PlotPlan], timeBinning: TimeBinning?,
-             storedBytes: (any StoredBytesConsumer)? = nil) throws(MRDError) -> Result {
+             storedBytes: (any StoredBytesConsumer)? = nil, eventIndices: Bool? = nil) throws(MRDError) -> Result {
         let rules = template.mrd
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
             throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
@@ -54,6 +58,7 @@ struct PlasmaCellScan {
         let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }
         let ruleAbove = rules.rules.map { $0.aberrant == .above }
         let thresholds = gating.activeRuleThresholds   // switched-off rules mark no cell
+        let keepEvents = eventIndices ?? (audit != nil)   // each row's event index: for the audit only, unless asked
         let minimum = rules.minAberrancies
         struct Accumulator {
             /// This worker's blocks with plasma cells, in increasing order (each sized exactly).
@@ -112,10 +117,10 @@ struct PlasmaCellScan {
                     var k = 0
                     for e in 0..<block.count { k &+= Int(pc[e]) }
                     guard k > 0 else { return }
-                    var rows = BlockRows(first: block.firstEvent, capacity: k, stored: stored)
+                    var rows = BlockRows(first: block.firstEvent, capacity: k, stored: stored, offsets: keepEvents)
                     for e in 0..<block.count where pc[e] != 0 {
                         for c in 0..<stored { rows.values.append(Float(values[c][e])) }
-                        rows.offsets.append(UInt32(truncatingIfNeeded: e))
+                        if keepEvents { rows.offsets.append(UInt32(truncatingIfNeeded: e)) }
                         rows.flags.append(isCandidate(e) ? 1 : 0)
                     }
                     acc.blocks.append(rows)
@@ -132,13 +137,13 @@ struct PlasmaCellScan {
         // copied, so the rows are held about once, not twice.
         var lists: [[BlockRows]] = []
         for w in 0..<slots.count { slots.update(w) { lists.append($0.blocks); $0.blocks = [] } }
-        let total = lists.reduce(0) { $0 + $1.reduce(0) { $0 + $1.offsets.count } }
+        let total = lists.reduce(0) { $0 + $1.reduce(0) { $0 + $1.flags.count } }
         var candidates: [Float] = []
         candidates.reserveCapacity(total * stored)
         var flags: [UInt8] = []
         flags.reserveCapacity(total)
         var candidateEvents: [Int] = []
-        candidateEvents.reserveCapacity(total)
+        candidateEvents.reserveCapacity(keepEvents ? total : 0)
         var next = [Int](repeating: 0, count: lists.count)
         var merged = 0
         while true {
@@ -159,6 +164,7 @@ struct PlasmaCellScan {
         var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
+        pass.candidateCount = total
         var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
         if let timeBinning {
             var counts = [Int](repeating: 0, count: timeBinning.binCount + 1)
@@ -201,17 +207,18 @@ func releaseFreedMemory() {
     #endif
 }
 
-/// The plasma cells of one block: their stored values (row-major), offsets in the block and rule flags.
+/// The plasma cells of one block: their stored values (row-major), offsets in the block (only
+/// when the event indices are kept) and rule flags.
 struct BlockRows {
     let first: Int
     var values: [Float] = []
     var offsets: [UInt32] = []
     var flags: [UInt8] = []
 
-    init(first: Int, capacity: Int, stored: Int) {
+    init(first: Int, capacity: Int, stored: Int, offsets keepOffsets: Bool = true) {
         self.first = first
         values.reserveCapacity(capacity * stored)
-        offsets.reserveCapacity(capacity)
+        if keepOffsets { offsets.reserveCapacity(capacity) }
         flags.reserveCapacity(capacity)
     }
 }

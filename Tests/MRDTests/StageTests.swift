@@ -36,11 +36,11 @@ struct StageTests {
         #expect(reason.hasPrefix("panel incomplete: marker \"CD99\" not found") && reason.contains("CD99") && panel.isEmpty, "\(reason)")
     }
 
-    @Test("the plasma-cell scan: one row per plasma-cell gate event, in event order, the same on one worker as on three")
+    @Test("the plasma-cell scan: one row per plasma-cell gate event, in event order, the same on one worker as on three; event indices only when asked")
     func scan() throws {
         let path = directory.path("scan.fcs")
         let truth = try MarrowGenerator(MarrowSpecification(events: 40_000, aberrantCount: 200, seed: 32)).write(fcsPath: path)
-        func run(workers: Int) throws -> PlasmaCellScan.Result {
+        func run(workers: Int, eventIndices: Bool? = true) throws -> PlasmaCellScan.Result {
             let template = AnalysisTests.template
             let file = try FCSFile(path: path)
             let index = file.defaultDataSetIndex
@@ -52,7 +52,8 @@ struct StageTests {
                                       compensation: ready.compensation, matrices: ready.matrices, workers: workers, subsampleEvents: 300_000)
             try gating.resolve()
             return try PlasmaCellScan(template: template, workers: workers)
-                .run(gating: gating, tree: try gating.tree(gating.gates), file: file, index: index, path: path, audit: nil, plans: [], timeBinning: gating.timeBinning)
+                .run(gating: gating, tree: try gating.tree(gating.gates), file: file, index: index, path: path, audit: nil, plans: [], timeBinning: gating.timeBinning,
+                     eventIndices: eventIndices)
         }
         let one = try run(workers: 1), three = try run(workers: 3)
         let gated = try #require(one.gating.gates.first { $0.id == AnalysisTests.template.mrd.plasmaCells }).count
@@ -63,5 +64,9 @@ struct StageTests {
         let generated = truth.aberrantPlasmaCells + truth.normalKappa + truth.normalLambda
         #expect(Double(gated) > 0.9 * Double(generated) && Double(gated) < 1.1 * Double(generated), "\(gated) of \(generated)")
         #expect(one.candidateEvents == three.candidateEvents && one.candidates == three.candidates && one.ruleFlags == three.ruleFlags)
+        // Without an audit the event indices are not kept; the rows are the same.
+        let plain = try run(workers: 2, eventIndices: nil)
+        #expect(plain.candidateEvents.isEmpty && plain.candidateCount == gated && one.candidateCount == gated)
+        #expect(plain.candidates == one.candidates && plain.ruleFlags == one.ruleFlags)
     }
 }
