@@ -1,4 +1,5 @@
 import CKernels
+import EventCore
 import Foundation
 
 /// Which implementation of the evaluator's column kernels runs: the AVX2 ones (C, `CKernels`:
@@ -11,7 +12,7 @@ public enum ColumnKernels {
     public static let avx2Available = ckernels_avx2_available() != 0
     /// Whether the AVX2 kernels are used by default: when available, unless the environment sets
     /// `FLOWMRD_KERNELS=portable` (to measure the portable path on the same machine).
-    public static let useAVX2 = avx2Available && ProcessInfo.processInfo.environment["FLOWMRD_KERNELS"] != "portable"
+    public static let useAVX2 = avx2Available && !KernelChoice.portableForced
 
     /// Lowers `low` and raises `high` to the smallest and largest finite of `count` values and
     /// returns how many were not finite (NaN, ±infinity): a panel channel's health check.

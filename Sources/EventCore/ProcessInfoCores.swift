@@ -33,6 +33,13 @@ public enum ProcessInfoCores {
     #endif
 }
 
+/// Which kernels run where a CPU-specific one exists (FCS decoding, the gating evaluator).
+public enum KernelChoice {
+    /// `FLOWMRD_KERNELS=portable` in the environment: the portable Swift loops run everywhere
+    /// even where AVX2 is available (to measure or check them on the same machine).
+    public static let portableForced = getenv("FLOWMRD_KERNELS").map { String(cString: $0) } == "portable"
+}
+
 /// Block sizes shared by the readers of every format.
 public enum EventStreaming {
     /// The default number of events per block (16 Ki): the raw bytes of a 14-channel

@@ -1,10 +1,9 @@
 import CKernels
 import EventCore
-import Foundation
 
-/// Whether the AVX2 decoder runs: the CPU and system support AVX2, and `FLOWMRD_KERNELS` is not
-/// `portable` (which forces the Swift loops everywhere, as in the gating evaluator).
-let decodeWithAVX2 = avx2DecoderAvailable && ProcessInfo.processInfo.environment["FLOWMRD_KERNELS"] != "portable"
+/// Whether the AVX2 decoder runs: the CPU and system support AVX2, and the portable loops are
+/// not forced (``KernelChoice/portableForced``, the same rule as the gating evaluator's).
+let decodeWithAVX2 = avx2DecoderAvailable && !KernelChoice.portableForced
 /// Whether this CPU and system can run the AVX2 decoder at all.
 let avx2DecoderAvailable = ckernels_avx2_available() == 1
 

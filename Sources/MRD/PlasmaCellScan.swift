@@ -21,10 +21,10 @@ struct PlasmaCellScan {
         /// Each row's event index, kept only when a per-event audit is written (it alone reads
         /// them): 8 bytes a plasma cell otherwise held through the clustering for nothing.
         var candidateEvents: [Int]
-        /// Rows in ``candidates``.
-        var candidateCount = 0
         /// Per row: 1 when the plasma cell breaks at least `min_aberrancies` rules (the audit's aberrant phenotype).
         var ruleFlags: [UInt8] = []
+        /// Rows in ``candidates`` (one rule flag each).
+        var candidateCount: Int { ruleFlags.count }
         var columns: [String]
         /// Per plot: the density (normal plasma cells only on overlay plots) and undrawn events.
         var densities: [[UInt32]] = []
@@ -44,7 +44,7 @@ struct PlasmaCellScan {
     ///   worker plus one row per plasma cell (4 bytes × stored markers).
     func run(gating: SampleGating, tree: GatingTree, file: any EventSource, index: Int, path: String,
              audit: EventAudit?, plans: [PlotPlan], timeBinning: TimeBinning?,
-             storedBytes: (any StoredBytesConsumer)? = nil, eventIndices: Bool? = nil) throws(MRDError) -> Result {
+             storedBytes: (any StoredBytesConsumer)? = nil, eventIndices: Bool = false) throws(MRDError) -> Result {
         let rules = template.mrd
         guard let pcIndex = tree.gates.firstIndex(where: { $0.id == rules.plasmaCells }) else {
             throw .template(file: template.path, line: 1, column: 1, detail: "mrd plasma_cells gate \"\(rules.plasmaCells)\" is not defined")
@@ -58,7 +58,7 @@ struct PlasmaCellScan {
         let ruleColumns = rules.rules.map { r in columns.firstIndex(of: r.marker)! }
         let ruleAbove = rules.rules.map { $0.aberrant == .above }
         let thresholds = gating.activeRuleThresholds   // switched-off rules mark no cell
-        let keepEvents = eventIndices ?? (audit != nil)   // each row's event index: for the audit only, unless asked
+        let keepEvents = eventIndices || audit != nil   // each row's event index: for the audit, or when asked
         let minimum = rules.minAberrancies
         struct Accumulator {
             /// This worker's blocks with plasma cells, in increasing order (each sized exactly).
@@ -151,7 +151,7 @@ struct PlasmaCellScan {
             for k in 0..<lists.count where next[k] < lists[k].count && (w < 0 || lists[k][next[k]].first < lists[w][next[w]].first) { w = k }
             guard w >= 0 else { break }
             let rows = lists[w][next[w]]
-            lists[w][next[w]] = BlockRows(first: rows.first, capacity: 0, stored: 0)
+            lists[w][next[w]] = BlockRows(first: rows.first, capacity: 0, stored: 0, offsets: false)
             candidates += rows.values
             flags += rows.flags
             for offset in rows.offsets { candidateEvents.append(rows.first + Int(offset)) }
@@ -164,7 +164,6 @@ struct PlasmaCellScan {
         var pass = Result(gating: result, candidates: candidates, candidateEvents: candidateEvents, columns: Array(columns[0..<stored]),
                             densities: plans.map { [UInt32](repeating: 0, count: $0.bins * $0.bins) }, undrawn: plans.map { _ in 0 })
         pass.ruleFlags = flags
-        pass.candidateCount = total
         var lowest = checkedChannels.map { _ in Double.infinity }, highest = checkedChannels.map { _ in -Double.infinity }
         if let timeBinning {
             var counts = [Int](repeating: 0, count: timeBinning.binCount + 1)
@@ -215,7 +214,7 @@ struct BlockRows {
     var offsets: [UInt32] = []
     var flags: [UInt8] = []
 
-    init(first: Int, capacity: Int, stored: Int, offsets keepOffsets: Bool = true) {
+    init(first: Int, capacity: Int, stored: Int, offsets keepOffsets: Bool) {
         self.first = first
         values.reserveCapacity(capacity * stored)
         if keepOffsets { offsets.reserveCapacity(capacity) }

@@ -40,7 +40,7 @@ struct StageTests {
     func scan() throws {
         let path = directory.path("scan.fcs")
         let truth = try MarrowGenerator(MarrowSpecification(events: 40_000, aberrantCount: 200, seed: 32)).write(fcsPath: path)
-        func run(workers: Int, eventIndices: Bool? = true) throws -> PlasmaCellScan.Result {
+        func run(workers: Int, eventIndices: Bool = true) throws -> PlasmaCellScan.Result {
             let template = AnalysisTests.template
             let file = try FCSFile(path: path)
             let index = file.defaultDataSetIndex
@@ -65,7 +65,7 @@ struct StageTests {
         #expect(Double(gated) > 0.9 * Double(generated) && Double(gated) < 1.1 * Double(generated), "\(gated) of \(generated)")
         #expect(one.candidateEvents == three.candidateEvents && one.candidates == three.candidates && one.ruleFlags == three.ruleFlags)
         // Without an audit the event indices are not kept; the rows are the same.
-        let plain = try run(workers: 2, eventIndices: nil)
+        let plain = try run(workers: 2, eventIndices: false)
         #expect(plain.candidateEvents.isEmpty && plain.candidateCount == gated && one.candidateCount == gated)
         #expect(plain.candidates == one.candidates && plain.ruleFlags == one.ruleFlags)
     }
