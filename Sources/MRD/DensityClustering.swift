@@ -79,6 +79,7 @@ public struct DensityClustering: Sendable {
         var clock = PhaseClock()
         // The sample's grid is reused; only its core points take others in.
         let (sampleLabels, core, grid) = exact(points: sample, d: d)
+        releaseFreedMemory()
         clock.mark("dbscan sample")
         defer { clock.mark("attach"); clock.report() }
         var labels = [Int](repeating: -1, count: n)
@@ -94,6 +95,7 @@ public struct DensityClustering: Sendable {
                 }
             }
         }
+        releaseFreedMemory()
         return relabel(labels, subsampled: true)
     }
 

@@ -166,6 +166,7 @@ struct PlasmaCellClustering {
             if next == r0 && nextSource == source { break }
             (r0, source) = (next, nextSource)
         }
+        releaseFreedMemory()
         clock.mark("clonality and subset search")
         for c in 0..<count where outcomes[c] == nil {
             // Too small to test: described against the sample's ratio, never restricted.
@@ -231,6 +232,9 @@ struct PlasmaCellClustering {
                                                   oddsRatio: whole.oddsRatio, restricted: true, excess: whole.excess, excessLow: whole.excessLow,
                                                   excessHigh: whole.excessHigh))
         }
+        // The prepared searches are done with: their ordered copies go back to the system before the medians.
+        prepared = [:]
+        releaseFreedMemory()
         for c in 0..<count where tested.contains(c) && polyclonal.contains(c) && sizes[c] != clustering.sizes[c] {
             deciding[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
             if deciding[c]!.restricted { deciding[c] = outcomes[c] }

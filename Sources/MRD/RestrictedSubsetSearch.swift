@@ -55,8 +55,9 @@ struct RestrictedSubsetSearch {
         let searchHalf: [Bool]
         /// The search half's events with a determined chain (thinned to `searchLimit`).
         let search: [Int]
-        /// Per dimension, `search` ordered by value (ties by index).
-        let order: [[Int]]
+        /// Per dimension, `search` ordered by value (ties by index), as 32-bit member indices
+        /// (a cluster's members are plasma-cell rows, far fewer than 2³²).
+        let order: [[UInt32]]
         /// Per dimension, the values and chains of `order`'s events, in that order: what the
         /// greedy search reads on every step, laid out side by side.
         let orderedValues: [[Float]]
@@ -75,7 +76,7 @@ struct RestrictedSubsetSearch {
     /// The same, on members read in place.
     func prepare(values: MarkerRows, chains: [Int8], searchHalf: [Bool]) -> Prepared {
         let n = chains.count, d = values.dimensions
-        precondition(values.count == n)
+        precondition(values.count == n && n <= Int(UInt32.max))
         // The search half's events with a chain, every `step`-th of them when more than the limit:
         // counted first, so that only the kept ones are ever listed.
         var eligible = 0
@@ -88,9 +89,9 @@ struct RestrictedSubsetSearch {
             if j % step == 0 { search.append(i) }
             j += 1
         }
-        let order = (0..<d).map { k in Self.ordered(search, on: k, of: values) }
-        let orderedValues = (0..<d).map { k in order[k].map { values[$0, k] } }
-        let orderedChains = order.map { $0.map { chains[$0] } }
+        let order = (0..<d).map { k in Self.ordered(search, on: k, of: values).map { UInt32(truncatingIfNeeded: $0) } }
+        let orderedValues = (0..<d).map { k in order[k].map { values[Int($0), k] } }
+        let orderedChains = order.map { $0.map { chains[Int($0)] } }
         return Prepared(values: values, chains: chains, searchHalf: searchHalf, search: search, order: order,
                         orderedValues: orderedValues, orderedChains: orderedChains)
     }
@@ -132,20 +133,24 @@ struct RestrictedSubsetSearch {
         let values = prepared.values, d = prepared.dimensions, chains = prepared.chains, searchHalf = prepared.searchHalf
         let n = chains.count
         guard let (low, high) = box(prepared, kappa: kappa, referenceRatio: r0) else { return nil }
-        // Every member inside the box; the test half decides.
-        var members: [Int] = []
-        var testKappa = 0, testLambda = 0
-        for i in 0..<n {
-            var inside = true
-            for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { inside = false; break }
-            guard inside else { continue }
-            members.append(i)
+        func inside(_ i: Int) -> Bool {
+            for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { return false }
+            return true
+        }
+        // The test half inside the box decides; the members are listed only for a box that is
+        // kept (most boxes are not, and a large cluster's list would be megabytes for nothing).
+        var testKappa = 0, testLambda = 0, inBox = 0
+        for i in 0..<n where inside(i) {
+            inBox += 1
             if !searchHalf[i] { if chains[i] == 1 { testKappa += 1 } else if chains[i] == -1 { testLambda += 1 } }
         }
         guard testKappa + testLambda >= minimumTestEvents else { return nil }
         let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
             .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
         guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
+        var members: [Int] = []
+        members.reserveCapacity(inBox)
+        for i in 0..<n where inside(i) { members.append(i) }
         return Found(members: members, test: outcome, low: low, high: high)
     }
 
@@ -176,7 +181,7 @@ struct RestrictedSubsetSearch {
                 prefix.removeAll(keepingCapacity: true)
                 prefix.append(0)
                 let order = prepared.order[k], orderedValues = prepared.orderedValues[k], orderedChains = prepared.orderedChains[k]
-                for j in order.indices where inside[order[j]] {
+                for j in order.indices where inside[Int(order[j])] {
                     sorted.append(orderedValues[j])
                     prefix.append(prefix[prefix.count - 1] + (orderedChains[j] == want ? 1 : 0))
                 }
