@@ -107,6 +107,10 @@ public struct TreeEvaluator: Sendable {
         let sharedBits = UnsafeSendable(bits)
         let workerCount = max(1, min(workers, reader.blockCount))
         let scratches = (0..<workerCount).map { _ in EvaluationScratch(plan: plan, capacity: reader.blockSize) }
+        // Each worker its own copy of the plan: the arrays the chunk loop retains are then not shared between cores.
+        var workerPlans = [plan]
+        for _ in 1..<workerCount { workerPlans.append(try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions, extraDomains: extraDomains)) }
+        let plans = workerPlans
         let shared = UnsafeSendable(scratches)
         var evaluated = eventCount
         if blockStride > 1 {
@@ -115,7 +119,7 @@ public struct TreeEvaluator: Sendable {
         }
         try reader.forEachBlock(as: Double.self, workers: workerCount, stride: blockStride, storedBytes: storedBytes) { worker, block in
             let scratch = shared.value[worker]
-            plan.run(block: block, scratch: scratch, avx2: avx2)
+            plans[worker].run(block: block, scratch: scratch, avx2: avx2)
             if let observer {
                 let first = block.firstEvent, n = block.count, rawCapacity = block.capacity
                 try block.withUnsafeStorage { raw in
