@@ -28,11 +28,19 @@ public struct DensityClustering: Sendable {
     /// Threads the grid's neighbour lists and the attach step run on, at most (labels do not depend on it).
     public let workers: Int
 
+    /// Bytes the grid's cell bit sets may take (``CellBitIndex``); 0: always the scan. A speed setting: the labels are the same.
+    let cellIndexBytes: Int
+
     public init(radius: Double, minNeighbours: Int, exactLimit: Int = 50_000, workers: Int = ProcessInfoCores.active) {
+        self.init(radius: radius, minNeighbours: minNeighbours, exactLimit: exactLimit, workers: workers, cellIndexBytes: CellBitIndex.byteLimit)
+    }
+
+    init(radius: Double, minNeighbours: Int, exactLimit: Int = 50_000, workers: Int = ProcessInfoCores.active, cellIndexBytes: Int) {
         self.radius = radius
         self.minNeighbours = max(1, minNeighbours)
         self.exactLimit = max(1_000, exactLimit)
         self.workers = max(1, workers)
+        self.cellIndexBytes = cellIndexBytes
     }
 
     /// The clusters found: a label per point (−1 for noise, clusters numbered 0… by decreasing
@@ -119,7 +127,7 @@ public struct DensityClustering: Sendable {
     private func exact(points: [Float], d: Int) -> ([Int], [Bool], Grid) {
         let n = points.count / d
         let r = Float(radius)
-        let grid = Grid(points: points, d: d, radius: radius, workers: workers)
+        let grid = Grid(points: points, d: d, radius: radius, workers: workers, cellIndexBytes: cellIndexBytes)
         var core = [Bool](repeating: false, count: n)
         // 1. Core points.
         for c in 0..<grid.cellCount {
@@ -221,8 +229,10 @@ private struct Grid {
     /// First cell of each coordinate hash; `sameHash[c]` is the next cell with c's hash (−1: none).
     var index: [UInt64: Int] = [:]
     var sameHash: [Int] = []
-    /// Cells sorted by their first coordinate (ties by number).
+    /// Cells sorted by their leading coordinates (ties by number).
     var byFirst: [Int] = []
+    /// The cells as bit sets by coordinate, when small enough (``CellBitIndex``); else the scan over ``byFirst``.
+    var bitIndex: CellBitIndex?
     /// The indexed points (row-major).
     let values: [Float]
     /// The indexed points' values in cell order (point order[j] at packed[j·d..<(j+1)·d]), so a
@@ -276,7 +286,7 @@ private struct Grid {
         return nil
     }
 
-    init(points: [Float], d: Int, radius: Double, workers: Int) {
+    init(points: [Float], d: Int, radius: Double, workers: Int, cellIndexBytes: Int) {
         self.d = d
         self.radius = radius
         self.values = points
@@ -309,15 +319,15 @@ private struct Grid {
         }
         packed = [Float](repeating: 0, count: order.count * d)
         for (j, i) in order.enumerated() { for k in 0..<d { packed[j * d + k] = points[i * d + k] } }
-        // Neighbouring cells (every coordinate within 1): sweep over cells sorted by the first coordinate.
+        // Neighbouring cells (every coordinate within 1): bit sets, or a sweep over cells sorted by their leading coordinates.
         let cells = sameHash.count, coordinates = self.coordinates
-        // Sorted by the first coordinate, then the second, then cell number.
+        // Sorted by the leading coordinates (up to three), then cell number.
+        let leading = min(d, Self.leadingCoordinates)
         byFirst = (0..<cells).sorted { a, b in
-            let a0 = coordinates[a * d], b0 = coordinates[b * d]
-            if a0 != b0 { return a0 < b0 }
-            let a1 = d > 1 ? coordinates[a * d + 1] : 0, b1 = d > 1 ? coordinates[b * d + 1] : 0
-            return a1 != b1 ? a1 < b1 : a < b
+            for k in 0..<leading where coordinates[a * d + k] != coordinates[b * d + k] { return coordinates[a * d + k] < coordinates[b * d + k] }
+            return a < b
         }
+        bitIndex = CellBitIndex(coordinates: coordinates, dimensions: d, cells: cells, byteLimit: cellIndexBytes)
         // Each cell's list on its own, chunks of cells on `workers` threads, joined in cell order.
         let grid = self, chunk = 1_024
         let lists = parallelMap((cells + chunk - 1) / chunk, workers: workers) { k -> (counts: [Int], list: [Int32]) in
@@ -338,18 +348,48 @@ private struct Grid {
         }
     }
 
+    /// Coordinates that order ``byFirst``: the cells near a point are found by binary searches
+    /// over the 3^(leading − 1) combinations of its leading coordinates ± 1, each followed by a
+    /// scan over the last leading coordinate's three values.
+    static let leadingCoordinates = 3
+
     /// The occupied cells adjacent to cell c (every coordinate within 1), in increasing order.
-    /// - Complexity: O(log cells + cells sharing c's first two coordinates within 1).
+    /// - Complexity: O(3^(leading − 1) · log cells + cells within 1 of c on the leading coordinates).
     private func neighbourCells(of c: Int) -> [Int] {
+        coordinates.withUnsafeBufferPointer { all in
+            var found = cells(around: all.baseAddress! + c * d)
+            found.removeAll { $0 == c }
+            return found
+        }
+    }
+
+    /// The occupied cells whose every coordinate is within 1 of `key`'s, in increasing order.
+    private func cells(around key: UnsafePointer<Int32>) -> [Int] {
+        if let bitIndex { return bitIndex.cells(around: key) }
         var found: [Int] = []
-        let cells = byFirst.count
-        let a0 = coordinates[c * d], a1 = d > 1 ? coordinates[c * d + 1] : 0
-        for c0 in (a0 - 1)...(a0 + 1) {
-            var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
-            while j < cells {
-                let o = byFirst[j]
-                guard coordinates[o * d] == c0, d == 1 || coordinates[o * d + 1] <= a1 + 1 else { break }
-                if o != c && adjacent(c, o) { found.append(o) }
+        let leading = min(d, Self.leadingCoordinates), last = leading - 1
+        // Every combination of the leading coordinates but the last, each within 1 of the key's
+        // (unused leading slots stay 0 and are never compared).
+        let combinations = last == 0 ? 1 : last == 1 ? 3 : 9
+        for combination in 0..<combinations {
+            var prefix: (Int32, Int32, Int32) = (0, 0, 0)
+            if last >= 1 { prefix.0 = key[0] + Int32(combination % 3) - 1 }
+            if last >= 2 { prefix.1 = key[1] + Int32(combination / 3) - 1 }
+            let lastLow = key[last] - 1, lastHigh = key[last] + 1
+            switch last {
+            case 0: prefix.0 = lastLow
+            case 1: prefix.1 = lastLow
+            default: prefix.2 = lastLow
+            }
+            var j = lowerBound(prefix, leading)
+            while j < byFirst.count {
+                let o = byFirst[j], at = o * d
+                if last >= 1 && coordinates[at] != prefix.0 { break }
+                if last >= 2 && coordinates[at + 1] != prefix.1 { break }
+                guard coordinates[at + last] <= lastHigh else { break }
+                var near = true
+                for k in leading..<d where abs(coordinates[at + k] - key[k]) > 1 { near = false; break }
+                if near { found.append(o) }
                 j += 1
             }
         }
@@ -357,20 +397,18 @@ private struct Grid {
         return found
     }
 
-    /// The first position in byFirst whose cell's (first, second) coordinates are ≥ (c0, c1).
-    private func lowerBound(_ c0: Int32, _ c1: Int32) -> Int {
+    /// The first position in byFirst whose cell's leading coordinates are ≥ `prefix` (lexicographically, `leading` of them).
+    private func lowerBound(_ prefix: (Int32, Int32, Int32), _ leading: Int) -> Int {
         var lo = 0, hi = byFirst.count
         while lo < hi {
-            let mid = (lo + hi) / 2, c = byFirst[mid]
-            let x0 = coordinates[c * d], x1 = d > 1 ? coordinates[c * d + 1] : 0
-            if x0 < c0 || (x0 == c0 && x1 < c1) { lo = mid + 1 } else { hi = mid }
+            let mid = (lo + hi) / 2, at = byFirst[mid] * d
+            var less: Bool
+            if coordinates[at] != prefix.0 || leading == 1 { less = coordinates[at] < prefix.0 }
+            else if coordinates[at + 1] != prefix.1 || leading == 2 { less = coordinates[at + 1] < prefix.1 }
+            else { less = coordinates[at + 2] < prefix.2 }
+            if less { lo = mid + 1 } else { hi = mid }
         }
         return lo
-    }
-
-    private func adjacent(_ a: Int, _ b: Int) -> Bool {
-        for t in 0..<d where abs(coordinates[a * d + t] - coordinates[b * d + t]) > 1 { return false }
-        return true
     }
 
     /// The label of the first (in cell order) indexed point with `only` set within `radius` of
@@ -398,26 +436,9 @@ private struct Grid {
         }
     }
 
-    /// The point's own cell is empty: the cells around it, found among those whose first two
-    /// coordinates are within 1 (binary searches in byFirst), searched in cell order.
+    /// The point's own cell is empty: the cells around it (``cells(around:)``), searched in cell order.
     private func around(key: UnsafeMutablePointer<Int32>, search: (Int) -> Int?) -> Int? {
-        var around: [Int] = []
-        let a0 = key[0], a1 = d > 1 ? key[1] : 0
-        for c0 in (a0 - 1)...(a0 + 1) {
-            var j = lowerBound(c0, d > 1 ? a1 - 1 : Int32.min)
-            while j < byFirst.count {
-                let c = byFirst[j]
-                guard coordinates[c * d] == c0, d == 1 || coordinates[c * d + 1] <= a1 + 1 else { break }
-                var near = true
-                for k in 2..<max(2, d) where abs(coordinates[c * d + k] - key[k]) > 1 {
-                    near = false
-                    break
-                }
-                if near { around.append(c) }
-                j += 1
-            }
-        }
-        for c in around.sorted() { if let found = search(c) { return found } }
+        for c in cells(around: key) { if let found = search(c) { return found } }
         return nil
     }
 }
