@@ -36,8 +36,33 @@ struct TimeBinning: Sendable, Equatable {
 
     /// Adds the slots of `count` times to `counts` (`binCount + 1` entries).
     /// - Complexity: O(count), no allocation.
+    /// A block whose times never decrease and lie within [start, end] (every block but the
+    /// first and last of an ordinary acquisition) is counted by bisection: the slot never
+    /// decreases with the time there, so a run whose ends share a slot is wholly in it. The
+    /// others are counted event by event. Both give the same counts.
     func count(_ times: UnsafePointer<Double>, count: Int, into counts: UnsafeMutablePointer<Int>) {
-        for i in 0..<count { counts[slot(times[i])] += 1 }
+        guard count > 0 else { return }
+        var ordered = true
+        for i in 1..<max(1, count) where !(times[i - 1] <= times[i]) { ordered = false; break }   // NaN too
+        if ordered && times[0] >= start && times[count - 1] <= end {
+            countRun(times, 0, count - 1, slot(times[0]), slot(times[count - 1]), into: counts)
+        } else {
+            for i in 0..<count { counts[slot(times[i])] += 1 }
+        }
+    }
+
+    /// Counts events `low…high` of a run whose slots never decrease, the ends' slots given.
+    private func countRun(_ times: UnsafePointer<Double>, _ low: Int, _ high: Int, _ lowSlot: Int, _ highSlot: Int,
+                          into counts: UnsafeMutablePointer<Int>) {
+        if lowSlot == highSlot {
+            counts[lowSlot] += high - low + 1
+        } else if high - low < 8 {
+            for i in low...high { counts[slot(times[i])] += 1 }
+        } else {
+            let middle = (low + high) / 2
+            countRun(times, low, middle, lowSlot, slot(times[middle]), into: counts)
+            countRun(times, middle + 1, high, slot(times[middle + 1]), highSlot, into: counts)
+        }
     }
 
     /// Events per slot (`binCount` bins, then out of order) on the assumption that the time

@@ -40,6 +40,39 @@ struct TimeBinningTests {
         return try binning.estimatedCounts(reader: probe)
     }
 
+    @Test("a block's count equals every event's slot counted: in order (by bisection), with ties, bin edges, out of order, NaN, infinities and times outside the range")
+    func blockCount() {
+        let binning = TimeBinning(channel: 0, start: 10, end: 70, binCount: 60)
+        var state: UInt64 = 42
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        var blocks: [[Double]] = []
+        var ordered = (0..<4_096).map { _ in 10 + 60 * uniform() }.sorted()
+        blocks.append(ordered)                                                          // in order, inside
+        ordered[100...140] = ArraySlice(repeating: ordered[100], count: 41)              // ties
+        blocks.append(ordered)
+        blocks.append((0..<4_096).map { 10 + Double($0 / 64) })                          // exactly on the bin edges
+        blocks.append((0..<4_096).map { 10 + 60 * Double($0) / 4_095 })                  // first start, last end
+        blocks.append((0..<4_096).map { _ in 5 + 70 * uniform() }.sorted())              // straddles start and end
+        blocks.append((0..<4_096).map { _ in 10 + 60 * uniform() })                      // out of order
+        var withNaN = blocks[0]; withNaN[2_000] = .nan
+        blocks.append(withNaN)
+        var withInfinity = blocks[0]; withInfinity[4_095] = .infinity
+        blocks.append(withInfinity)
+        blocks.append([30, 30, 30])
+        blocks.append([69.999_999, 70, 70.000_001])
+        blocks.append([])
+        for (k, times) in blocks.enumerated() {
+            var expected = [Int](repeating: 0, count: 61)
+            for t in times { expected[t >= 10 && t <= 70 ? min(59, Int((t - 10) / binning.width)) : 60] += 1 }
+            var counted = [Int](repeating: 0, count: 61)
+            times.withUnsafeBufferPointer { t in counted.withUnsafeMutableBufferPointer { binning.count(t.baseAddress ?? UnsafePointer(bitPattern: 8)!, count: t.count, into: $0.baseAddress!) } }
+            #expect(counted == expected, "block \(k)")
+        }
+    }
+
     @Test("time in order: the estimate is every event's count, and the time gate judges those counts")
     func inOrder() throws {
         let path = directory.path("burst.fcs")
