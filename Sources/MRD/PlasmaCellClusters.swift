@@ -247,10 +247,10 @@ struct PlasmaCellClustering {
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
         // needs the level to well within `phenotype.margin`, not every event).
-        func median(_ rowsOf: [Int], _ c: Int) -> Double? { median(of: [rowsOf], count: rowsOf.count, c) }
+        @Sendable func median(_ rowsOf: [Int], _ c: Int) -> Double? { median(of: [rowsOf], count: rowsOf.count, c) }
         // Of the rows of several lists taken one after another (not joined: the pooled normal
         // rows would be a copy as large as the labels).
-        func median(of lists: [[Int]], count: Int, _ c: Int) -> Double? {
+        @Sendable func median(of lists: [[Int]], count: Int, _ c: Int) -> Double? {
             let step = max(1, (count + Self.medianLimit - 1) / Self.medianLimit)
             var values: [Double] = []
             values.reserveCapacity((count + step - 1) / step)
@@ -266,7 +266,8 @@ struct PlasmaCellClustering {
         var medianSource = "none"
         if referenceCount >= rules.minNormalPlasmaCells {
             var medians: [String: Double] = [:]
-            for (name, c) in phenotypeColumns { medians[name] = median(of: referenceLists, count: referenceCount, c) }
+            let pooled = parallelMap(phenotypeColumns.count, workers: workers) { k in median(of: referenceLists, count: referenceCount, phenotypeColumns[k].1) }
+            for (k, (name, _)) in phenotypeColumns.enumerated() { medians[name] = pooled[k] }
             reference = medians
             medianSource = "sample"
         } else if let normal = self.reference {
@@ -278,6 +279,12 @@ struct PlasmaCellClustering {
             reference = rules.normalMedians.filter { entry in phenotypeColumns.contains { $0.0 == entry.key } }
             medianSource = "template"
         }
+        // Every cluster's medians, clusters on `workers` threads (each list read in place).
+        let comparesMedians = medianSource != "reference" && reference != nil
+        let (rowLists, memberLists) = (phenotypeRows, members)
+        let clusterMedians = parallelMap(comparesMedians ? sizes.count : 0, workers: workers) { c in
+            phenotypeColumns.map { median(rowLists[c] ?? memberLists[c], $0.1) }
+        }
         var clusters: [PlasmaCellCluster] = []
         for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []
@@ -285,8 +292,8 @@ struct PlasmaCellClustering {
             // Against the sample's own normal plasma cells (or the template's medians), a departure
             // is a median beyond the margin.
             if medianSource != "reference", let reference {
-                for (name, column) in phenotypeColumns {
-                    guard let m = median(phenotypeRows[c] ?? members[c], column), let r = reference[name] else { continue }
+                for (k, (name, _)) in phenotypeColumns.enumerated() {
+                    guard let m = clusterMedians[c][k], let r = reference[name] else { continue }
                     if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
                 }
             }
