@@ -33,6 +33,9 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
     const __m256i limit = _mm256_set1_epi64x(segments);
     const __m256d two_zero = _mm256_set1_pd(2 * zero);
     const __m256d zeros = _mm256_setzero_pd();
+    const __m256i segment_mask = _mm256_set1_epi64x((long long)0xFFFFF00000000000ULL);
+    const __m256i exponent_mask = _mm256_set1_epi64x((long long)0x7FF0000000000000ULL);
+    const __m256i inverse_base = _mm256_set1_epi64x((long long)((uint64_t)(2 * 1023 + 8) << 52));
     long n_outside = 0;
     long e = 0;
     for (; e + 4 <= count; e += 4) {
@@ -52,9 +55,11 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
         __m256d u2 = _mm256_unpacklo_pd(r2, r3), u3 = _mm256_unpackhi_pd(r2, r3);
         __m256d c0 = _mm256_permute2f128_pd(u0, u2, 0x20), c2 = _mm256_permute2f128_pd(u0, u2, 0x31);
         __m256d c1 = _mm256_permute2f128_pd(u1, u3, 0x20), c3 = _mm256_permute2f128_pd(u1, u3, 0x31);
-        __m256d a = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t0)), _mm_loadu_pd(t2), 1);
-        __m256d b = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(t1)), _mm_loadu_pd(t3), 1);
-        __m256d start = _mm256_unpacklo_pd(a, b), inverse = _mm256_unpackhi_pd(a, b);
+        // A segment's start is the magnitude with the mantissa below the segment bits cleared, and
+        // its inverse width 2^(8 − exponent): both exact, equal to the table's first two entries.
+        __m256i bits = _mm256_castpd_si256(magnitude);
+        __m256d start = _mm256_castsi256_pd(_mm256_and_si256(bits, segment_mask));
+        __m256d inverse = _mm256_castsi256_pd(_mm256_sub_epi64(inverse_base, _mm256_and_si256(bits, exponent_mask)));
         __m256d x = _mm256_mul_pd(_mm256_sub_pd(magnitude, start), inverse);
         __m256d y = _mm256_add_pd(c2, _mm256_mul_pd(x, c3));
         y = _mm256_add_pd(c1, _mm256_mul_pd(x, y));

@@ -16,6 +16,14 @@ struct ColumnKernelsTests {
             v += [x, -x, x * 1.000_71, -x * 0.999_3]
             x *= 1.0093
         }
+        // Segment starts of the table (where the AVX2 kernel derives a segment's start and width
+        // from the value's bits) and their neighbours.
+        for octave in stride(from: -10, to: 22, by: 3) {
+            for step in stride(from: 0, to: 256, by: 17) {
+                let start = (1 + Double(step) / 256) * Double(sign: .plus, exponent: octave, significand: 1)
+                v += [start, start.nextDown, start.nextUp, -start]
+            }
+        }
         return v
     }()
 
