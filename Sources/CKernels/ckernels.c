@@ -27,7 +27,7 @@ int ckernels_avx2_available(void) {
 
 __attribute__((target("avx2")))
 long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
-                               double *values, long count, long *outside) {
+                               const double *source, double *values, long count, long *outside) {
     const __m256d sign_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
     const __m256i first = _mm256_set1_epi64x(first_index);
     const __m256i limit = _mm256_set1_epi64x(segments);
@@ -39,7 +39,7 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
     long n_outside = 0;
     long e = 0;
     for (; e + 4 <= count; e += 4) {
-        __m256d v = _mm256_loadu_pd(values + e);
+        __m256d v = _mm256_loadu_pd(source + e);
         __m256d magnitude = _mm256_and_pd(v, sign_mask);
         __m256i index = _mm256_sub_epi64(_mm256_srli_epi64(_mm256_castpd_si256(magnitude), 44), first);
         // In the grid: 0 <= index < segments (index is at most 2^20, so signed compares suffice).
@@ -78,7 +78,7 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
         }
     }
     for (; e < count; e++) {
-        double v = values[e];
+        double v = source[e];
         double magnitude = v < 0 ? -v : v;
         union { double d; uint64_t u; } bits = { magnitude };
         long index = (long)(bits.u >> 44) - first_index;
@@ -300,7 +300,7 @@ void ckernels_decode_float32_avx2(const uint8_t *raw, long stride, long channels
 int ckernels_avx2_available(void) { return 0; }
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) { (void)values; (void)count; (void)low; (void)high; return 0; }
 long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
-                               double *values, long count, long *outside) { (void)table; (void)first_index; (void)segments; (void)zero; (void)values; (void)outside; return count; }
+                               const double *source, double *values, long count, long *outside) { (void)table; (void)first_index; (void)segments; (void)zero; (void)source; (void)values; (void)outside; return count; }
 void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients, long terms, long count) {
     (void)target; (void)sources; (void)coefficients; (void)terms; (void)count;
 }

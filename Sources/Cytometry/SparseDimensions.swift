@@ -78,12 +78,14 @@ extension EvaluationPlan {
         let out = scratch.dimensions + d * cap + o
         switch plan.source {
         case .value(let ref):
-            out.update(from: pointer(ref), count: n)
+            // Transformed straight from the source column (no copy first), or copied when not transformed.
+            if let transform = plan.transform { transform.apply(from: pointer(ref), to: out, count: n, avx2: avx2) }
+            else { out.update(from: pointer(ref), count: n) }
         case .ratio(let xr, let yr, let A, let B, let C):
             let x = pointer(xr), y = pointer(yr)
             for e in 0..<n { out[e] = fratio(x[e], y[e], A: A, B: B, C: C) }
+            plan.transform?.apply(to: out, count: n, avx2: avx2)
         }
-        plan.transform?.apply(to: out, count: n, avx2: avx2)
     }
 }
 

@@ -82,13 +82,20 @@ struct TabulatedInverse: Sendable {
     /// Transforms `count` values in place; values outside the grid go through `exact`.
     /// The table is bound once for the whole run, so the loop does no reference counting.
     func apply(to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double, avx2: Bool = ColumnKernels.useAVX2) {
+        apply(from: values, to: values, count: count, exact: exact, avx2: avx2)
+    }
+
+    /// The same, reading `source` and writing `values` (the same pointer: in place), so that a
+    /// dimension is transformed straight from its compensated column, with no copy first.
+    func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double,
+               avx2: Bool = ColumnKernels.useAVX2) {
         let first = firstIndex, segments = segmentCount, zero = zeroValue
         if avx2 {
             // Four values at a time, their rows loaded whole and transposed; the values off the grid come back by position.
             table.withUnsafeBufferPointer { t in
                 withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { outside in
-                    let off = ckernels_cubic_table_avx2(t.baseAddress!, first, segments, zero, values, count, outside.baseAddress!)
-                    for k in 0..<off { values[outside[k]] = exact(values[outside[k]]) }
+                    let off = ckernels_cubic_table_avx2(t.baseAddress!, first, segments, zero, source, values, count, outside.baseAddress!)
+                    for k in 0..<off { values[outside[k]] = exact(source[outside[k]]) }
                 }
             }
             return
@@ -96,7 +103,7 @@ struct TabulatedInverse: Sendable {
         let shift = UInt64(52 - Self.segmentsPerOctaveLog2)
         table.withUnsafeBufferPointer { t in
             for e in 0..<count {
-                let v = values[e]
+                let v = source[e]
                 let magnitude = abs(v)
                 let index = Int(truncatingIfNeeded: magnitude.bitPattern >> shift) - first
                 if index >= 0 && index < segments {
@@ -111,7 +118,6 @@ struct TabulatedInverse: Sendable {
         }
     }
 
-    /// The interpolated y(v), or nil when v is outside the grid.
     @inline(__always)
     func lookup(_ v: Double) -> Double? {
         let magnitude = abs(v)

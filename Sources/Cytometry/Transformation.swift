@@ -89,26 +89,33 @@ public enum Transformation: Sendable, Equatable, Hashable {
     /// Applies the transform to `count` values in place, choosing the kind once for the whole run.
     /// `avx2` picks the table kernel (``ColumnKernels``); both give the same values.
     public func apply(to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
+        apply(from: values, to: values, count: count, avx2: avx2)
+    }
+
+    /// Transforms `count` values of `source` into `values` (the same pointer: in place), with the
+    /// same operations as in place: a dimension is transformed straight from its column, no copy first.
+    public func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
         switch self {
         case .logicle(let transform):
-            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve, avx2: avx2) }
-            else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
+            if let fast = transform.fast { fast.apply(from: source, to: values, count: count, exact: transform.solve, avx2: avx2) }
+            else { for i in 0..<count { values[i] = transform.solve(source[i]) } }
         case .hyperlog(let transform):
-            if let fast = transform.fast { fast.apply(to: values, count: count, exact: transform.solve, avx2: avx2) }
-            else { for i in 0..<count { values[i] = transform.solve(values[i]) } }
+            if let fast = transform.fast { fast.apply(from: source, to: values, count: count, exact: transform.solve, avx2: avx2) }
+            else { for i in 0..<count { values[i] = transform.solve(source[i]) } }
         case .linear(let T, let A):
-            for i in 0..<count { values[i] = (values[i] + A) / (T + A) }
+            for i in 0..<count { values[i] = (source[i] + A) / (T + A) }
         case .log(let T, let M):
-            for i in 0..<count { let x = values[i]; values[i] = x > 0 ? (1 / M) * log10(x / T) + 1 : .nan }
+            for i in 0..<count { let x = source[i]; values[i] = x > 0 ? (1 / M) * log10(x / T) + 1 : .nan }
         case .asinh(let T, let M, let A):
             let s = sinh(M * M_LN10)
-            for i in 0..<count { values[i] = (arcsinh(values[i] * s / T) + A * M_LN10) / ((M + A) * M_LN10) }
+            for i in 0..<count { values[i] = (arcsinh(source[i] * s / T) + A * M_LN10) / ((M + A) * M_LN10) }
         case .asinhCofactor(let cofactor):
-            for i in 0..<count { values[i] = arcsinh(values[i] / cofactor) }
+            for i in 0..<count { values[i] = arcsinh(source[i] / cofactor) }
         case .flowJoLog(let offset, let decades):
             let base = log10(offset)
-            for i in 0..<count { let x = values[i]; values[i] = x.isNaN ? x : (log10(max(x, offset)) - base) / decades }
+            for i in 0..<count { let x = source[i]; values[i] = x.isNaN ? x : (log10(max(x, offset)) - base) / decades }
         case .flowJoBiex(let biex):
+            if UnsafePointer(values) != source { values.update(from: source, count: count) }
             biex.apply(to: values, count: count)
         }
     }
@@ -137,7 +144,12 @@ public struct BoundedTransformation: Sendable, Equatable, Hashable {
 
     /// Applies the transform and bounds to `count` values in place.
     public func apply(to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
-        transformation.apply(to: values, count: count, avx2: avx2)
+        apply(from: values, to: values, count: count, avx2: avx2)
+    }
+
+    /// Transforms `count` values of `source` into `values` (the same pointer: in place), then bounds them.
+    public func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
+        transformation.apply(from: source, to: values, count: count, avx2: avx2)
         if let boundMin { for i in 0..<count where values[i] < boundMin { values[i] = boundMin } }
         if let boundMax { for i in 0..<count where values[i] > boundMax { values[i] = boundMax } }
     }

@@ -48,6 +48,31 @@ struct ColumnKernelsTests {
         }
     }
 
+    @Test("every transform read from one column into another gives the bits it gives in place, and leaves its source as it was, on both paths")
+    func outOfPlace() throws {
+        let transforms: [BoundedTransformation] = [
+            BoundedTransformation(.logicle(try LogicleTransform(T: 262_144, W: 0.5, M: 4.5, A: 0))),
+            BoundedTransformation(.hyperlog(try HyperlogTransform(T: 262_144, W: 0.5, M: 4.5, A: 0)), boundMin: 0.1, boundMax: 0.9),
+            BoundedTransformation(.linear(T: 262_144, A: 0)), BoundedTransformation(.log(T: 262_144, M: 4.5)),
+            BoundedTransformation(.asinh(T: 262_144, M: 4.5, A: 0)), BoundedTransformation(.asinhCofactor(150)),
+            BoundedTransformation(.flowJoLog(offset: 1, decades: 5)),
+            BoundedTransformation(.flowJoBiex(try FlowJoBiex(negative: 0, width: -100, positive: 4.42, maximum: 262_144))),
+        ]
+        for transform in transforms {
+            for avx2 in ColumnKernels.avx2Available ? [false, true] : [false] {
+                var inPlace = Self.values, target = [Double](repeating: 7, count: Self.values.count)
+                let source = Self.values
+                inPlace.withUnsafeMutableBufferPointer { transform.apply(to: $0.baseAddress!, count: source.count, avx2: avx2) }
+                source.withUnsafeBufferPointer { from in
+                    target.withUnsafeMutableBufferPointer { transform.apply(from: from.baseAddress!, to: $0.baseAddress!, count: source.count, avx2: avx2) }
+                }
+                let differing = zip(inPlace, target).filter { $0.bitPattern != $1.bitPattern }
+                #expect(differing.isEmpty, "\(transform), AVX2 \(avx2): \(differing.prefix(3))")
+                #expect(zip(source, Self.values).allSatisfy { $0.bitPattern == $1.bitPattern })
+            }
+        }
+    }
+
     @Test("polygon masks: the same bytes both ways, on vertices, edges, horizontal edges, NaN and infinities, any count")
     func polygons() throws {
         guard ColumnKernels.avx2Available else {

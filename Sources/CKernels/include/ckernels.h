@@ -6,14 +6,15 @@
 /// 1 when this CPU and its operating system support AVX2 (the 256-bit kernels below), else 0.
 int ckernels_avx2_available(void);
 
-/// Piecewise-cubic table lookup (FlowMRD's TabulatedInverse) over `count` values in place, four
-/// at a time. Rows of 6 doubles per segment: start, 1/width, c0, c1, c2, c3. A value whose
-/// segment index (bits of |v| >> 44, minus `first_index`) lies outside 0..<segments is left as
-/// it is and its position written to `outside` (room for `count`); returns how many.
+/// Piecewise-cubic table lookup (FlowMRD's TabulatedInverse) of `count` values of `source` into
+/// `values` (the same pointer: in place), four at a time. Rows of 6 doubles per segment: start,
+/// 1/width, c0, c1, c2, c3. A value whose segment index (bits of |v| >> 44, minus `first_index`)
+/// lies outside 0..<segments is not written and its position goes to `outside` (room for
+/// `count`); returns how many.
 /// The arithmetic is the Swift loop's, operation by operation (no fused multiply-add).
 /// Only call when ckernels_avx2_available() returned 1.
 long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
-                               double *values, long count, long *outside);
+                               const double *source, double *values, long count, long *outside);
 
 /// target[e] = source[e] * coefficient, then target[e] += source_k[e] * coefficient_k for each
 /// further term in order (one compensated output). AVX2 only.
