@@ -103,7 +103,15 @@ public enum Transformation: Sendable, Equatable, Hashable {
             if let fast = transform.fast { fast.apply(from: source, to: values, count: count, exact: transform.solve, avx2: avx2) }
             else { for i in 0..<count { values[i] = transform.solve(source[i]) } }
         case .linear(let T, let A):
-            for i in 0..<count { values[i] = (source[i] + A) / (T + A) }
+            let divisor = T + A
+            if divisor.isNormal && divisor.significandBitPattern == 0 && (1 / divisor).isNormal {
+                // A power of two (T = 262,144 and A = 0, as scatter usually is): multiplying by its
+                // exact reciprocal rounds the same real number, so gives the division's bits.
+                let reciprocal = 1 / divisor
+                for i in 0..<count { values[i] = (source[i] + A) * reciprocal }
+            } else {
+                for i in 0..<count { values[i] = (source[i] + A) / divisor }
+            }
         case .log(let T, let M):
             for i in 0..<count { let x = source[i]; values[i] = x > 0 ? (1 / M) * log10(x / T) + 1 : .nan }
         case .asinh(let T, let M, let A):

@@ -53,7 +53,8 @@ struct ColumnKernelsTests {
         let transforms: [BoundedTransformation] = [
             BoundedTransformation(.logicle(try LogicleTransform(T: 262_144, W: 0.5, M: 4.5, A: 0))),
             BoundedTransformation(.hyperlog(try HyperlogTransform(T: 262_144, W: 0.5, M: 4.5, A: 0)), boundMin: 0.1, boundMax: 0.9),
-            BoundedTransformation(.linear(T: 262_144, A: 0)), BoundedTransformation(.log(T: 262_144, M: 4.5)),
+            BoundedTransformation(.linear(T: 262_144, A: 0)), BoundedTransformation(.linear(T: 10_000, A: 0)),
+            BoundedTransformation(.linear(T: 0x1p-1030, A: 0)), BoundedTransformation(.log(T: 262_144, M: 4.5)),
             BoundedTransformation(.asinh(T: 262_144, M: 4.5, A: 0)), BoundedTransformation(.asinhCofactor(150)),
             BoundedTransformation(.flowJoLog(offset: 1, decades: 5)),
             BoundedTransformation(.flowJoBiex(try FlowJoBiex(negative: 0, width: -100, positive: 4.42, maximum: 262_144))),
@@ -69,6 +70,10 @@ struct ColumnKernelsTests {
                 let differing = zip(inPlace, target).filter { $0.bitPattern != $1.bitPattern }
                 #expect(differing.isEmpty, "\(transform), AVX2 \(avx2): \(differing.prefix(3))")
                 #expect(zip(source, Self.values).allSatisfy { $0.bitPattern == $1.bitPattern })
+                // The column path (a power-of-two linear divisor by its reciprocal) gives the one-value path's bits.
+                let single = source.map { transform.apply($0) }
+                let apart = zip(single, target).filter { $0.bitPattern != $1.bitPattern && !($0.isNaN && $1.isNaN) }
+                #expect(apart.isEmpty, "\(transform), AVX2 \(avx2), one value at a time: \(apart.prefix(3))")
             }
         }
     }
