@@ -75,6 +75,47 @@ struct StatisticsTests {
         }
     }
 
+    @Test("radix selection gives the quickselect's quantiles bit for bit on large arrays: negatives, subnormals, ties, one deep bucket, signed zeros (left to the quickselect)")
+    func radixQuantiles() {
+        // The quickselect path, as the quantile takes it below RadixSelection.minimumCount.
+        func byQuickselect(_ v: [Double], _ q: Double) -> Double? {
+            var a = v.filter(\.isFinite)
+            guard !a.isEmpty else { return nil }
+            let h = Double(a.count - 1) * q, i = Int(h.rounded(.down))
+            let low = ThresholdFinder.select(&a, i)
+            guard i + 1 < a.count else { return low }
+            return low + (h - Double(i)) * (a[(i + 1)...].min()! - low)
+        }
+        var state: UInt64 = 7
+        func next() -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let n = 9_000
+        let mixed = (0..<n).map { _ in (next() - 0.4) * 1e4 }
+        let subnormal = (0..<n).map { _ in (next() - 0.5) * 1e-310 }
+        let ties = (0..<n).map { _ in (next() * 7).rounded(.down) - 3 }                          // zeros among them
+        let deep = (0..<n).map { _ in 1 + next() * 1e-12 }                                        // one top-16-bit bucket
+        let signedZeros = (0..<n).map { k in k % 3 == 0 ? -0.0 : k % 3 == 1 ? 0.0 : next() - 0.5 }
+        let wide = (0..<n).map { _ in (next() < 0.5 ? -1 : 1) * pow(10, next() * 600 - 300) } + [.nan, .infinity, -.infinity]
+        for (name, values) in [("mixed", mixed), ("subnormal", subnormal), ("ties", ties), ("deep", deep), ("signed zeros", signedZeros), ("wide", wide)] {
+            for q in [0, 0.001, 0.25, 1.0 / 3, 0.5, 0.75, 0.999, 1] {
+                let radix = ThresholdFinder.quantile(values, q), select = byQuickselect(values, q)
+                #expect(radix?.bitPattern == select?.bitPattern, "\(name) q \(q): \(String(describing: radix)) against \(String(describing: select))")
+            }
+        }
+        // The k-th smallest directly: the sorted order's, nil for a zero.
+        let sorted = mixed.sorted()
+        mixed.withUnsafeBufferPointer { b in
+            for k in [0, 1, 17, n / 2, n - 2, n - 1] { #expect(RadixSelection.kth(b, finiteCount: n, k) == sorted[k]) }
+        }
+        [0.0, -0.0, 1.0, -1.0].withUnsafeBufferPointer { b in
+            #expect(RadixSelection.kth(b, finiteCount: 4, 1) == nil)
+            #expect(RadixSelection.kth(b, finiteCount: 4, 2) == nil)
+            #expect(RadixSelection.kth(b, finiteCount: 4, 3) == 1)
+        }
+    }
+
     @Test("flow-rate bins off the median by more than the tolerance become merged exclusion intervals")
     func flowRate() {
         let counts = [100, 98, 103, 10, 12, 101, 99, 500, 100]

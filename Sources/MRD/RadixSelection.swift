@@ -1,0 +1,69 @@
+/// Order statistics of the finite values of a large array by radix selection, without copying
+/// or reordering the array: ``ThresholdFinder/quantile(_:_:)`` uses it from ``minimumCount``
+/// values on (a subsample's 300,000 ratios, a cluster's medians).
+///
+/// Each finite value maps to a 64-bit key whose unsigned order is the value's order. A histogram
+/// of the keys' top 16 bits finds the bucket that holds the k-th smallest; only that bucket's keys
+/// are kept, and the next 16 bits split it again, until a few dozen keys are left to sort.
+///
+/// The k-th smallest value is the same whichever algorithm finds it, with one exception: −0 and
+/// +0 compare equal but differ in bits, and which of them a comparison selection returns depends
+/// on its swaps. A zero is therefore not answered here (nil), and the caller selects as before.
+enum RadixSelection {
+    /// Below this many values, the quickselect of ``ThresholdFinder`` is as fast.
+    static let minimumCount = 4_096
+
+    /// The key of a finite value: unsigned order equals the value's order (−0 before +0).
+    @inline(__always)
+    static func key(_ v: Double) -> UInt64 {
+        let bits = v.bitPattern
+        return bits & (1 << 63) != 0 ? ~bits : bits | (1 << 63)
+    }
+
+    /// The value of a key.
+    @inline(__always)
+    static func value(_ key: UInt64) -> Double {
+        Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
+    }
+
+    /// The k-th smallest (from 0) of the finite values in `values`, of which there are
+    /// `finiteCount`; nil when it is a zero (see above).
+    /// - Complexity: O(n) (two passes over the values, then passes over one bucket's keys).
+    static func kth(_ values: UnsafeBufferPointer<Double>, finiteCount: Int, _ k: Int) -> Double? {
+        precondition(k >= 0 && k < finiteCount)
+        var rank = k
+        // The top 16 bits, over every finite value.
+        var counts = [Int32](repeating: 0, count: 1 << 16)
+        counts.withUnsafeMutableBufferPointer { c in
+            for v in values where v.isFinite { c[Int(truncatingIfNeeded: key(v) >> 48)] += 1 }
+        }
+        var bucket = 0
+        while rank >= Int(counts[bucket]) {
+            rank -= Int(counts[bucket])
+            bucket += 1
+        }
+        var keys: [UInt64] = []
+        keys.reserveCapacity(Int(counts[bucket]))
+        for v in values where v.isFinite {
+            let kv = key(v)
+            if Int(truncatingIfNeeded: kv >> 48) == bucket { keys.append(kv) }
+        }
+        // The next 16 bits, over the bucket's keys only, while many are left.
+        var shift: UInt64 = 32
+        while keys.count > 64 {
+            for i in counts.indices { counts[i] = 0 }
+            for kv in keys { counts[Int(truncatingIfNeeded: (kv >> shift) & 0xFFFF)] += 1 }
+            bucket = 0
+            while rank >= Int(counts[bucket]) {
+                rank -= Int(counts[bucket])
+                bucket += 1
+            }
+            keys = keys.filter { Int(truncatingIfNeeded: ($0 >> shift) & 0xFFFF) == bucket }
+            if shift == 0 { break }   // every key left is the same
+            shift -= 16
+        }
+        keys.sort()
+        let v = value(keys[rank])
+        return v == 0 ? nil : v
+    }
+}
