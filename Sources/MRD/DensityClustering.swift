@@ -44,9 +44,10 @@ public struct DensityClustering: Sendable {
     }
 
     /// The clusters found: a label per point (−1 for noise, clusters numbered 0… by decreasing
-    /// size, ties by first point) and each cluster's size.
+    /// size, ties by first point) and each cluster's size. Labels are 32-bit: at 30 million
+    /// events, 400,000 plasma cells' labels take 1.6 MB instead of 3.2.
     public struct Result: Sendable, Equatable {
-        public let labels: [Int]
+        public let labels: [Int32]
         public let sizes: [Int]
         /// Whether the subsample path was used.
         public let subsampled: Bool
@@ -63,7 +64,7 @@ public struct DensityClustering: Sendable {
     /// is not copied (only the subsample, of at most `exactLimit` points, is).
     /// - Complexity: as ``cluster(points:dimensions:)``; memory O(min(rows, exactLimit) · dimensions) beyond the labels.
     func cluster(rows: [Float], stride: Int, dimensions d: Int) -> Result {
-        precondition(d > 0 && stride >= d && rows.count % stride == 0)
+        precondition(d > 0 && stride >= d && rows.count % stride == 0 && rows.count / stride < Int(Int32.max))
         let n = rows.count / stride
         if n == 0 { return Result(labels: [], sizes: [], subsampled: false) }
         if n <= exactLimit {
@@ -74,7 +75,7 @@ public struct DensityClustering: Sendable {
                 for i in 0..<n { points.append(contentsOf: rows[(i * stride)..<(i * stride + d)]) }
             }
             let (labels, _, _) = exact(points: points, d: d)
-            return relabel(labels, subsampled: false)
+            return relabel(labels.map { Int32($0) }, subsampled: false)
         }
         // Subsample every k-th point, cluster it exactly, then attach the others to sampled core points.
         let step = (n + exactLimit - 1) / exactLimit
@@ -90,8 +91,8 @@ public struct DensityClustering: Sendable {
         releaseFreedMemory()
         clock.mark("dbscan sample")
         defer { clock.mark("attach"); clock.report() }
-        var labels = [Int](repeating: -1, count: n)
-        for (k, i) in sampleIndex.enumerated() { labels[i] = sampleLabels[k] }
+        var labels = [Int32](repeating: -1, count: n)
+        for (k, i) in sampleIndex.enumerated() { labels[i] = Int32(sampleLabels[k]) }
         let r = Float(radius)
         // Each point is attached on its own: chunks on `workers` threads, each writing its own range.
         let chunk = 4_096, chunks = (n + chunk - 1) / chunk
@@ -99,7 +100,7 @@ public struct DensityClustering: Sendable {
             let out = SendableBuffer(base: out.baseAddress!)
             _ = parallelMap(chunks, workers: workers) { c in
                 for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
-                    out.base[i] = grid.firstWithin(rows, i * stride, radius: r, only: core) { sampleLabels[$0] } ?? -1
+                    out.base[i] = Int32(grid.firstWithin(rows, i * stride, radius: r, only: core) { sampleLabels[$0] } ?? -1)
                 }
             }
         }
@@ -107,20 +108,22 @@ public struct DensityClustering: Sendable {
         return relabel(labels, subsampled: true)
     }
 
-    /// Renumbers clusters by decreasing size.
-    private func relabel(_ labels: consuming [Int], subsampled: Bool) -> Result {
-        var sizes: [Int: Int] = [:]
-        var first: [Int: Int] = [:]
+    /// Renumbers clusters by decreasing size (ties by first point). The labels before are root
+    /// point numbers, below the point count: sizes, first points and the new numbers are kept in
+    /// arrays indexed by them, not dictionaries.
+    private func relabel(_ labels: consuming [Int32], subsampled: Bool) -> Result {
+        let slots = Int(labels.max() ?? -1) + 1
+        var sizes = [Int](repeating: 0, count: slots), first = [Int](repeating: -1, count: slots)
         for (i, l) in labels.enumerated() where l >= 0 {
-            sizes[l, default: 0] += 1
-            if first[l] == nil { first[l] = i }
+            sizes[Int(l)] += 1
+            if first[Int(l)] < 0 { first[Int(l)] = i }
         }
-        let order = sizes.keys.sorted { sizes[$0]! != sizes[$1]! ? sizes[$0]! > sizes[$1]! : first[$0]! < first[$1]! }
-        var map: [Int: Int] = [:]
-        for (k, l) in order.enumerated() { map[l] = k }
+        let order = (0..<slots).filter { sizes[$0] > 0 }.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : first[$0] < first[$1] }
+        var map = [Int32](repeating: -1, count: slots)
+        for (k, l) in order.enumerated() { map[l] = Int32(k) }
         // In place: a second label array would be as large as the first.
-        for i in labels.indices where labels[i] >= 0 { labels[i] = map[labels[i]]! }
-        return Result(labels: labels, sizes: order.map { sizes[$0]! }, subsampled: subsampled)
+        for i in labels.indices where labels[i] >= 0 { labels[i] = map[Int(labels[i])] }
+        return Result(labels: labels, sizes: order.map { sizes[$0] }, subsampled: subsampled)
     }
 
     /// Exact DBSCAN: labels (root ids, −1 noise) and the core flags.
@@ -202,7 +205,7 @@ public struct DensityClustering: Sendable {
 
 /// A buffer that concurrent workers write at disjoint indices.
 private struct SendableBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Int>
+    let base: UnsafeMutablePointer<Int32>
 }
 
 @inline(__always)

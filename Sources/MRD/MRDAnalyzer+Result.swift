@@ -59,7 +59,8 @@ extension MRDAnalyzer {
         // The clone's events: the restricted chain of each MRD cluster.
         let mrdClusters = Set(clustering.clusters.indices.filter { clustering.clusters[$0].role == .mrd })
         var aberrantRows: [Int] = []
-        for (row, label) in clustering.labels.enumerated() where label >= 0 && mrdClusters.contains(label) {
+        for (row, label32) in clustering.labels.enumerated() where label32 >= 0 && mrdClusters.contains(Int(label32)) {
+            let label = Int(label32)
             let restricted: Int8 = clustering.clusters[label].clonality.direction == "kappa" ? 1 : -1
             if clustering.chains[row] == restricted { aberrantRows.append(row) }
         }
@@ -183,7 +184,7 @@ extension MRDAnalyzer {
             normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),
             aberrantPC: .init(count: aberrant, percentOfPlasmaCells: round6(percent(aberrant, of: pcs)), percentOfNucleated: round6(percent(aberrant, of: nucleated))),
             aberrantClusters: mrdList.map(\.size),
-            unclusteredAberrantEvents: zip(full.ruleFlags, clustering.labels).filter { $0.0 != 0 && !mrdClusters.contains($0.1) }.count,
+            unclusteredAberrantEvents: zip(full.ruleFlags, clustering.labels).filter { $0.0 != 0 && !mrdClusters.contains(Int($0.1)) }.count,
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval,
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
             call: call, callText: decision.text, notEvaluableReasons: decision.reasons, warnings: warnings, qc: qc, clonality: clonality)

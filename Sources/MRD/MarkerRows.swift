@@ -11,8 +11,8 @@ struct MarkerRows: Sendable {
     let stride: Int
     /// The table column of each dimension.
     let columns: [Int]
-    /// The table row of each view row; nil: every table row.
-    let rows: [Int]?
+    /// The table row of each view row (32-bit, as the clusters' member lists); nil: every table row.
+    let rows: [Int32]?
     /// Rows in the view.
     let count: Int
 
@@ -20,7 +20,7 @@ struct MarkerRows: Sendable {
 
     /// A view of `rows` (every row when nil) of `table`, in `columns`.
     /// - Complexity: O(1); nothing is copied.
-    init(table: [Float], stride: Int, columns: [Int], rows: [Int]? = nil) {
+    init(table: [Float], stride: Int, columns: [Int], rows: [Int32]? = nil) {
         precondition(stride > 0 && columns.allSatisfy { $0 >= 0 && $0 < stride })
         self.table = table
         self.stride = stride
@@ -39,7 +39,7 @@ struct MarkerRows: Sendable {
     /// - Complexity: O(1).
     @inline(__always)
     subscript(i: Int, k: Int) -> Float {
-        if let rows { return table[rows[i] * stride + columns[k]] }
+        if let rows { return table[Int(rows[i]) * stride + columns[k]] }
         return table[i * stride + columns[k]]
     }
 

@@ -69,7 +69,7 @@ struct PlasmaCellClustering {
     struct Outcome {
         var clusters: [PlasmaCellCluster]
         /// Per row: its cluster index in ``clusters`` (−1: noise).
-        var labels: [Int]
+        var labels: [Int32]
         /// Per row: 1 κ, −1 λ, 0 undetermined.
         var chains: [Int8]
         var referenceRatio: Double
@@ -109,10 +109,12 @@ struct PlasmaCellClustering {
         }
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
-        var members = [[Int]](repeating: [], count: count)
+        // Each cluster's rows, as 32-bit row numbers (half the memory of Int at 400,000 plasma cells).
+        var members = [[Int32]](repeating: [], count: count)
         for c in 0..<count { members[c].reserveCapacity(clustering.sizes[c]) }   // each list at its size, no growth slack
-        for (row, label) in clustering.labels.enumerated() where label >= 0 {
-            members[label].append(row)
+        for (row, label32) in clustering.labels.enumerated() where label32 >= 0 {
+            let label = Int(label32)
+            members[label].append(Int32(row))
             if chains[row] == 1 { kappa[label] += 1 } else if chains[row] == -1 { lambda[label] += 1 }
         }
         // Clonality of every cluster large enough to be tested, and a light-chain-guided search
@@ -148,7 +150,7 @@ struct PlasmaCellClustering {
             let ready = parallelMap(unprepared.count, workers: workers) { i in
                 let rowsOf = memberRows[unprepared[i]]
                 return searcher.prepare(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
-                                        chains: rowsOf.map { chainOf[$0] }, searchHalf: rowsOf.map { $0 & 1 == 0 })
+                                        chains: rowsOf.map { chainOf[Int($0)] }, searchHalf: rowsOf.map { $0 & 1 == 0 })
             }
             for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
             let (preparedNow, ratio) = (prepared, r0)
@@ -159,7 +161,7 @@ struct PlasmaCellClustering {
             // r₀ from the polyclonal clusters without the subsets found.
             var pk = polyclonal.reduce(0) { $0 + kappa[$1] }, pl = polyclonal.reduce(0) { $0 + lambda[$1] }
             for subset in subsets {
-                for i in subset.found.members { let ch = chains[members[subset.cluster][i]]; if ch == 1 { pk -= 1 } else if ch == -1 { pl -= 1 } }
+                for i in subset.found.members { let ch = chains[Int(members[subset.cluster][i])]; if ch == 1 { pk -= 1 } else if ch == -1 { pl -= 1 } }
             }
             let next = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? Double(pk) / Double(pl) : rules.normalKappaLambda
             let nextSource = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? "sample" : "template"
@@ -183,7 +185,7 @@ struct PlasmaCellClustering {
         var deciding: [ClonalityTest.Outcome?] = outcomes
         // The rows whose phenotype is compared with the reference: the cluster's, or for a subset
         // the box that decided (its widening only adds to the count).
-        var phenotypeRows: [[Int]?] = [[Int]?](repeating: nil, count: count)
+        var phenotypeRows: [[Int32]?] = [[Int32]?](repeating: nil, count: count)
         let densityMembers = members
         let all = MarkerRows(table: rows, stride: max(1, stored), columns: searchColumns)
         let d = searchColumns.count
@@ -194,7 +196,7 @@ struct PlasmaCellClustering {
             // in a box searched on the odd rows (the deciding box again if they give none). Both
             // boxes are then widened over every eligible event: widening only over the other half
             // cut off more of the clone's tails than the selection it removed (docs/validation.md).
-            let eligible = labels.map { $0 < 0 || ($0 < count && polyclonal.contains($0)) }
+            let eligible = labels.map { $0 < 0 || (Int($0) < count && polyclonal.contains(Int($0))) }
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
             let parent = prepared[subset.cluster]!
@@ -210,16 +212,16 @@ struct PlasmaCellClustering {
             let index = sizes.count
             var sk = 0, sl = 0
             for row in rowsIn {
-                let from = labels[row]
+                let from = Int(labels[row])
                 if from >= 0 {
                     sizes[from] -= 1
                     if chains[row] == 1 { kappa[from] -= 1 } else if chains[row] == -1 { lambda[from] -= 1 }
                 }
-                labels[row] = index
+                labels[row] = Int32(index)
                 if chains[row] == 1 { sk += 1 } else if chains[row] == -1 { sl += 1 }
             }
-            members = members.map { $0.filter { labels[$0] != index } }
-            members.append(rowsIn)
+            members = members.map { $0.filter { labels[Int($0)] != Int32(index) } }
+            members.append(rowsIn.map { Int32($0) })
             phenotypeRows.append(subset.found.members.map { densityMembers[subset.cluster][$0] })
             kappa.append(sk)
             lambda.append(sl)
@@ -247,17 +249,17 @@ struct PlasmaCellClustering {
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
         // needs the level to well within `phenotype.margin`, not every event).
-        @Sendable func median(_ rowsOf: [Int], _ c: Int) -> Double? { median(of: [rowsOf], count: rowsOf.count, c) }
+        @Sendable func median(_ rowsOf: [Int32], _ c: Int) -> Double? { median(of: [rowsOf], count: rowsOf.count, c) }
         // Of the rows of several lists taken one after another (not joined: the pooled normal
         // rows would be a copy as large as the labels).
-        @Sendable func median(of lists: [[Int]], count: Int, _ c: Int) -> Double? {
+        @Sendable func median(of lists: [[Int32]], count: Int, _ c: Int) -> Double? {
             let step = max(1, (count + Self.medianLimit - 1) / Self.medianLimit)
             var values: [Double] = []
             values.reserveCapacity((count + step - 1) / step)
             var position = 0   // index of the list's first row in the joined order
             for list in lists {
                 var j = (step - position % step) % step
-                while j < list.count { values.append(Double(rows[list[j] * stored + c])); j += step }
+                while j < list.count { values.append(Double(rows[Int(list[j]) * stored + c])); j += step }
                 position += list.count
             }
             return ThresholdFinder.quantile(values, 0.5)
@@ -304,7 +306,7 @@ struct PlasmaCellClustering {
                 let rowsOf = phenotypeRows[c] ?? members[c]
                 let mean = normal.plasmaCells.markers.map { name -> Double in
                     guard let column = columns.firstIndex(of: name), !rowsOf.isEmpty else { return .nan }
-                    return rowsOf.reduce(0.0) { $0 + Double(rows[$1 * stored + column]) } / Double(rowsOf.count)
+                    return rowsOf.reduce(0.0) { $0 + Double(rows[Int($1) * stored + column]) } / Double(rowsOf.count)
                 }
                 distance = mean.allSatisfy(\.isFinite) ? normal.distance(of: mean, ignoring: ignoredMarkers) : nil
                 if let distance, NormalReference.isDistinct(distance) {

@@ -185,7 +185,7 @@ public struct ReferenceBuilder: Sendable {
         let total = owner.count
         var subsets: [NormalReference.Subset] = []
         for (label, size) in clustering.sizes.enumerated() where Double(size) >= minimumShare * Double(total) {
-            let members = clustering.labels.indices.filter { clustering.labels[$0] == label }
+            let members = clustering.labels.indices.filter { Int(clustering.labels[$0]) == label }
             var mean = [Double](repeating: 0, count: d)
             for m in members { for j in 0..<d { mean[j] += Double(pooled[m * d + j]) } }
             mean = mean.map { $0 / Double(members.count) }

@@ -19,7 +19,7 @@ struct ReferenceSample: Sendable {
         let columns = markers.map { full.columns.firstIndex(of: $0)! }
         var rows: [Float] = [], chains: [Int8] = []
         for (row, label) in clustering.labels.enumerated() where label >= 0 {
-            let role = clustering.clusters[label].role
+            let role = clustering.clusters[Int(label)].role
             guard role == .normal || role == .normalSubset else { continue }
             for c in columns { rows.append(full.candidates[row * stored + c]) }
             chains.append(clustering.chains[row])
@@ -44,7 +44,8 @@ struct ReferenceSample: Sendable {
               columns.count == reference.plasmaCells.markers.count else { return }
         let d = columns.count
         var sums = [Double](repeating: 0, count: clustering.clusters.count * d), counts = [Int](repeating: 0, count: clustering.clusters.count)
-        for (row, label) in clustering.labels.enumerated() where label >= 0 {
+        for (row, label32) in clustering.labels.enumerated() where label32 >= 0 {
+            let label = Int(label32)
             counts[label] += 1
             for (j, c) in columns.enumerated() { sums[label * d + j] += Double(full.candidates[row * stored + c]) }
         }
