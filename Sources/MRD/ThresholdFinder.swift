@@ -125,6 +125,7 @@ public enum ThresholdFinder {
     /// Moves the k-th smallest value to index k, smaller-or-equal values before it and
     /// greater-or-equal ones after, and returns it.
     static func select(_ a: inout [Double], _ k: Int) -> Double {
+        precondition(k >= 0 && k < a.count, "rank \(k) outside 0..<\(a.count)")   // the buffer below is read unchecked
         let limit = 2 * (Int.bitWidth - a.count.leadingZeroBitCount) + 4
         // The partitioning on the array's buffer (no bounds checks); the rare fallback sorts the
         // range left, on the array itself as before, so the same element lands at k.
