@@ -125,39 +125,34 @@ public enum ThresholdFinder {
     /// Moves the k-th smallest value to index k, smaller-or-equal values before it and
     /// greater-or-equal ones after, and returns it.
     static func select(_ a: inout [Double], _ k: Int) -> Double {
-        precondition(k >= 0 && k < a.count, "rank \(k) outside 0..<\(a.count)")   // the buffer below is read unchecked
+        var lo = 0, hi = a.count - 1
+        var rounds = 0
         let limit = 2 * (Int.bitWidth - a.count.leadingZeroBitCount) + 4
-        // The partitioning on the array's buffer (no bounds checks); the rare fallback sorts the
-        // range left, on the array itself as before, so the same element lands at k.
-        let (found, range) = a.withUnsafeMutableBufferPointer { b -> (Double?, ClosedRange<Int>) in
-            var lo = 0, hi = b.count - 1
-            var rounds = 0
-            while lo < hi {
-                rounds += 1
-                if rounds > limit { return (nil, lo...hi) }
-                // Median of three as pivot.
-                let mid = lo + (hi - lo) / 2
-                if b[mid] < b[lo] { b.swapAt(mid, lo) }
-                if b[hi] < b[lo] { b.swapAt(hi, lo) }
-                if b[hi] < b[mid] { b.swapAt(hi, mid) }
-                let pivot = b[mid]
-                var i = lo, j = hi
-                while i <= j {
-                    while b[i] < pivot { i += 1 }
-                    while b[j] > pivot { j -= 1 }
-                    if i <= j {
-                        b.swapAt(i, j)
-                        i += 1
-                        j -= 1
-                    }
-                }
-                // Now b[lo...j] ≤ pivot ≤ b[i...hi], and b[j+1..<i] == pivot.
-                if k <= j { hi = j } else if k >= i { lo = i } else { return (b[k], lo...hi) }
+        while lo < hi {
+            rounds += 1
+            if rounds > limit {
+                a[lo...hi].sort()
+                return a[k]
             }
-            return (b[k], lo...hi)
+            // Median of three as pivot.
+            let mid = lo + (hi - lo) / 2
+            if a[mid] < a[lo] { a.swapAt(mid, lo) }
+            if a[hi] < a[lo] { a.swapAt(hi, lo) }
+            if a[hi] < a[mid] { a.swapAt(hi, mid) }
+            let pivot = a[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while a[i] < pivot { i += 1 }
+                while a[j] > pivot { j -= 1 }
+                if i <= j {
+                    a.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            // Now a[lo...j] ≤ pivot ≤ a[i...hi], and a[j+1..<i] == pivot.
+            if k <= j { hi = j } else if k >= i { lo = i } else { return a[k] }
         }
-        if let found { return found }
-        a[range].sort()
         return a[k]
     }
 

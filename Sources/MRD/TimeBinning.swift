@@ -43,7 +43,7 @@ struct TimeBinning: Sendable, Equatable {
     func count(_ times: UnsafePointer<Double>, count: Int, into counts: UnsafeMutablePointer<Int>) {
         guard count > 0 else { return }
         var ordered = true
-        for i in 1..<max(1, count) where !(times[i - 1] <= times[i]) { ordered = false; break }   // NaN too
+        for i in 1..<count where !(times[i - 1] <= times[i]) { ordered = false; break }   // NaN too
         if ordered && times[0] >= start && times[count - 1] <= end {
             countRun(times, 0, count - 1, slot(times[0]), slot(times[count - 1]), into: counts)
         } else {
