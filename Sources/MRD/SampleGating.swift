@@ -258,11 +258,34 @@ struct SampleGating {
                 file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
                 slots.update(worker) { store in
                     store.blocks.append((block.firstEvent, store.values.map { $0.map(\.count) }))
+                    let n = block.count
                     for (r, p) in plan.enumerated() {
                         let mask = p.population.map { block.mask($0) }
+                        let selected = mask.map { Self.countSet($0, n) } ?? n
                         for (k, c) in p.columns.enumerated() {
                             let column = block.column(c)
-                            for e in 0..<block.count where mask == nil || mask![e] != 0 { store.values[r][k].append(column[e]) }
+                            // The column taken out of the store while it grows, so no append
+                            // checks the nested arrays' uniqueness per value.
+                            var values: [Double] = []
+                            swap(&values, &store.values[r][k])
+                            let start = values.count
+                            // One slot more than kept: every event is written, a kept one then
+                            // advances (no branch on the mask); the spare slot goes at the end.
+                            values.append(contentsOf: repeatElement(0, count: selected + 1))
+                            values.withUnsafeMutableBufferPointer { out in
+                                let base = out.baseAddress!
+                                if let mask {
+                                    var j = start
+                                    for e in 0..<n {
+                                        base[j] = column[e]
+                                        j &+= Self.isSet(mask[e])
+                                    }
+                                } else {
+                                    for e in 0..<n { base[start + e] = column[e] }
+                                }
+                            }
+                            values.removeLast()
+                            swap(&values, &store.values[r][k])
                         }
                     }
                 }
@@ -287,6 +310,17 @@ struct SampleGating {
             }
         }
         return merged
+    }
+
+    /// 1 for a nonzero byte, else 0, by arithmetic (the top bit of `b | −b`), not a branch.
+    @inline(__always)
+    private static func isSet(_ b: UInt8) -> Int { Int(truncatingIfNeeded: (b | (0 &- b)) >> 7) }
+
+    /// The number of nonzero bytes among `count` (no branch per byte, the sum in a register).
+    private static func countSet(_ mask: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var set = 0
+        for e in 0..<count { set &+= Self.isSet(mask[e]) }
+        return set
     }
 
     /// The boundary `spec` gives on `values`, recorded in ``thresholds``; nil (switched off, with

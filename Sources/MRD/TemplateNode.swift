@@ -19,7 +19,7 @@ struct TemplateNode {
 
     static func parse(yaml: String, file: String) throws(MRDError) -> TemplateNode {
         do {
-            guard let node = try Yams.compose(yaml: yaml) else {
+            guard let node = try Yams.compose(yaml: yaml, .basic) else {
                 throw MRDError.template(file: file, line: 1, column: 1, detail: "the template is empty")
             }
             return TemplateNode(node: node, file: file, fallbackMark: nil)

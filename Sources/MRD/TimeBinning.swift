@@ -66,35 +66,72 @@ struct TimeBinning: Sendable, Equatable {
     }
 
     /// Events per slot (`binCount` bins, then out of order) on the assumption that the time
-    /// channel never decreases: each bin's first event by binary search, reading blocks of
+    /// channel never decreases: each bin's first event found by search, reading blocks of
     /// ``probeBlock`` events. Exact for a channel in acquisition order; for any other the full
     /// pass's count differs and replaces it.
-    /// - Complexity: O(binCount × log(events)) probe reads of ``probeBlock`` events.
+    ///
+    /// Each search starts where the bin's start time lies between the last boundary's time and
+    /// the last event's (the events' times interpolated), gallops from there in steps that
+    /// double until the boundary is bracketed, then bisects the bracket. Under a steady flow the
+    /// guess is within a few hundred events and the last steps read the same block; under any
+    /// flow the search takes at most about twice a bisection's reads.
+    /// - Complexity: O(binCount × log(events)) probe reads of ``probeBlock`` events at most;
+    ///   O(binCount) under a steady flow.
     func estimatedCounts(reader: any EventReader) throws -> [Int] {
         let n = reader.eventCount
+        var counts = [Int](repeating: 0, count: binCount + 1)
+        guard n > 0 else { return counts }
         var block = reader.makeBlock(of: Double.self)
         var buffer: [UInt8] = []
         var loaded = -1
-        func key(_ event: Int) throws -> Int {
+        func time(_ event: Int) throws -> Double {
             let b = event / reader.blockSize
             if b != loaded {
                 try reader.readBlock(b, into: &block, buffer: &buffer)
                 loaded = b
             }
-            return orderKey(block[channel, event - b * reader.blockSize])
+            return block[channel, event - b * reader.blockSize]
         }
-        // first[k]: the first event whose key is ≥ k − 1, for k = 0 … binCount + 1.
+        func key(_ event: Int) throws -> Int { orderKey(try time(event)) }
+        let lastTime = try time(n - 1)
+        // first[k]: the first event whose key is ≥ k − 1, for k = 0 … binCount + 1 (every key is ≥ −1).
         var first = [Int](repeating: n, count: binCount + 2)
+        first[0] = 0
         var low = 0
-        for k in 0...(binCount + 1) {
-            var high = n
-            while low < high {
-                let middle = (low + high) / 2
-                if try key(middle) >= k - 1 { high = middle } else { low = middle + 1 }
+        for k in 1...(binCount + 1) {
+            let target = k - 1
+            guard low < n else { break }
+            // The guess: where the bin's start time falls between time(low) and the last event's.
+            let startTime = target < binCount ? start + Double(target) * width : end
+            let lowTime = try time(low)
+            var guess = low
+            if lowTime.isFinite, lastTime.isFinite, lastTime > lowTime, startTime > lowTime {
+                let fraction = min(1, (startTime - lowTime) / (lastTime - lowTime))
+                guess = low + Int(fraction * Double(n - 1 - low))
             }
-            first[k] = low
+            // Bracket [lo, hi): the keys before lo are below target, those from hi on are not.
+            var lo = low, hi = n
+            var step = reader.blockSize
+            if try key(guess) >= target {
+                hi = guess
+                while hi - step >= lo {
+                    if try key(hi - step) >= target { hi -= step } else { lo = hi - step + 1; break }
+                    step *= 2
+                }
+            } else {
+                lo = guess + 1
+                while lo + step <= hi {
+                    if try key(lo + step - 1) >= target { hi = lo + step - 1; break } else { lo += step }
+                    step *= 2
+                }
+            }
+            while lo < hi {
+                let middle = (lo + hi) / 2
+                if try key(middle) >= target { hi = middle } else { lo = middle + 1 }
+            }
+            first[k] = lo
+            low = lo
         }
-        var counts = [Int](repeating: 0, count: binCount + 1)
         for b in 0..<binCount { counts[b] = first[b + 2] - first[b + 1] }
         counts[binCount] = first[1] + (n - first[binCount + 1])
         return counts

@@ -73,6 +73,43 @@ struct TimeBinningTests {
         }
     }
 
+    @Test("the estimate equals every event's count on in-order times of any flow: steady, clumped, with gaps and pauses, ties on bin edges, and times that stop short of the end")
+    func estimateShapes() throws {
+        let events = 50_000
+        var state: UInt64 = 7
+        func uniform() -> Double {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Double(state >> 11) / Double(1 << 53)
+        }
+        let shapes: [(String, [Double])] = [
+            ("steady", (0..<events).map { _ in 100 * uniform() }.sorted()),
+            ("clumped", (0..<events).map { _ in let u = uniform(); return 100 * u * u * u }.sorted()),
+            ("gaps", (0..<events).map { _ in let u = 100 * uniform(); return u < 40 ? u : u < 60 ? 40 : u }.sorted()),
+            ("edges", (0..<events).map { e in Double(e / 1_000) }),
+            ("one tick", (0..<events).map { e in e < 10 ? 0 : 1 }),
+        ]
+        for (name, times) in shapes {
+            let path = directory.path("\(name).fcs")
+            let writer = try FCSWriter(path: path, channels: [FCSChannelDescription(name: "Time")], eventCount: events)
+            var block = EventBlock<Float>(channelCount: 1, capacity: events)
+            block.setCount(events)
+            for (e, t) in times.enumerated() { block[0, e] = Float(t) }
+            try writer.append(block)
+            try writer.finish()
+            let stored = times.map { Double(Float($0)) }
+            for bins in [1, 7, 200] {
+                // The estimate reads blocks of 64 events; the range ends below the last time
+                // for some bins, so that events after `end` go to the out-of-order slot.
+                let end = bins == 7 ? stored[events * 9 / 10] : stored[events - 1]
+                let binning = TimeBinning(channel: 0, start: stored[0], end: end, binCount: bins)
+                guard binning.width > 0 else { continue }
+                var expected = [Int](repeating: 0, count: bins + 1)
+                for t in stored { expected[binning.slot(t)] += 1 }
+                #expect(try estimate(path, binning) == expected, "\(name), \(bins) bins")
+            }
+        }
+    }
+
     @Test("time in order: the estimate is every event's count, and the time gate judges those counts")
     func inOrder() throws {
         let path = directory.path("burst.fcs")
