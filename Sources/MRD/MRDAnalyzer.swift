@@ -244,23 +244,34 @@ extension MRDResult {
 }
 
 /// Phase timings printed to standard error when FLOWMRD_TIMING is set (for profiling; the
-/// benchmark figures come from `flowmrd bench analyze`).
+/// benchmark figures come from `flowmrd bench analyze`): each phase's wall time, the process's
+/// CPU time in it (CPU ÷ wall shows how many cores the phase kept busy), and memory.
 struct PhaseClock {
     private var last = DispatchTime.now().uptimeNanoseconds
-    private var phases: [(String, Double, (now: Double, peak: Double)?)] = []
+    private var lastCPU = PhaseClock.processCPUSeconds()
+    private var phases: [(String, Double, Double, (now: Double, peak: Double)?)] = []
     private let enabled = ProcessInfo.processInfo.environment["FLOWMRD_TIMING"] != nil
 
     mutating func mark(_ name: String) {
         guard enabled else { return }
-        let now = DispatchTime.now().uptimeNanoseconds
-        phases.append((name, Double(now - last) / 1e9, Self.residentMegabytes()))
-        last = now
+        let now = DispatchTime.now().uptimeNanoseconds, cpu = Self.processCPUSeconds()
+        phases.append((name, Double(now - last) / 1e9, cpu - lastCPU, Self.residentMegabytes()))
+        (last, lastCPU) = (now, cpu)
     }
 
     func report() {
         guard enabled else { return }
-        let text = phases.map { "\($0.0): \(String(format: "%.3f", $0.1)) s" + ($0.2.map { String(format: " (RSS %.0f, peak %.0f MB)", $0.now, $0.peak) } ?? "") }
+        let text = phases.map {
+            "\($0.0): \(String(format: "%.3f s, CPU %.3f s", $0.1, $0.2))" + ($0.3.map { String(format: " (RSS %.0f, peak %.0f MB)", $0.now, $0.peak) } ?? "")
+        }
         FileHandle.standardError.write(Data((text.joined(separator: "; ") + "\n").utf8))
+    }
+
+    /// User and system CPU time of the whole process, every thread.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// The process's resident and peak resident memory (`VmRSS`, `VmHWM` of /proc/self/status), where the system has it.

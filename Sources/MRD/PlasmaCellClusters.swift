@@ -147,11 +147,11 @@ struct PlasmaCellClustering {
             let open = searchable.filter { polyclonal.contains($0) }
             let unprepared = open.filter { prepared[$0] == nil }
             let (memberRows, chainOf) = (members, chains)
-            let ready = parallelMap(unprepared.count, workers: workers) { i in
-                let rowsOf = memberRows[unprepared[i]]
-                return searcher.prepare(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
-                                        chains: rowsOf.map { chainOf[Int($0)] }, searchHalf: rowsOf.map { $0 & 1 == 0 })
-            }
+            let ready = searcher.prepare(unprepared.map { c in
+                let rowsOf = memberRows[c]
+                return (MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
+                        rowsOf.map { chainOf[Int($0)] }, rowsOf.map { $0 & 1 == 0 })
+            }, workers: workers)
             for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
             let (preparedNow, ratio) = (prepared, r0)
             let searching = parallelMap(2 * open.count, workers: workers) { i in

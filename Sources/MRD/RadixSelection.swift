@@ -26,17 +26,53 @@ enum RadixSelection {
         Double(bitPattern: key & (1 << 63) != 0 ? key & ~(1 << 63) : ~key)
     }
 
+    /// The `q` quantile of the finite values (R type 7, as ``ThresholdFinder/quantile(_:_:)``):
+    /// order statistics i and i + 1 interpolated. Nil when there is no finite value or one of
+    /// the two statistics is a zero (see above); the caller then selects as before.
+    /// - Complexity: O(n): one pass for the histogram and the finite count, one for the bucket's
+    ///   keys, passes over that bucket; statistic i + 1 is read from the bucket's sorted keys, or
+    ///   (when i is the bucket's last) found by one more pass.
+    static func quantile(_ values: UnsafeBufferPointer<Double>, _ q: Double) -> Double? {
+        var counts = [Int32](repeating: 0, count: 1 << 16)
+        let finite = counts.withUnsafeMutableBufferPointer { c in
+            var finite = 0
+            for v in values where v.isFinite {
+                c[Int(truncatingIfNeeded: key(v) >> 48)] += 1
+                finite += 1
+            }
+            return finite
+        }
+        guard finite > 0 else { return nil }
+        let h = Double(finite - 1) * min(max(q, 0), 1)
+        let i = Int(h.rounded(.down))
+        let (low, following) = select(values, counts: &counts, i)
+        guard low != 0 else { return nil }
+        guard i + 1 < finite else { return low }
+        // Statistic i + 1: the next key in i's bucket, else the least value above low (none equals
+        // it outside the bucket: equal values have equal keys).
+        var high = following ?? .infinity
+        if following == nil { for v in values where v.isFinite && v > low && v < high { high = v } }
+        guard high != 0 else { return nil }
+        return low + (h - Double(i)) * (high - low)
+    }
+
     /// The k-th smallest (from 0) of the finite values in `values`, of which there are
     /// `finiteCount`; nil when it is a zero (see above).
     /// - Complexity: O(n) (two passes over the values, then passes over one bucket's keys).
     static func kth(_ values: UnsafeBufferPointer<Double>, finiteCount: Int, _ k: Int) -> Double? {
         precondition(k >= 0 && k < finiteCount)
-        var rank = k
-        // The top 16 bits, over every finite value.
         var counts = [Int32](repeating: 0, count: 1 << 16)
         counts.withUnsafeMutableBufferPointer { c in
             for v in values where v.isFinite { c[Int(truncatingIfNeeded: key(v) >> 48)] += 1 }
         }
+        let v = select(values, counts: &counts, k).value
+        return v == 0 ? nil : v
+    }
+
+    /// The k-th smallest finite value, given the histogram of every finite key's top 16 bits, and
+    /// the (k + 1)-th when it lies among the last bucket's keys.
+    private static func select(_ values: UnsafeBufferPointer<Double>, counts: inout [Int32], _ k: Int) -> (value: Double, following: Double?) {
+        var rank = k
         var bucket = 0
         while rank >= Int(counts[bucket]) {
             rank -= Int(counts[bucket])
@@ -63,7 +99,6 @@ enum RadixSelection {
             shift -= 16
         }
         keys.sort()
-        let v = value(keys[rank])
-        return v == 0 ? nil : v
+        return (value(keys[rank]), rank + 1 < keys.count ? value(keys[rank + 1]) : nil)
     }
 }

@@ -75,10 +75,37 @@ struct RestrictedSubsetSearch {
 
     /// The same, on members read in place.
     func prepare(values: MarkerRows, chains: [Int8], searchHalf: [Bool]) -> Prepared {
-        let n = chains.count, d = values.dimensions
-        precondition(values.count == n && n <= Int(UInt32.max))
-        // The search half's events with a chain, every `step`-th of them when more than the limit:
-        // counted first, so that only the kept ones are ever listed.
+        prepare([(values, chains, searchHalf)], workers: 1)[0]
+    }
+
+    /// Several clusters prepared at once, each (cluster, marker) order on its own core: one large
+    /// cluster, the usual case, keeps every core busy with its markers.
+    /// - Complexity: O(markers · n log n) per cluster, over `workers` threads.
+    func prepare(_ clusters: [(values: MarkerRows, chains: [Int8], searchHalf: [Bool])], workers: Int) -> [Prepared] {
+        let searches = clusters.map { searchRows(chains: $0.chains, searchHalf: $0.searchHalf, count: $0.values.count) }
+        // Task j → (cluster, marker), clusters one after the other.
+        var tasks: [(cluster: Int, k: Int)] = []
+        for (c, cluster) in clusters.enumerated() { for k in 0..<cluster.values.dimensions { tasks.append((c, k)) } }
+        let taskList = tasks
+        let columns = parallelMap(taskList.count, workers: workers) { j in
+            let (c, k) = taskList[j]
+            let cluster = clusters[c]
+            let order = Self.ordered(searches[c], on: k, of: cluster.values).map { UInt32(truncatingIfNeeded: $0) }
+            return (order: order, values: order.map { cluster.values[Int($0), k] }, chains: order.map { cluster.chains[Int($0)] })
+        }
+        var first = 0
+        return clusters.enumerated().map { c, cluster in
+            let mine = columns[first..<(first + cluster.values.dimensions)]
+            first += cluster.values.dimensions
+            return Prepared(values: cluster.values, chains: cluster.chains, searchHalf: cluster.searchHalf, search: searches[c],
+                            order: mine.map(\.order), orderedValues: mine.map(\.values), orderedChains: mine.map(\.chains))
+        }
+    }
+
+    /// The search half's events with a chain, every `step`-th of them when more than the limit:
+    /// counted first, so that only the kept ones are ever listed.
+    private func searchRows(chains: [Int8], searchHalf: [Bool], count n: Int) -> [Int] {
+        precondition(chains.count == n && searchHalf.count == n && n <= Int(UInt32.max))
         var eligible = 0
         for i in 0..<n where searchHalf[i] && chains[i] != 0 { eligible += 1 }
         let step = eligible > searchLimit ? (eligible + searchLimit - 1) / searchLimit : 1
@@ -89,11 +116,7 @@ struct RestrictedSubsetSearch {
             if j % step == 0 { search.append(i) }
             j += 1
         }
-        let order = (0..<d).map { k in Self.ordered(search, on: k, of: values).map { UInt32(truncatingIfNeeded: $0) } }
-        let orderedValues = (0..<d).map { k in order[k].map { values[Int($0), k] } }
-        let orderedChains = order.map { $0.map { chains[Int($0)] } }
-        return Prepared(values: values, chains: chains, searchHalf: searchHalf, search: search, order: order,
-                        orderedValues: orderedValues, orderedChains: orderedChains)
+        return search
     }
 
     /// `rows` ordered by their value on dimension `k`, ties (−0 and +0 too) by row: each row's

@@ -69,26 +69,8 @@ public enum ThresholdFinder {
     /// - Complexity: O(n) expected (median-of-three quickselect; a sort beyond 2·log₂n rounds;
     ///   from ``RadixSelection/minimumCount`` values on, radix selection without a copy).
     public static func quantile(_ values: [Double], _ q: Double) -> Double? {
-        if values.count >= RadixSelection.minimumCount {
-            var finite = 0
-            for v in values where v.isFinite { finite += 1 }
-            guard finite > 0 else { return nil }
-            let h = Double(finite - 1) * min(max(q, 0), 1)
-            let i = Int(h.rounded(.down))
-            // The order statistics i and i + 1; a zero among them is left to the selection below.
-            let result = values.withUnsafeBufferPointer { b -> Double? in
-                guard let low = RadixSelection.kth(b, finiteCount: finite, i) else { return nil }
-                guard i + 1 < finite else { return low }
-                // Statistic i + 1: low again when more than i + 1 values are ≤ low, else the least value above it.
-                var atMost = 0, above = Double.infinity
-                for v in b where v.isFinite {
-                    if v <= low { atMost += 1 } else if v < above { above = v }
-                }
-                let high = atMost > i + 1 ? low : above
-                guard high != 0 else { return nil }
-                return low + (h - Double(i)) * (high - low)
-            }
-            if let result { return result }
+        if values.count >= RadixSelection.minimumCount, let result = values.withUnsafeBufferPointer({ RadixSelection.quantile($0, q) }) {
+            return result
         }
         var a = values.filter(\.isFinite)
         guard !a.isEmpty else { return nil }

@@ -98,7 +98,9 @@ struct StatisticsTests {
         let deep = (0..<n).map { _ in 1 + next() * 1e-12 }                                        // one top-16-bit bucket
         let signedZeros = (0..<n).map { k in k % 3 == 0 ? -0.0 : k % 3 == 1 ? 0.0 : next() - 0.5 }
         let wide = (0..<n).map { _ in (next() < 0.5 ? -1 : 1) * pow(10, next() * 600 - 300) } + [.nan, .infinity, -.infinity]
-        for (name, values) in [("mixed", mixed), ("subnormal", subnormal), ("ties", ties), ("deep", deep), ("signed zeros", signedZeros), ("wide", wide)] {
+        // Two far groups: the median's statistic i is the last of its bucket, i + 1 is in another.
+        let split = (0..<n).map { k in k % 2 == 0 ? 1 + next() * 1e-3 : 1e6 + next() }
+        for (name, values) in [("mixed", mixed), ("subnormal", subnormal), ("ties", ties), ("deep", deep), ("signed zeros", signedZeros), ("wide", wide), ("split", split)] {
             for q in [0, 0.001, 0.25, 1.0 / 3, 0.5, 0.75, 0.999, 1] {
                 let radix = ThresholdFinder.quantile(values, q), select = byQuickselect(values, q)
                 #expect(radix?.bitPattern == select?.bitPattern, "\(name) q \(q): \(String(describing: radix)) against \(String(describing: select))")
