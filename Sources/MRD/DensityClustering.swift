@@ -99,8 +99,10 @@ public struct DensityClustering: Sendable {
         labels.withUnsafeMutableBufferPointer { out in
             let out = SendableBuffer(base: out.baseAddress!)
             _ = parallelMap(chunks, workers: workers) { c in
-                for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
-                    out.base[i] = Int32(grid.firstWithin(rows, i * stride, radius: r, only: core) { sampleLabels[$0] } ?? -1)
+                withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { key in
+                    for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
+                        out.base[i] = Int32(grid.firstWithin(rows, i * stride, radius: r, only: core, key: key.baseAddress!) { sampleLabels[$0] } ?? -1)
+                    }
                 }
             }
         }
@@ -415,28 +417,35 @@ private struct Grid {
     }
 
     /// The label of the first (in cell order) indexed point with `only` set within `radius` of
-    /// point p of `points`.
-    func firstWithin(_ points: [Float], _ p: Int, radius r: Float, only: [Bool], label: (Int) -> Int) -> Int? {
-        func search(_ c: Int) -> Int? {
-            for j in start[c]..<start[c + 1] where only[order[j]] {
-                var close = true
-                for k in 0..<d where !(abs(points[p + k] - packed[j * d + k]) <= r) {
-                    close = false
-                    break
-                }
-                if close { return label(order[j]) }
+    /// point p of `points`. Called once per attached point: it reads the grid's arrays by index,
+    /// with no closure or slice that would retain them per call.
+    /// - Parameter key: room for `d` coordinates (the caller's, reused from point to point).
+    func firstWithin(_ points: [Float], _ p: Int, radius r: Float, only: [Bool], key: UnsafeMutablePointer<Int32>, label: (Int) -> Int) -> Int? {
+        guard let c = cell(key: key, hash: self.key(points, p, into: key)) else {
+            for other in cells(around: key) {
+                if let j = firstClose(points, p, r, only, cell: other) { return label(order[j]) }
             }
             return nil
         }
-        return withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { buffer in
-            let key = buffer.baseAddress!
-            if let c = cell(key: key, hash: self.key(points, p, into: key)) {
-                if let found = search(c) { return found }
-                for other in neighbours(c) { if let found = search(other) { return found } }
-                return nil
-            }
-            return around(key: key, search: search)
+        if let j = firstClose(points, p, r, only, cell: c) { return label(order[j]) }
+        for n in neighbourStart[c]..<neighbourStart[c + 1] {
+            if let j = firstClose(points, p, r, only, cell: Int(neighbourList[n])) { return label(order[j]) }
         }
+        return nil
+    }
+
+    /// The first position j of cell c's members (`order[j]`) with `only` set within `r` of point p.
+    @inline(__always)
+    private func firstClose(_ points: [Float], _ p: Int, _ r: Float, _ only: [Bool], cell c: Int) -> Int? {
+        for j in start[c]..<start[c + 1] where only[order[j]] {
+            var close = true
+            for k in 0..<d where !(abs(points[p + k] - packed[j * d + k]) <= r) {
+                close = false
+                break
+            }
+            if close { return j }
+        }
+        return nil
     }
 
     /// The point's own cell is empty: the cells around it (``cells(around:)``), searched in cell order.
