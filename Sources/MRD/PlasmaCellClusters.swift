@@ -201,7 +201,10 @@ struct PlasmaCellClustering {
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
             let parent = prepared[subset.cluster]!
             let oddSearch = searcher.prepare(values: parent.values, chains: parent.chains, searchHalf: parent.searchHalf.map { !$0 })
-            let boxB = searcher.box(oddSearch, kappa: subset.kappa, referenceRatio: r0)
+            // Searched the same way as the deciding box, test included (drawn on the odd rows,
+            // tested on the even ones): an untested greedy box can be a chance cut of normal
+            // cells, and the even rows counted in it would then add their noise, not the clone.
+            let boxB = searcher.search(oddSearch, kappa: subset.kappa, referenceRatio: r0, alpha: alpha)
                 .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
                                       kappa: subset.kappa, referenceRatio: r0) } ?? boxA
             let rowsIn = (0..<n).filter { row in

@@ -192,6 +192,20 @@ struct ClonalityTests {
         #expect(ci[0] <= Double(truth.aberrantPlasmaCells) && Double(truth.aberrantPlasmaCells) <= ci[1], "\(phenotype): \(r.aberrantPC.count), CI \(ci)")
     }
 
+    @Test("a 10⁻⁵ clone in regenerating marrow: the cross-fitted count's second box counts only when its own search passes the test, so the count stays in truth's Poisson band")
+    func secondBoxMustPassItsTest() throws {
+        // Seed 154100 of the validation matrix: the odd rows' greedy box was a chance cut of a
+        // normal cluster (28,702 events) that counted 158 for a clone of 46 before the fix.
+        let spec = MarrowSpecification(events: 5_000_000, aberrantFraction: 1e-5, seed: 154_100, hemodilution: 0.163, lightChain: .lambda,
+                                       aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+,CD27dim,CD38dim"), regenerating: true)
+        let (r, truth) = try analyze(spec, "regenerating-1e-5")
+        let t = Double(truth.aberrantPlasmaCells)
+        #expect(r.call == .positiveBelowLLOQ || r.call == .positive, "\(r.callText)")
+        #expect(abs(Double(r.aberrantPC.count) - t) <= 1.96 * t.squareRoot(), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
+        let counted = r.clonality?.clusters.filter { $0.role == .mrd }.map(\.size) ?? []
+        #expect(!counted.isEmpty && counted.allSatisfy { $0 < 2_000 }, "counted clusters \(counted): none of a normal cluster's size")
+    }
+
     @Test("the sensitivity states whether 10⁻⁵ was reached")
     func imwgFlag() throws {
         let (r, _) = try analyze(MarrowSpecification(events: 40_000, seed: 10), "imwg")
