@@ -2,9 +2,11 @@
 /// or reordering the array: ``ThresholdFinder/quantile(_:_:)`` uses it from ``minimumCount``
 /// values on (a subsample's 300,000 ratios, a cluster's medians).
 ///
-/// Each finite value maps to a 64-bit key whose unsigned order is the value's order. A histogram
-/// of the keys' top 16 bits finds the bucket that holds the k-th smallest; only that bucket's keys
-/// are kept, and the next 16 bits split it again, until a few dozen keys are left to sort.
+/// Each finite value maps to a 64-bit key whose unsigned order is the value's order. The keys'
+/// smallest and largest give the high bits every key shares (ratios near 1 share sign, exponent
+/// and the first mantissa bits); a histogram of the next 16 bits finds the bucket that holds the
+/// k-th smallest, only that bucket's keys are kept, and the next 16 bits split it again, until a
+/// few dozen keys are left to sort.
 ///
 /// The k-th smallest value is the same whichever algorithm finds it, with one exception: −0 and
 /// +0 compare equal but differ in bits, and which of them a comparison selection returns depends
@@ -29,23 +31,15 @@ enum RadixSelection {
     /// The `q` quantile of the finite values (R type 7, as ``ThresholdFinder/quantile(_:_:)``):
     /// order statistics i and i + 1 interpolated. Nil when there is no finite value or one of
     /// the two statistics is a zero (see above); the caller then selects as before.
-    /// - Complexity: O(n): one pass for the histogram and the finite count, one for the bucket's
-    ///   keys, passes over that bucket; statistic i + 1 is read from the bucket's sorted keys, or
-    ///   (when i is the bucket's last) found by one more pass.
+    /// - Complexity: O(n): one pass for the finite count and the keys' range, one for the
+    ///   histogram, one for the bucket's keys, passes over that bucket; statistic i + 1 is read
+    ///   from the bucket's sorted keys, or (when i is the bucket's last) found by one more pass.
     static func quantile(_ values: UnsafeBufferPointer<Double>, _ q: Double) -> Double? {
-        var counts = [Int32](repeating: 0, count: 1 << 16)
-        let finite = counts.withUnsafeMutableBufferPointer { c in
-            var finite = 0
-            for v in values where v.isFinite {
-                c[Int(truncatingIfNeeded: key(v) >> 48)] += 1
-                finite += 1
-            }
-            return finite
-        }
+        let (finite, shift) = range(values)
         guard finite > 0 else { return nil }
         let h = Double(finite - 1) * min(max(q, 0), 1)
         let i = Int(h.rounded(.down))
-        let (low, following) = select(values, counts: &counts, i)
+        let (low, following) = select(values, shift: shift, i)
         guard low != 0 else { return nil }
         guard i + 1 < finite else { return low }
         // Statistic i + 1: the next key in i's bucket, else the least value above low (none equals
@@ -58,20 +52,38 @@ enum RadixSelection {
 
     /// The k-th smallest (from 0) of the finite values in `values`, of which there are
     /// `finiteCount`; nil when it is a zero (see above).
-    /// - Complexity: O(n) (two passes over the values, then passes over one bucket's keys).
+    /// - Complexity: O(n) (three passes over the values, then passes over one bucket's keys).
     static func kth(_ values: UnsafeBufferPointer<Double>, finiteCount: Int, _ k: Int) -> Double? {
         precondition(k >= 0 && k < finiteCount)
-        var counts = [Int32](repeating: 0, count: 1 << 16)
-        counts.withUnsafeMutableBufferPointer { c in
-            for v in values where v.isFinite { c[Int(truncatingIfNeeded: key(v) >> 48)] += 1 }
-        }
-        let v = select(values, counts: &counts, k).value
+        let v = select(values, shift: range(values).shift, k).value
         return v == 0 ? nil : v
     }
 
-    /// The k-th smallest finite value, given the histogram of every finite key's top 16 bits, and
-    /// the (k + 1)-th when it lies among the last bucket's keys.
-    private static func select(_ values: UnsafeBufferPointer<Double>, counts: inout [Int32], _ k: Int) -> (value: Double, following: Double?) {
+    /// The number of finite values, and the shift of the first 16-bit digit: the digit just below
+    /// the high bits that every finite key shares (at most 48, so the digit is the top 16 bits
+    /// when they differ).
+    private static func range(_ values: UnsafeBufferPointer<Double>) -> (finite: Int, shift: UInt64) {
+        var finite = 0
+        var smallest = UInt64.max, largest = UInt64.min
+        for v in values where v.isFinite {
+            let kv = key(v)
+            smallest = min(smallest, kv)
+            largest = max(largest, kv)
+            finite += 1
+        }
+        guard finite > 0 else { return (0, 48) }
+        let shared = UInt64((smallest ^ largest).leadingZeroBitCount)   // 64 when all keys are equal
+        return (finite, shared >= 48 ? 0 : 48 - shared)
+    }
+
+    /// The k-th smallest finite value, and the (k + 1)-th when it lies among the last bucket's
+    /// keys. The first digit is the 16 bits at `shift`: above them every key is the same, so the
+    /// digit orders the keys.
+    private static func select(_ values: UnsafeBufferPointer<Double>, shift firstShift: UInt64, _ k: Int) -> (value: Double, following: Double?) {
+        var counts = [Int32](repeating: 0, count: 1 << 16)
+        counts.withUnsafeMutableBufferPointer { c in
+            for v in values where v.isFinite { c[Int(truncatingIfNeeded: (key(v) >> firstShift) & 0xFFFF)] += 1 }
+        }
         var rank = k
         var bucket = 0
         while rank >= Int(counts[bucket]) {
@@ -82,11 +94,13 @@ enum RadixSelection {
         keys.reserveCapacity(Int(counts[bucket]))
         for v in values where v.isFinite {
             let kv = key(v)
-            if Int(truncatingIfNeeded: kv >> 48) == bucket { keys.append(kv) }
+            if Int(truncatingIfNeeded: (kv >> firstShift) & 0xFFFF) == bucket { keys.append(kv) }
         }
-        // The next 16 bits, over the bucket's keys only, while many are left.
-        var shift: UInt64 = 32
-        while keys.count > 64 {
+        // The next 16 bits, over the bucket's keys only, while many are left (a last digit may
+        // overlap the one before it: those bits are the same in every key left).
+        var shift = firstShift
+        while keys.count > 64 && shift > 0 {
+            shift = shift >= 16 ? shift - 16 : 0
             for i in counts.indices { counts[i] = 0 }
             for kv in keys { counts[Int(truncatingIfNeeded: (kv >> shift) & 0xFFFF)] += 1 }
             bucket = 0
@@ -94,9 +108,8 @@ enum RadixSelection {
                 rank -= Int(counts[bucket])
                 bucket += 1
             }
-            keys = keys.filter { Int(truncatingIfNeeded: ($0 >> shift) & 0xFFFF) == bucket }
-            if shift == 0 { break }   // every key left is the same
-            shift -= 16
+            let chosen = bucket, at = shift
+            keys = keys.filter { Int(truncatingIfNeeded: ($0 >> at) & 0xFFFF) == chosen }
         }
         keys.sort()
         return (value(keys[rank]), rank + 1 < keys.count ? value(keys[rank + 1]) : nil)
