@@ -422,6 +422,7 @@ private struct Grid {
     /// - Parameter key: room for `d` coordinates (the caller's, reused from point to point).
     func firstWithin(_ points: [Float], _ p: Int, radius r: Float, only: [Bool], key: UnsafeMutablePointer<Int32>, label: (Int) -> Int) -> Int? {
         guard let c = cell(key: key, hash: self.key(points, p, into: key)) else {
+            // The point's own cell is empty: the cells around it, in cell order.
             for other in cells(around: key) {
                 if let j = firstClose(points, p, r, only, cell: other) { return label(order[j]) }
             }
@@ -445,12 +446,6 @@ private struct Grid {
             }
             if close { return j }
         }
-        return nil
-    }
-
-    /// The point's own cell is empty: the cells around it (``cells(around:)``), searched in cell order.
-    private func around(key: UnsafeMutablePointer<Int32>, search: (Int) -> Int?) -> Int? {
-        for c in cells(around: key) { if let found = search(c) { return found } }
         return nil
     }
 }
