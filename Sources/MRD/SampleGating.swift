@@ -261,7 +261,7 @@ struct SampleGating {
                     let n = block.count
                     for (r, p) in plan.enumerated() {
                         let mask = p.population.map { block.mask($0) }
-                        let selected = mask.map { Self.countSet($0, n) } ?? n
+                        let selected = mask.map { MaskBytes.count($0, n) } ?? n
                         for (k, c) in p.columns.enumerated() {
                             let column = block.column(c)
                             // The column taken out of the store while it grows, so no append
@@ -278,7 +278,7 @@ struct SampleGating {
                                     var j = start
                                     for e in 0..<n {
                                         base[j] = column[e]
-                                        j &+= Self.isSet(mask[e])
+                                        j &+= MaskBytes.isSet(mask[e])
                                     }
                                 } else {
                                     for e in 0..<n { base[start + e] = column[e] }
@@ -310,17 +310,6 @@ struct SampleGating {
             }
         }
         return merged
-    }
-
-    /// 1 for a nonzero byte, else 0, by arithmetic (the top bit of `b | −b`), not a branch.
-    @inline(__always)
-    private static func isSet(_ b: UInt8) -> Int { Int(truncatingIfNeeded: (b | (0 &- b)) >> 7) }
-
-    /// The number of nonzero bytes among `count` (no branch per byte, the sum in a register).
-    private static func countSet(_ mask: UnsafePointer<UInt8>, _ count: Int) -> Int {
-        var set = 0
-        for e in 0..<count { set &+= Self.isSet(mask[e]) }
-        return set
     }
 
     /// The boundary `spec` gives on `values`, recorded in ``thresholds``; nil (switched off, with
