@@ -247,10 +247,14 @@ extension MRDResult {
 /// benchmark figures come from `flowmrd bench analyze`): each phase's wall time, the process's
 /// CPU time in it (CPU ÷ wall shows how many cores the phase kept busy), and memory.
 struct PhaseClock {
-    private var last = DispatchTime.now().uptimeNanoseconds
-    private var lastCPU = PhaseClock.processCPUSeconds()
-    private var phases: [(String, Double, Double, (now: Double, peak: Double)?)] = []
     private let enabled = ProcessInfo.processInfo.environment["FLOWMRD_TIMING"] != nil
+    private var last = DispatchTime.now().uptimeNanoseconds
+    private var lastCPU = 0.0
+    private var phases: [(String, Double, Double, (now: Double, peak: Double)?)] = []
+
+    init() {
+        if enabled { lastCPU = Self.processCPUSeconds() }
+    }
 
     mutating func mark(_ name: String) {
         guard enabled else { return }

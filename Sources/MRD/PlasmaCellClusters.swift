@@ -200,7 +200,7 @@ struct PlasmaCellClustering {
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
             let parent = prepared[subset.cluster]!
-            let oddSearch = searcher.prepare(values: parent.values, chains: parent.chains, searchHalf: parent.searchHalf.map { !$0 })
+            let oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
             // tested on the even ones): an untested greedy box can be a chance cut of normal
             // cells, and the even rows counted in it would then add their noise, not the clone.

@@ -261,7 +261,12 @@ struct SampleGating {
                     let n = block.count
                     for (r, p) in plan.enumerated() {
                         let mask = p.population.map { block.mask($0) }
-                        let selected = mask.map { MaskBytes.count($0, n) } ?? n
+                        // Masks hold 0 or 1 per event (``EvaluatedBlock/mask(_:)``): sums and strides without a branch.
+                        var selected = n
+                        if let mask {
+                            selected = 0
+                            for e in 0..<n { selected &+= Int(mask[e]) }
+                        }
                         for (k, c) in p.columns.enumerated() {
                             let column = block.column(c)
                             // The column taken out of the store while it grows, so no append
@@ -270,7 +275,7 @@ struct SampleGating {
                             swap(&values, &store.values[r][k])
                             let start = values.count
                             // One slot more than kept: every event is written, a kept one then
-                            // advances (no branch on the mask); the spare slot goes at the end.
+                            // advances; the spare slot goes at the end.
                             values.append(contentsOf: repeatElement(0, count: selected + 1))
                             values.withUnsafeMutableBufferPointer { out in
                                 let base = out.baseAddress!
@@ -278,7 +283,7 @@ struct SampleGating {
                                     var j = start
                                     for e in 0..<n {
                                         base[j] = column[e]
-                                        j &+= MaskBytes.isSet(mask[e])
+                                        j &+= Int(mask[e])
                                     }
                                 } else {
                                     for e in 0..<n { base[start + e] = column[e] }
