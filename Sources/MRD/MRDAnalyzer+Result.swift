@@ -69,7 +69,6 @@ extension MRDAnalyzer {
         let excessHigh = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excessHigh }
         let aberrant = Int(excess.rounded())
         let monotypic = Int(clustering.clusters.filter { $0.role == .monotypic }.reduce(0.0) { $0 + $1.clonality.excess }.rounded())
-        let normal = max(0, pcs - aberrant)
         func percent(_ x: Int, of n: Int) -> Double { n > 0 ? 100 * Double(x) / Double(n) : 0 }
 
         // Phenotype of the clone's events against the normal reference.
@@ -140,6 +139,15 @@ extension MRDAnalyzer {
             minNormalPlasmaCells: rules.minNormalPlasmaCells, normalPlasmaCellsAbsenceDeclared: context.contains(.postCART),
             hemodiluted: hemodiluted, qcFailures: qcOthers, unreadable: unreadable)
         evidence.gatesOff = gatesOff
+        // The compartment's κ:λ as a whole, against the template's normal range.
+        let compartment = PlasmaCellLightChains(chains: clustering.chains, range: rules.normalRange, alpha: rules.clonalityAlpha)
+        if let chain = compartment.outside {
+            evidence.compartmentExcess = compartment.monotypicExcess
+            let ratio = compartment.ratio.map { String(format: "%.2f:1", $0) } ?? "κ only"
+            evidence.compartmentSkew = "plasma cells' κ:λ \(ratio) (κ \(compartment.kappa), λ \(compartment.lambda)) is outside the normal range "
+                + "\(formatNumber(rules.normalRange.lowerBound))–\(formatNumber(rules.normalRange.upperBound)) (p = \(formatP(compartment.pValue))): "
+                + "at least \(compartment.monotypicExcess) monotypic \(chain == "kappa" ? "κ" : "λ") plasma cells"
+        }
         let decision = MRDDecision(evidence)
         let call = decision.call
         if pcs == 0 && nucleated > 0 {
@@ -156,11 +164,17 @@ extension MRDAnalyzer {
             warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
                             + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
         }
-        // Below the LOD no MRD number is given, only events.
+        // Below the LOD no MRD number is given, only events. A positive on the monotypic route
+        // (`monotypic: positive`) counts the monotypic plasma cells, as the decision took them:
+        // the restricted clusters without aberrancy, else the compartment's excess beyond its range.
         let quantified = call == .positive || call == .positiveBelowLLOQ
-        let mrd = quantified && nucleated > 0 ? 100 * Double(aberrant) / Double(nucleated) : nil
+        let monotypicRoute = quantified && aberrant < rules.minClusterEvents
+        let counted = !monotypicRoute ? aberrant : monotypic >= rules.minClusterEvents ? monotypic : compartment.monotypicExcess
+        let normal = max(0, pcs - counted)
+        let mrd = quantified && nucleated > 0 ? 100 * Double(counted) / Double(nucleated) : nil
         let interval: [Double]? = quantified && nucleated > 0 ? {
-            let exact = ClopperPearson(successes: aberrant, trials: nucleated)
+            let exact = ClopperPearson(successes: counted, trials: nucleated)
+            if monotypicRoute { return [round6(100 * exact.lower), round6(100 * exact.upper)] }
             return [round6(min(100 * exact.lower, 100 * excessLow / Double(nucleated))), round6(max(100 * exact.upper, 100 * excessHigh / Double(nucleated)))]
         }() : nil
         let listed = Self.listed(clustering.clusters, minimumEvents: rules.minClusterEvents)
@@ -170,7 +184,7 @@ extension MRDAnalyzer {
             clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: listed,
             context: context.map(\.rawValue).sorted(),
             rulesOff: Array(Set(gating.rulesOff.map { template.mrd.rules[$0].marker } + (masking != nil ? [maskedMarker] : []))).sorted(),
-            phenotypeReference: clustering.medianSource, masking: masking)
+            phenotypeReference: clustering.medianSource, masking: masking, plasmaCellKappaLambda: compartment)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
         let result = MRDResult(
@@ -182,7 +196,7 @@ extension MRDAnalyzer {
             nucleatedCells: nucleated,
             plasmaCells: .init(count: pcs, percentOfPlasmaCells: nil, percentOfNucleated: round6(percent(pcs, of: nucleated))),
             normalPC: .init(count: normal, percentOfPlasmaCells: round6(percent(normal, of: pcs)), percentOfNucleated: round6(percent(normal, of: nucleated))),
-            aberrantPC: .init(count: aberrant, percentOfPlasmaCells: round6(percent(aberrant, of: pcs)), percentOfNucleated: round6(percent(aberrant, of: nucleated))),
+            aberrantPC: .init(count: counted, percentOfPlasmaCells: round6(percent(counted, of: pcs)), percentOfNucleated: round6(percent(counted, of: nucleated))),
             aberrantClusters: mrdList.map(\.size),
             unclusteredAberrantEvents: zip(full.ruleFlags, clustering.labels).filter { $0.0 != 0 && !mrdClusters.contains(Int($0.1)) }.count,
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval,

@@ -6,7 +6,7 @@
 /// | 1 | the sample cannot be read as a whole: a dead or non-finite marker channel, an unstable acquisition, no nucleated cells | not evaluable (every reason listed) |
 /// | 2 | clonal excess of the MRD clusters ≥ LLOQ (template `lloq_events`) | positive |
 /// | 3 | clonal excess ≥ LOD (template `min_cluster_events`) | positive below the LLOQ |
-/// | 4 | monotypic plasma cells ≥ LOD and the template counts them (`monotypic: positive`) | positive (monotypic) |
+/// | 4 | monotypic plasma cells ≥ LOD (a restricted cluster without aberrancy, or all plasma cells' κ:λ beyond the normal range) and the template counts them (`monotypic: positive`) | positive (monotypic) |
 /// | 5 | any condition of a negative unmet (below) | not evaluable (every reason listed) |
 /// | 6 | otherwise | negative: "not detected (< LOD x%)" |
 ///
@@ -14,7 +14,8 @@
 /// sensitivity; at least `min_normal_plasma_cells` polyclonal plasma cells, unless the run
 /// declares their absence (`--context post-car-t`); every gate it rests on placed from the
 /// sample's data (a gate the data could not place is switched off, not replaced by a constant);
-/// no hemodilution; acquisition QC passed; no monotypic population of LOD size awaiting review.
+/// no hemodilution; acquisition QC passed; no monotypic population of LOD size awaiting review
+/// (a restricted cluster without aberrancy, or all plasma cells' κ:λ beyond the normal range).
 public struct MRDDecision: Sendable, Equatable {
     /// What the call rests on.
     public struct Evidence: Sendable, Equatable {
@@ -40,6 +41,10 @@ public struct MRDDecision: Sendable, Equatable {
         /// Gates the call rests on that the data could not place (switched off, selecting no
         /// event), each with the reason; a therapy context that explains one leaves it out.
         public var gatesOff: [String] = []
+        /// Plasma cells of the dominant chain beyond the normal κ:λ range of the whole
+        /// compartment (``PlasmaCellLightChains``), and that finding in words; 0 and nil inside it.
+        public var compartmentExcess = 0
+        public var compartmentSkew: String? = nil
     }
 
     public let call: MRDResult.Call
@@ -64,6 +69,11 @@ public struct MRDDecision: Sendable, Equatable {
                       "MRD positive (monotypic): \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy, counted as the template says", [])
             return
         }
+        if e.monotypicIsPositive && e.compartmentExcess >= e.lodEvents, let skew = e.compartmentSkew {
+            self.init(e.compartmentExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
+                      "MRD positive (monotypic): \(skew), counted as the template says", [])
+            return
+        }
         var blockers: [String] = []
         if e.nucleated < e.minNucleated {
             blockers.append("too few nucleated cells: \(e.nucleated) (at least \(e.minNucleated) needed)")
@@ -78,6 +88,9 @@ public struct MRDDecision: Sendable, Equatable {
         for failure in e.qcFailures { blockers.append("acquisition QC: \(failure)") }
         if e.monotypicExcess >= e.lodEvents {
             blockers.append("monotypic plasma cells: \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy — review")
+        }
+        if e.compartmentExcess >= e.lodEvents, let skew = e.compartmentSkew {
+            blockers.append("monotypic plasma cells: \(skew) — review")
         }
         if !blockers.isEmpty {
             let detail = e.clonalExcess > 0 ? "; clonal excess \(e.clonalExcess) events, below the LOD of \(e.lodEvents)" : ""

@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 4
+    public static let schemaVersion = 5
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -120,13 +120,15 @@ public struct MRDResult: Sendable, Codable, Equatable {
         public var phenotypeReference: String = "sample"
         /// Antibody masking of the template's masking marker: "declared" (`--context anti-cd38`), "detected", or absent.
         @Nullable public var masking: String? = nil
+        /// The κ:λ of every plasma cell together against the template's normal range.
+        public var plasmaCellKappaLambda: PlasmaCellLightChains? = nil
 
         enum CodingKeys: String, CodingKey {
             case clusters, context
             case referenceKappaLambda = "reference_kappa_lambda", referenceSource = "reference_source"
             case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
             case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
-            case phenotypeReference = "phenotype_reference", masking
+            case phenotypeReference = "phenotype_reference", masking, plasmaCellKappaLambda = "plasma_cell_kappa_lambda"
         }
     }
 

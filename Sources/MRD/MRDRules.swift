@@ -35,6 +35,9 @@ public struct MRDRules: Sendable, Equatable {
     public let clonalityAlpha: Double
     /// κ:λ of polyclonal plasma cells used when the sample has fewer than `minNormalPlasmaCells`.
     public let normalKappaLambda: Double
+    /// κ:λ range of polyclonal plasma cells as a whole (`light_chains.normal_range`): all plasma
+    /// cells beyond it are a monotypic population (``PlasmaCellLightChains``).
+    public let normalRange: ClosedRange<Double>
     /// Normal (polyclonal) plasma cells a negative call needs, unless the run declares their absence.
     public let minNormalPlasmaCells: Int
     /// Whether monotypic plasma cells without a phenotypic aberrancy count as positive (else: review).
@@ -106,11 +109,20 @@ public struct MRDRules: Sendable, Equatable {
             minAberrancies = try n.int(what: "min_aberrancies")
             guard minAberrancies >= 1 && minAberrancies <= rules.count else { throw n.error("min_aberrancies must be between 1 and the number of rules (\(rules.count))") }
         }
-        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "restriction_ratio", "alpha", "normal_ratio"], what: "light_chains")
+        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "restriction_ratio", "alpha", "normal_ratio", "normal_range"], what: "light_chains")
         let alpha = try l["alpha"]?.double(what: "alpha") ?? 0.001
         guard alpha > 0 && alpha < 0.5 else { throw (l["alpha"] ?? node).error("light_chains: alpha must be between 0 and 0.5 (e.g. 0.001)") }
         let normalRatio = try l["normal_ratio"]?.double(what: "normal_ratio") ?? 1.6
         guard normalRatio > 0.2 && normalRatio < 5 else { throw (l["normal_ratio"] ?? node).error("light_chains: normal_ratio must be a polyclonal κ:λ between 0.2 and 5") }
+        var normalRange = 0.5...4.0
+        if let n = l["normal_range"] {
+            let bounds = try n.doubles(what: "light_chains: normal_range", count: 2)
+            let (low, high) = (bounds[0], bounds[1])
+            guard low > 0, low < normalRatio, high > normalRatio, high.isFinite else {
+                throw n.error("light_chains: normal_range [\(formatNumber(low)), \(formatNumber(high))] must hold the normal κ:λ \(formatNumber(normalRatio)) strictly inside, with 0 < low")
+            }
+            normalRange = low...high
+        }
         let minNormal = try positiveInt("min_normal_plasma_cells", default: 20)
         var monotypicIsPositive = false
         if let n = k["monotypic"] {
@@ -177,7 +189,7 @@ public struct MRDRules: Sendable, Equatable {
             lightChainMargin: try margin(l, default: 0.1), restrictionRatio: restriction,
             clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: minNeighbours,
             phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), clonalityAlpha: alpha,
-            normalKappaLambda: normalRatio, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,
+            normalKappaLambda: normalRatio, normalRange: normalRange, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,
             normalMedians: normalMedians, masking: masking, references: references)
     }
 }
