@@ -39,6 +39,7 @@ public enum MRDTextReport {
             }
             let l = r.lightChains
             lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal PCs κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") (\(l.normalKappa):\(l.normalLambda))")
+            if let all = r.clonality?.plasmaCellKappaLambda { lines.append("  " + Self.compartmentLine(all)) }
         }
         lines += qcLines(r.qc, stated: r.notEvaluableReasons)
         if !r.gates.isEmpty {
@@ -58,6 +59,14 @@ public enum MRDTextReport {
         }
         for warning in r.warnings { lines.append("  warning: \(warning)") }
         return lines.joined(separator: "\n")
+    }
+
+    /// All plasma cells' κ:λ against the template's normal range, in words.
+    static func compartmentLine(_ c: PlasmaCellLightChains) -> String {
+        let range = "\(String(format: "%g", c.normalRange[0]))–\(String(format: "%g", c.normalRange[1]))"
+        let verdict = c.outside.map { "OUTSIDE the normal range \(range): at least \(c.monotypicExcess) monotypic \($0 == "kappa" ? "κ" : "λ") plasma cells" }
+            ?? "within the normal range \(range)"
+        return "all plasma cells κ:λ \(c.ratio.map { String(format: "%.2f", $0) } ?? "—") (\(c.kappa):\(c.lambda)), " + verdict
     }
 
     /// The QC summary: verdict, acquisition, flow and hemodilution indicators.

@@ -70,6 +70,13 @@ struct HTMLReportTests {
         #expect(html.contains("<dd data-field=\"nucleated_cells\">\(r.nucleatedCells)</dd>"))
         #expect(html.contains("<dd data-field=\"aberrant_pc\">\(r.aberrantPC.count)</dd>"))
         #expect(html.contains(r.templateSHA256) && html.contains(r.templateVersion) && html.contains(r.software))
+        // All plasma cells' κ:λ, with the range it was judged against, in both reports.
+        let all = try #require(r.clonality?.plasmaCellKappaLambda)
+        let line = "all plasma cells κ:λ \(String(format: "%.2f", all.ratio!)) (\(all.kappa):\(all.lambda)), within the normal range 0.5–4"
+        #expect(MRDTextReport.compartmentLine(all) == line && MRDTextReport.render(r).contains("\n  " + line))
+        #expect(html.contains("<p>A" + line.dropFirst() + ".</p>"))
+        #expect(MRDTextReport.compartmentLine(PlasmaCellLightChains(kappa: 1_000, lambda: 150, range: 0.5...4, alpha: 0.001))
+                == "all plasma cells κ:λ 6.67 (1000:150), OUTSIDE the normal range 0.5–4: at least 400 monotypic κ plasma cells")
         for rule in Self.template.mrd.rules { #expect(html.contains("\(rule.marker) \(rule.aberrant.rawValue)")) }
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
