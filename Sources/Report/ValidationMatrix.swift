@@ -10,16 +10,20 @@ public struct MatrixMeasurement: Sendable, Codable, Equatable {
     public let counted: Int
     public let nucleated: Int
     public let reasons: [String]
+    /// The reported 95% interval of the MRD % (`mrd_ci95_percent`), when the call gave one.
+    public var interval: [Double]? = nil
 
-    public init(call: MRDResult.Call?, counted: Int, nucleated: Int, reasons: [String] = []) {
+    public init(call: MRDResult.Call?, counted: Int, nucleated: Int, reasons: [String] = [], interval: [Double]? = nil) {
         self.call = call
         self.counted = counted
         self.nucleated = nucleated
         self.reasons = reasons
+        self.interval = interval
     }
 
     public init(_ result: MRDResult) {
-        self.init(call: result.call, counted: result.aberrantPC.count, nucleated: result.nucleatedCells, reasons: result.notEvaluableReasons)
+        self.init(call: result.call, counted: result.aberrantPC.count, nucleated: result.nucleatedCells, reasons: result.notEvaluableReasons,
+                  interval: result.mrdCI95Percent)
     }
 }
 
@@ -85,6 +89,14 @@ public struct MatrixOutcome: Sendable, Codable, Equatable {
 
     /// counted / true clone events (nil without a clone).
     public var recovery: Double? { cloneEvents > 0 ? Double(measurement.counted) / Double(cloneEvents) : nil }
+
+    /// Whether the reported 95% interval of the MRD % holds the truth, 100 × clone events /
+    /// nucleated cells of the file's truth (nil without an interval).
+    public var intervalCoversTruth: Bool? {
+        guard let i = measurement.interval, i.count == 2, nucleated > 0 else { return nil }
+        let truth = 100 * Double(cloneEvents) / Double(nucleated)
+        return i[0] <= truth && truth <= i[1]
+    }
 }
 
 /// Runs a ``ValidationMatrixPlan``: each file generated into a private folder, analysed and
@@ -158,6 +170,13 @@ public struct ValidationMatrixReport: Sendable, Codable {
         func rank(_ p: Double) -> Double { ratios[min(ratios.count - 1, max(0, Int((p * Double(ratios.count)).rounded(.up)) - 1))] }
         let within = positives.filter { abs(Double($0.measurement.counted - $0.cloneEvents)) <= 1.96 * Double($0.cloneEvents).squareRoot() }.count
         return (rank(0.5), rank(0.05), rank(0.95), within, positives.count)
+    }
+
+    /// Positive calls on files with a clone whose reported 95% interval holds the truth, of those
+    /// with an interval.
+    public var intervalCoverage: (covered: Int, of: Int) {
+        let judged = outcomes.filter { $0.cloneEvents > 0 }.compactMap(\.intervalCoversTruth)
+        return (judged.filter { $0 }.count, judged.count)
     }
 
     /// Normal events counted as MRD in MRD-negative files: in all, and the files with any.

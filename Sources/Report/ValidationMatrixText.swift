@@ -23,6 +23,10 @@ extension ValidationMatrixReport {
         } else {
             lines.append("| recovery (counted / true) of positive calls | no positive call on a file with a clone |")
         }
+        let coverage = intervalCoverage
+        if coverage.of > 0 {
+            lines.append("| reported 95% interval of the MRD % holding the truth (positive calls with a clone) | \(coverage.covered) / \(coverage.of) = \(Self.percent(coverage.covered, coverage.of)) |")
+        }
         let normal = normalEventsCountedAsMRD
         lines.append("| normal events counted as MRD in MRD-negative files | \(normal.events) events in \(normal.files) of \(fp.of) files |")
         let wrong = wrongCalls
@@ -65,11 +69,12 @@ extension ValidationMatrixReport {
 
     /// Tab-separated outcomes, one line a file, for spreadsheets.
     public var tsv: String {
-        var lines = ["condition\tlevel\tseed\tevents\tclone_events\tnucleated_truth\tcall\tcounted\tnucleated_measured\tverdict\tsynth_arguments"]
+        var lines = ["condition\tlevel\tseed\tevents\tclone_events\tnucleated_truth\tcall\tcounted\tnucleated_measured\tverdict\tsynth_arguments\tmrd_ci95_percent"]
         for o in outcomes {
             lines.append([o.condition, Self.level(o.level), String(o.seed), String(o.events), String(o.cloneEvents), String(o.nucleated),
                           o.measurement.call?.rawValue ?? "error", String(o.measurement.counted), String(o.measurement.nucleated),
-                          o.verdict.rawValue, o.synthArguments.joined(separator: " ")].joined(separator: "\t"))
+                          o.verdict.rawValue, o.synthArguments.joined(separator: " "),
+                          o.measurement.interval.map { $0.map { String($0) }.joined(separator: "–") } ?? ""].joined(separator: "\t"))
         }
         return lines.joined(separator: "\n") + "\n"
     }

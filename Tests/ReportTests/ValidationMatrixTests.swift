@@ -53,10 +53,10 @@ struct ValidationMatrixTests {
         #expect(!V.missedBelowLLOQ.isWrong && V.needlessNotEvaluable.isWrong && !V.correct.isWrong)
     }
 
-    func outcome(_ condition: String, clone: Int, call: MRDResult.Call?, counted: Int, seed: UInt64) -> MatrixOutcome {
+    func outcome(_ condition: String, clone: Int, call: MRDResult.Call?, counted: Int, seed: UInt64, interval: [Double]? = nil) -> MatrixOutcome {
         let expectation = MatrixCondition.named(condition)!.expectation
         return MatrixOutcome(condition: condition, level: clone == 0 ? 0 : 1e-4, seed: seed, events: 2_000_000, cloneEvents: clone, nucleated: 1_790_000,
-                             measurement: MatrixMeasurement(call: call, counted: counted, nucleated: 1_790_000),
+                             measurement: MatrixMeasurement(call: call, counted: counted, nucleated: 1_790_000, interval: interval),
                              verdict: .of(call: call, clone: clone, expectation: expectation), synthArguments: ["--seed", String(seed)], error: call == nil ? "boom" : nil)
     }
 
@@ -68,8 +68,9 @@ struct ValidationMatrixTests {
             outcome("plain", clone: 0, call: .negative, counted: 0, seed: 1),
             outcome("plain", clone: 0, call: .positive, counted: 120, seed: 2),
             outcome("plain", clone: 0, call: .negative, counted: 12, seed: 3),
-            outcome("plain", clone: 179, call: .positive, counted: 180, seed: 4),
-            outcome("plain", clone: 1_790, call: .positive, counted: 1_700, seed: 5),
+            // Truth 179 / 1,790,000 = 0.01%: held by the first interval; 0.1% is not held by the second.
+            outcome("plain", clone: 179, call: .positive, counted: 180, seed: 4, interval: [0.0086, 0.0116]),
+            outcome("plain", clone: 1_790, call: .positive, counted: 1_700, seed: 5, interval: [0.0901, 0.0999]),
             outcome("plain", clone: 45, call: .negative, counted: 10, seed: 6),
             outcome("plain", clone: 45, call: .positiveBelowLLOQ, counted: 44, seed: 7),
             outcome("plain", clone: 60, call: .negative, counted: 20, seed: 8),
@@ -90,6 +91,10 @@ struct ValidationMatrixTests {
         #expect(recovery.median == ratios[1] && recovery.p5 == ratios[0] && recovery.p95 == ratios[3])
         // 1700 vs 1790: |−90| > 1.96·√1790 ≈ 82.9, the only one outside.
         #expect(recovery.withinPoisson == 3 && recovery.of == 4)
+        #expect(report.intervalCoverage == (covered: 1, of: 2))
+        #expect(report.outcomes.map(\.intervalCoversTruth) == [nil, nil, nil, true, false, nil, nil, nil, nil, nil, nil, nil])
+        #expect(report.markdown.contains("| reported 95% interval of the MRD % holding the truth (positive calls with a clone) | 1 / 2 = 50.0% |"))
+        #expect(report.tsv.split(separator: "\n")[4].hasSuffix("\t0.0086–0.0116") && report.tsv.split(separator: "\n")[1].hasSuffix("\t"))
         #expect(report.normalEventsCountedAsMRD == (events: 132, files: 2))
         #expect(report.wrongCalls.map(\.seed) == [2, 8, 9, 12])
         #expect(report.missesBelowLLOQ.map(\.seed) == [6])
