@@ -290,6 +290,13 @@ struct PlasmaCellClustering {
         let clusterMedians = parallelMap(comparesMedians ? sizes.count : 0, workers: workers) { c in
             phenotypeColumns.map { median(rowLists[c] ?? memberLists[c], $0.1) }
         }
+        // The intervals of restricted clusters' excess hold the uncertainty of r₀ as the ratio of the
+        // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
+        // that can be estimated; the template's ratio is used as given.
+        if source == "sample" {
+            let uncertainty = ReferenceRatioUncertainty(clusters: polyclonal.sorted().map { (kappa[$0], lambda[$0]) })
+            for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
+        }
         var clusters: [PlasmaCellCluster] = []
         for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []

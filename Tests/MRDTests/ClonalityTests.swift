@@ -125,6 +125,13 @@ struct ClonalityTests {
         #expect(r.lightChains.aberrant == "lambda")
         let mrd = try #require(r.clonality?.clusters.first { $0.role == .mrd })
         #expect(mrd.clonality.restricted && mrd.departures.contains { $0.marker == "CD19" })
+        // Its interval holds the reference ratio's uncertainty over the polyclonal clusters (all listed here).
+        let clusters = try #require(r.clonality).clusters
+        let polyclonal = clusters.filter { !$0.clonality.restricted }.map { (kappa: $0.clonality.kappa, lambda: $0.clonality.lambda) }
+        let raw = ClonalityTest(alpha: 0.001, restrictionRatio: 4).test(kappa: mrd.clonality.kappa, lambda: mrd.clonality.lambda,
+                                                                        referenceRatio: mrd.clonality.referenceRatio)
+        let widened = ReferenceRatioUncertainty(clusters: polyclonal).widened(raw)
+        #expect(abs(mrd.clonality.excessHigh - widened.excessHigh) < 1e-9, "\(mrd.clonality) \(polyclonal)")
         #expect(r.mrdPercent == round6(100 * Double(r.aberrantPC.count) / Double(r.nucleatedCells)))
     }
 
@@ -190,6 +197,17 @@ struct ClonalityTests {
         // counted 490 of this CD19− clone's 400, outside [408, 572], before the cross-fitted count).
         let ci = try #require(r.clonality?.clonalExcessCI95)
         #expect(ci[0] <= Double(truth.aberrantPlasmaCells) && Double(truth.aberrantPlasmaCells) <= ci[1], "\(phenotype): \(r.aberrantPC.count), CI \(ci)")
+        // A box inside a normal cluster holds normal cells of the other chain: its interval is wider
+        // than the counts' Poisson one by the reference ratio's uncertainty (ReferenceRatioUncertainty).
+        let clusters = try #require(r.clonality).clusters
+        let polyclonal = clusters.filter { !$0.clonality.restricted }.map { (kappa: $0.clonality.kappa, lambda: $0.clonality.lambda) }
+        for mrd in clusters where mrd.role == .mrd {
+            let raw = ClonalityTest(alpha: 0.001, restrictionRatio: 4).test(kappa: mrd.clonality.kappa, lambda: mrd.clonality.lambda,
+                                                                            referenceRatio: mrd.clonality.referenceRatio)
+            let other = mrd.clonality.direction == "kappa" ? mrd.clonality.lambda : mrd.clonality.kappa
+            #expect(abs(mrd.clonality.excessHigh - ReferenceRatioUncertainty(clusters: polyclonal).widened(raw).excessHigh) < 1e-9, "\(phenotype)")
+            #expect(other == 0 || mrd.clonality.excessHigh > raw.excessHigh, "\(phenotype): \(mrd.clonality)")
+        }
     }
 
     @Test("a 10⁻⁵ clone in regenerating marrow: the cross-fitted count's second box counts only when its own search passes the test, so the count stays in truth's Poisson band")
