@@ -44,10 +44,7 @@ struct ClonalityTests {
 
     @Test("the decision table: every row")
     func decisionTable() {
-        let base = MRDDecision.Evidence(nucleated: 2_000_000, clonalExcess: 0, monotypicExcess: 0, monotypicIsPositive: false, lodEvents: 30,
-                                        lloqEvents: 50, minNucleated: 1_500_000, sensitivityMet: true, lodFraction: 1.5e-5, target: 1e-4,
-                                        polyclonalPlasmaCells: 5_000, minNormalPlasmaCells: 20, normalPlasmaCellsAbsenceDeclared: false,
-                                        hemodiluted: nil, qcFailures: [], unreadable: [])
+        let base = MRDDecision.Evidence.earnedNegative
         #expect(MRDDecision(base).call == .negative)
         #expect(MRDDecision(base).text.hasPrefix("MRD not detected (< LOD 0.0015%)"))
         var e = base
@@ -230,4 +227,14 @@ struct ClonalityTests {
         #expect(r.sensitivity.imwgReached == false)
         #expect(r.sensitivity.reached! > 1e-5)
     }
+}
+
+extension MRDDecision.Evidence {
+    /// Evidence on which every condition of a negative holds (2,000,000 nucleated cells, LOD 30
+    /// and LLOQ 50 events, 5,000 polyclonal plasma cells, QC passed): the decision-table tests
+    /// change one thing at a time from it.
+    static let earnedNegative = MRDDecision.Evidence(
+        nucleated: 2_000_000, clonalExcess: 0, monotypicExcess: 0, monotypicIsPositive: false, lodEvents: 30, lloqEvents: 50,
+        minNucleated: 1_500_000, sensitivityMet: true, lodFraction: 1.5e-5, target: 1e-4, polyclonalPlasmaCells: 5_000,
+        minNormalPlasmaCells: 20, normalPlasmaCellsAbsenceDeclared: false, hemodiluted: nil, qcFailures: [], unreadable: [])
 }

@@ -53,10 +53,7 @@ struct CompartmentLightChainTests {
 
     @Test("the decision table: a compartment beyond its range blocks a negative, counts only when the template says, and never outranks a clone")
     func decision() {
-        var e = MRDDecision.Evidence(nucleated: 2_000_000, clonalExcess: 0, monotypicExcess: 0, monotypicIsPositive: false, lodEvents: 30,
-                                     lloqEvents: 50, minNucleated: 1_500_000, sensitivityMet: true, lodFraction: 1.5e-5, target: 1e-4,
-                                     polyclonalPlasmaCells: 5_000, minNormalPlasmaCells: 20, normalPlasmaCellsAbsenceDeclared: false,
-                                     hemodiluted: nil, qcFailures: [], unreadable: [])
+        var e = MRDDecision.Evidence.earnedNegative
         e.compartmentExcess = 400
         e.compartmentSkew = "plasma cells' κ:λ 6.67:1"
         #expect(MRDDecision(e).call == .notEvaluable)
