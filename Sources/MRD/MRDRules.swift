@@ -122,6 +122,9 @@ public struct MRDRules: Sendable, Equatable {
                 throw n.error("light_chains: normal_range [\(formatNumber(low)), \(formatNumber(high))] must hold the normal κ:λ \(formatNumber(normalRatio)) strictly inside, with 0 < low")
             }
             normalRange = low...high
+        } else if let n = l["normal_ratio"], !(normalRatio > normalRange.lowerBound && normalRatio < normalRange.upperBound) {
+            // A lab's own polyclonal ratio outside the default range would flag its normal marrows.
+            throw n.error("light_chains: normal_ratio \(formatNumber(normalRatio)) lies outside the default normal_range [0.5, 4]; set normal_range to the κ:λ range of your normal marrows")
         }
         let minNormal = try positiveInt("min_normal_plasma_cells", default: 20)
         var monotypicIsPositive = false
