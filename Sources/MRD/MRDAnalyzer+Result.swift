@@ -141,13 +141,8 @@ extension MRDAnalyzer {
         evidence.gatesOff = gatesOff
         // The compartment's κ:λ as a whole, against the template's normal range.
         let compartment = PlasmaCellLightChains(chains: clustering.chains, range: rules.normalRange, alpha: rules.clonalityAlpha)
-        if let chain = compartment.outside {
-            evidence.compartmentExcess = compartment.monotypicExcess
-            let ratio = compartment.ratio.map { String(format: "%.2f:1", $0) } ?? "κ only"
-            evidence.compartmentSkew = "plasma cells' κ:λ \(ratio) (κ \(compartment.kappa), λ \(compartment.lambda)) is outside the normal range "
-                + "\(formatNumber(rules.normalRange.lowerBound))–\(formatNumber(rules.normalRange.upperBound)) (p = \(formatP(compartment.pValue))): "
-                + "at least \(compartment.monotypicExcess) monotypic \(chain == "kappa" ? "κ" : "λ") plasma cells"
-        }
+        evidence.compartmentExcess = compartment.monotypicExcess
+        evidence.compartmentSkew = compartment.finding
         let decision = MRDDecision(evidence)
         let call = decision.call
         if pcs == 0 && nucleated > 0 {
@@ -164,12 +159,10 @@ extension MRDAnalyzer {
             warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
                             + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
         }
-        // Below the LOD no MRD number is given, only events. A positive on the monotypic route
-        // (`monotypic: positive`) counts the monotypic plasma cells, as the decision took them:
-        // the restricted clusters without aberrancy, else the compartment's excess beyond its range.
+        // Below the LOD no MRD number is given, only events. The count is the decision's: the
+        // clonal excess, or on the monotypic route the monotypic plasma cells it took.
         let quantified = call == .positive || call == .positiveBelowLLOQ
-        let monotypicRoute = quantified && aberrant < rules.minClusterEvents
-        let counted = !monotypicRoute ? aberrant : monotypic >= rules.minClusterEvents ? monotypic : compartment.monotypicExcess
+        let counted = decision.counted, monotypicRoute = decision.countsMonotypic
         let normal = max(0, pcs - counted)
         let mrd = quantified && nucleated > 0 ? 100 * Double(counted) / Double(nucleated) : nil
         let interval: [Double]? = quantified && nucleated > 0 ? {

@@ -226,6 +226,12 @@ public func round6(_ x: Double) -> Double {
 /// "2.0e-5" style.
 func formatFraction(_ x: Double) -> String { String(format: "%.1e", x) }
 
+/// A bound as the template writes it: "4", "0.5", "1.25".
+func formatNumber(_ x: Double) -> String { String(format: "%g", x) }
+
+/// A p-value: "3.2e-12", or "< 1e-300" when it underflows to 0.
+func formatP(_ p: Double) -> String { p > 0 ? String(format: "%.1e", p) : "< 1e-300" }
+
 extension MRDResult {
     static func notEvaluable(template: GatingTemplate, file: String, checksum: String?, totalEvents: Int, panel: [String: String],
                              assignments: [String: String], reference: ReferenceUse?, reason: String, warnings: [String], qc: AcquisitionQC) -> MRDResult {

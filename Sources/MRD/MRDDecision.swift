@@ -50,28 +50,34 @@ public struct MRDDecision: Sendable, Equatable {
     public let call: MRDResult.Call
     public let text: String
     public let reasons: [String]
+    /// The plasma cells the call counts: the clonal excess, or on the monotypic route (step 4)
+    /// the monotypic cells it took.
+    public let counted: Int
+    /// Whether the call is positive on the monotypic route (step 4).
+    public let countsMonotypic: Bool
 
     public init(_ e: Evidence) {
         if !e.unreadable.isEmpty {
-            self.init(.notEvaluable, "Not evaluable: " + e.unreadable.joined(separator: "; "), e.unreadable)
+            self.init(.notEvaluable, "Not evaluable: " + e.unreadable.joined(separator: "; "), e.unreadable, counted: e.clonalExcess)
             return
         }
         if e.clonalExcess >= e.lloqEvents {
-            self.init(.positive, "MRD positive: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells among \(e.nucleated) nucleated cells", [])
+            self.init(.positive, "MRD positive: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess)
             return
         }
         if e.clonalExcess >= e.lodEvents {
-            self.init(.positiveBelowLLOQ, "MRD positive below the LLOQ: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells (LLOQ \(e.lloqEvents)) among \(e.nucleated) nucleated cells", [])
+            self.init(.positiveBelowLLOQ, "MRD positive below the LLOQ: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells (LLOQ \(e.lloqEvents)) among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess)
             return
         }
         if e.monotypicIsPositive && e.monotypicExcess >= e.lodEvents {
             self.init(e.monotypicExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
-                      "MRD positive (monotypic): \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy, counted as the template says", [])
+                      "MRD positive (monotypic): \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy, counted as the template says", [],
+                      counted: e.monotypicExcess, monotypic: true)
             return
         }
         if e.monotypicIsPositive && e.compartmentExcess >= e.lodEvents, let skew = e.compartmentSkew {
             self.init(e.compartmentExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
-                      "MRD positive (monotypic): \(skew), counted as the template says", [])
+                      "MRD positive (monotypic): \(skew), counted as the template says", [], counted: e.compartmentExcess, monotypic: true)
             return
         }
         var blockers: [String] = []
@@ -94,20 +100,22 @@ public struct MRDDecision: Sendable, Equatable {
         }
         if !blockers.isEmpty {
             let detail = e.clonalExcess > 0 ? "; clonal excess \(e.clonalExcess) events, below the LOD of \(e.lodEvents)" : ""
-            self.init(.notEvaluable, "Not evaluable: " + blockers.joined(separator: "; ") + detail, blockers)
+            self.init(.notEvaluable, "Not evaluable: " + blockers.joined(separator: "; ") + detail, blockers, counted: e.clonalExcess)
             return
         }
         let lod = e.lodFraction.map { formatPercent(100 * $0) } ?? "?"
         let found = e.clonalExcess > 0
             ? "a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells, below the LOD of \(e.lodEvents) events,"
             : "no light-chain-restricted aberrant plasma cells"
-        self.init(.negative, "MRD not detected (< LOD \(lod)%): \(found) among \(e.nucleated) nucleated cells (sensitivity \(e.lodFraction.map(formatFraction) ?? "?"))", [])
+        self.init(.negative, "MRD not detected (< LOD \(lod)%): \(found) among \(e.nucleated) nucleated cells (sensitivity \(e.lodFraction.map(formatFraction) ?? "?"))", [], counted: e.clonalExcess)
     }
 
-    private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String]) {
+    private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String], counted: Int, monotypic: Bool = false) {
         self.call = call
         self.text = text
         self.reasons = reasons
+        self.counted = counted
+        self.countsMonotypic = monotypic
     }
 }
 

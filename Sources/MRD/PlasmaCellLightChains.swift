@@ -13,7 +13,7 @@
 /// at the template's `alpha`. The count is the excess beyond the bound (κ − λ·high, or
 /// λ − κ/low): the fewest monotypic plasma cells that explain the skew, a lower bound.
 ///
-/// - Complexity: O(1) beyond the test (``ClonalityTest``).
+/// - Complexity: O(n) for n plasma cells' chains, then the test (``ClonalityTest``).
 public struct PlasmaCellLightChains: Sendable, Codable, Equatable {
     public let kappa: Int
     public let lambda: Int
@@ -60,10 +60,16 @@ public struct PlasmaCellLightChains: Sendable, Codable, Equatable {
         outside = o.restricted ? o.direction : nil
         monotypicExcess = o.restricted ? Int(o.excess.rounded(.down)) : 0
     }
+
+    /// The normal range as the template writes it: "0.5–4".
+    public var rangeText: String { "\(formatNumber(normalRange[0]))–\(formatNumber(normalRange[1]))" }
+
+    /// The finding in words when the compartment lies beyond its range (nil inside it): what a
+    /// not-evaluable reason or a monotypic positive states.
+    public var finding: String? {
+        guard let chain = outside else { return nil }
+        let written = ratio.map { String(format: "%.2f:1", $0) } ?? "κ only"
+        return "plasma cells' κ:λ \(written) (κ \(kappa), λ \(lambda)) is outside the normal range \(rangeText) (p = \(formatP(pValue))): "
+            + "at least \(monotypicExcess) monotypic \(chain == "kappa" ? "κ" : "λ") plasma cells"
+    }
 }
-
-/// A bound as the template writes it: "4", "0.5", "1.25".
-func formatNumber(_ x: Double) -> String { String(format: "%g", x) }
-
-/// A p-value: "3.2e-12", or "< 1e-300" when it underflows to 0.
-func formatP(_ p: Double) -> String { p > 0 ? String(format: "%.1e", p) : "< 1e-300" }

@@ -58,9 +58,8 @@ struct ReferenceRatioUncertainty: Sendable, Equatable {
         guard o.excess > 0, total > 0, o.referenceRatio > 0 else { return o }
         let r0 = o.referenceRatio
         let kappa = o.direction == "kappa"
-        // Poisson variance of both counts, as ClonalityTest, plus the other chain's subtracted share
-        // times the log-ratio error.
-        let poisson = kappa ? Double(o.kappa) + r0 * r0 * Double(o.lambda) : Double(o.lambda) + Double(o.kappa) / (r0 * r0)
+        // The counts' Poisson variance plus the other chain's subtracted share times the log-ratio error.
+        let poisson = ClonalityTest.poissonVariance(kappa: o.kappa, lambda: o.lambda, referenceRatio: r0, towardsKappa: kappa)
         let subtracted = kappa ? Double(o.lambda) * r0 : Double(o.kappa) / r0
         let sd = (poisson + subtracted * subtracted * total).squareRoot()
         return ClonalityTest.Outcome(kappa: o.kappa, lambda: o.lambda, referenceRatio: r0, direction: o.direction, pValue: o.pValue,

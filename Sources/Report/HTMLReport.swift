@@ -91,7 +91,8 @@ public enum HTMLReport {
         h += "<p>Light chain of the aberrant cluster: <b>\(e(l.aberrant))</b> (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal plasma cells κ:λ "
             + (l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") + " (\(l.normalKappa):\(l.normalLambda)).</p>\n"
         if let all = r.clonality?.plasmaCellKappaLambda {
-            h += "<p>" + e(MRDTextReport.compartmentLine(all).prefix(1).uppercased() + MRDTextReport.compartmentLine(all).dropFirst()) + ".</p>\n"
+            let line = MRDTextReport.compartmentLine(all)
+            h += "<p>" + e(line.prefix(1).uppercased() + line.dropFirst()) + ".</p>\n"
         }
         return h + "</section>\n"
     }

@@ -63,9 +63,8 @@ public enum MRDTextReport {
 
     /// All plasma cells' κ:λ against the template's normal range, in words.
     static func compartmentLine(_ c: PlasmaCellLightChains) -> String {
-        let range = "\(String(format: "%g", c.normalRange[0]))–\(String(format: "%g", c.normalRange[1]))"
-        let verdict = c.outside.map { "OUTSIDE the normal range \(range): at least \(c.monotypicExcess) monotypic \($0 == "kappa" ? "κ" : "λ") plasma cells" }
-            ?? "within the normal range \(range)"
+        let verdict = c.outside.map { "OUTSIDE the normal range \(c.rangeText): at least \(c.monotypicExcess) monotypic \($0 == "kappa" ? "κ" : "λ") plasma cells" }
+            ?? "within the normal range \(c.rangeText)"
         return "all plasma cells κ:λ \(c.ratio.map { String(format: "%.2f", $0) } ?? "—") (\(c.kappa):\(c.lambda)), " + verdict
     }
 

@@ -60,6 +60,7 @@ struct CompartmentLightChainTests {
         #expect(MRDDecision(e).reasons == ["monotypic plasma cells: plasma cells' κ:λ 6.67:1 — review"])
         e.monotypicIsPositive = true
         #expect(MRDDecision(e).call == .positive && MRDDecision(e).text == "MRD positive (monotypic): plasma cells' κ:λ 6.67:1, counted as the template says")
+        #expect(MRDDecision(e).counted == 400 && MRDDecision(e).countsMonotypic)
         e.compartmentExcess = 40
         #expect(MRDDecision(e).call == .positiveBelowLLOQ)
         // Below the LOD it neither counts nor blocks.
@@ -71,6 +72,7 @@ struct CompartmentLightChainTests {
         e.compartmentExcess = 400
         e.clonalExcess = 60
         #expect(MRDDecision(e).call == .positive && MRDDecision(e).text.hasPrefix("MRD positive: a clonal excess of 60"))
+        #expect(MRDDecision(e).counted == 60 && !MRDDecision(e).countsMonotypic)
     }
 
     func analyze(_ spec: MarrowSpecification, _ name: String, lightChains: String?) throws -> (MRDResult, MarrowTruth) {
