@@ -26,7 +26,7 @@ int ckernels_avx2_available(void) {
 }
 
 __attribute__((target("avx2")))
-long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
+long ckernels_cubic_table_avx2(const double *rows, long first_index, long segments, double zero,
                                const double *source, double *values, long count, long *outside) {
     const __m256d sign_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
     const __m256i first = _mm256_set1_epi64x(first_index);
@@ -49,8 +49,8 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
         // Four rows loaded whole and transposed (gathers are slower than this on the CPUs we have).
         int64_t lane[4];
         _mm256_storeu_si256((__m256i *)lane, safe);
-        const double *t0 = table + lane[0] * 6, *t1 = table + lane[1] * 6, *t2 = table + lane[2] * 6, *t3 = table + lane[3] * 6;
-        __m256d r0 = _mm256_loadu_pd(t0 + 2), r1 = _mm256_loadu_pd(t1 + 2), r2 = _mm256_loadu_pd(t2 + 2), r3 = _mm256_loadu_pd(t3 + 2);
+        __m256d r0 = _mm256_load_pd(rows + lane[0] * 4), r1 = _mm256_load_pd(rows + lane[1] * 4);
+        __m256d r2 = _mm256_load_pd(rows + lane[2] * 4), r3 = _mm256_load_pd(rows + lane[3] * 4);
         __m256d u0 = _mm256_unpacklo_pd(r0, r1), u1 = _mm256_unpackhi_pd(r0, r1);
         __m256d u2 = _mm256_unpacklo_pd(r2, r3), u3 = _mm256_unpackhi_pd(r2, r3);
         __m256d c0 = _mm256_permute2f128_pd(u0, u2, 0x20), c2 = _mm256_permute2f128_pd(u0, u2, 0x31);
@@ -83,9 +83,11 @@ long ckernels_cubic_table_avx2(const double *table, long first_index, long segme
         union { double d; uint64_t u; } bits = { magnitude };
         long index = (long)(bits.u >> 44) - first_index;
         if (index >= 0 && index < segments) {
-            const double *t = table + index * 6;
-            double x = (magnitude - t[0]) * t[1];
-            double y = t[2] + x * (t[3] + x * (t[4] + x * t[5]));
+            const double *t = rows + index * 4;
+            union { uint64_t u; double d; } start = { bits.u & 0xFFFFF00000000000ULL };
+            union { uint64_t u; double d; } inverse = { ((uint64_t)(2 * 1023 + 8) << 52) - (bits.u & 0x7FF0000000000000ULL) };
+            double x = (magnitude - start.d) * inverse.d;
+            double y = t[0] + x * (t[1] + x * (t[2] + x * t[3]));
             values[e] = v < 0 ? 2 * zero - y : y;
         } else {
             outside[n_outside++] = e;
@@ -299,8 +301,8 @@ void ckernels_decode_float32_avx2(const uint8_t *raw, long stride, long channels
 #else
 int ckernels_avx2_available(void) { return 0; }
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) { (void)values; (void)count; (void)low; (void)high; return 0; }
-long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
-                               const double *source, double *values, long count, long *outside) { (void)table; (void)first_index; (void)segments; (void)zero; (void)source; (void)values; (void)outside; return count; }
+long ckernels_cubic_table_avx2(const double *rows, long first_index, long segments, double zero,
+                               const double *source, double *values, long count, long *outside) { (void)rows; (void)first_index; (void)segments; (void)zero; (void)source; (void)values; (void)outside; return count; }
 void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients, long terms, long count) {
     (void)target; (void)sources; (void)coefficients; (void)terms; (void)count;
 }

@@ -7,13 +7,15 @@
 int ckernels_avx2_available(void);
 
 /// Piecewise-cubic table lookup (FlowMRD's TabulatedInverse) of `count` values of `source` into
-/// `values` (the same pointer: in place), four at a time. Rows of 6 doubles per segment: start,
-/// 1/width, c0, c1, c2, c3. A value whose segment index (bits of |v| >> 44, minus `first_index`)
+/// `values` (the same pointer: in place), four at a time. `rows`: 4 doubles per segment (c0, c1,
+/// c2, c3), 32-byte aligned; a segment's start and 1/width are exact functions of the value's
+/// bits (the start: the magnitude with the mantissa below the top 8 bits cleared; 1/width:
+/// 2^(8 − exponent)), so they are computed, not read. A value whose segment index (bits of |v| >> 44, minus `first_index`)
 /// lies outside 0..<segments is not written and its position goes to `outside` (room for
 /// `count`); returns how many.
 /// The arithmetic is the Swift loop's, operation by operation (no fused multiply-add).
 /// Only call when ckernels_avx2_available() returned 1.
-long ckernels_cubic_table_avx2(const double *table, long first_index, long segments, double zero,
+long ckernels_cubic_table_avx2(const double *rows, long first_index, long segments, double zero,
                                const double *source, double *values, long count, long *outside);
 
 /// target[e] = source[e] * coefficient, then target[e] += source_k[e] * coefficient_k for each
