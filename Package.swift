@@ -63,7 +63,7 @@ let package = Package(
         // Helpers shared by the test targets (locating ../shared, temporary directories).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "FCSTests", dependencies: ["EventCore", "FCS", "TestSupport"]),
-        .testTarget(name: "CytometryTests", dependencies: ["EventCore", "Cytometry", "FCS", "TestSupport"]),
+        .testTarget(name: "CytometryTests", dependencies: ["EventCore", "CKernels", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["EventCore", "HDF5Store", "CHDF5Shim", "FCS", "Cytometry", "TestSupport"]),
         .testTarget(name: "MRDTests", dependencies: ["EventCore", "MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["EventCore", "Synthetic", "Cytometry", "FCS", "TestSupport"]),

@@ -134,6 +134,33 @@ void ckernels_compensate_avx2(double *target, const double *const *sources, cons
 }
 
 __attribute__((target("avx2")))
+long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complement, long count) {
+    const __m256i flip = _mm256_set1_epi8(complement ? 1 : 0);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i sums = _mm256_setzero_si256();
+    long e = 0;
+    // Thirty-two mask bytes per step; their sum by the sum of absolute differences from zero
+    // (four 64-bit partial sums, which cannot overflow).
+    for (; e + 32 <= count; e += 32) {
+        __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(mask + e)), flip);
+        if (parent) x = _mm256_and_si256(x, _mm256_loadu_si256((const __m256i *)(parent + e)));
+        _mm256_storeu_si256((__m256i *)(mask + e), x);
+        sums = _mm256_add_epi64(sums, _mm256_sad_epu8(x, zero));
+    }
+    int64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, sums);
+    long total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    const uint8_t byte_flip = complement ? 1 : 0;
+    for (; e < count; e++) {
+        uint8_t x = mask[e] ^ byte_flip;
+        if (parent) x &= parent[e];
+        mask[e] = x;
+        total += x;
+    }
+    return total;
+}
+
+__attribute__((target("avx2")))
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
     static const uint32_t spread[16] = {
         0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001, 0x00010100, 0x00010101,
@@ -305,6 +332,9 @@ long ckernels_cubic_table_avx2(const double *rows, long first_index, long segmen
                                const double *source, double *values, long count, long *outside) { (void)rows; (void)first_index; (void)segments; (void)zero; (void)source; (void)values; (void)outside; return count; }
 void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients, long terms, long count) {
     (void)target; (void)sources; (void)coefficients; (void)terms; (void)count;
+}
+long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complement, long count) {
+    (void)mask; (void)parent; (void)complement; (void)count; return 0;
 }
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
     (void)values; (void)lo; (void)hi; (void)mask; (void)count; (void)combine;

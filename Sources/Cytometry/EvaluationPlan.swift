@@ -267,7 +267,8 @@ struct EvaluationPlan: Sendable {
                 }
             }
             let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
-            scratch.counts[g] += finishMask(mask, complement: complements[g], parent: parent, count: n)
+            scratch.counts[g] += avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
+                                      : finishMask(mask, complement: complements[g], parent: parent, count: n)
         }
         for d in domains.sparseExtras { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
     }

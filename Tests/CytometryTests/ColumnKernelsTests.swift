@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import EventCore
 import FCS
+import CKernels
 @testable import Cytometry
 
 /// The AVX2 column kernels against the portable Swift loops: the same bits for every value.
@@ -167,5 +168,37 @@ struct ColumnKernelsTests {
         var low = -100.0, high = 1e6
         _ = values.withUnsafeBufferPointer { ColumnKernels.finiteRange($0.baseAddress!, count: 1_001, low: &low, high: &high) }
         #expect(low == -100 && high == 1e6)
+    }
+
+    @Test("finishing a gate's mask: complement and parent applied, the same bytes and count both ways, and the true count")
+    func finishMasks() {
+        // A deterministic pattern of 0/1 bytes; parents with long runs of zeros and ones.
+        let shape = (0..<1_000).map { UInt8(($0 * 7 + $0 / 13) % 3 == 0 ? 1 : 0) }
+        let parentBytes = (0..<1_000).map { UInt8(($0 / 40) % 2 == 0 || $0 % 5 == 0 ? 1 : 0) }
+        for count in [1_000, 999, 64, 33, 32, 31, 1] {
+            for complement in [false, true] {
+                for withParent in [false, true] {
+                    let expected = (0..<count).map { e -> UInt8 in
+                        let x = complement ? 1 - shape[e] : shape[e]
+                        return withParent ? x & parentBytes[e] : x
+                    }
+                    var portable = shape, kernel = shape
+                    let portableCount = parentBytes.withUnsafeBufferPointer { p in
+                        portable.withUnsafeMutableBufferPointer {
+                            finishMask($0.baseAddress!, complement: complement, parent: withParent ? p.baseAddress : nil, count: count)
+                        }
+                    }
+                    #expect(Array(portable.prefix(count)) == expected && portableCount == expected.reduce(0) { $0 + Int($1) })
+                    guard ColumnKernels.avx2Available else { continue }
+                    let kernelCount = parentBytes.withUnsafeBufferPointer { p in
+                        kernel.withUnsafeMutableBufferPointer {
+                            ckernels_finish_mask_avx2($0.baseAddress!, withParent ? p.baseAddress : nil, complement ? 1 : 0, count)
+                        }
+                    }
+                    #expect(kernel == portable, "count \(count), complement \(complement), parent \(withParent)")
+                    #expect(kernelCount == portableCount)
+                }
+            }
+        }
     }
 }

@@ -23,6 +23,10 @@ long ckernels_cubic_table_avx2(const double *rows, long first_index, long segmen
 void ckernels_compensate_avx2(double *target, const double *const *sources, const double *coefficients,
                               long terms, long count);
 
+/// A gate's mask finished: each byte (0 or 1) flipped when `complement` is 1, then ANDed with
+/// `parent`'s byte (no parent: NULL); returns how many bytes are 1. AVX2 only.
+long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complement, long count);
+
 /// mask[e] = (lo <= v[e] < hi) when `combine` is 0, mask[e] &= that otherwise (bytes 0 or 1;
 /// NaN is outside). AVX2 only.
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine);
