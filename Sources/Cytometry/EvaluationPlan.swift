@@ -267,8 +267,10 @@ struct EvaluationPlan: Sendable {
                 }
             }
             let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
-            scratch.counts[g] += avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
-                                      : finishMask(mask, complement: complements[g], parent: parent, count: n)
+            let inside = avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
+                              : finishMask(mask, complement: complements[g], parent: parent, count: n)
+            scratch.counts[g] += inside
+            scratch.chunkCounts[g] = inside
         }
         for d in domains.sparseExtras { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
     }
@@ -411,6 +413,8 @@ final class EvaluationScratch: @unchecked Sendable {
     let masks: UnsafeMutablePointer<UInt8>
     let gateCount: Int
     var counts: [Int]
+    /// Per gate: its events in the current chunk (a domain's size, before its indices are gathered).
+    let chunkCounts: UnsafeMutablePointer<Int>
     /// For dimensions with a domain (``EvaluationPlan/ensure(_:base:capacity:offset:count:scratch:avx2:)``).
     let sparse: SparseScratch
 
@@ -425,12 +429,15 @@ final class EvaluationScratch: @unchecked Sendable {
         masks = .allocate(capacity: max(1, plan.gates.count * capacity))
         masks.initialize(repeating: 0, count: max(1, plan.gates.count * capacity))
         counts = [Int](repeating: 0, count: plan.gates.count)
+        chunkCounts = .allocate(capacity: max(1, plan.gates.count))
+        chunkCounts.initialize(repeating: 0, count: max(1, plan.gates.count))
     }
 
     deinit {
         compensated.deallocate()
         dimensions.deallocate()
         masks.deallocate()
+        chunkCounts.deallocate()
     }
 
     /// Packs this block's masks into the shared membership bits (blocks start at multiples of 64).

@@ -17,8 +17,9 @@ extension EvaluationPlan {
         guard sparse.dimensionReady[d] != sparse.chunkSerial else { return }
         sparse.dimensionReady[d] = sparse.chunkSerial
         let domain = domains.domains[d]!
-        let k = sparse.gather(domain: domain, mask: scratch.masks + domain * scratch.capacity + o, count: n)
-        if Double(k) > Self.sparseShare * Double(n) {
+        // The domain gate was evaluated earlier in this chunk: its size decides, and its events'
+        // indices are gathered only when the dimension is computed for them alone.
+        if Double(scratch.chunkCounts[domain]) > Self.sparseShare * Double(n) {
             for output in domains.outputsOfDimension[d] where !domains.denseOutputs[output] && sparse.outputReady[output] != sparse.chunkSerial {
                 sparse.outputReady[output] = sparse.chunkSerial
                 compensate(terms: outputTerms[output], base: base, capacity: capacity, offset: o, count: n,
@@ -27,6 +28,7 @@ extension EvaluationPlan {
             computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
             return
         }
+        let k = sparse.gather(domain: domain, mask: scratch.masks + domain * scratch.capacity + o, count: n)
         guard k > 0 else { return }
         let events = sparse.indices
         // The source's values for the domain's events, gathered.
