@@ -17,7 +17,8 @@ int ckernels_avx2_available(void) {
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-    if (!osxsave || !avx) return 0;
+    int popcnt = (c >> 23) & 1;
+    if (!osxsave || !avx || !popcnt) return 0;
     unsigned int lo, hi;
     __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
     if ((lo & 6) != 6) return 0;  // the OS saves the YMM state
@@ -160,6 +161,56 @@ long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complem
     return total;
 }
 
+__attribute__((target("avx2,popcnt")))
+long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lows, const double *highs, long dims,
+                                  const uint8_t *parent, int complement, uint8_t *mask, long count) {
+    static const uint32_t spread[16] = {
+        0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001, 0x00010100, 0x00010101,
+        0x01000000, 0x01000001, 0x01000100, 0x01000101, 0x01010000, 0x01010001, 0x01010100, 0x01010101,
+    };
+    const uint32_t flip = complement ? 0xFFFF : 0;
+    const __m256d all = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    long total = 0;
+    long e = 0;
+    // Sixteen events per step: every dimension's range test, then the complement and the parent
+    // on the sixteen bits, counted, and written as bytes.
+    for (; e + 16 <= count; e += 16) {
+        __m256d in0 = all, in1 = all, in2 = all, in3 = all;
+        for (long k = 0; k < dims; k++) {
+            const double *c = columns[k] + e;
+            const __m256d lo = _mm256_set1_pd(lows[k]), hi = _mm256_set1_pd(highs[k]);
+            const __m256d v0 = _mm256_loadu_pd(c), v1 = _mm256_loadu_pd(c + 4), v2 = _mm256_loadu_pd(c + 8), v3 = _mm256_loadu_pd(c + 12);
+            in0 = _mm256_and_pd(in0, _mm256_and_pd(_mm256_cmp_pd(v0, lo, _CMP_GE_OQ), _mm256_cmp_pd(v0, hi, _CMP_LT_OQ)));
+            in1 = _mm256_and_pd(in1, _mm256_and_pd(_mm256_cmp_pd(v1, lo, _CMP_GE_OQ), _mm256_cmp_pd(v1, hi, _CMP_LT_OQ)));
+            in2 = _mm256_and_pd(in2, _mm256_and_pd(_mm256_cmp_pd(v2, lo, _CMP_GE_OQ), _mm256_cmp_pd(v2, hi, _CMP_LT_OQ)));
+            in3 = _mm256_and_pd(in3, _mm256_and_pd(_mm256_cmp_pd(v3, lo, _CMP_GE_OQ), _mm256_cmp_pd(v3, hi, _CMP_LT_OQ)));
+        }
+        uint32_t bits = (uint32_t)_mm256_movemask_pd(in0) | ((uint32_t)_mm256_movemask_pd(in1) << 4) |
+                        ((uint32_t)_mm256_movemask_pd(in2) << 8) | ((uint32_t)_mm256_movemask_pd(in3) << 12);
+        bits ^= flip;
+        // Parent bytes are 0 or 1: shifted to the top bit of each byte, then one bit per byte.
+        if (parent) bits &= (uint32_t)_mm_movemask_epi8(_mm_slli_epi16(_mm_loadu_si128((const __m128i *)(parent + e)), 7));
+        total += __builtin_popcount(bits);
+        const uint32_t b0 = spread[bits & 15], b1 = spread[(bits >> 4) & 15], b2 = spread[(bits >> 8) & 15], b3 = spread[bits >> 12];
+        __builtin_memcpy(mask + e, &b0, 4);
+        __builtin_memcpy(mask + e + 4, &b1, 4);
+        __builtin_memcpy(mask + e + 8, &b2, 4);
+        __builtin_memcpy(mask + e + 12, &b3, 4);
+    }
+    for (; e < count; e++) {
+        uint8_t in = 1;
+        for (long k = 0; k < dims; k++) {
+            const double v = columns[k][e];
+            in &= (v >= lows[k] && v < highs[k]) ? 1 : 0;
+        }
+        uint8_t x = in ^ (uint8_t)(complement ? 1 : 0);
+        if (parent) x &= parent[e];
+        mask[e] = x;
+        total += x;
+    }
+    return total;
+}
+
 __attribute__((target("avx2")))
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
     static const uint32_t spread[16] = {
@@ -200,6 +251,11 @@ void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *
         long j = vertices - 1;
         for (long i = 0; i < vertices; i++) {
             const double x0 = xs[j], y0 = ys[j], x1 = xs[i], y1 = ys[i];
+            // A horizontal edge never crosses: up needs y0 <= y < y1 and down y1 <= y < y0.
+            if (y0 == y1) {
+                j = i;
+                continue;
+            }
             const __m256d X0 = _mm256_set1_pd(x0), Y0 = _mm256_set1_pd(y0), Y1 = _mm256_set1_pd(y1);
             const __m256d DX = _mm256_set1_pd(x1 - x0), DY = _mm256_set1_pd(y1 - y0);
             const __m256d side = _mm256_sub_pd(_mm256_mul_pd(DX, _mm256_sub_pd(vy, Y0)), _mm256_mul_pd(_mm256_sub_pd(vx, X0), DY));
@@ -335,6 +391,10 @@ void ckernels_compensate_avx2(double *target, const double *const *sources, cons
 }
 long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complement, long count) {
     (void)mask; (void)parent; (void)complement; (void)count; return 0;
+}
+long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lows, const double *highs, long dims,
+                                  const uint8_t *parent, int complement, uint8_t *mask, long count) {
+    (void)columns; (void)lows; (void)highs; (void)dims; (void)parent; (void)complement; (void)mask; (void)count; return 0;
 }
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
     (void)values; (void)lo; (void)hi; (void)mask; (void)count; (void)combine;

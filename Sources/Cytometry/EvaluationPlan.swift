@@ -19,6 +19,14 @@ struct EvaluationPlan: Sendable {
     struct DimensionPlan: Sendable {
         let source: Source
         let transform: BoundedTransformation?
+        /// The transform's table kernel when it is tabulated (``transformValues(_:from:to:count:avx2:)``).
+        let table: TableKernel?
+
+        init(source: Source, transform: BoundedTransformation?) {
+            self.source = source
+            self.transform = transform
+            table = transform?.tableKernel
+        }
     }
 
     struct CompensationPlan: Sendable {
@@ -216,7 +224,20 @@ struct EvaluationPlan: Sendable {
         for g in order {
             for d in domains.sparseOfGate[g] { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
             let mask = scratch.masks + g * cap + o
+            let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
             switch gates[g] {
+            case .rectangle(let ds, let minimums, let maximums) where avx2:
+                // Every dimension's range, the complement, the parent and the count in one pass.
+                let columns = scratch.rectangleColumns
+                for (k, d) in ds.enumerated() { columns[k] = UnsafePointer(scratch.dimensions + d * cap + o) }
+                let inside = minimums.withUnsafeBufferPointer { lo in
+                    maximums.withUnsafeBufferPointer { hi in
+                        ckernels_rectangle_mask_avx2(columns, lo.baseAddress, hi.baseAddress, ds.count, parent, complements[g] ? 1 : 0, mask, n)
+                    }
+                }
+                scratch.counts[g] += inside
+                scratch.chunkCounts[g] = inside
+                continue
             case .rectangle(let ds, let minimums, let maximums):
                 if ds.isEmpty { for e in 0..<n { mask[e] = 1 } }
                 for (k, d) in ds.enumerated() {
@@ -266,7 +287,6 @@ struct EvaluationPlan: Sendable {
                     for e in 0..<n { mask[e] = other[e] ^ flip }
                 }
             }
-            let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
             let inside = avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
                               : finishMask(mask, complement: complements[g], parent: parent, count: n)
             scratch.counts[g] += inside
@@ -413,6 +433,8 @@ final class EvaluationScratch: @unchecked Sendable {
     let masks: UnsafeMutablePointer<UInt8>
     let gateCount: Int
     var counts: [Int]
+    /// A rectangle gate's dimension columns, set per gate and chunk.
+    let rectangleColumns: UnsafeMutablePointer<UnsafePointer<Double>?>
     /// Per gate: its events in the current chunk (a domain's size, before its indices are gathered).
     let chunkCounts: UnsafeMutablePointer<Int>
     /// For dimensions with a domain (``EvaluationPlan/ensure(_:base:capacity:offset:count:scratch:avx2:)``).
@@ -429,6 +451,9 @@ final class EvaluationScratch: @unchecked Sendable {
         masks = .allocate(capacity: max(1, plan.gates.count * capacity))
         masks.initialize(repeating: 0, count: max(1, plan.gates.count * capacity))
         counts = [Int](repeating: 0, count: plan.gates.count)
+        let rectangleDimensions = plan.gates.map { if case .rectangle(let ds, _, _) = $0 { ds.count } else { 0 } }.max() ?? 0
+        rectangleColumns = .allocate(capacity: max(1, rectangleDimensions))
+        rectangleColumns.initialize(repeating: nil, count: max(1, rectangleDimensions))
         chunkCounts = .allocate(capacity: max(1, plan.gates.count))
         chunkCounts.initialize(repeating: 0, count: max(1, plan.gates.count))
     }
@@ -438,6 +463,7 @@ final class EvaluationScratch: @unchecked Sendable {
         dimensions.deallocate()
         masks.deallocate()
         chunkCounts.deallocate()
+        rectangleColumns.deallocate()
     }
 
     /// Packs this block's masks into the shared membership bits (blocks start at multiples of 64).

@@ -61,7 +61,7 @@ extension EvaluationPlan {
             let y = sparse.ys
             for i in 0..<k { values[i] = fratio(values[i], y[i], A: A, B: B, C: C) }
         }
-        dimensions[d].transform?.apply(to: values, count: k, avx2: avx2)
+        transformValues(d, from: values, to: values, count: k, avx2: avx2)
         let out = scratch.dimensions + d * scratch.capacity + o
         for i in 0..<k { out[events[i]] = values[i] }
     }
@@ -76,18 +76,39 @@ extension EvaluationPlan {
             case .compensated(let k): return UnsafePointer(scratch.compensated + k * cap + o)
             }
         }
-        let plan = dimensions[d]
         let out = scratch.dimensions + d * cap + o
-        switch plan.source {
+        switch dimensions[d].source {
         case .value(let ref):
             // Transformed straight from the source column (no copy first), or copied when not transformed.
-            if let transform = plan.transform { transform.apply(from: pointer(ref), to: out, count: n, avx2: avx2) }
+            if dimensions[d].transform != nil { transformValues(d, from: pointer(ref), to: out, count: n, avx2: avx2) }
             else { out.update(from: pointer(ref), count: n) }
         case .ratio(let xr, let yr, let A, let B, let C):
             let x = pointer(xr), y = pointer(yr)
             for e in 0..<n { out[e] = fratio(x[e], y[e], A: A, B: B, C: C) }
-            plan.transform?.apply(to: out, count: n, avx2: avx2)
+            transformValues(d, from: out, to: out, count: n, avx2: avx2)
         }
+    }
+
+    /// Dimension `d`'s transform and bounds over `count` values (`values` may be `source`):
+    /// through its table kernel when tabulated and AVX2 is on, with the same operations as
+    /// ``BoundedTransformation/apply(from:to:count:avx2:)`` (off-grid values by the exact solver,
+    /// then the bounds), so the same bits, without copying the transform (whose shared table's
+    /// reference counts the workers' cores would otherwise contend for, chunk after chunk).
+    /// - Complexity: O(count).
+    func transformValues(_ d: Int, from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count n: Int, avx2: Bool) {
+        guard avx2, let table = dimensions[d].table else {
+            dimensions[d].transform?.apply(from: source, to: values, count: n, avx2: avx2)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, n)) { outside in
+            let off = table.apply(from: source, to: values, count: n, outside: outside.baseAddress!)
+            if off > 0, let transform = dimensions[d].transform {
+                for k in 0..<off { values[outside[k]] = transform.transformation.exactValue(source[outside[k]]) }
+            }
+        }
+        guard let bounds = dimensions[d].transform, bounds.boundMin != nil || bounds.boundMax != nil else { return }
+        if let boundMin = bounds.boundMin { for i in 0..<n where values[i] < boundMin { values[i] = boundMin } }
+        if let boundMax = bounds.boundMax { for i in 0..<n where values[i] > boundMax { values[i] = boundMax } }
     }
 }
 

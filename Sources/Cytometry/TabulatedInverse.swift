@@ -85,6 +85,12 @@ struct TabulatedInverse: Sendable {
         self.zeroValue = exact(0)
     }
 
+    /// The table's coefficients and grid as plain values for ``TableKernel`` (valid while this
+    /// table lives).
+    var kernel: TableKernel {
+        TableKernel(rows: UnsafePointer(rows.base), firstIndex: firstIndex, segments: segmentCount, zero: zeroValue)
+    }
+
     /// Transforms `count` values in place; values outside the grid go through `exact`.
     /// The table is bound once for the whole run, so the loop does no reference counting.
     func apply(to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double, avx2: Bool = ColumnKernels.useAVX2) {
@@ -134,6 +140,23 @@ struct TabulatedInverse: Sendable {
             let y = t[base + 2] + x * (t[base + 3] + x * (t[base + 4] + x * t[base + 5]))
             return v < 0 ? 2 * zeroValue - y : y
         }
+    }
+}
+
+/// A table's AVX2 kernel arguments as plain values: copying one retains nothing, so workers on
+/// different cores reading the same shared table (``TabulatedInverse/shared(_:_:_:_:_:build:)``)
+/// do not contend for its reference counts once per chunk. Valid while the table lives.
+struct TableKernel: @unchecked Sendable {
+    let rows: UnsafePointer<Double>
+    let firstIndex: Int
+    let segments: Int
+    let zero: Double
+
+    /// Transforms `count` values of `source` into `values`; returns how many were off the grid,
+    /// their positions in `outside` (room for `count`), not written.
+    /// - Complexity: O(count), no allocation.
+    func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, outside: UnsafeMutablePointer<Int>) -> Int {
+        ckernels_cubic_table_avx2(rows, firstIndex, segments, zero, source, values, count, outside)
     }
 }
 

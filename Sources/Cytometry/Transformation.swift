@@ -72,6 +72,16 @@ public enum Transformation: Sendable, Equatable, Hashable {
         }
     }
 
+    /// The value by the exact solver for logicle and hyperlog (what a tabulated one gives off its
+    /// grid), otherwise ``apply(_:)``.
+    func exactValue(_ x: Double) -> Double {
+        switch self {
+        case .logicle(let transform): return transform.solve(x)
+        case .hyperlog(let transform): return transform.solve(x)
+        default: return apply(x)
+        }
+    }
+
     /// The data value whose transform is `y`.
     public func inverse(_ y: Double) -> Double {
         switch self {
@@ -148,6 +158,15 @@ public struct BoundedTransformation: Sendable, Equatable, Hashable {
         if let boundMin, y < boundMin { y = boundMin }
         if let boundMax, y > boundMax { y = boundMax }
         return y
+    }
+
+    /// The table kernel of a tabulated logicle or hyperlog (nil for other transforms).
+    var tableKernel: TableKernel? {
+        switch transformation {
+        case .logicle(let transform): return transform.fast?.kernel
+        case .hyperlog(let transform): return transform.fast?.kernel
+        default: return nil
+        }
     }
 
     /// Applies the transform and bounds to `count` values in place.

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// 1 when this CPU and its operating system support AVX2 (the 256-bit kernels below), else 0.
+/// 1 when this CPU and its operating system support AVX2 and POPCNT (the kernels below), else 0.
 int ckernels_avx2_available(void);
 
 /// Piecewise-cubic table lookup (FlowMRD's TabulatedInverse) of `count` values of `source` into
@@ -26,6 +26,13 @@ void ckernels_compensate_avx2(double *target, const double *const *sources, cons
 /// A gate's mask finished: each byte (0 or 1) flipped when `complement` is 1, then ANDed with
 /// `parent`'s byte (no parent: NULL); returns how many bytes are 1. AVX2 only.
 long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complement, long count);
+
+/// A rectangle gate's finished mask in one pass: mask[e] = 1 when lows[k] <= columns[k][e] <
+/// highs[k] for every k < dims (NaN is outside; no dimension: every event), flipped when
+/// `complement` is 1, ANDed with `parent`'s byte (NULL: none); returns how many are 1. The same
+/// bytes as ckernels_range_mask_avx2 per dimension then ckernels_finish_mask_avx2. AVX2 only.
+long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lows, const double *highs, long dims,
+                                  const uint8_t *parent, int complement, uint8_t *mask, long count);
 
 /// mask[e] = (lo <= v[e] < hi) when `combine` is 0, mask[e] &= that otherwise (bytes 0 or 1;
 /// NaN is outside). AVX2 only.
