@@ -201,4 +201,68 @@ struct ColumnKernelsTests {
             }
         }
     }
+
+    @Test("rectangle gates in one pass: the bytes and count of a range mask per dimension then the finished mask, on bounds, NaN and infinities")
+    func rectangleMasks() {
+        guard ColumnKernels.avx2Available else {
+            Issue.record("this CPU has no AVX2: the one-pass rectangle kernel is not checked")
+            return
+        }
+        let specials: [Double] = [0, 1, 2, -1, .nan, .infinity, -.infinity, 1.nextDown, 2.nextDown, 2.nextUp, -0.0]
+        let x: [Double] = (0..<203).map { (e: Int) -> Double in
+            let offset: Double = e % 5 == 0 ? 0 : Double(e % 7) * 0.25
+            return specials[e % specials.count] + offset
+        }
+        let y: [Double] = (0..<203).map { (e: Int) -> Double in specials[(e * 3) % specials.count] }
+        let parentBytes: [UInt8] = (0..<203).map { (e: Int) -> UInt8 in e % 9 == 0 ? 0 : 1 }
+        let boxes: [(lows: [Double], highs: [Double])] = [([], []), ([1], [2]), ([1, -.infinity], [.infinity, 2]), ([0, 0], [2, 1])]
+        for box in boxes {
+            for count in [203, 32, 17, 16, 15, 1] {
+                for complement in [false, true] {
+                    for withParent in [false, true] {
+                        // The path the plan took before: one range mask per dimension, then finishMask.
+                        var expected = [UInt8](repeating: 1, count: count)
+                        for (k, column) in [x, y].prefix(box.lows.count).enumerated() {
+                            for e in 0..<count { expected[e] &= (column[e] >= box.lows[k] && column[e] < box.highs[k]) ? 1 : 0 }
+                        }
+                        let expectedCount = parentBytes.withUnsafeBufferPointer { p in
+                            expected.withUnsafeMutableBufferPointer {
+                                finishMask($0.baseAddress!, complement: complement, parent: withParent ? p.baseAddress : nil, count: count)
+                            }
+                        }
+                        let (mask, inside) = Self.rectangleKernel(columns: Array([x, y].prefix(box.lows.count)), lows: box.lows, highs: box.highs,
+                                                                  parent: withParent ? parentBytes : nil, complement: complement, count: count)
+                        #expect(mask == expected, "box \(box), count \(count), complement \(complement), parent \(withParent)")
+                        #expect(inside == expectedCount && inside == expected.reduce(0) { $0 + Int($1) })
+                    }
+                }
+            }
+        }
+    }
+
+    /// `ckernels_rectangle_mask_avx2` over copies of the columns; the mask and the count.
+    static func rectangleKernel(columns: [[Double]], lows: [Double], highs: [Double], parent: [UInt8]?, complement: Bool, count: Int) -> ([UInt8], Int) {
+        let pointers = columns.map { column -> UnsafeMutablePointer<Double> in
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: column.count)
+            p.initialize(from: column, count: column.count)
+            return p
+        }
+        defer { pointers.forEach { $0.deallocate() } }
+        let columnPointers: [UnsafePointer<Double>?] = pointers.map { UnsafePointer($0) }
+        var mask = [UInt8](repeating: 7, count: count)
+        let parentCopy = parent ?? []
+        let inside = columnPointers.withUnsafeBufferPointer { c in
+            lows.withUnsafeBufferPointer { lo in
+                highs.withUnsafeBufferPointer { hi in
+                    parentCopy.withUnsafeBufferPointer { p in
+                        mask.withUnsafeMutableBufferPointer { m in
+                            ckernels_rectangle_mask_avx2(c.baseAddress, lo.baseAddress, hi.baseAddress, lows.count,
+                                                         parent == nil ? nil : p.baseAddress, complement ? 1 : 0, m.baseAddress, count)
+                        }
+                    }
+                }
+            }
+        }
+        return (mask, inside)
+    }
 }
