@@ -290,27 +290,41 @@ __attribute__((target("avx2")))
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high) {
     const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
     const __m256d largest = _mm256_set1_pd(1.7976931348623157e308);
-    __m256d lo = _mm256_set1_pd(*low), hi = _mm256_set1_pd(*high);
-    __m256i bad = _mm256_setzero_si256();
-    long e = 0;
-    for (; e + 4 <= count; e += 4) {
-        __m256d v = _mm256_loadu_pd(values + e);
-        // Finite: |v| <= the largest double (false for NaN and both infinities).
-        __m256d finite = _mm256_cmp_pd(_mm256_and_pd(v, abs_mask), largest, _CMP_LE_OQ);
-        lo = _mm256_blendv_pd(lo, _mm256_min_pd(v, lo), finite);
-        hi = _mm256_blendv_pd(hi, _mm256_max_pd(hi, v), finite);
-        bad = _mm256_sub_epi64(bad, _mm256_castpd_si256(_mm256_xor_pd(finite, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)))));
-    }
-    double l[4], h[4];
-    int64_t b[4];
-    _mm256_storeu_pd(l, lo);
-    _mm256_storeu_pd(h, hi);
-    _mm256_storeu_si256((__m256i *)b, bad);
-    long n_bad = b[0] + b[1] + b[2] + b[3];
-    double low_value = *low, high_value = *high;
+    __m256d lo[4], hi[4];
+    __m256i bad[4];
     for (int k = 0; k < 4; k++) {
-        if (l[k] < low_value) low_value = l[k];
-        if (h[k] >= high_value) high_value = h[k];
+        lo[k] = _mm256_set1_pd(*low);
+        hi[k] = _mm256_set1_pd(*high);
+        bad[k] = _mm256_setzero_si256();
+    }
+    long e = 0;
+    // Sixteen values per step in four independent accumulators. A value that is not finite
+    // (|v| not <= the largest double: NaN, ±infinity) is made a NaN by OR-ing its all-ones mask
+    // into it, and min/max return their second operand (the running one) when the first is NaN,
+    // so no blend is needed; its mask (−1) is subtracted from the count.
+    for (; e + 16 <= count; e += 16) {
+        for (int k = 0; k < 4; k++) {
+            const __m256d v = _mm256_loadu_pd(values + e + 4 * k);
+            const __m256d not_finite = _mm256_cmp_pd(_mm256_and_pd(v, abs_mask), largest, _CMP_NLE_UQ);
+            const __m256d w = _mm256_or_pd(v, not_finite);
+            lo[k] = _mm256_min_pd(w, lo[k]);
+            hi[k] = _mm256_max_pd(w, hi[k]);
+            bad[k] = _mm256_sub_epi64(bad[k], _mm256_castpd_si256(not_finite));
+        }
+    }
+    double low_value = *low, high_value = *high;
+    long n_bad = 0;
+    for (int k = 0; k < 4; k++) {
+        double l[4], h[4];
+        int64_t b[4];
+        _mm256_storeu_pd(l, lo[k]);
+        _mm256_storeu_pd(h, hi[k]);
+        _mm256_storeu_si256((__m256i *)b, bad[k]);
+        n_bad += b[0] + b[1] + b[2] + b[3];
+        for (int j = 0; j < 4; j++) {
+            if (l[j] < low_value) low_value = l[j];
+            if (h[j] >= high_value) high_value = h[j];
+        }
     }
     for (; e < count; e++) {
         double v = values[e];

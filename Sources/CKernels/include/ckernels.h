@@ -39,7 +39,8 @@ long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lo
 void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine);
 
 /// Adds the smallest and largest finite value of `count` values to `*low` / `*high` (kept when
-/// smaller / larger) and returns how many values were not finite (NaN, ±infinity). AVX2 only.
+/// smaller / larger) and returns how many values were not finite (NaN, ±infinity). Which zero
+/// (−0 or 0) is kept when both occur is not specified. AVX2 only.
 long ckernels_finite_range_avx2(const double *values, long count, double *low, double *high);
 /// The polygon (xs, ys; `vertices` points) mask of `count` events at (x, y), 1 inside by the
 /// crossing rule: the same comparisons and `side` arithmetic as the Swift `polygonMask`, so the
