@@ -65,7 +65,7 @@ extension EventReader {
                 if ordinal >= total { return }
                 do {
                     try readBlock(ordinal * step, into: &block, buffer: &buffer)
-                    storedBytes?.take(firstEvent: block.firstEvent, count: block.count, buffer: &buffer)
+                    storedBytes?.take(worker: worker, firstEvent: block.firstEvent, count: block.count, buffer: &buffer)
                     try body(worker, block)
                 } catch {
                     firstError.withLock { if $0 == nil { $0 = error } }
@@ -135,8 +135,8 @@ extension EventBlock {
 
 /// Takes what a pass read for each block: the events `firstEvent ..< firstEvent + count` and the
 /// buffer that held their stored bytes (for an FCS file, the events' bytes as in the file, from
-/// the buffer's start). It may keep the buffer and leave another (or an empty one) in its place;
-/// called from several workers at once.
+/// the buffer's start), read by worker `worker` (0 ..< the pass's workers). It may keep the
+/// buffer and leave another (or an empty one) in its place; called from several workers at once.
 public protocol StoredBytesConsumer: Sendable {
-    func take(firstEvent: Int, count: Int, buffer: inout [UInt8])
+    func take(worker: Int, firstEvent: Int, count: Int, buffer: inout [UInt8])
 }

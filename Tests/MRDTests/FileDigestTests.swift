@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import FCS
 import TestSupport
 @testable import MRD
 @testable import Synthetic
@@ -36,5 +37,45 @@ struct FileDigestTests {
         var off = MRDAnalyzer(template: AnalysisTests.template, workers: workers)
         off.computeChecksum = false
         #expect(try off.analyze(path: path).fileSHA256 == nil)
+    }
+
+    @Test("blocks taken out of order by two workers: each hashes its own when next, any worker once the limit is reached, finish() the rest")
+    func outOfOrderTakes() throws {
+        let path = directory.path("order.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 40_000, seed: 72)).write(fcsPath: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let file = try FCSFile(path: path)
+        let set = file.fcsDataSets[0]
+        let block = 3_000
+        func take(_ digest: SharedReadDigest, worker: Int, block b: Int) {
+            let first = b * block, count = min(block, set.eventCount - first)
+            let start = set.dataBegin + first * set.bytesPerEvent
+            var buffer = Array(bytes[start..<(start + count * set.bytesPerEvent)])
+            digest.take(worker: worker, firstEvent: first, count: count, buffer: &buffer)
+        }
+        let blocks = (set.eventCount + block - 1) / block
+        #expect(blocks == 14)
+        // Worker 1 leaves blocks 1–7 waiting (not next: none hashed); worker 0 then brings block 0
+        // and hashes it, leaving 1–7 to their owner; its block 8 fills the waiting list to the
+        // limit, so it hashes the next waiting block itself; worker 1 then hashes its own while
+        // next, and blocks 9–13 come in order.
+        let digest = SharedReadDigest(file: file, dataSet: 0)
+        for b in 1...7 { take(digest, worker: 1, block: b) }
+        take(digest, worker: 0, block: 0)
+        take(digest, worker: 0, block: 8)
+        take(digest, worker: 1, block: 9)
+        for b in 10..<blocks { take(digest, worker: b % 2, block: b) }
+        #expect(digest.finish() == SHA256.hex(bytes))
+        // Worker 1's last block (13) arrives before 12 and its worker never calls again:
+        // worker 0 hashes its own 12, and finish() hashes 13.
+        let last = SharedReadDigest(file: file, dataSet: 0)
+        for b in 0..<12 { take(last, worker: 0, block: b) }
+        take(last, worker: 1, block: 13)
+        take(last, worker: 0, block: 12)
+        #expect(last.finish() == SHA256.hex(bytes))
+        // A block missing: no digest.
+        let missing = SharedReadDigest(file: file, dataSet: 0)
+        for b in 0..<blocks where b != 10 { take(missing, worker: 0, block: b) }
+        #expect(missing.finish() == nil)
     }
 }
