@@ -50,15 +50,6 @@ enum RadixSelection {
         return low + (h - Double(i)) * (high - low)
     }
 
-    /// The k-th smallest (from 0) of the finite values in `values`, of which there are
-    /// `finiteCount`; nil when it is a zero (see above).
-    /// - Complexity: O(n) (three passes over the values, then passes over one bucket's keys).
-    static func kth(_ values: UnsafeBufferPointer<Double>, finiteCount: Int, _ k: Int) -> Double? {
-        precondition(k >= 0 && k < finiteCount)
-        let v = select(values, shift: range(values).shift, k).value
-        return v == 0 ? nil : v
-    }
-
     /// The number of finite values, and the shift of the first 16-bit digit: the digit just below
     /// the high bits that every finite key shares (at most 48, so the digit is the top 16 bits
     /// when they differ).

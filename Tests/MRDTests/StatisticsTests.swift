@@ -106,15 +106,13 @@ struct StatisticsTests {
                 #expect(radix?.bitPattern == select?.bitPattern, "\(name) q \(q): \(String(describing: radix)) against \(String(describing: select))")
             }
         }
-        // The k-th smallest directly: the sorted order's, nil for a zero.
-        let sorted = mixed.sorted()
-        mixed.withUnsafeBufferPointer { b in
-            for k in [0, 1, 17, n / 2, n - 2, n - 1] { #expect(RadixSelection.kth(b, finiteCount: n, k) == sorted[k]) }
-        }
-        [0.0, -0.0, 1.0, -1.0].withUnsafeBufferPointer { b in
-            #expect(RadixSelection.kth(b, finiteCount: 4, 1) == nil)
-            #expect(RadixSelection.kth(b, finiteCount: 4, 2) == nil)
-            #expect(RadixSelection.kth(b, finiteCount: 4, 3) == 1)
+        // Order statistics themselves: quantiles that land exactly on statistic k are the sorted order's.
+        let sorted = mixed.filter(\.isFinite).sorted()
+        let finite = sorted.count
+        for k in [0, 1, finite / 2, finite - 1] where finite > 1 {
+            let q = Double(k) / Double(finite - 1)
+            guard Double(finite - 1) * q == Double(k) else { continue }
+            #expect(ThresholdFinder.quantile(mixed, q) == sorted[k], "statistic \(k)")
         }
     }
 
