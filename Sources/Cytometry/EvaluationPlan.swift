@@ -19,13 +19,18 @@ struct EvaluationPlan: Sendable {
     struct DimensionPlan: Sendable {
         let source: Source
         let transform: BoundedTransformation?
-        /// The transform's table kernel when it is tabulated (``transformValues(_:from:to:count:avx2:)``).
+        /// The transform's table kernel when it is tabulated, and its bounds, as plain values read
+        /// per chunk without copying the transform (``transformValues(_:from:to:count:avx2:)``).
         let table: TableKernel?
+        let boundMin: Double?
+        let boundMax: Double?
 
         init(source: Source, transform: BoundedTransformation?) {
             self.source = source
             self.transform = transform
             table = transform?.tableKernel
+            boundMin = transform?.boundMin
+            boundMax = transform?.boundMax
         }
     }
 

@@ -102,13 +102,12 @@ extension EvaluationPlan {
         }
         withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, n)) { outside in
             let off = table.apply(from: source, to: values, count: n, outside: outside.baseAddress!)
+            // Off the grid (rare): the exact solver, through the transform itself.
             if off > 0, let transform = dimensions[d].transform {
                 for k in 0..<off { values[outside[k]] = transform.transformation.exactValue(source[outside[k]]) }
             }
         }
-        guard let bounds = dimensions[d].transform, bounds.boundMin != nil || bounds.boundMax != nil else { return }
-        if let boundMin = bounds.boundMin { for i in 0..<n where values[i] < boundMin { values[i] = boundMin } }
-        if let boundMax = bounds.boundMax { for i in 0..<n where values[i] > boundMax { values[i] = boundMax } }
+        BoundedTransformation.clamp(values, count: n, boundMin: dimensions[d].boundMin, boundMax: dimensions[d].boundMax)
     }
 }
 

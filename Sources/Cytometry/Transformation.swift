@@ -177,6 +177,12 @@ public struct BoundedTransformation: Sendable, Equatable, Hashable {
     /// Transforms `count` values of `source` into `values` (the same pointer: in place), then bounds them.
     public func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, avx2: Bool = ColumnKernels.useAVX2) {
         transformation.apply(from: source, to: values, count: count, avx2: avx2)
+        Self.clamp(values, count: count, boundMin: boundMin, boundMax: boundMax)
+    }
+
+    /// Values below `boundMin` become `boundMin`, above `boundMax` become `boundMax`.
+    /// - Complexity: O(count) per bound given, nothing without bounds.
+    static func clamp(_ values: UnsafeMutablePointer<Double>, count: Int, boundMin: Double?, boundMax: Double?) {
         if let boundMin { for i in 0..<count where values[i] < boundMin { values[i] = boundMin } }
         if let boundMax { for i in 0..<count where values[i] > boundMax { values[i] = boundMax } }
     }

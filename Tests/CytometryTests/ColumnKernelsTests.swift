@@ -115,7 +115,7 @@ struct ColumnKernelsTests {
         }
     }
 
-    @Test("a tree with compensation, logicle, ratio, rectangles and a polygon: the same membership both ways")
+    @Test("a tree with compensation, logicle (bounded too), ratio, rectangles and a polygon: the same membership both ways")
     func tree() throws {
         guard ColumnKernels.avx2Available else {
             Issue.record("this CPU has no AVX2: only the portable path exists here, nothing to compare")
@@ -127,7 +127,13 @@ struct ColumnKernelsTests {
         let fl1 = GateDimension.channel("FL1", compensation: .file, transform: logicle)
         let fl2 = GateDimension.channel("FL2", compensation: .file, transform: logicle)
         let fl3 = GateDimension.channel("FL3", compensation: .file)
+        // Bounds clamp the transformed values: events above 0.7 pile up at 0.7, inside "top" only when clamped.
+        let bounded = NamedTransformation(id: "b", BoundedTransformation(.logicle(try LogicleTransform(T: 1000, W: 0.5, M: 4.5, A: 0)),
+                                                                         boundMin: 0.35, boundMax: 0.7))
+        let fl2b = GateDimension.channel("FL2", compensation: .file, transform: bounded)
         let gates = [
+            Gate(id: "top", shape: .rectangle(dimensions: [fl2b], minimums: [0.7], maximums: [0.700_001])),
+            Gate(id: "bottom", shape: .rectangle(dimensions: [fl2b], minimums: [0.35], maximums: [0.350_001])),
             Gate(id: "box", shape: .rectangle(dimensions: [fl1, fl2, fl3], minimums: [0.3, nil, 100], maximums: [0.9, 0.8, nil])),
             Gate(id: "poly", parentID: "box", shape: .polygon(x: fl1, y: fl2, vertices: [Vertex(0.2, 0.1), Vertex(0.9, 0.2), Vertex(0.7, 0.9), Vertex(0.3, 0.6)])),
             Gate(id: "one", shape: .rectangle(dimensions: [fl3], minimums: [250], maximums: [nil])),
@@ -144,6 +150,7 @@ struct ColumnKernelsTests {
         #expect(results[0].gates == results[1].gates)
         #expect(results[0].membership == results[1].membership)
         #expect((results[0].count("poly") ?? 0) > 100 && (results[0].count("both") ?? 0) > 10, "\(results[0].gates)")
+        #expect((results[0].count("top") ?? 0) > 10_000 && (results[0].count("bottom") ?? 0) > 10, "\(results[0].gates)")
     }
 
     @Test("the finite range of a channel: the same low, high and non-finite count both ways, and the true ones")
