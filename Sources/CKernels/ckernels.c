@@ -212,30 +212,6 @@ long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lo
 }
 
 __attribute__((target("avx2")))
-void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
-    static const uint32_t spread[16] = {
-        0x00000000, 0x00000001, 0x00000100, 0x00000101, 0x00010000, 0x00010001, 0x00010100, 0x00010101,
-        0x01000000, 0x01000001, 0x01000100, 0x01000101, 0x01010000, 0x01010001, 0x01010100, 0x01010101,
-    };
-    const __m256d low = _mm256_set1_pd(lo), high = _mm256_set1_pd(hi);
-    long e = 0;
-    for (; e + 4 <= count; e += 4) {
-        __m256d v = _mm256_loadu_pd(values + e);
-        __m256d in = _mm256_and_pd(_mm256_cmp_pd(v, low, _CMP_GE_OQ), _mm256_cmp_pd(v, high, _CMP_LT_OQ));
-        uint32_t bytes = spread[_mm256_movemask_pd(in)];
-        uint32_t old;
-        __builtin_memcpy(&old, mask + e, 4);
-        bytes = combine ? (bytes & old) : bytes;
-        __builtin_memcpy(mask + e, &bytes, 4);
-    }
-    for (; e < count; e++) {
-        double v = values[e];
-        uint8_t in = (v >= lo && v < hi) ? 1 : 0;
-        mask[e] = combine ? (uint8_t)(mask[e] & in) : in;
-    }
-}
-
-__attribute__((target("avx2")))
 void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *xs, const double *ys, long vertices,
                                 uint8_t *mask, long count) {
     static const uint32_t spread[16] = {
@@ -409,9 +385,6 @@ long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complem
 long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lows, const double *highs, long dims,
                                   const uint8_t *parent, int complement, uint8_t *mask, long count) {
     (void)columns; (void)lows; (void)highs; (void)dims; (void)parent; (void)complement; (void)mask; (void)count; return 0;
-}
-void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine) {
-    (void)values; (void)lo; (void)hi; (void)mask; (void)count; (void)combine;
 }
 void ckernels_polygon_mask_avx2(const double *x, const double *y, const double *xs, const double *ys, long vertices,
                                 uint8_t *mask, long count) {

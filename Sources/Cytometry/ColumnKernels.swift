@@ -3,7 +3,7 @@ import EventCore
 import Foundation
 
 /// Which implementation of the evaluator's column kernels runs: the AVX2 ones (C, `CKernels`:
-/// compensation, range masks, the logicle/hyperlog table) when the CPU has AVX2, else the
+/// compensation, rectangle and polygon masks, finished masks, the logicle/hyperlog table) when the CPU has AVX2, else the
 /// portable Swift loops. Both do the same IEEE operations in the same order, so they give
 /// bit-identical values (tests run both on the same data); the choice only changes speed. A
 /// build for any x86-64, or for another architecture, always has the portable path.

@@ -240,17 +240,15 @@ struct EvaluationPlan: Sendable {
                         ckernels_rectangle_mask_avx2(columns, lo.baseAddress, hi.baseAddress, ds.count, parent, complements[g] ? 1 : 0, mask, n)
                     }
                 }
-                scratch.counts[g] += inside
-                scratch.chunkCounts[g] = inside
+                scratch.record(gate: g, inside: inside)
                 continue
             case .rectangle(let ds, let minimums, let maximums):
+                // The portable path: one range per dimension, then finished below.
                 if ds.isEmpty { for e in 0..<n { mask[e] = 1 } }
                 for (k, d) in ds.enumerated() {
                     let values = scratch.dimensions + d * cap + o
                     let lo = minimums[k], hi = maximums[k]
-                    if avx2 {
-                        ckernels_range_mask_avx2(values, lo, hi, mask, n, k == 0 ? 0 : 1)
-                    } else if k == 0 {
+                    if k == 0 {
                         for e in 0..<n { let v = values[e]; mask[e] = (v >= lo && v < hi) ? 1 : 0 }
                     } else {
                         for e in 0..<n { let v = values[e]; mask[e] &= (v >= lo && v < hi) ? 1 : 0 }
@@ -294,8 +292,7 @@ struct EvaluationPlan: Sendable {
             }
             let inside = avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
                               : finishMask(mask, complement: complements[g], parent: parent, count: n)
-            scratch.counts[g] += inside
-            scratch.chunkCounts[g] = inside
+            scratch.record(gate: g, inside: inside)
         }
         for d in domains.sparseExtras { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
     }
@@ -469,6 +466,13 @@ final class EvaluationScratch: @unchecked Sendable {
         masks.deallocate()
         chunkCounts.deallocate()
         rectangleColumns.deallocate()
+    }
+
+    /// Adds a gate's events in this chunk to its count and keeps them as the chunk's count.
+    @inline(__always)
+    func record(gate g: Int, inside: Int) {
+        counts[g] += inside
+        chunkCounts[g] = inside
     }
 
     /// Packs this block's masks into the shared membership bits (blocks start at multiples of 64).

@@ -101,15 +101,15 @@ struct TabulatedInverse: Sendable {
     /// dimension is transformed straight from its compensated column, with no copy first.
     func apply(from source: UnsafePointer<Double>, to values: UnsafeMutablePointer<Double>, count: Int, exact: (Double) -> Double,
                avx2: Bool = ColumnKernels.useAVX2) {
-        let first = firstIndex, segments = segmentCount, zero = zeroValue
         if avx2 {
             // Four values at a time, their rows loaded whole and transposed; the values off the grid come back by position.
             withUnsafeTemporaryAllocation(of: Int.self, capacity: max(1, count)) { outside in
-                let off = ckernels_cubic_table_avx2(rows.base, first, segments, zero, source, values, count, outside.baseAddress!)
+                let off = kernel.apply(from: source, to: values, count: count, outside: outside.baseAddress!)
                 for k in 0..<off { values[outside[k]] = exact(source[outside[k]]) }
             }
             return
         }
+        let first = firstIndex, segments = segmentCount, zero = zeroValue
         let shift = UInt64(52 - Self.segmentsPerOctaveLog2)
         table.withUnsafeBufferPointer { t in
             for e in 0..<count {

@@ -56,8 +56,7 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
             while let block = pending[next], block.worker == worker || pending.count >= Self.pendingLimit {
                 pending[next] = nil
                 condition.unlock()
-                let length = block.count * bytesPerEvent
-                block.bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(start: $0.baseAddress, count: length)) }
+                update(block.bytes, events: block.count)
                 condition.lock()
                 next += block.count
                 spares[block.worker, default: []].append(block.bytes)
@@ -70,6 +69,11 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Hashes the stored bytes of `events` events from the start of `bytes` (the buffer may be longer).
+    private func update(_ bytes: [UInt8], events: Int) {
+        bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(start: $0.baseAddress, count: events * bytesPerEvent)) }
+    }
+
     /// The hex digest once every event was taken, after hashing the bytes that follow the
     /// events; nil when a part of the file could not be read or some events never came.
     func finish() -> String? {
@@ -77,7 +81,7 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
         defer { condition.unlock() }
         // Blocks whose workers made no further call after them, in file order.
         while let block = pending.removeValue(forKey: next) {
-            block.bytes.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(start: $0.baseAddress, count: block.count * bytesPerEvent)) }
+            update(block.bytes, events: block.count)
             next += block.count
         }
         guard !failed, next == eventCount, pending.isEmpty else { return nil }

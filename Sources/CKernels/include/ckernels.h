@@ -30,13 +30,9 @@ long ckernels_finish_mask_avx2(uint8_t *mask, const uint8_t *parent, int complem
 /// A rectangle gate's finished mask in one pass: mask[e] = 1 when lows[k] <= columns[k][e] <
 /// highs[k] for every k < dims (NaN is outside; no dimension: every event), flipped when
 /// `complement` is 1, ANDed with `parent`'s byte (NULL: none); returns how many are 1. The same
-/// bytes as ckernels_range_mask_avx2 per dimension then ckernels_finish_mask_avx2. AVX2 only.
+/// bytes as a range test per dimension then ckernels_finish_mask_avx2. AVX2 only.
 long ckernels_rectangle_mask_avx2(const double *const *columns, const double *lows, const double *highs, long dims,
                                   const uint8_t *parent, int complement, uint8_t *mask, long count);
-
-/// mask[e] = (lo <= v[e] < hi) when `combine` is 0, mask[e] &= that otherwise (bytes 0 or 1;
-/// NaN is outside). AVX2 only.
-void ckernels_range_mask_avx2(const double *values, double lo, double hi, uint8_t *mask, long count, int combine);
 
 /// Adds the smallest and largest finite value of `count` values to `*low` / `*high` (kept when
 /// smaller / larger) and returns how many values were not finite (NaN, ±infinity). Which zero
