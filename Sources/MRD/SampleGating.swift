@@ -53,6 +53,11 @@ struct SampleGating {
     /// Per-slot counts of every event's time from an earlier full pass: when set, the time gate
     /// is judged on them instead of the estimate (``TimeBinning``).
     var countedTimeBins: [Int]?
+    /// Whether a pending gate's values are read in an earlier pass once its population is placed
+    /// (``resolve()``); off, each gate's values are read in its own turn. The gates are the same.
+    var readsAhead = true
+    /// Subsample passes ``resolve()`` made.
+    private(set) var subsamplePasses = 0
 
     func dimension(_ marker: String) -> GateDimension {
         let spec = template.marker(marker)!
@@ -104,6 +109,8 @@ struct SampleGating {
         var pending = template.gates
         var pendingRules = Array(template.mrd.rules.enumerated())
         var ruleValues = [Double?](repeating: nil, count: template.mrd.rules.count)
+        // Values read for a data-driven gate in an earlier pass than its own turn, by gate id.
+        var read: [String: [[Double]]] = [:]
         while !pending.isEmpty || !pendingRules.isEmpty {
             var progressed = false
             // Static gates (and flow-rate, which needs no population) whose references exist.
@@ -141,29 +148,44 @@ struct SampleGating {
                 throw .template(file: template.path, line: pending.first?.line ?? 1, column: pending.first?.column ?? 1,
                                 detail: "gates cannot be resolved (a reference cycle?)")
             }
-            // One subsample pass for everything ready.
+            // One subsample pass for everything ready, and for every pending gate whose values can
+            // already be read: its population is placed, though the gate waits for its parent or
+            // operands (the lymphocytes' CD19 valley for a plasma-cell gate). Those values are kept
+            // until the gate's turn: the same subsample and the same population's gates give the
+            // same values then, so only the number of passes changes.
+            var keys: [String] = []
             var requests: [(population: String?, markers: [String])] = []
-            for gate in batch {
-                switch gate.kind {
-                case .threshold(let marker, _, let threshold): requests.append((threshold.population ?? gate.parent, [marker]))
-                case .ratioBand(let x, let y, _, _): requests.append((gate.parent, [x, y]))
-                default: break
-                }
+            for gate in pending where !isStatic(gate) && read[gate.id] == nil {
+                guard let request = valueRequest(gate), batch.contains(where: { $0.id == gate.id })
+                        || (readsAhead && (request.population.map(done.contains) ?? true)) else { continue }
+                keys.append(gate.id)
+                requests.append(request)
             }
             for (_, rule) in readyRules { requests.append((rule.threshold.population, [rule.marker])) }
-            let samples = try collect(requests)
-            for (i, gate) in batch.enumerated() {
-                gates += try dataDrivenGates(gate, sample: samples[i])
+            let samples = requests.isEmpty ? [] : try collect(requests)
+            if !requests.isEmpty { subsamplePasses += 1 }
+            for (key, sample) in zip(keys, samples) { read[key] = sample }
+            for gate in batch {
+                gates += try dataDrivenGates(gate, sample: read.removeValue(forKey: gate.id) ?? [])
                 done.insert(gate.id)
             }
             pending.removeAll { g in batch.contains { $0.id == g.id } }
             for (j, (index, rule)) in readyRules.enumerated() {
-                let values = samples[batch.count + j][0]
+                let values = samples[keys.count + j][0]
                 ruleValues[index] = place(rule.threshold, values: values, name: "rule:\(rule.marker)", marker: rule.marker)
             }
             pendingRules.removeAll { r in readyRules.contains { $0.offset == r.offset } }
         }
         ruleThresholds = ruleValues
+    }
+
+    /// The population and markers a data-driven gate's boundary is placed on (nil: none is).
+    private func valueRequest(_ gate: GateSpec) -> (population: String?, markers: [String])? {
+        switch gate.kind {
+        case .threshold(let marker, _, let threshold): return (threshold.population ?? gate.parent, [marker])
+        case .ratioBand(let x, let y, _, _): return (gate.parent, [x, y])
+        default: return nil
+        }
     }
 
     private func isStatic(_ gate: GateSpec) -> Bool {
@@ -201,120 +223,6 @@ struct SampleGating {
     private func thresholdGate(_ gate: GateSpec, marker: String, keep: ThresholdSide, value: Double) -> Gate {
         Gate(id: gate.id, parentID: gate.parent,
              shape: .rectangle(dimensions: [dimension(marker)], minimums: [keep == .above ? value : nil], maximums: [keep == .below ? value : nil]))
-    }
-
-    /// Values of `markers` for the events of each population (nil: all events) in the subsample,
-    /// in event order (the same order whatever the number of workers).
-    /// - Complexity: O(subsample events × (gates + markers)) on `workers` cores, then one copy of the values.
-    func collect(_ requests: [(population: String?, markers: [String])]) throws(MRDError) -> [[[Double]]] {
-        // Only the requested populations and the gates they rest on (parents, boolean operands)
-        // are evaluated: their masks are the same as in the whole tree.
-        var needed: Set<String> = []
-        var stack = requests.compactMap(\.population)
-        let byID = Dictionary(gates.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        while let id = stack.popLast() {
-            guard needed.insert(id).inserted, let gate = byID[id] else { continue }
-            if let parent = gate.parentID { stack.append(parent) }
-            if case .boolean(_, let operands) = gate.shape { stack += operands.map(\.gateID) }
-        }
-        let tree = try tree(gates.filter { needed.contains($0.id) })
-        // One column per marker, read only inside the population that asks for it (every event
-        // when several populations, or every event, ask for it).
-        var markerIndex: [String: Int] = [:]
-        var extra: [GateDimension] = []
-        var domains: [Int?] = []
-        var columnsOf: [(population: Int?, columns: [Int])] = []
-        for request in requests {
-            let population = request.population.flatMap { id in tree.gates.firstIndex { $0.id == id } }
-            var columns: [Int] = []
-            for m in request.markers {
-                if let k = markerIndex[m] {
-                    if domains[k] != population { domains[k] = nil }
-                    columns.append(k)
-                } else {
-                    markerIndex[m] = extra.count
-                    extra.append(dimension(m))
-                    domains.append(population)
-                    columns.append(extra.count - 1)
-                }
-            }
-            columnsOf.append((population, columns))
-        }
-        let plan = columnsOf
-        let dataSet = file.dataSets[dataSetIndex]
-        let blockSize = TreeEvaluator.defaultBlockSize
-        let blockCount = (dataSet.eventCount + blockSize - 1) / blockSize
-        let wanted = max(1, (subsampleEvents + blockSize - 1) / blockSize)
-        let stride = max(1, blockCount / wanted)
-        // Per worker: its values, and where each block it read starts in them.
-        struct Store {
-            var values: [[[Double]]]
-            /// Per block read: its first event and, per request and column, where its values start.
-            var blocks: [(first: Int, starts: [[Int]])] = []
-        }
-        let slots = WorkerSlots<Store>(count: max(1, workers), initial: Store(values: plan.map { p in p.columns.map { _ in [Double]() } }))
-        do {
-            _ = try TreeEvaluator(tree: tree, extraDimensions: extra, extraDomains: domains).evaluate(
-                file: file, dataSet: dataSetIndex, workers: workers, blockSize: blockSize, blockStride: stride) { worker, block in
-                slots.update(worker) { store in
-                    store.blocks.append((block.firstEvent, store.values.map { $0.map(\.count) }))
-                    let n = block.count
-                    for (r, p) in plan.enumerated() {
-                        let mask = p.population.map { block.mask($0) }
-                        // Masks hold 0 or 1 per event (``EvaluatedBlock/mask(_:)``): sums and strides without a branch.
-                        var selected = n
-                        if let mask {
-                            selected = 0
-                            for e in 0..<n { selected &+= Int(mask[e]) }
-                        }
-                        for (k, c) in p.columns.enumerated() {
-                            let column = block.column(c)
-                            // The column taken out of the store while it grows, so no append
-                            // checks the nested arrays' uniqueness per value.
-                            var values: [Double] = []
-                            swap(&values, &store.values[r][k])
-                            let start = values.count
-                            // One slot more than kept: every event is written, a kept one then
-                            // advances; the spare slot goes at the end.
-                            values.append(contentsOf: repeatElement(0, count: selected + 1))
-                            values.withUnsafeMutableBufferPointer { out in
-                                let base = out.baseAddress!
-                                if let mask {
-                                    var j = start
-                                    for e in 0..<n {
-                                        base[j] = column[e]
-                                        j &+= Int(mask[e])
-                                    }
-                                } else {
-                                    for e in 0..<n { base[start + e] = column[e] }
-                                }
-                            }
-                            values.removeLast()
-                            swap(&values, &store.values[r][k])
-                        }
-                    }
-                }
-            }
-        } catch {
-            throw MRDError.wrapping(error, file: path)
-        }
-        // Blocks in event order, whichever worker read them: every later step sees the same
-        // sequence whatever the workers (a merge of the workers' block lists, no sort of the values).
-        var pieces: [(first: Int, worker: Int, block: Int)] = []
-        for w in 0..<slots.count { for (b, block) in slots[w].blocks.enumerated() { pieces.append((block.first, w, b)) } }
-        pieces.sort { $0.first < $1.first }
-        var merged = plan.map { p in p.columns.map { _ in [Double]() } }
-        for r in 0..<merged.count {
-            for k in 0..<merged[r].count {
-                merged[r][k].reserveCapacity((0..<slots.count).reduce(0) { $0 + slots[$1].values[r][k].count })
-                for piece in pieces {
-                    let store = slots[piece.worker], start = store.blocks[piece.block].starts[r][k]
-                    let end = piece.block + 1 < store.blocks.count ? store.blocks[piece.block + 1].starts[r][k] : store.values[r][k].count
-                    merged[r][k] += store.values[r][k][start..<end]
-                }
-            }
-        }
-        return merged
     }
 
     /// The boundary `spec` gives on `values`, recorded in ``thresholds``; nil (switched off, with
@@ -479,17 +387,5 @@ struct SampleGating {
         } catch {
             throw MRDError.wrapping(error, file: path)
         }
-    }
-}
-
-
-/// One value per worker, each touched only by its own worker during a parallel pass.
-final class WorkerSlots<T>: @unchecked Sendable {
-    private var values: [T]
-    init(count: Int, initial: T) { values = [T](repeating: initial, count: count) }
-    var count: Int { values.count }
-    subscript(i: Int) -> T { values[i] }
-    func update(_ i: Int, _ body: (inout T) -> Void) {
-        values.withUnsafeMutableBufferPointer { body(&$0[i]) }
     }
 }

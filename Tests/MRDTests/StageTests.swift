@@ -36,6 +36,35 @@ struct StageTests {
         #expect(reason.hasPrefix("panel incomplete: marker \"CD99\" not found") && reason.contains("CD99") && panel.isEmpty, "\(reason)")
     }
 
+    @Test("data-driven gates: values read ahead of a gate's turn (its population placed, its parent not) give the same gates, thresholds and warnings in fewer subsample passes")
+    func readAhead() throws {
+        let path = directory.path("ahead.fcs")
+        _ = try MarrowGenerator(MarrowSpecification(events: 60_000, aberrantCount: 300, seed: 33)).write(fcsPath: path)
+        let template = AnalysisTests.template
+        let file = try FCSFile(path: path)
+        let index = file.defaultDataSetIndex
+        guard case .ready(let ready) = try SamplePreparation.prepare(template: template, dataSet: file.dataSets[index], path: path) else {
+            Issue.record("not ready")
+            return
+        }
+        try SampleGating.prepareTransforms(template)
+        func resolved(ahead: Bool, workers: Int) throws -> SampleGating {
+            var gating = SampleGating(template: template, mapping: ready.mapping, file: file, dataSetIndex: index, path: path,
+                                      compensation: ready.compensation, matrices: ready.matrices, workers: workers, subsampleEvents: 20_000)
+            gating.readsAhead = ahead
+            try gating.resolve()
+            return gating
+        }
+        let inTurn = try resolved(ahead: false, workers: 1), ahead = try resolved(ahead: true, workers: 2)
+        // The bundled template: singlets; the lymphocytes' CD45, CD138, CD38 and CD19/CD56 rules; small; the
+        // plasma-cell reference's rules. Read in turn, the CD19 and CD56 valleys of the plasma-cell gates
+        // (placed on the lymphocytes, waiting for the plasma cells) take a pass of their own.
+        #expect(inTurn.subsamplePasses == 5 && ahead.subsamplePasses == 4, "\(inTurn.subsamplePasses) \(ahead.subsamplePasses)")
+        #expect(ahead.gates == inTurn.gates && ahead.thresholds == inTurn.thresholds && ahead.warnings == inTurn.warnings)
+        #expect(ahead.ruleThresholds == inTurn.ruleThresholds && ahead.gatesOff.map(\.id) == inTurn.gatesOff.map(\.id))
+        #expect(ahead.thresholds.contains { $0.name == "cd19-positive" && $0.method == "valley" && $0.value != nil })
+    }
+
     @Test("the plasma-cell scan: one row per plasma-cell gate event, in event order, the same on one worker as on three; event indices only when asked")
     func scan() throws {
         let path = directory.path("scan.fcs")
