@@ -1,5 +1,48 @@
 import Foundation
 
+/// One dimension's events inside a search box, in order on it: member indices, values, chains,
+/// and the prefix counts of the chain searched for (`wanted[j]`: among the first j events).
+private struct BoxColumn {
+    var order: [UInt32]
+    var values: [Float]
+    var chains: [Int8]
+    var wanted: [Int32]
+
+    /// - Complexity: O(events).
+    init(order: [UInt32], values: [Float], chains: [Int8], want: Int8) {
+        (self.order, self.values, self.chains) = (order, values, chains)
+        var wanted = [Int32](repeating: 0, count: chains.count + 1)
+        wanted.withUnsafeMutableBufferPointer { w in
+            for j in chains.indices { w[j + 1] = w[j] &+ (chains[j] == want ? 1 : 0) }
+        }
+        self.wanted = wanted
+    }
+
+    /// Keeps the events still `inside`, in order, and counts the prefixes again.
+    /// - Complexity: O(events), no allocation.
+    mutating func keep(inside: UnsafeBufferPointer<Bool>, want: Int8) {
+        let m = order.count
+        var kept = 0
+        order.withUnsafeMutableBufferPointer { o in
+            values.withUnsafeMutableBufferPointer { v in
+                chains.withUnsafeMutableBufferPointer { c in
+                    wanted.withUnsafeMutableBufferPointer { w in
+                        for j in 0..<m where inside[Int(o[j])] {
+                            (o[kept], v[kept], c[kept]) = (o[j], v[j], c[j])
+                            w[kept + 1] = w[kept] &+ (c[kept] == want ? 1 : 0)
+                            kept += 1
+                        }
+                    }
+                }
+            }
+        }
+        order.removeLast(m - kept)
+        values.removeLast(m - kept)
+        chains.removeLast(m - kept)
+        wanted.removeLast(m - kept)
+    }
+}
+
 /// A light-chain-guided search for a restricted subset inside a cluster of plasma cells that,
 /// as a whole, is polyclonal enough to pass for normal: what a reviewer does by gating the
 /// CD19− (or CD38-dim …) part of a cluster and looking at its κ:λ.
@@ -138,8 +181,39 @@ struct RestrictedSubsetSearch {
             let key = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
             keys.append(UInt64(key) << 32 | UInt64(i))
         }
-        keys.sort()
+        // Rows in increasing order (the search rows are) already order the keys' low halves: a
+        // stable radix sort on the high halves then gives the sorted keys.
+        if keys.count >= 256 && zip(rows, rows.dropFirst()).allSatisfy({ $0 < $1 }) { sortOnHighHalves(&keys) } else { keys.sort() }
         return keys.map { Int($0 & 0xFFFF_FFFF) }
+    }
+
+    /// Keys whose low 32 bits already increase, sorted: a stable least-significant-digit radix
+    /// sort of their high 32 bits (digits of 11, 11 and 10 bits; a digit all keys share is skipped).
+    /// - Complexity: O(n), one buffer of n keys.
+    static func sortOnHighHalves(_ keys: inout [UInt64]) {
+        let n = keys.count
+        var buffer = [UInt64](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 2048)
+        for shift: UInt64 in [32, 43, 54] {
+            let scattered = keys.withUnsafeBufferPointer { from in
+                buffer.withUnsafeMutableBufferPointer { to in
+                    counts.withUnsafeMutableBufferPointer { c -> Bool in
+                        for b in 0..<2048 { c[b] = 0 }
+                        for key in from { c[Int(truncatingIfNeeded: (key >> shift) & 0x7FF)] += 1 }
+                        guard c[Int(truncatingIfNeeded: (from[0] >> shift) & 0x7FF)] < n else { return false }
+                        var position = 0
+                        for b in 0..<2048 { (c[b], position) = (position, position + c[b]) }
+                        for key in from {
+                            let b = Int(truncatingIfNeeded: (key >> shift) & 0x7FF)
+                            to[c[b]] = key
+                            c[b] += 1
+                        }
+                        return true
+                    }
+                }
+            }
+            if scattered { swap(&keys, &buffer) }
+        }
     }
 
     /// Searches one cluster.
@@ -160,19 +234,18 @@ struct RestrictedSubsetSearch {
             for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { return false }
             return true
         }
-        // The test half inside the box decides; the members are listed only for a box that is
-        // kept (most boxes are not, and a large cluster's list would be megabytes for nothing).
-        var testKappa = 0, testLambda = 0, inBox = 0
-        for i in 0..<n where inside(i) {
-            inBox += 1
-            if !searchHalf[i] { if chains[i] == 1 { testKappa += 1 } else if chains[i] == -1 { testLambda += 1 } }
+        // The test half inside the box decides (only its events with a chain are looked at); the
+        // members are listed only for a box that is kept (most boxes are not, and a large
+        // cluster's list would be megabytes for nothing).
+        var testKappa = 0, testLambda = 0
+        for i in 0..<n where !searchHalf[i] && chains[i] != 0 && inside(i) {
+            if chains[i] == 1 { testKappa += 1 } else { testLambda += 1 }
         }
         guard testKappa + testLambda >= minimumTestEvents else { return nil }
         let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
             .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
         guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
         var members: [Int] = []
-        members.reserveCapacity(inBox)
         for i in 0..<n where inside(i) { members.append(i) }
         return Found(members: members, test: outcome, low: low, high: high)
     }
@@ -180,7 +253,7 @@ struct RestrictedSubsetSearch {
     /// The greedy box of the prepared search half (step 1 above), untested; nil when no cut pays.
     /// - Complexity: O(steps · markers · n) for n events of the search half, steps ≤ 2 · markers.
     func box(_ prepared: Prepared, kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float])? {
-        let values = prepared.values, d = prepared.dimensions, chains = prepared.chains
+        let d = prepared.dimensions, chains = prepared.chains
         let n = chains.count
         guard n > 0, d > 0, r0 > 0, r0.isFinite else { return nil }
         let p0 = kappa ? r0 / (1 + r0) : 1 / (1 + r0)
@@ -193,52 +266,55 @@ struct RestrictedSubsetSearch {
         var g = Self.statistic(s, f, p0)
         let minimumKept = max(1, minimumTestEvents / 2)
         let minimumGain = 2.0
-        var sorted: [Float] = [], prefix: [Int] = []
-        sorted.reserveCapacity(prepared.search.count)
-        prefix.reserveCapacity(prepared.search.count + 1)
+        // Per dimension, the box's events in order on it (``BoxColumn``): the prepared orders,
+        // then after each cut only the events still inside — the same sequences as filtering the
+        // whole order on every step, read without a test per event.
+        var columns = (0..<d).map { BoxColumn(order: prepared.order[$0], values: prepared.orderedValues[$0], chains: prepared.orderedChains[$0], want: want) }
         for _ in 0..<(2 * d) {
             var best: (gain: Double, dim: Int, bound: Float, upper: Bool)? = nil
             for k in 0..<d {
-                // The box's events in order on dimension k, with prefix counts of the wanted chain.
-                sorted.removeAll(keepingCapacity: true)
-                prefix.removeAll(keepingCapacity: true)
-                prefix.append(0)
-                let order = prepared.order[k], orderedValues = prepared.orderedValues[k], orderedChains = prepared.orderedChains[k]
-                for j in order.indices where inside[Int(order[j])] {
-                    sorted.append(orderedValues[j])
-                    prefix.append(prefix[prefix.count - 1] + (orderedChains[j] == want ? 1 : 0))
-                }
-                let m = sorted.count
+                let m = columns[k].values.count
                 guard m > 1 else { continue }
-                for q in 1..<32 {
-                    let j = m * q / 32
-                    guard j > 0, j < m, sorted[j - 1] < sorted[j] else { continue }
-                    // Keep the upper part (cut the low end at sorted[j]) or the lower part.
-                    let upperS = prefix[m] - prefix[j], upperF = (m - j) - upperS
-                    let lowerS = prefix[j], lowerF = j - lowerS
-                    if upperS >= minimumKept {
-                        let gain = Self.statistic(upperS, upperF, p0) - g
-                        if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j], false) }
-                    }
-                    if lowerS >= minimumKept {
-                        let gain = Self.statistic(lowerS, lowerF, p0) - g
-                        if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j - 1], true) }
+                columns[k].values.withUnsafeBufferPointer { sorted in
+                    columns[k].wanted.withUnsafeBufferPointer { wanted in
+                        for q in 1..<32 {
+                            let j = m * q / 32
+                            guard j > 0, j < m, sorted[j - 1] < sorted[j] else { continue }
+                            // Keep the upper part (cut the low end at sorted[j]) or the lower part;
+                            // wanted[j]: events of the wanted chain below j (all m of them: s).
+                            let upperS = s - Int(wanted[j]), upperF = (m - j) - upperS
+                            let lowerS = Int(wanted[j]), lowerF = j - lowerS
+                            if upperS >= minimumKept {
+                                let gain = Self.statistic(upperS, upperF, p0) - g
+                                if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j], false) }
+                            }
+                            if lowerS >= minimumKept {
+                                let gain = Self.statistic(lowerS, lowerF, p0) - g
+                                if gain > (best?.gain ?? minimumGain) { best = (gain, k, sorted[j - 1], true) }
+                            }
+                        }
                     }
                 }
             }
             guard let cut = best else { break }
             if cut.upper { high[cut.dim] = min(high[cut.dim], cut.bound) } else { low[cut.dim] = max(low[cut.dim], cut.bound) }
+            // The events the cut leaves out, found in the cut dimension's order (its values are
+            // the rows' own); then every dimension's order keeps the events still inside.
             s = 0
             f = 0
-            for i in prepared.search where inside[i] {
-                let v = values[i, cut.dim]
-                if v >= low[cut.dim] && v <= high[cut.dim] {
-                    if chains[i] == want { s += 1 } else { f += 1 }
+            let (lo, hi) = (low[cut.dim], high[cut.dim]), column = columns[cut.dim]
+            for j in column.values.indices {
+                let v = column.values[j]
+                if v >= lo && v <= hi {
+                    if column.chains[j] == want { s += 1 } else { f += 1 }
                 } else {
-                    inside[i] = false
+                    inside[Int(column.order[j])] = false
                 }
             }
             g = Self.statistic(s, f, p0)
+            inside.withUnsafeBufferPointer { inside in
+                for k in 0..<d { columns[k].keep(inside: inside, want: want) }
+            }
         }
         guard low.contains(where: { $0 > -.infinity }) || high.contains(where: { $0 < .infinity }) else { return nil }
         return (low, high)

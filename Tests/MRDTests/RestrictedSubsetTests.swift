@@ -71,6 +71,79 @@ struct RestrictedSubsetTests {
         let all = Array(0..<6)
         #expect(RestrictedSubsetSearch.ordered(all, on: 0, of: withNaN)
                 == all.sorted { withNaN[$0, 0] != withNaN[$1, 0] ? withNaN[$0, 0] < withNaN[$1, 0] : $0 < $1 })
+        // Values over many magnitudes and both signs (every radix digit differs), rows increasing
+        // (the radix sort) and shuffled (the comparison of whole keys).
+        var wide: [Float] = []
+        for _ in 0..<5_000 { wide.append(Float((rng.next() - 0.3) * pow(10, 12 * rng.next() - 6))) }
+        let wideValues = MarkerRows(table: wide, stride: 1, columns: [0])
+        let increasing = (0..<5_000).filter { _ in rng.next() < 0.9 }
+        var shuffled = increasing
+        for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, Int(rng.next() * Double(i + 1))) }
+        for list in [increasing, shuffled] {
+            #expect(RestrictedSubsetSearch.ordered(list, on: 0, of: wideValues)
+                    == list.sorted { wide[$0] != wide[$1] ? wide[$0] < wide[$1] : $0 < $1 })
+        }
+    }
+
+    /// The greedy box as first written: every step filters each dimension's whole order by the
+    /// box (``RestrictedSubsetSearch/box(_:kappa:referenceRatio:)`` keeps the orders compacted instead).
+    static func referenceBox(_ prepared: RestrictedSubsetSearch.Prepared, kappa: Bool, r0: Double, minimumTestEvents: Int) -> (low: [Float], high: [Float])? {
+        let values = prepared.values, d = prepared.dimensions, chains = prepared.chains
+        let p0 = kappa ? r0 / (1 + r0) : 1 / (1 + r0), want: Int8 = kappa ? 1 : -1
+        var low = [Float](repeating: -.infinity, count: d), high = [Float](repeating: .infinity, count: d)
+        var inside = [Bool](repeating: false, count: chains.count)
+        for i in prepared.search { inside[i] = true }
+        var s = prepared.search.filter { chains[$0] == want }.count, f = prepared.search.count - s
+        var g = RestrictedSubsetSearch.statistic(s, f, p0)
+        for _ in 0..<(2 * d) {
+            var best: (gain: Double, dim: Int, bound: Float, upper: Bool)? = nil
+            for k in 0..<d {
+                let kept = prepared.order[k].map(Int.init).filter { inside[$0] }
+                let sorted = kept.map { values[$0, k] }
+                var prefix = [0]
+                for i in kept { prefix.append(prefix.last! + (chains[i] == want ? 1 : 0)) }
+                let m = sorted.count
+                guard m > 1 else { continue }
+                for q in 1..<32 {
+                    let j = m * q / 32
+                    guard j > 0, j < m, sorted[j - 1] < sorted[j] else { continue }
+                    let upperS = prefix[m] - prefix[j], lowerS = prefix[j]
+                    for (part, kept, total, bound, upper) in [(upperS, upperS, m - j, sorted[j], false), (lowerS, lowerS, j, sorted[j - 1], true)]
+                    where kept >= max(1, minimumTestEvents / 2) {
+                        let gain = RestrictedSubsetSearch.statistic(part, total - part, p0) - g
+                        if gain > (best?.gain ?? 2) { best = (gain, k, bound, upper) }
+                    }
+                }
+            }
+            guard let cut = best else { break }
+            if cut.upper { high[cut.dim] = min(high[cut.dim], cut.bound) } else { low[cut.dim] = max(low[cut.dim], cut.bound) }
+            for i in prepared.search where inside[i] && !(values[i, cut.dim] >= low[cut.dim] && values[i, cut.dim] <= high[cut.dim]) { inside[i] = false }
+            s = prepared.search.filter { inside[$0] && chains[$0] == want }.count
+            f = prepared.search.filter { inside[$0] }.count - s
+            g = RestrictedSubsetSearch.statistic(s, f, p0)
+        }
+        guard low.contains(where: { $0 > -.infinity }) || high.contains(where: { $0 < .infinity }) else { return nil }
+        return (low, high)
+    }
+
+    @Test("the greedy box equals the box of the whole orders filtered on every step, on clusters with and without clones, both chains")
+    func boxAgainstReference() {
+        let searcher = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        var boxes = 0
+        for seed in UInt64(1)...12 {
+            let (values, chains, half) = Self.cluster(normal: 3_000 + 500 * Int(seed), clone: [0, 40, 150, 600][Int(seed) % 4], kappaShare: 0.62, seed: 700 + seed)
+            let prepared = searcher.prepare(values: values, dimensions: 3, chains: chains, searchHalf: half)
+            for kappa in [true, false] {
+                for r0 in [1.6, 1.9] {
+                    let mine = searcher.box(prepared, kappa: kappa, referenceRatio: r0)
+                    let reference = Self.referenceBox(prepared, kappa: kappa, r0: r0, minimumTestEvents: 15)
+                    #expect(mine?.low == reference?.low && mine?.high == reference?.high, "seed \(seed) κ \(kappa) r0 \(r0)")
+                    if mine != nil { boxes += 1 }
+                }
+            }
+        }
+        // Boxes were drawn (the clones' κ searches at least), so the comparison covered the cuts.
+        #expect(boxes >= 12, "\(boxes)")
     }
 
     @Test("a κ clone among normal cells of the same phenotype: the box finds it, the λ search finds nothing")
