@@ -60,6 +60,14 @@ struct CellBitIndex {
     /// - Complexity: O(dimensions × (log values + words) + cells found).
     func cells(around key: UnsafePointer<Int32>) -> [Int] {
         var found: [Int] = []
+        forEachCell(around: key) { found.append($0); return false }
+        return found
+    }
+
+    /// Calls `body` with each cell whose every coordinate is within 1 of `key`'s, in increasing
+    /// order, until it returns true (without listing them).
+    /// - Complexity: as ``cells(around:)``, up to the cell that stops it.
+    func forEachCell(around key: UnsafePointer<Int32>, _ body: (Int) -> Bool) {
         let words = words, zero = bits.count / words - 1
         bits.withUnsafeBufferPointer { sets in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { acc in
@@ -83,12 +91,11 @@ struct CellBitIndex {
                 for w in 0..<words {
                     var word = acc[w]
                     while word != 0 {
-                        found.append(w * 64 + word.trailingZeroBitCount)
+                        if body(w * 64 + word.trailingZeroBitCount) { return }
                         word &= word &- 1
                     }
                 }
             }
         }
-        return found
     }
 }

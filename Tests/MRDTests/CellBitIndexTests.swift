@@ -77,4 +77,25 @@ struct CellBitIndexTests {
             #expect(a.sizes.count >= 3 && a.subsampled == (exactLimit < 6_000), "\(a.sizes.prefix(5)) \(a.subsampled)")
         }
     }
+
+    @Test("attach step: each point off the subsample takes the label of a core sample point within the radius, or is noise when none is (brute force)", arguments: [3, 8])
+    func attachedAgainstBruteForce(d: Int) {
+        let n = 6_000, exactLimit = 1_000, r: Float = 0.15, minNeighbours = 5
+        let values = points(n, d: d, seed: 40 + UInt64(d))
+        let step = (n + exactLimit - 1) / exactLimit
+        let sample = Array(stride(from: 0, to: n, by: step))
+        func close(_ a: Int, _ b: Int) -> Bool { (0..<d).allSatisfy { abs(values[a * d + $0] - values[b * d + $0]) <= r } }
+        let core = sample.filter { p in sample.filter { close(p, $0) }.count >= minNeighbours }
+        for cellIndexBytes in [CellBitIndex.byteLimit, 0] {
+            let result = DensityClustering(radius: 0.15, minNeighbours: minNeighbours, exactLimit: exactLimit, workers: 2, cellIndexBytes: cellIndexBytes)
+                .cluster(points: values, dimensions: d)
+            #expect(result.subsampled)
+            var attached = 0, noise = 0, wrong = 0
+            for i in 0..<n where i % step != 0 {
+                let labels = Set(core.filter { close(i, $0) }.map { result.labels[$0] })
+                if labels.isEmpty { noise += 1; if result.labels[i] != -1 { wrong += 1 } } else { attached += 1; if !labels.contains(result.labels[i]) { wrong += 1 } }
+            }
+            #expect(wrong == 0 && attached > 1_000 && noise > 100, "d \(d), bytes \(cellIndexBytes): \(wrong) wrong, \(attached) attached, \(noise) noise")
+        }
+    }
 }
