@@ -98,4 +98,21 @@ struct CellBitIndexTests {
             #expect(wrong == 0 && attached > 1_000 && noise > 100, "d \(d), bytes \(cellIndexBytes): \(wrong) wrong, \(attached) attached, \(noise) noise")
         }
     }
+
+    @Test("the grid's hash table: every stored hash found after growing, a replaced cell returned, absent hashes absent")
+    func hashTable() {
+        var table = CellHashTable(capacity: 4)
+        var reference: [UInt64: Int] = [:]
+        var draws = Draws(state: 9)
+        for cell in 0..<5_000 {
+            // Hashes with equal low or high halves too, and some repeated.
+            let hash = cell % 7 == 0 ? UInt64(draws.next(0...50)) : UInt64(draws.next(0...1_000_000)) << (cell % 2 == 0 ? 32 : 0)
+            #expect(table.set(hash, cell: cell) == (reference[hash] ?? -1))
+            reference[hash] = cell
+        }
+        #expect(table.count == reference.count)
+        #expect(reference.allSatisfy { table.cell($0.key) == $0.value })
+        #expect((0..<1_000).map { _ in UInt64(draws.next(2_000_000...3_000_000)) << 1 | 1 << 62 }.allSatisfy { table.cell($0) == nil })
+    }
 }
+
