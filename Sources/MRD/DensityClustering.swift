@@ -100,12 +100,9 @@ public struct DensityClustering: Sendable {
         labels.withUnsafeMutableBufferPointer { out in
             let out = SendableBuffer(base: out.baseAddress!)
             _ = parallelMap(chunks, workers: workers) { c in
-                withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { key in
-                    rows.withUnsafeBufferPointer { rows in
-                        for i in (c * chunk)..<min(n, (c + 1) * chunk) where i % step != 0 {
-                            out.base[i] = grid.firstCoreWithin(rows.baseAddress! + i * stride, radius: r, cores: cores, key: key.baseAddress!)
-                        }
-                    }
+                rows.withUnsafeBufferPointer { rows in
+                    grid.attach(rows.baseAddress!, stride: stride, range: (c * chunk)..<min(n, (c + 1) * chunk), step: step, radius: r,
+                                cores: cores, into: out.base)
                 }
             }
         }

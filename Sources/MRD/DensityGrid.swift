@@ -222,60 +222,70 @@ struct DensityGrid {
         return CoreCells(start: cellStart, labels: coreLabels, packed: corePacked)
     }
 
-    /// The label of the first (in cell order) core point within `radius` of the point at
-    /// `point` (d values), looked for in its own cell, then in the neighbouring cells in
-    /// increasing order; −1 when none. Called once per attached point: it reads the grid's
-    /// arrays by index, with no closure or slice that would retain them per call.
-    /// - Parameter key: room for `d` coordinates (the caller's, reused from point to point).
-    func firstCoreWithin(_ point: UnsafePointer<Float>, radius r: Float, cores: CoreCells, key: UnsafeMutablePointer<Int32>) -> Int32 {
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for k in 0..<d {
-            // As ``coordinate(_:_:_:)``.
-            let q = (Double(point[k]) / radius).clamped(-1e6, 1e6)
-            let i = Int32(q)
-            key[k] = Double(i) > q ? i - 1 : i
-            h = (h ^ UInt64(UInt32(bitPattern: key[k]))) &* 0x100_0000_01B3
-        }
-        return cores.start.withUnsafeBufferPointer { start in
-            cores.packed.withUnsafeBufferPointer { packed in
-                /// The label of the first of cell c's core points within r of the point, or −1.
-                func firstClose(_ c: Int) -> Int32 {
-                    var j = Int(start[c])
-                    let end = Int(start[c + 1])
-                    while j < end {
-                        var close = true
-                        for k in 0..<d where !(abs(point[k] - packed[j * d + k]) <= r) {
-                            close = false
-                            break
+    /// Attaches the points `range` of a row-major table (`stride` values per row, the first d
+    /// the point) but every `step`-th (the sampled ones, labelled already): each gets the label
+    /// of the first (in cell order) core point within `radius`, looked for in its own cell, then
+    /// in the neighbouring cells in increasing order; −1 when none. One call per chunk of points,
+    /// reading the grid's arrays through pointers (no copy of the grid, no retain per point).
+    /// - Complexity: O(points × (d + core points of the cells looked in)).
+    func attach(_ rows: UnsafePointer<Float>, stride: Int, range: Range<Int>, step: Int, radius r: Float, cores: CoreCells,
+                into out: UnsafeMutablePointer<Int32>) {
+        let d = d, radius = radius
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { keyBuffer in
+            let key = keyBuffer.baseAddress!
+            cores.start.withUnsafeBufferPointer { start in
+                cores.packed.withUnsafeBufferPointer { packed in
+                    cores.labels.withUnsafeBufferPointer { labels in
+                        neighbourStart.withUnsafeBufferPointer { neighbourStart in
+                            neighbourList.withUnsafeBufferPointer { neighbourList in
+                                for i in range where i % step != 0 {
+                                    let point = rows + i * stride
+                                    /// The label of the first of cell c's core points within r of the point, or −1.
+                                    func firstClose(_ c: Int) -> Int32 {
+                                        var j = Int(start[c])
+                                        let end = Int(start[c + 1])
+                                        while j < end {
+                                            var close = true
+                                            for k in 0..<d where !(abs(point[k] - packed[j * d + k]) <= r) {
+                                                close = false
+                                                break
+                                            }
+                                            if close { return labels[j] }
+                                            j += 1
+                                        }
+                                        return -1
+                                    }
+                                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+                                    for k in 0..<d {
+                                        // As ``coordinate(_:_:_:)``.
+                                        let q = (Double(point[k]) / radius).clamped(-1e6, 1e6)
+                                        let c = Int32(q)
+                                        key[k] = Double(c) > q ? c - 1 : c
+                                        h = (h ^ UInt64(UInt32(bitPattern: key[k]))) &* 0x100_0000_01B3
+                                    }
+                                    var found: Int32 = -1
+                                    if let c = cell(key: key, hash: h) {
+                                        found = firstClose(c)
+                                        var n = neighbourStart[c]
+                                        while found < 0 && n < neighbourStart[c + 1] {
+                                            found = firstClose(Int(neighbourList[n]))
+                                            n += 1
+                                        }
+                                    } else if let bitIndex {
+                                        // The point's own cell is empty: the cells around it, in cell order.
+                                        bitIndex.forEachCell(around: key) { other in
+                                            found = firstClose(other)
+                                            return found >= 0
+                                        }
+                                    } else {
+                                        for other in cells(around: key) where found < 0 { found = firstClose(other) }
+                                    }
+                                    out[i] = found
+                                }
+                            }
                         }
-                        if close { return cores.labels[j] }
-                        j += 1
                     }
-                    return -1
                 }
-                guard let c = cell(key: key, hash: h) else {
-                    // The point's own cell is empty: the cells around it, in cell order.
-                    var found: Int32 = -1
-                    if let bitIndex {
-                        bitIndex.forEachCell(around: key) { other in
-                            found = firstClose(other)
-                            return found >= 0
-                        }
-                    } else {
-                        for other in cells(around: key) {
-                            found = firstClose(other)
-                            if found >= 0 { break }
-                        }
-                    }
-                    return found
-                }
-                let own = firstClose(c)
-                if own >= 0 { return own }
-                for n in neighbourStart[c]..<neighbourStart[c + 1] {
-                    let label = firstClose(Int(neighbourList[n]))
-                    if label >= 0 { return label }
-                }
-                return -1
             }
         }
     }
