@@ -225,73 +225,78 @@ struct EvaluationPlan: Sendable {
         for d in dimensions.indices where domains.domains[d] == nil {
             computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
         }
-        // 3. Gates in dependency order.
-        for g in order {
-            for d in domains.sparseOfGate[g] { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
+        // 3. Gates in dependency order, read from the scratch's gate table (no array copied per gate).
+        let table = scratch.gateTable
+        for i in 0..<table.orderCount {
+            let g = table.order[i]
+            for s in table.sparseStart[g]..<table.sparseStart[g + 1] {
+                ensure(table.sparse[s], base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
+            }
             let mask = scratch.masks + g * cap + o
-            let parent = parents[g].map { UnsafePointer(scratch.masks + $0 * cap + o) }
-            switch gates[g] {
-            case .rectangle(let ds, let minimums, let maximums) where avx2:
+            let parent = table.parents[g] >= 0 ? UnsafePointer(scratch.masks + table.parents[g] * cap + o) : nil
+            let items = table.itemStart[g]..<table.itemStart[g + 1]
+            switch table.kinds[g] {
+            case .rectangle where avx2:
                 // Every dimension's range, the complement, the parent and the count in one pass.
                 let columns = scratch.rectangleColumns
-                for (k, d) in ds.enumerated() { columns[k] = UnsafePointer(scratch.dimensions + d * cap + o) }
-                let inside = minimums.withUnsafeBufferPointer { lo in
-                    maximums.withUnsafeBufferPointer { hi in
-                        ckernels_rectangle_mask_avx2(columns, lo.baseAddress, hi.baseAddress, ds.count, parent, complements[g] ? 1 : 0, mask, n)
-                    }
-                }
+                for k in items { columns[k - items.lowerBound] = UnsafePointer(scratch.dimensions + table.dimensions[k] * cap + o) }
+                let inside = ckernels_rectangle_mask_avx2(columns, table.lows + items.lowerBound, table.highs + items.lowerBound, items.count,
+                                                          parent, table.complements[g] ? 1 : 0, mask, n)
                 scratch.record(gate: g, inside: inside)
                 continue
-            case .rectangle(let ds, let minimums, let maximums):
+            case .rectangle:
                 // The portable path: one range per dimension, then finished below.
-                if ds.isEmpty { for e in 0..<n { mask[e] = 1 } }
-                for (k, d) in ds.enumerated() {
-                    let values = scratch.dimensions + d * cap + o
-                    let lo = minimums[k], hi = maximums[k]
-                    if k == 0 {
+                if items.isEmpty { for e in 0..<n { mask[e] = 1 } }
+                for k in items {
+                    let values = scratch.dimensions + table.dimensions[k] * cap + o
+                    let lo = table.lows[k], hi = table.highs[k]
+                    if k == items.lowerBound {
                         for e in 0..<n { let v = values[e]; mask[e] = (v >= lo && v < hi) ? 1 : 0 }
                     } else {
                         for e in 0..<n { let v = values[e]; mask[e] &= (v >= lo && v < hi) ? 1 : 0 }
                     }
                 }
-            case .polygon(let xd, let yd, let xs, let ys):
-                polygonMask(x: scratch.dimensions + xd * cap + o, y: scratch.dimensions + yd * cap + o, xs: xs, ys: ys, into: mask, count: n, avx2: avx2)
-            case .ellipsoid(let ds, let mean, let inverse, let distanceSquare):
-                let k = ds.count
-                for e in 0..<n {
-                    var sum = 0.0
-                    for i in 0..<k {
-                        let di = scratch.dimensions[ds[i] * cap + o + e] - mean[i]
-                        for j in 0..<k {
-                            sum += di * inverse[i * k + j] * (scratch.dimensions[ds[j] * cap + o + e] - mean[j])
-                        }
-                    }
-                    mask[e] = sum <= distanceSquare ? 1 : 0
+            case .and:
+                for e in 0..<n { mask[e] = 1 }
+                for k in items {
+                    let other = scratch.masks + table.operands[k] * cap + o
+                    let flip: UInt8 = table.operandComplements[k] ? 1 : 0
+                    for e in 0..<n { mask[e] &= other[e] ^ flip }
                 }
-            case .boolean(let op, let operands):
-                switch op {
-                case .and:
-                    for e in 0..<n { mask[e] = 1 }
-                    for operand in operands {
-                        let other = scratch.masks + operand.index * cap + o
-                        let flip: UInt8 = operand.complement ? 1 : 0
-                        for e in 0..<n { mask[e] &= other[e] ^ flip }
+            case .or:
+                for e in 0..<n { mask[e] = 0 }
+                for k in items {
+                    let other = scratch.masks + table.operands[k] * cap + o
+                    let flip: UInt8 = table.operandComplements[k] ? 1 : 0
+                    for e in 0..<n { mask[e] |= other[e] ^ flip }
+                }
+            case .not:
+                let first = items.lowerBound
+                let other = scratch.masks + table.operands[first] * cap + o
+                let flip: UInt8 = table.operandComplements[first] ? 0 : 1
+                for e in 0..<n { mask[e] = other[e] ^ flip }
+            case .other:
+                switch gates[g] {
+                case .polygon(let xd, let yd, let xs, let ys):
+                    polygonMask(x: scratch.dimensions + xd * cap + o, y: scratch.dimensions + yd * cap + o, xs: xs, ys: ys, into: mask, count: n, avx2: avx2)
+                case .ellipsoid(let ds, let mean, let inverse, let distanceSquare):
+                    let k = ds.count
+                    for e in 0..<n {
+                        var sum = 0.0
+                        for i in 0..<k {
+                            let di = scratch.dimensions[ds[i] * cap + o + e] - mean[i]
+                            for j in 0..<k {
+                                sum += di * inverse[i * k + j] * (scratch.dimensions[ds[j] * cap + o + e] - mean[j])
+                            }
+                        }
+                        mask[e] = sum <= distanceSquare ? 1 : 0
                     }
-                case .or:
-                    for e in 0..<n { mask[e] = 0 }
-                    for operand in operands {
-                        let other = scratch.masks + operand.index * cap + o
-                        let flip: UInt8 = operand.complement ? 1 : 0
-                        for e in 0..<n { mask[e] |= other[e] ^ flip }
-                    }
-                case .not:
-                    let other = scratch.masks + operands[0].index * cap + o
-                    let flip: UInt8 = operands[0].complement ? 0 : 1
-                    for e in 0..<n { mask[e] = other[e] ^ flip }
+                case .rectangle, .boolean:
+                    preconditionFailure("rectangle and boolean gates are read from the gate table")
                 }
             }
-            let inside = avx2 ? ckernels_finish_mask_avx2(mask, parent, complements[g] ? 1 : 0, n)
-                              : finishMask(mask, complement: complements[g], parent: parent, count: n)
+            let inside = avx2 ? ckernels_finish_mask_avx2(mask, parent, table.complements[g] ? 1 : 0, n)
+                              : finishMask(mask, complement: table.complements[g], parent: parent, count: n)
             scratch.record(gate: g, inside: inside)
         }
         for d in domains.sparseExtras { ensure(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2) }
@@ -425,73 +430,4 @@ func windingNumber(x: Double, y: Double, xs: UnsafeBufferPointer<Double>, ys: Un
         j = i
     }
     return winding
-}
-
-/// One worker's buffers: compensated outputs, dimension columns, gate masks and counts.
-final class EvaluationScratch: @unchecked Sendable {
-    let capacity: Int
-    let compensated: UnsafeMutablePointer<Double>
-    let dimensions: UnsafeMutablePointer<Double>
-    let masks: UnsafeMutablePointer<UInt8>
-    let gateCount: Int
-    var counts: [Int]
-    /// A rectangle gate's dimension columns, set per gate and chunk.
-    let rectangleColumns: UnsafeMutablePointer<UnsafePointer<Double>?>
-    /// Per gate: its events in the current chunk (a domain's size, before its indices are gathered).
-    let chunkCounts: UnsafeMutablePointer<Int>
-    /// For dimensions with a domain (``EvaluationPlan/ensure(_:base:capacity:offset:count:scratch:avx2:)``).
-    let sparse: SparseScratch
-
-    init(plan: EvaluationPlan, capacity: Int) {
-        self.capacity = capacity
-        compensated = .allocate(capacity: max(1, plan.compensatedOutputCount * capacity))
-        dimensions = .allocate(capacity: max(1, plan.dimensions.count * capacity))
-        // Values outside a dimension's domain are never computed: start them defined.
-        dimensions.initialize(repeating: 0, count: max(1, plan.dimensions.count * capacity))
-        sparse = SparseScratch(plan: plan)
-        gateCount = plan.gates.count
-        masks = .allocate(capacity: max(1, plan.gates.count * capacity))
-        masks.initialize(repeating: 0, count: max(1, plan.gates.count * capacity))
-        counts = [Int](repeating: 0, count: plan.gates.count)
-        let rectangleDimensions = plan.gates.map { if case .rectangle(let ds, _, _) = $0 { ds.count } else { 0 } }.max() ?? 0
-        rectangleColumns = .allocate(capacity: max(1, rectangleDimensions))
-        rectangleColumns.initialize(repeating: nil, count: max(1, rectangleDimensions))
-        chunkCounts = .allocate(capacity: max(1, plan.gates.count))
-        chunkCounts.initialize(repeating: 0, count: max(1, plan.gates.count))
-    }
-
-    deinit {
-        compensated.deallocate()
-        dimensions.deallocate()
-        masks.deallocate()
-        chunkCounts.deallocate()
-        rectangleColumns.deallocate()
-    }
-
-    /// Adds a gate's events in this chunk to its count and keeps them as the chunk's count.
-    @inline(__always)
-    func record(gate g: Int, inside: Int) {
-        counts[g] += inside
-        chunkCounts[g] = inside
-    }
-
-    /// Packs this block's masks into the shared membership bits (blocks start at multiples of 64).
-    func storeBits(block: borrowing EventBlock<Double>, into bits: UnsafeMutablePointer<UInt64>, wordCount: Int) {
-        let n = block.count
-        let firstWord = block.firstEvent / 64
-        for g in 0..<gateCount {
-            let mask = masks + g * capacity
-            let words = bits + g * wordCount + firstWord
-            var e = 0
-            var w = 0
-            while e < n {
-                var word: UInt64 = 0
-                let end = min(n, e + 64)
-                for k in e..<end where mask[k] != 0 { word |= 1 << UInt64(k - e) }
-                words[w] = word
-                w += 1
-                e = end
-            }
-        }
-    }
 }
