@@ -79,8 +79,6 @@ struct EvaluationPlan: Sendable {
     let domains: DimensionDomains
     /// Per compensated output (flat index): the block columns and coefficients of its sum.
     let outputTerms: [[(column: Int, coefficient: Double)]]
-    /// The same sums over inputs gathered side by side: term t reads column t.
-    let compactTerms: [[(column: Int, coefficient: Double)]]
 
     /// - Parameter extraDomains: per extra dimension, the gate (index in the tree) outside whose
     ///   events the caller never reads it, or nil when it reads every event (also when omitted).
@@ -180,7 +178,6 @@ struct EvaluationPlan: Sendable {
                                         extras: extraIndices.enumerated().map { ($1, $0 < extraDomains.count ? extraDomains[$0] : nil) },
                                         outputsOfDimension: outputsOfDimension, outputCount: outputs)
         self.outputTerms = compensations.flatMap(\.terms)
-        self.compactTerms = outputTerms.map { terms in terms.enumerated().map { (column: $0.offset, coefficient: $0.element.coefficient) } }
         self.dimensions = dimensions
         self.gates = gates
         self.parents = parents

@@ -41,14 +41,16 @@ extension EvaluationPlan {
                 let column = scratch.compensated + output * scratch.capacity + o
                 for i in 0..<k { target[i] = column[events[i]] }
             case .compensated(let output):
-                // The output's input columns gathered side by side (capacity: the chunk), then the same sum.
+                // The output's input columns for the domain's events, each gathered once per domain
+                // and chunk (the plasma cells' sparse outputs share their inputs), laid out as the
+                // block's columns (capacity: the chunk); then the same sum.
                 let terms = outputTerms[output]
                 let chunk = Self.chunkSize
-                for (t, term) in terms.enumerated() {
-                    let column = base + term.column * capacity + o, into = sparse.inputs + t * chunk
+                for term in terms where !sparse.inputGathered(term.column, domain: domain) {
+                    let column = base + term.column * capacity + o, into = sparse.inputs + term.column * chunk
                     for i in 0..<k { into[i] = column[events[i]] }
                 }
-                compensate(terms: compactTerms[output], base: UnsafePointer(sparse.inputs), capacity: chunk, offset: 0, count: k, into: target, avx2: avx2)
+                compensate(terms: terms, base: UnsafePointer(sparse.inputs), capacity: chunk, offset: 0, count: k, into: target, avx2: avx2)
             }
         }
         let values = sparse.xs
@@ -124,7 +126,11 @@ final class SparseScratch: @unchecked Sendable {
     let dimensionReady: UnsafeMutablePointer<Int>
     let outputReady: UnsafeMutablePointer<Int>
     let indices: UnsafeMutablePointer<Int>
+    /// Compensation inputs gathered for a domain's events: block column c at c × chunk.
     let inputs: UnsafeMutablePointer<Double>
+    /// Per block column: the chunk and domain its gathered inputs are for.
+    private let inputSerial: UnsafeMutablePointer<Int>
+    private let inputDomain: UnsafeMutablePointer<Int>
     let xs: UnsafeMutablePointer<Double>
     let ys: UnsafeMutablePointer<Double>
     private var gatheredDomain = -1
@@ -140,9 +146,13 @@ final class SparseScratch: @unchecked Sendable {
         outputReady.initialize(repeating: -1, count: outputCount)
         indices = .allocate(capacity: chunk)
         indices.initialize(repeating: 0, count: chunk)
-        let terms = max(1, plan.outputTerms.map(\.count).max() ?? 1)
-        inputs = .allocate(capacity: terms * chunk)
-        inputs.initialize(repeating: 0, count: terms * chunk)
+        let columns = 1 + (plan.outputTerms.flatMap { $0.map(\.column) }.max() ?? 0)
+        inputs = .allocate(capacity: columns * chunk)
+        inputs.initialize(repeating: 0, count: columns * chunk)
+        inputSerial = .allocate(capacity: columns)
+        inputSerial.initialize(repeating: -1, count: columns)
+        inputDomain = .allocate(capacity: columns)
+        inputDomain.initialize(repeating: -1, count: columns)
         xs = .allocate(capacity: chunk)
         xs.initialize(repeating: 0, count: chunk)
         ys = .allocate(capacity: chunk)
@@ -178,7 +188,19 @@ final class SparseScratch: @unchecked Sendable {
         return k
     }
 
+    /// Whether block column `column`'s inputs for `domain`'s events in this chunk were gathered;
+    /// if not, marks them as gathered now (the caller gathers them).
+    @inline(__always)
+    func inputGathered(_ column: Int, domain: Int) -> Bool {
+        if inputSerial[column] == chunkSerial && inputDomain[column] == domain { return true }
+        inputSerial[column] = chunkSerial
+        inputDomain[column] = domain
+        return false
+    }
+
     deinit {
+        inputSerial.deallocate()
+        inputDomain.deallocate()
         dimensionReady.deallocate()
         outputReady.deallocate()
         indices.deallocate()
