@@ -24,10 +24,14 @@ struct EvaluationPlan: Sendable {
         let table: TableKernel?
         let boundMin: Double?
         let boundMax: Double?
+        /// Whether there is a transform, read per chunk without copying it (a copy retains the
+        /// logicle's arrays, which every worker's plan shares).
+        let transformed: Bool
 
         init(source: Source, transform: BoundedTransformation?) {
             self.source = source
             self.transform = transform
+            transformed = transform != nil
             table = transform?.tableKernel
             boundMin = transform?.boundMin
             boundMax = transform?.boundMax

@@ -82,7 +82,7 @@ extension EvaluationPlan {
         switch dimensions[d].source {
         case .value(let ref):
             // Transformed straight from the source column (no copy first), or copied when not transformed.
-            if dimensions[d].transform != nil { transformValues(d, from: pointer(ref), to: out, count: n, avx2: avx2) }
+            if dimensions[d].transformed { transformValues(d, from: pointer(ref), to: out, count: n, avx2: avx2) }
             else { out.update(from: pointer(ref), count: n) }
         case .ratio(let xr, let yr, let A, let B, let C):
             let x = pointer(xr), y = pointer(yr)

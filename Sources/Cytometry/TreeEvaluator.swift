@@ -123,8 +123,9 @@ public struct TreeEvaluator: Sendable {
             if let observer {
                 let first = block.firstEvent, n = block.count, rawCapacity = block.capacity
                 try block.withUnsafeStorage { raw in
+                    // The worker's own plan's list (the first plan's, shared, would bounce its count between cores).
                     try observer(worker, EvaluatedBlock(firstEvent: first, count: n, capacity: scratch.capacity,
-                                                    masks: scratch.masks, dimensions: scratch.dimensions, extra: plan.extraDimensions,
+                                                    masks: scratch.masks, dimensions: scratch.dimensions, extra: plans[worker].extraDimensions,
                                                     raw: raw, rawCapacity: rawCapacity))
                 }
             }
