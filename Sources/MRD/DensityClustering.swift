@@ -128,78 +128,101 @@ public struct DensityClustering: Sendable {
         return Result(labels: labels, sizes: order.map { sizes[$0] }, subsampled: subsampled)
     }
 
-    /// Exact DBSCAN: labels (root ids, −1 noise) and the core flags.
+    /// Exact DBSCAN: labels (root ids, −1 noise) and the core flags. The grid's members are
+    /// read by position in cell order (`order[j]`, values at `packed[j·d]`), through pointers.
     private func exact(points: [Float], d: Int) -> ([Int], [Bool], DensityGrid) {
         let n = points.count / d
-        let r = Float(radius)
+        let r = Float(radius), minNeighbours = minNeighbours
         let grid = DensityGrid(points: points, d: d, radius: radius, workers: workers, cellIndexBytes: cellIndexBytes)
+        let cells = grid.cellCount
         var core = [Bool](repeating: false, count: n)
-        // 1. Core points.
-        for c in 0..<grid.cellCount {
-            let members = grid.members(c)
-            if members.count >= minNeighbours {
-                for p in members { core[p] = true }
-                continue
-            }
-            for p in members {
-                var count = members.count
-                search: for other in grid.neighbours(c) {
-                    for q in grid.members(other) where within(points, p * d, q * d, d, r) {
-                        count += 1
-                        if count >= minNeighbours { break search }
-                    }
-                }
-                core[p] = count >= minNeighbours
-            }
-        }
-        // 2. Union of core points: whole cells, then neighbouring cells with a close core pair.
-        var parent = Array(0..<n)
-        func find(_ x: Int) -> Int {
-            var x = x
-            while parent[x] != x {
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            }
-            return x
-        }
-        func union(_ a: Int, _ b: Int) {
-            let ra = find(a), rb = find(b)
-            if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-        }
-        var firstCore = [Int](repeating: -1, count: grid.cellCount)
-        for c in 0..<grid.cellCount {
-            for p in grid.members(c) where core[p] {
-                if firstCore[c] < 0 { firstCore[c] = p } else { union(firstCore[c], p) }
-            }
-        }
-        for c in 0..<grid.cellCount where firstCore[c] >= 0 {
-            for other in grid.neighbours(c) where other > c && firstCore[other] >= 0 {
-                if find(firstCore[c]) == find(firstCore[other]) { continue }
-                pairs: for p in grid.members(c) where core[p] {
-                    for q in grid.members(other) where core[q] && within(points, p * d, q * d, d, r) {
-                        union(p, q)
-                        break pairs
-                    }
-                }
-            }
-        }
-        // 3. Labels; border points join the first core point within reach.
         var labels = [Int](repeating: -1, count: n)
-        for c in 0..<grid.cellCount {
-            for p in grid.members(c) {
-                if core[p] {
-                    labels[p] = find(p)
-                } else if firstCore[c] >= 0 {
-                    labels[p] = find(firstCore[c])
-                } else {
-                    search: for other in grid.neighbours(c) where firstCore[other] >= 0 {
-                        for q in grid.members(other) where core[q] && within(points, p * d, q * d, d, r) {
-                            labels[p] = find(q)
-                            break search
+        grid.order.withUnsafeBufferPointer { order in
+        grid.start.withUnsafeBufferPointer { start in
+        grid.packed.withUnsafeBufferPointer { packed in
+        grid.neighbourStart.withUnsafeBufferPointer { neighbourStart in
+        grid.neighbourList.withUnsafeBufferPointer { neighbourList in
+            /// Whether the points at positions a and b are within r on every dimension.
+            func close(_ a: Int, _ b: Int) -> Bool {
+                for k in 0..<d where !(abs(packed[a * d + k] - packed[b * d + k]) <= r) { return false }
+                return true
+            }
+            // 1. Core points.
+            for c in 0..<cells {
+                let members = start[c]..<start[c + 1]
+                if members.count >= minNeighbours {
+                    for j in members { core[order[j]] = true }
+                    continue
+                }
+                for p in members {
+                    var count = members.count
+                    search: for m in neighbourStart[c]..<neighbourStart[c + 1] {
+                        let other = Int(neighbourList[m])
+                        for q in start[other]..<start[other + 1] where close(p, q) {
+                            count += 1
+                            if count >= minNeighbours { break search }
+                        }
+                    }
+                    core[order[p]] = count >= minNeighbours
+                }
+            }
+            // 2. Union of core points: whole cells, then neighbouring cells with a close core pair.
+            var parent = Array(0..<n)
+            func find(_ x: Int) -> Int {
+                var x = x
+                while parent[x] != x {
+                    parent[x] = parent[parent[x]]
+                    x = parent[x]
+                }
+                return x
+            }
+            func union(_ a: Int, _ b: Int) {
+                let ra = find(a), rb = find(b)
+                if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
+            }
+            var firstCore = [Int](repeating: -1, count: cells)
+            for c in 0..<cells {
+                for j in start[c]..<start[c + 1] where core[order[j]] {
+                    if firstCore[c] < 0 { firstCore[c] = order[j] } else { union(firstCore[c], order[j]) }
+                }
+            }
+            for c in 0..<cells where firstCore[c] >= 0 {
+                for m in neighbourStart[c]..<neighbourStart[c + 1] {
+                    let other = Int(neighbourList[m])
+                    guard other > c && firstCore[other] >= 0 else { continue }
+                    if find(firstCore[c]) == find(firstCore[other]) { continue }
+                    pairs: for p in start[c]..<start[c + 1] where core[order[p]] {
+                        for q in start[other]..<start[other + 1] where core[order[q]] && close(p, q) {
+                            union(order[p], order[q])
+                            break pairs
                         }
                     }
                 }
             }
+            // 3. Labels; border points join the first core point within reach.
+            for c in 0..<cells {
+                for p in start[c]..<start[c + 1] {
+                    let point = order[p]
+                    if core[point] {
+                        labels[point] = find(point)
+                    } else if firstCore[c] >= 0 {
+                        labels[point] = find(firstCore[c])
+                    } else {
+                        search: for m in neighbourStart[c]..<neighbourStart[c + 1] {
+                            let other = Int(neighbourList[m])
+                            guard firstCore[other] >= 0 else { continue }
+                            for q in start[other]..<start[other + 1] where core[order[q]] && close(p, q) {
+                                labels[point] = find(order[q])
+                                break search
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        }
+        }
+        }
         }
         return (labels, core, grid)
     }
@@ -208,10 +231,4 @@ public struct DensityClustering: Sendable {
 /// A buffer that concurrent workers write at disjoint indices.
 private struct SendableBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Int32>
-}
-
-@inline(__always)
-func within(_ points: [Float], _ a: Int, _ b: Int, _ d: Int, _ r: Float) -> Bool {
-    for k in 0..<d where !(abs(points[a + k] - points[b + k]) <= r) { return false }
-    return true
 }
