@@ -45,6 +45,8 @@ struct GateTable {
                 operands += ds.map { _ in 0 }
                 complements += ds.map { _ in false }
             case .boolean(let op, let list):
+                // The tree checked the operands (``GatingTree``): the loop reads a `not`'s first one unguarded.
+                precondition(op == .not ? list.count == 1 : list.count >= 2, "a boolean gate's operands were not checked")
                 kinds.append(op == .and ? .and : op == .or ? .or : .not)
                 operands += list.map(\.index)
                 complements += list.map(\.complement)
