@@ -11,18 +11,16 @@ import Synchronization
 /// (|v| < 2⁻¹⁰, |v| ≥ 2²², NaN) use the exact solver. Negative values mirror: y(−v) = 2·y(0) − y(v).
 ///
 /// Cost: one bit extraction, one table read and a cubic per value (about 2 ns), against a
-/// Halley iteration with several `exp` calls for the exact solver. Memory: 265 KB per transform.
+/// Halley iteration with several `exp` calls for the exact solver. Memory: 262 KB per transform.
 struct TabulatedInverse: Sendable {
     static let segmentsPerOctaveLog2 = 8
     static let lowestOctave = -10
     static let highestOctave = 22
 
-    /// Per segment: start v, 1/width, then cubic coefficients c0…c3 in t ∈ [0, 1).
-    private let table: [Double]
-    /// The same coefficients c0…c3 alone, 32 bytes a segment from a cache-line boundary, for the
-    /// AVX2 kernel (which computes start and 1/width from the value's bits): a segment's row is
-    /// one aligned load, never split across cache lines, and the table takes 262 KB of the
-    /// cache instead of 393 KB.
+    /// Per segment, the cubic coefficients c0…c3 in t ∈ [0, 1), 32 bytes a segment from a
+    /// cache-line boundary: a segment's row is one aligned load, never split across cache lines
+    /// (262 KB in all). A segment's start and 1/width are not stored: both are exact functions of
+    /// the value's bits (``segment(_:)``), as the AVX2 kernel computes them too.
     private let rows: CoefficientRows
     private let firstIndex: Int
     private let segmentCount: Int
@@ -35,7 +33,7 @@ struct TabulatedInverse: Sendable {
     }
     /// One table per transform kind and parameters for the whole process: a panel's markers
     /// mostly share one logicle, and each gate's dimension builds its transform again. Sharing
-    /// costs nothing in results (the same parameters build the same table) and keeps one 393 KB
+    /// costs nothing in results (the same parameters build the same table) and keeps one 262 KB
     /// table in a core's cache instead of one per marker, which the evaluator's lookups missed.
     static let tables = Mutex<[Key: TabulatedInverse]>([:])
 
@@ -56,7 +54,7 @@ struct TabulatedInverse: Sendable {
     init(exact: (Double) -> Double, derivative: (Double) -> Double) {
         let perOctave = 1 << Self.segmentsPerOctaveLog2
         let count = (Self.highestOctave - Self.lowestOctave) * perOctave
-        var table = [Double](repeating: 0, count: count * 6)
+        let rows = CoefficientRows(segments: count)
         var previous: (v: Double, y: Double, dy: Double)?
         for k in 0...count {
             let octave = Self.lowestOctave + k / perOctave
@@ -68,17 +66,11 @@ struct TabulatedInverse: Sendable {
                 let s = k - 1
                 // Hermite in t: y0, y1, m0 = dy0·width, m1 = dy1·width.
                 let m0 = p.dy * width, m1 = dy * width
-                table[s * 6 + 0] = p.v
-                table[s * 6 + 1] = 1 / width
-                table[s * 6 + 2] = p.y
-                table[s * 6 + 3] = m0
-                table[s * 6 + 4] = 3 * (y - p.y) - 2 * m0 - m1
-                table[s * 6 + 5] = 2 * (p.y - y) + m0 + m1
+                rows.set(s, p.y, m0, 3 * (y - p.y) - 2 * m0 - m1, 2 * (p.y - y) + m0 + m1)
             }
             previous = (v, y, dy)
         }
-        self.table = table
-        self.rows = CoefficientRows(table: table, segments: count)
+        self.rows = rows
         self.segmentCount = count
         // Index of 2^lowestOctave in the (exponent, top mantissa bits) numbering.
         self.firstIndex = (1023 + Self.lowestOctave) << Self.segmentsPerOctaveLog2
@@ -109,23 +101,32 @@ struct TabulatedInverse: Sendable {
             }
             return
         }
-        let first = firstIndex, segments = segmentCount, zero = zeroValue
+        let first = firstIndex, segments = segmentCount, zero = zeroValue, c = UnsafePointer(rows.base)
         let shift = UInt64(52 - Self.segmentsPerOctaveLog2)
-        table.withUnsafeBufferPointer { t in
-            for e in 0..<count {
-                let v = source[e]
-                let magnitude = abs(v)
-                let index = Int(truncatingIfNeeded: magnitude.bitPattern >> shift) - first
-                if index >= 0 && index < segments {
-                    let base = index * 6
-                    let x = (magnitude - t[base]) * t[base + 1]
-                    let y = t[base + 2] + x * (t[base + 3] + x * (t[base + 4] + x * t[base + 5]))
-                    values[e] = v < 0 ? 2 * zero - y : y
-                } else {
-                    values[e] = exact(v)
-                }
+        for e in 0..<count {
+            let v = source[e]
+            let magnitude = abs(v)
+            let index = Int(truncatingIfNeeded: magnitude.bitPattern >> shift) - first
+            if index >= 0 && index < segments {
+                let (start, inverseWidth) = Self.segment(magnitude)
+                let x = (magnitude - start) * inverseWidth, row = c + index * 4
+                let y = row[0] + x * (row[1] + x * (row[2] + x * row[3]))
+                values[e] = v < 0 ? 2 * zero - y : y
+            } else {
+                values[e] = exact(v)
             }
         }
+    }
+
+    /// The start and 1/width of the grid segment holding `magnitude` (≥ 0, on the grid): the
+    /// magnitude with the mantissa below the segment bits cleared, and 2^(segment bits − octave)
+    /// — both exact, so the same bits as v_k and 1/(v_{k+1} − v_k) computed when the table is built.
+    @inline(__always)
+    static func segment(_ magnitude: Double) -> (start: Double, inverseWidth: Double) {
+        let bits = magnitude.bitPattern
+        let start = Double(bitPattern: bits & ~((1 << UInt64(52 - segmentsPerOctaveLog2)) - 1))
+        let inverse = Double(bitPattern: (UInt64(2 * 1023 + segmentsPerOctaveLog2) << 52) &- (bits & 0x7FF0_0000_0000_0000))
+        return (start, inverse)
     }
 
     @inline(__always)
@@ -134,12 +135,10 @@ struct TabulatedInverse: Sendable {
         let bits = magnitude.bitPattern
         let index = Int(truncatingIfNeeded: bits >> UInt64(52 - Self.segmentsPerOctaveLog2)) - firstIndex
         guard index >= 0 && index < segmentCount else { return nil }
-        return table.withUnsafeBufferPointer { t in
-            let base = index * 6
-            let x = (magnitude - t[base]) * t[base + 1]
-            let y = t[base + 2] + x * (t[base + 3] + x * (t[base + 4] + x * t[base + 5]))
-            return v < 0 ? 2 * zeroValue - y : y
-        }
+        let (start, inverseWidth) = Self.segment(magnitude)
+        let x = (magnitude - start) * inverseWidth, row = UnsafePointer(rows.base) + index * 4
+        let y = row[0] + x * (row[1] + x * (row[2] + x * row[3]))
+        return v < 0 ? 2 * zeroValue - y : y
     }
 }
 
@@ -165,12 +164,17 @@ final class CoefficientRows: @unchecked Sendable {
     /// Segment s's c0…c3 are base[4s ..< 4s + 4]. Never written after `init`.
     let base: UnsafeMutablePointer<Double>
 
-    /// - Parameter table: rows of six (start, 1/width, c0, c1, c2, c3) per segment.
+    /// Rows of zeros for `segments` segments, filled by ``set(_:_:_:_:_:)`` while the table is built.
     /// - Complexity: O(segments).
-    init(table: [Double], segments: Int) {
+    init(segments: Int) {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, segments) * 32, alignment: 64)
         base = raw.bindMemory(to: Double.self, capacity: max(1, segments) * 4)
-        for s in 0..<segments { for k in 0..<4 { (base + s * 4 + k).initialize(to: table[s * 6 + 2 + k]) } }
+        base.initialize(repeating: 0, count: max(1, segments) * 4)
+    }
+
+    /// Segment s's coefficients (only while the table is built, before it is shared).
+    func set(_ s: Int, _ c0: Double, _ c1: Double, _ c2: Double, _ c3: Double) {
+        (base[s * 4], base[s * 4 + 1], base[s * 4 + 2], base[s * 4 + 3]) = (c0, c1, c2, c3)
     }
 
     deinit { UnsafeMutableRawPointer(base).deallocate() }
