@@ -81,6 +81,10 @@ struct EvaluationPlan: Sendable {
     let extraDimensions: [Int]
     /// Which dimensions are computed only inside a population (``DimensionDomains``).
     let domains: DimensionDomains
+    /// Per dimension: the block column it is, when it is a channel as read (no compensation, no
+    /// transform) that only rectangle gates read for every event — those gates then read the
+    /// block's column, and the dimension is never copied into the scratch (the time channel).
+    let rawColumnOf: [Int?]
     /// Per compensated output (flat index): the block columns and coefficients of its sum.
     let outputTerms: [[(column: Int, coefficient: Double)]]
 
@@ -183,6 +187,21 @@ struct EvaluationPlan: Sendable {
                                         outputsOfDimension: outputsOfDimension, outputCount: outputs)
         self.outputTerms = compensations.flatMap(\.terms)
         self.dimensions = dimensions
+        // Dimensions read by anything but a rectangle gate (polygons, ellipsoids, the caller).
+        var readElsewhere = Set(extraIndices)
+        for gate in gates {
+            switch gate {
+            case .polygon(let x, let y, _, _): readElsewhere.formUnion([x, y])
+            case .ellipsoid(let ds, _, _, _): readElsewhere.formUnion(ds)
+            case .rectangle, .boolean: break
+            }
+        }
+        let dimensionDomains = self.domains.domains
+        self.rawColumnOf = dimensions.indices.map { d in
+            guard case .value(.raw(let c)) = dimensions[d].source, !dimensions[d].transformed, dimensionDomains[d] == nil,
+                  !readElsewhere.contains(d) else { return nil }
+            return c
+        }
         self.gates = gates
         self.parents = parents
         self.complements = tree.gates.map(\.complement)
@@ -223,7 +242,7 @@ struct EvaluationPlan: Sendable {
         }
         // 2. Dimensions read for every event; the others just before the first gate that reads them.
         scratch.sparse.chunkSerial &+= 1
-        for d in dimensions.indices where domains.domains[d] == nil {
+        for d in dimensions.indices where domains.domains[d] == nil && rawColumnOf[d] == nil {
             computeDimension(d, base: base, capacity: capacity, offset: o, count: n, scratch: scratch, avx2: avx2)
         }
         // 3. Gates in dependency order, read from the scratch's gate table (no array copied per gate).
@@ -240,7 +259,10 @@ struct EvaluationPlan: Sendable {
             case .rectangle where avx2:
                 // Every dimension's range, the complement, the parent and the count in one pass.
                 let columns = scratch.rectangleColumns
-                for k in items { columns[k - items.lowerBound] = UnsafePointer(scratch.dimensions + table.dimensions[k] * cap + o) }
+                for k in items {
+                    let raw = table.rawColumns[k]
+                    columns[k - items.lowerBound] = raw >= 0 ? base + raw * capacity + o : UnsafePointer(scratch.dimensions + table.dimensions[k] * cap + o)
+                }
                 let inside = ckernels_rectangle_mask_avx2(columns, table.lows + items.lowerBound, table.highs + items.lowerBound, items.count,
                                                           parent, table.complements[g] ? 1 : 0, mask, n)
                 scratch.record(gate: g, inside: inside)
@@ -249,7 +271,8 @@ struct EvaluationPlan: Sendable {
                 // The portable path: one range per dimension, then finished below.
                 if items.isEmpty { for e in 0..<n { mask[e] = 1 } }
                 for k in items {
-                    let values = scratch.dimensions + table.dimensions[k] * cap + o
+                    let raw = table.rawColumns[k]
+                    let values = raw >= 0 ? base + raw * capacity + o : UnsafePointer(scratch.dimensions + table.dimensions[k] * cap + o)
                     let lo = table.lows[k], hi = table.highs[k]
                     if k == items.lowerBound {
                         for e in 0..<n { let v = values[e]; mask[e] = (v >= lo && v < hi) ? 1 : 0 }

@@ -25,6 +25,8 @@ struct GateTable {
     /// (`dimensions`, `lows`, `highs`), a boolean gate's operands (`operands`, `operandComplements`).
     let itemStart: UnsafeMutablePointer<Int>
     let dimensions: UnsafeMutablePointer<Int>
+    /// Per rectangle item: the block column its dimension reads in place (``EvaluationPlan/rawColumnOf``), −1 for none.
+    let rawColumns: UnsafeMutablePointer<Int>
     let lows: UnsafeMutablePointer<Double>
     let highs: UnsafeMutablePointer<Double>
     let operands: UnsafeMutablePointer<Int>
@@ -77,6 +79,9 @@ struct GateTable {
         self.sparse = copy(sparse)
         itemStart = copy(starts)
         self.dimensions = copy(dimensions)
+        rawColumns = copy(zip(kinds.indices, kinds).flatMap { g, kind in
+            (starts[g]..<starts[g + 1]).map { k in kind == .rectangle ? plan.rawColumnOf[dimensions[k]] ?? -1 : -1 }
+        })
         self.lows = copy(lows)
         self.highs = copy(highs)
         self.operands = copy(operands)
@@ -85,7 +90,7 @@ struct GateTable {
 
     /// Frees the buffers (the owning scratch's deinit).
     func deallocate() {
-        for p in [order, parents, sparseStart, sparse, itemStart, dimensions, operands] { p.deallocate() }
+        for p in [order, parents, sparseStart, sparse, itemStart, dimensions, rawColumns, operands] { p.deallocate() }
         kinds.deallocate()
         complements.deallocate()
         lows.deallocate()
