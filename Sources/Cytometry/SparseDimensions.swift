@@ -162,28 +162,10 @@ final class SparseScratch: @unchecked Sendable {
     }
 
     /// The chunk's events in gate `domain` into ``indices``, once per domain and chunk; their number.
-    /// - Complexity: O(count / 8 + events in the domain × 8).
+    /// - Complexity: O(count / 8 + events in the domain).
     func gather(domain: Int, mask: UnsafePointer<UInt8>, count n: Int) -> Int {
         if gatheredDomain == domain && gatheredSerial == chunkSerial { return gatheredCount }
-        var k = 0
-        var e = 0
-        // Eight mask bytes at a time: a domain usually holds few of the chunk's events (the
-        // plasma cells about 1%), so most words are zero and skipped whole.
-        let raw = UnsafeRawPointer(mask)
-        while e + 8 <= n {
-            if raw.loadUnaligned(fromByteOffset: e, as: UInt64.self) != 0 {
-                for i in e..<(e + 8) {
-                    indices[k] = i
-                    k += Int(mask[i])   // masks hold 0 or 1: no branch
-                }
-            }
-            e += 8
-        }
-        while e < n {
-            indices[k] = e
-            k += Int(mask[e])
-            e += 1
-        }
+        let k = ColumnKernels.listNonzero(mask, count: n, into: indices)
         gatheredDomain = domain
         gatheredSerial = chunkSerial
         gatheredCount = k

@@ -101,21 +101,7 @@ struct TabulatedInverse: Sendable {
             }
             return
         }
-        let first = firstIndex, segments = segmentCount, zero = zeroValue, c = UnsafePointer(rows.base)
-        let shift = UInt64(52 - Self.segmentsPerOctaveLog2)
-        for e in 0..<count {
-            let v = source[e]
-            let magnitude = abs(v)
-            let index = Int(truncatingIfNeeded: magnitude.bitPattern >> shift) - first
-            if index >= 0 && index < segments {
-                let (start, inverseWidth) = Self.segment(magnitude)
-                let x = (magnitude - start) * inverseWidth, row = c + index * 4
-                let y = row[0] + x * (row[1] + x * (row[2] + x * row[3]))
-                values[e] = v < 0 ? 2 * zero - y : y
-            } else {
-                values[e] = exact(v)
-            }
-        }
+        for e in 0..<count { values[e] = lookup(source[e]) ?? exact(source[e]) }
     }
 
     /// The start and 1/width of the grid segment holding `magnitude` (≥ 0, on the grid): the

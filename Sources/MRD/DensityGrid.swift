@@ -36,23 +36,18 @@ struct DensityGrid {
         neighbourList[neighbourStart[c]..<neighbourStart[c + 1]].lazy.map { Int($0) }
     }
 
-    /// Coordinate k of the cell of the point starting at `p` (⌊value / radius⌋); a NaN or
-    /// infinite value lands in an edge cell (never a trap), far from every finite point.
+    /// Writes the cell coordinates of the point at `point` (d values) to `key` and returns their
+    /// hash. Coordinate k is ⌊value / radius⌋; a NaN or infinite value lands in an edge cell
+    /// (never a trap), far from every finite point.
     @inline(__always)
-    func coordinate(_ points: [Float], _ p: Int, _ k: Int) -> Int32 {
-        // Clamped, then floored by truncation and correction (the same as rounded(.down) in
-        // this range, without a call per value).
-        let q = (Double(points[p + k]) / radius).clamped(-1e6, 1e6)
-        let i = Int32(q)
-        return Double(i) > q ? i - 1 : i
-    }
-
-    /// Writes the point's cell coordinates to `key` and returns their hash.
-    @inline(__always)
-    func key(_ points: [Float], _ p: Int, into key: UnsafeMutablePointer<Int32>) -> UInt64 {
+    func key(_ point: UnsafePointer<Float>, into key: UnsafeMutablePointer<Int32>) -> UInt64 {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
         for k in 0..<d {
-            let c = coordinate(points, p, k)
+            // Clamped, then floored by truncation and correction (the same as rounded(.down) in
+            // this range, without a call per value).
+            let q = (Double(point[k]) / radius).clamped(-1e6, 1e6)
+            let i = Int32(q)
+            let c = Double(i) > q ? i - 1 : i
             key[k] = c
             h = (h ^ UInt64(UInt32(bitPattern: c))) &* 0x100_0000_01B3
         }
@@ -84,7 +79,7 @@ struct DensityGrid {
         let key = UnsafeMutablePointer<Int32>.allocate(capacity: d)
         defer { key.deallocate() }
         for i in 0..<n {
-            let h = self.key(points, i * d, into: key)
+            let h = points.withUnsafeBufferPointer { self.key($0.baseAddress! + i * d, into: key) }
             if let c = cell(key: key, hash: h) {
                 cellOf[i] = c
                 counts[c] += 1
@@ -230,7 +225,7 @@ struct DensityGrid {
     /// - Complexity: O(points × (d + core points of the cells looked in)).
     func attach(_ rows: UnsafePointer<Float>, stride: Int, range: Range<Int>, step: Int, radius r: Float, cores: CoreCells,
                 into out: UnsafeMutablePointer<Int32>) {
-        let d = d, radius = radius
+        let d = d
         withUnsafeTemporaryAllocation(of: Int32.self, capacity: d) { keyBuffer in
             let key = keyBuffer.baseAddress!
             cores.start.withUnsafeBufferPointer { start in
@@ -255,14 +250,7 @@ struct DensityGrid {
                                         }
                                         return -1
                                     }
-                                    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-                                    for k in 0..<d {
-                                        // As ``coordinate(_:_:_:)``.
-                                        let q = (Double(point[k]) / radius).clamped(-1e6, 1e6)
-                                        let c = Int32(q)
-                                        key[k] = Double(c) > q ? c - 1 : c
-                                        h = (h ^ UInt64(UInt32(bitPattern: key[k]))) &* 0x100_0000_01B3
-                                    }
+                                    let h = self.key(point, into: key)
                                     var found: Int32 = -1
                                     if let c = cell(key: key, hash: h) {
                                         found = firstClose(c)

@@ -70,8 +70,8 @@ struct PlasmaCellScan {
             var minimum: [Double]
             var maximum: [Double]
             var timeCounts: [Int]
-            /// The current block's plasma cells (reused from block to block).
-            var positions: [Int32] = []
+            /// The current block's plasma cells' positions (reused from block to block).
+            var positions: [Int] = []
         }
         let checkedChannels = Array(Set(gating.mapping.entries.map(\.channelIndex))).sorted()
         let plain = plans.enumerated().filter { !$0.element.spec.aberrantOverlay }.map(\.offset)
@@ -116,12 +116,11 @@ struct PlasmaCellScan {
                         }
                     }
                     // The block's plasma cells, listed first so each array is allocated once at its size.
-                    Self.listSet(pc, count: block.count, into: &acc.positions)
-                    let k = acc.positions.count
+                    if acc.positions.count < block.count { acc.positions = [Int](repeating: 0, count: block.count) }
+                    let k = acc.positions.withUnsafeMutableBufferPointer { ColumnKernels.listNonzero(pc, count: block.count, into: $0.baseAddress!) }
                     guard k > 0 else { return }
                     var rows = BlockRows(first: block.firstEvent, capacity: k, stored: stored, offsets: keepEvents)
-                    for position in acc.positions {
-                        let e = Int(position)
+                    for e in acc.positions[0..<k] {
                         for c in 0..<stored { rows.values.append(Float(values[c][e])) }
                         if keepEvents { rows.offsets.append(UInt32(truncatingIfNeeded: e)) }
                         rows.flags.append(isCandidate(e) ? 1 : 0)
@@ -222,30 +221,5 @@ struct BlockRows {
         values.reserveCapacity(capacity * stored)
         if keepOffsets { offsets.reserveCapacity(capacity) }
         flags.reserveCapacity(capacity)
-    }
-}
-
-extension PlasmaCellScan {
-    /// The positions of a mask's nonzero bytes (masks hold 0 or 1), in order, replacing `positions`' contents. Eight
-    /// bytes at a time: plasma cells are about 1% of a block, so most words are zero and skipped.
-    /// - Complexity: O(count / 8 + set bytes), no allocation once `positions` has grown.
-    static func listSet(_ mask: UnsafePointer<UInt8>, count n: Int, into positions: inout [Int32]) {
-        positions.removeAll(keepingCapacity: true)
-        let raw = UnsafeRawPointer(mask)
-        var e = 0
-        while e + 8 <= n {
-            // Little-endian: byte i holds bits 8·i… 8·i + 7; each set byte is cleared once listed.
-            var word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: e, as: UInt64.self))
-            while word != 0 {
-                let byte = word.trailingZeroBitCount >> 3
-                positions.append(Int32(e + byte))
-                word &= ~(0xFF << UInt64(8 * byte))
-            }
-            e += 8
-        }
-        while e < n {
-            if mask[e] != 0 { positions.append(Int32(e)) }
-            e += 1
-        }
     }
 }

@@ -1,3 +1,4 @@
+import Cytometry
 import FCS
 import Foundation
 import Testing
@@ -102,15 +103,17 @@ struct StageTests {
     @Test("a block's plasma cells listed eight mask bytes at a time: the positions of the nonzero bytes, in order, at every length and offset")
     func listSet() {
         var state: UInt64 = 5
-        var positions: [Int32] = [9, 9]
+        var positions = [Int](repeating: 9, count: 4_096)
         for n in [0, 1, 7, 8, 9, 63, 64, 65, 4_096] {
             for density in [0.0, 0.01, 0.3, 1.0] {
                 let mask = (0..<n).map { _ -> UInt8 in
                     state = state &* 6364136223846793005 &+ 1442695040888963407
                     return Double(state >> 11) / Double(1 << 53) < density ? UInt8(truncatingIfNeeded: state >> 3) | 1 : 0
                 }
-                mask.withUnsafeBufferPointer { PlasmaCellScan.listSet($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: n, into: &positions) }
-                #expect(positions == mask.indices.filter { mask[$0] != 0 }.map(Int32.init), "n \(n), density \(density)")
+                let k = mask.withUnsafeBufferPointer { m in
+                    positions.withUnsafeMutableBufferPointer { ColumnKernels.listNonzero(m.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: n, into: $0.baseAddress!) }
+                }
+                #expect(Array(positions[0..<k]) == mask.indices.filter { mask[$0] != 0 }, "n \(n), density \(density)")
             }
         }
     }
