@@ -47,6 +47,11 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    r₀ of the *other* polyclonal clusters (``ClonalityTest``, Bonferroni over the clusters
 ///    tested), re-estimated until the polyclonal set is stable; with fewer than
 ///    `min_normal_plasma_cells` polyclonal events, the template's `normal_ratio` is used.
+///    Polyclonal clusters are searched for a restricted subset (``RestrictedSubsetSearch``);
+///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
+///    box stay in the cluster that held it), or, when those have too few events, from every
+///    polyclonal cluster without the subsets found. The subsets' boxes are widened for the
+///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters.
 /// 3. The normal reference is the pooled plasma cells of the polyclonal clusters (not a
 ///    CD19+ CD56− gate, which a CD19+ clone also passes); each cluster's median per phenotype
 ///    marker is compared with it, a difference beyond `phenotype.margin` being a departure.
@@ -137,6 +142,7 @@ struct PlasmaCellClustering {
         var outcomes = [ClonalityTest.Outcome?](repeating: nil, count: count)
         var polyclonal = Set(tested)
         var subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)] = []
+        var ratioVariance = 0.0
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         for _ in 0..<6 {
             for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
@@ -158,13 +164,27 @@ struct PlasmaCellClustering {
                 searcher.search(preparedNow[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
             }
             for i in 0..<(2 * open.count) { if let found = searching[i] { subsets.append((open[i / 2], found, i % 2 == 0)) } }
-            // r₀ from the polyclonal clusters without the subsets found.
-            var pk = polyclonal.reduce(0) { $0 + kappa[$1] }, pl = polyclonal.reduce(0) { $0 + lambda[$1] }
+            // r₀ from the polyclonal clusters that held no restricted subset: a clone's tails
+            // beyond its box stay in the cluster it was found in and would lean r₀ toward its
+            // chain. When those clusters have too few events, from every polyclonal cluster
+            // without the subsets found.
+            let holders = Set(subsets.map(\.cluster))
+            var k = kappa, l = lambda
             for subset in subsets {
-                for i in subset.found.members { let ch = chains[Int(members[subset.cluster][i])]; if ch == 1 { pk -= 1 } else if ch == -1 { pl -= 1 } }
+                for i in subset.found.members { let row = Int(members[subset.cluster][i]); if chains[row] == 1 { k[subset.cluster] -= 1 } else if chains[row] == -1 { l[subset.cluster] -= 1 } }
             }
+            var from = polyclonal.subtracting(holders)
+            var pk = from.reduce(0) { $0 + k[$1] }, pl = from.reduce(0) { $0 + l[$1] }
+            if holders.isEmpty || pk + pl < rules.minNormalPlasmaCells || pk == 0 || pl == 0 {
+                from = polyclonal
+                pk = from.reduce(0) { $0 + k[$1] }
+                pl = from.reduce(0) { $0 + l[$1] }
+            }
+            // The uncertainty of log r₀ over the clusters it came from, for the widening below.
+            ratioVariance = ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total
             let next = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? Double(pk) / Double(pl) : rules.normalKappaLambda
             let nextSource = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? "sample" : "template"
+            if nextSource == "template" { ratioVariance = 0 }
             if next == r0 && nextSource == source { break }
             (r0, source) = (next, nextSource)
         }
@@ -188,29 +208,11 @@ struct PlasmaCellClustering {
         var phenotypeRows: [[Int32]?] = [[Int32]?](repeating: nil, count: count)
         let densityMembers = members
         let all = MarkerRows(table: rows, stride: max(1, stored), columns: searchColumns)
-        let d = searchColumns.count
-        for subset in subsets {
-            // A cross-fitted count: a box drawn from the light chains of some events leans toward
-            // the chain sought among them, so each half of the events (by row parity) is counted
-            // in the box the *other* half drew — the odd rows in the deciding box, the even rows
-            // in a box searched on the odd rows (the deciding box again if they give none). Both
-            // boxes are then widened over every eligible event: widening only over the other half
-            // cut off more of the clone's tails than the selection it removed (docs/validation.md).
-            let eligible = labels.map { $0 < 0 || (Int($0) < count && polyclonal.contains(Int($0))) }
-            let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
-                                      eligible: eligible, kappa: subset.kappa, referenceRatio: r0)
-            let parent = prepared[subset.cluster]!
-            let oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
-            // Searched the same way as the deciding box, test included (drawn on the odd rows,
-            // tested on the even ones): an untested greedy box can be a chance cut of normal
-            // cells, and the even rows counted in it would then add their noise, not the clone.
-            let boxB = searcher.search(oddSearch, kappa: subset.kappa, referenceRatio: r0, alpha: alpha)
-                .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
-                                      kappa: subset.kappa, referenceRatio: r0) } ?? boxA
-            let rowsIn = (0..<n).filter { row in
-                let box = row & 1 == 1 ? boxA : boxB
-                return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
-            }
+        // Each subset's counted rows (``countedRows``).
+        let counted = countedRows(subsets: subsets, labels: labels, polyclonal: polyclonal, chains: chains, values: all,
+                                  prepared: prepared, searcher: searcher, referenceRatio: r0, alpha: alpha,
+                                  ratioVariance: ratioVariance)
+        for (subset, rowsIn) in zip(subsets, counted) {
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count
             var sk = 0, sl = 0
@@ -240,7 +242,7 @@ struct PlasmaCellClustering {
         // The prepared searches are done with: their ordered copies go back to the system before the medians.
         prepared = [:]
         releaseFreedMemory()
-        for c in 0..<count where tested.contains(c) && polyclonal.contains(c) && sizes[c] != clustering.sizes[c] {
+        for c in 0..<count where tested.contains(c) && polyclonal.contains(c) && (sizes[c] != clustering.sizes[c] || outcomes[c]!.referenceRatio != r0) {
             deciding[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
             if deciding[c]!.restricted { deciding[c] = outcomes[c] }
         }
@@ -339,5 +341,42 @@ struct PlasmaCellClustering {
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled)
+    }
+
+    /// The rows each restricted subset counts, in subset order; a row taken by one is not
+    /// eligible for the next. A cross-fitted count: a box drawn from the light chains of some
+    /// events leans toward the chain sought among them, so each half of the events (by row
+    /// parity) is counted in the box the *other* half drew — the odd rows in the deciding box,
+    /// the even rows in a box searched on the odd rows (the deciding box again if they give
+    /// none). Both boxes are widened over every eligible event (a polyclonal cluster's or
+    /// noise): widening only over the other half cut off more of the clone's tails than the
+    /// selection it removed (docs/validation.md).
+    /// - Complexity: O(subsets · rows · dimensions) plus the widening's.
+    private func countedRows(subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)], labels: [Int32],
+                             polyclonal: Set<Int>, chains: [Int8], values all: MarkerRows,
+                             prepared: [Int: RestrictedSubsetSearch.Prepared], searcher: RestrictedSubsetSearch,
+                             referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> [[Int]] {
+        let n = labels.count, d = all.dimensions
+        var eligible = labels.map { $0 < 0 || polyclonal.contains(Int($0)) }
+        var result: [[Int]] = []
+        for subset in subsets {
+            let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
+                                      eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance)
+            let parent = prepared[subset.cluster]!
+            let oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
+            // Searched the same way as the deciding box, test included (drawn on the odd rows,
+            // tested on the even ones): an untested greedy box can be a chance cut of normal
+            // cells, and the even rows counted in it would then add their noise, not the clone.
+            let boxB = searcher.search(oddSearch, kappa: subset.kappa, referenceRatio: r0, alpha: alpha)
+                .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
+                                      kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance) } ?? boxA
+            let rowsIn = (0..<n).filter { row in
+                let box = row & 1 == 1 ? boxA : boxB
+                return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
+            }
+            for row in rowsIn { eligible[row] = false }
+            result.append(rowsIn)
+        }
+        return result
     }
 }

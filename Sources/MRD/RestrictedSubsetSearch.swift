@@ -324,19 +324,22 @@ struct RestrictedSubsetSearch {
     /// drawn where the clone dominates, so it cuts off clone events where normal cells of both
     /// chains dilute them. Over the `eligible` events (both halves), each step moves the one
     /// bound (to one of 16 quantiles of the events just beyond it, or to ±∞) whose added slab
-    /// has the largest clonal excess e = s − f·r beyond twice its Poisson SD √(s + r²f)
-    /// (r: the polyclonal ratio in the searched chain's direction); it stops when no slab has.
-    /// Widening changes the count only, never the decision.
+    /// has the largest clonal excess e = s − f·r beyond twice its SD √(s + r²f + (r·f)²·v)
+    /// (r: the polyclonal ratio in the searched chain's direction; v: `ratioVariance`, the
+    /// variance of log r₀, so that a slab of normal cells whose κ:λ differs a little from r₀ is
+    /// not taken for the clone's tail); it stops when no slab has. Widening changes the count
+    /// only, never the decision.
     ///
     /// - Complexity: O(steps · n · markers) for n eligible events, steps ≤ 4 · markers.
     func widen(low: [Float], high: [Float], values: [Float], dimensions d: Int, chains: [Int8], eligible: [Bool],
-               kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float]) {
-        widen(low: low, high: high, values: MarkerRows(values: values, dimensions: d), chains: chains, eligible: eligible, kappa: kappa, referenceRatio: r0)
+               kappa: Bool, referenceRatio r0: Double, ratioVariance: Double = 0) -> (low: [Float], high: [Float]) {
+        widen(low: low, high: high, values: MarkerRows(values: values, dimensions: d), chains: chains, eligible: eligible, kappa: kappa,
+              referenceRatio: r0, ratioVariance: ratioVariance)
     }
 
     /// The same, on events read in place.
     func widen(low: [Float], high: [Float], values: MarkerRows, chains: [Int8], eligible: [Bool],
-               kappa: Bool, referenceRatio r0: Double) -> (low: [Float], high: [Float]) {
+               kappa: Bool, referenceRatio r0: Double, ratioVariance: Double = 0) -> (low: [Float], high: [Float]) {
         var low = low, high = high
         let d = values.dimensions
         precondition(values.count == chains.count)
@@ -370,7 +373,9 @@ struct RestrictedSubsetSearch {
                     }
                     // Do not split equal values.
                     if q < 16, position < events.count, events[position].0 == events[position - 1].0 { continue }
-                    let excess = Double(s) - Double(f) * r, sd = (Double(s) + r * r * Double(f)).squareRoot()
+                    // The slab's Poisson variance plus its subtracted share's, from r₀'s own uncertainty.
+                    let share = Double(f) * r
+                    let excess = Double(s) - share, sd = (Double(s) + r * share + share * share * ratioVariance).squareRoot()
                     let score = excess - 2 * sd
                     if score > (best?.score ?? 0) {
                         best = (score, slab, q == 16 ? (upward ? .infinity : -.infinity) : events[position - 1].0)

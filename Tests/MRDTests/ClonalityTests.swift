@@ -221,6 +221,36 @@ struct ClonalityTests {
         #expect(!counted.isEmpty && counted.allSatisfy { $0 < 2_000 }, "counted clusters \(counted): none of a normal cluster's size")
     }
 
+    @Test("a clone's tails left in the cluster it was found in do not lean r₀: r₀ from the polyclonal clusters that held no subset, the count in truth's Poisson band")
+    func tailsDoNotLeanTheReference() throws {
+        // Seed 114400 of the validation matrix, a small-margin λ clone of 1%: its tails beyond the
+        // deciding box stayed in the normal cluster it was found in, r₀ came out 1.06 for the
+        // normal cells' 1.60, and the count was 14,453 for a clone of 17,522.
+        let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-2, seed: 114_400, hemodilution: 0.196, lightChain: .lambda,
+                                       aberrantPhenotype: try AberrantPhenotype("CD81@-0.458,CD38@-0.325"))
+        let (r, truth) = try analyze(spec, "tails-1e-2")
+        let t = Double(truth.aberrantPlasmaCells)
+        #expect(r.call == .positive, "\(r.callText)")
+        let clonality = try #require(r.clonality)
+        let normal = Double(truth.normalKappa) / Double(truth.normalLambda)
+        #expect(abs(clonality.referenceKappaLambda / normal - 1) < 0.05, "r₀ \(clonality.referenceKappaLambda) for normal cells at \(normal)")
+        #expect(abs(Double(r.aberrantPC.count) - t) <= 0.1 * t, "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
+    }
+
+    @Test("a widening that r₀'s uncertainty does not support stops: a 10⁻⁴ clone is not counted with the normal cells around it")
+    func wideningHoldsReferenceUncertainty() throws {
+        // Seed 74203 of the validation matrix, a CD81− κ clone of 180 events: the widened boxes
+        // took in 5,845 events, mostly normal, whose κ:λ a little above r₀ counted 372.
+        let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-4, seed: 74_203, hemodilution: 0.029,
+                                       aberrantPhenotype: try AberrantPhenotype("CD81-"))
+        let (r, truth) = try analyze(spec, "widening-1e-4")
+        let t = Double(truth.aberrantPlasmaCells)
+        #expect(r.call == .positive || r.call == .positiveBelowLLOQ, "\(r.callText)")
+        #expect(abs(Double(r.aberrantPC.count) - t) <= 1.96 * t.squareRoot(), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
+        let counted = r.clonality?.clusters.filter { $0.role == .mrd }.map(\.size) ?? []
+        #expect(!counted.isEmpty && counted.allSatisfy { $0 < 1_000 }, "counted clusters \(counted)")
+    }
+
     @Test("the sensitivity states whether 10⁻⁵ was reached")
     func imwgFlag() throws {
         let (r, _) = try analyze(MarrowSpecification(events: 40_000, seed: 10), "imwg")

@@ -193,4 +193,25 @@ struct RestrictedSubsetTests {
         }
         #expect(found == 0)
     }
+
+    @Test("widening against a misjudged r₀: without r₀'s uncertainty it spreads over normal cells, with it the box stays on the clone")
+    func widenWithRatioUncertainty() throws {
+        // Normal cells at κ:λ 1.5, judged against r₀ = 1.25: every normal slab shows a κ "excess".
+        let c = Self.cluster(normal: 20_000, clone: 400, kappaShare: 0.6, seed: 11)
+        let search = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let eligible = [Bool](repeating: true, count: c.chains.count)
+        let low: [Float] = [0.9, 0.8, 0], high: [Float] = [.infinity, .infinity, .infinity]
+        func normalInside(_ box: (low: [Float], high: [Float])) -> Int {
+            (0..<20_000).filter { i in (0..<3).allSatisfy { c.values[i * 3 + $0] >= box.low[$0] && c.values[i * 3 + $0] <= box.high[$0] } }.count
+        }
+        let start = normalInside((low, high))
+        let plain = search.widen(low: low, high: high, values: c.values, dimensions: 3, chains: c.chains, eligible: eligible, kappa: true, referenceRatio: 1.25)
+        // The log-ratio error squared, as ReferenceRatioUncertainty's between-cluster term would hold it.
+        let error = log(1.5 / 1.25)
+        let careful = search.widen(low: low, high: high, values: c.values, dimensions: 3, chains: c.chains, eligible: eligible, kappa: true,
+                                   referenceRatio: 1.25, ratioVariance: error * error)
+        #expect(normalInside(plain) >= start + 2_000, "\(normalInside(plain)) normal cells against \(start)")
+        #expect(normalInside(careful) <= start + 200, "\(normalInside(careful)) normal cells against \(start)")
+        #expect(careful.low[0] >= 0.85 && careful.low[1] >= 0.75, "\(careful.low)")
+    }
 }
