@@ -38,7 +38,7 @@ public enum MRDTextReport {
                 lines.append("  aberrant phenotype vs normal PCs: " + r.phenotype.map { "\($0.marker) \(symbol($0.pattern))" }.joined(separator: "  "))
             }
             let l = r.lightChains
-            lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); normal PCs κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—") (\(l.normalKappa):\(l.normalLambda))")
+            lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")")
             if let all = r.clonality?.plasmaCellKappaLambda { lines.append("  " + Self.compartmentLine(all)) }
         }
         lines += qcLines(r.qc, stated: r.notEvaluableReasons)

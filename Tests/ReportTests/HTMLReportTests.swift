@@ -78,6 +78,11 @@ struct HTMLReportTests {
         #expect(MRDTextReport.compartmentLine(PlasmaCellLightChains(kappa: 1_000, lambda: 150, range: 0.5...4, alpha: 0.001))
                 == "all plasma cells κ:λ 6.67 (1000:150), OUTSIDE the normal range 0.5–4: at least 400 monotypic κ plasma cells")
         for rule in Self.template.mrd.rules { #expect(html.contains("\(rule.marker) \(rule.aberrant.rawValue)")) }
+        // The light chains: the other plasma cells' counts, and the reference κ:λ the clusters were
+        // judged against (which is not their ratio: it comes from the clusters that held no subset).
+        let l = r.lightChains, reference = String(format: "%.2f", try #require(r.clonality?.referenceKappaLambda))
+        #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference)\n"))
+        #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference).</p>"))
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
         #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
