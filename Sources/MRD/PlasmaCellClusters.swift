@@ -361,7 +361,7 @@ struct PlasmaCellClustering {
         var result: [[Int]] = []
         for subset in subsets {
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
-                                      eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance)
+                                      eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels)
             let parent = prepared[subset.cluster]!
             let oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
@@ -369,7 +369,7 @@ struct PlasmaCellClustering {
             // cells, and the even rows counted in it would then add their noise, not the clone.
             let boxB = searcher.search(oddSearch, kappa: subset.kappa, referenceRatio: r0, alpha: alpha)
                 .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
-                                      kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance) } ?? boxA
+                                      kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels) } ?? boxA
             let rowsIn = (0..<n).filter { row in
                 let box = row & 1 == 1 ? boxA : boxB
                 return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }

@@ -327,8 +327,11 @@ struct RestrictedSubsetSearch {
     /// has the largest clonal excess e = s − f·r beyond twice its SD √(s + r²f + (r·f)²·v)
     /// (r: the polyclonal ratio in the searched chain's direction; v: `ratioVariance`, the
     /// variance of log r₀, so that a slab of normal cells whose κ:λ differs a little from r₀ is
-    /// not taken for the clone's tail); it stops when no slab has. Widening changes the count
-    /// only, never the decision.
+    /// not taken for the clone's tail); it stops when no slab has. With `groups` (each event's
+    /// density cluster, −1 for noise) a slab must also stand out against the ratio of its own
+    /// events' groups outside the box (e = s − Σ f·r_g beyond 2·√(s + Σ f·r_g²)): normal
+    /// clusters do not share one κ:λ, and a slab of a cluster whose ratio sits off r₀ is that
+    /// cluster, not the clone's tail. Widening changes the count only, never the decision.
     ///
     /// - Complexity: O(steps · n · markers) for n eligible events, steps ≤ 4 · markers.
     func widen(low: [Float], high: [Float], values: [Float], dimensions d: Int, chains: [Int8], eligible: [Bool],
@@ -339,16 +342,19 @@ struct RestrictedSubsetSearch {
 
     /// The same, on events read in place.
     func widen(low: [Float], high: [Float], values: MarkerRows, chains: [Int8], eligible: [Bool],
-               kappa: Bool, referenceRatio r0: Double, ratioVariance: Double = 0) -> (low: [Float], high: [Float]) {
+               kappa: Bool, referenceRatio r0: Double, ratioVariance: Double = 0, groups: [Int32]? = nil) -> (low: [Float], high: [Float]) {
         var low = low, high = high
         let d = values.dimensions
-        precondition(values.count == chains.count)
+        precondition(values.count == chains.count && (groups?.count ?? chains.count) == chains.count)
         let n = chains.count
         let r = kappa ? r0 : 1 / r0
         let want: Int8 = kappa ? 1 : -1
+        let groupCount = Int(groups?.max() ?? -1) + 1
         for _ in 0..<(4 * d) {
-            // Events outside the box on exactly one side of one dimension: the candidate slabs.
-            var slabs = [[(Float, Int8)]](repeating: [], count: 2 * d)
+            // Events outside the box on exactly one side of one dimension: the candidate slabs;
+            // and each group's events outside the box, of either chain.
+            var slabs = [[(Float, Int8, Int32)]](repeating: [], count: 2 * d)
+            var wanted = [Int](repeating: 0, count: groupCount), other = [Int](repeating: 0, count: groupCount)
             for i in 0..<n where eligible[i] && chains[i] != 0 {
                 var outside = -1, count = 0
                 for k in 0..<d {
@@ -356,19 +362,31 @@ struct RestrictedSubsetSearch {
                     if v < low[k] { outside = 2 * k; count += 1 } else if v > high[k] { outside = 2 * k + 1; count += 1 } else if !v.isFinite { count = 2 }
                     if count > 1 { break }
                 }
-                if count == 1 { slabs[outside].append((values[i, outside / 2], chains[i])) }
+                let group = groups?[i] ?? -1
+                if count >= 1 && group >= 0 { if chains[i] == want { wanted[Int(group)] += 1 } else { other[Int(group)] += 1 } }
+                if count == 1 { slabs[outside].append((values[i, outside / 2], chains[i], group)) }
             }
+            // Each group's own ratio outside the box, in the searched chain's direction (r₀'s for noise or a group without both chains).
+            let local = (0..<groupCount).map { g in wanted[g] > 0 && other[g] > 0 ? Double(wanted[g]) / Double(other[g]) : r }
             var best: (score: Double, slab: Int, bound: Float)? = nil
             for slab in 0..<(2 * d) where !slabs[slab].isEmpty {
                 let upward = slab % 2 == 1
                 // Nearest the bound first.
                 let events = slabs[slab].sorted { upward ? $0.0 < $1.0 : $0.0 > $1.0 }
                 var s = 0, f = 0, position = 0
+                var localShare = 0.0, localVariance = 0.0
                 for q in 1...16 {
                     let end = q == 16 ? events.count : events.count * q / 16
                     guard end > position else { continue }
                     while position < end {
-                        if events[position].1 == want { s += 1 } else { f += 1 }
+                        if events[position].1 == want {
+                            s += 1
+                        } else {
+                            f += 1
+                            let g = events[position].2, rl = g >= 0 ? local[Int(g)] : r
+                            localShare += rl
+                            localVariance += rl * rl
+                        }
                         position += 1
                     }
                     // Do not split equal values.
@@ -377,6 +395,9 @@ struct RestrictedSubsetSearch {
                     let share = Double(f) * r
                     let excess = Double(s) - share, sd = (Double(s) + r * share + share * share * ratioVariance).squareRoot()
                     let score = excess - 2 * sd
+                    // With groups, the slab must also stand out against its own groups' ratios
+                    // outside the box: a region whose normal κ:λ differs from r₀ is not a tail.
+                    if groups != nil && Double(s) - localShare <= 2 * (Double(s) + localVariance).squareRoot() { continue }
                     if score > (best?.score ?? 0) {
                         best = (score, slab, q == 16 ? (upward ? .infinity : -.infinity) : events[position - 1].0)
                     }

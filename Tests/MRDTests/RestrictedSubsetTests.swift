@@ -214,4 +214,37 @@ struct RestrictedSubsetTests {
         #expect(normalInside(careful) <= start + 200, "\(normalInside(careful)) normal cells against \(start)")
         #expect(careful.low[0] >= 0.85 && careful.low[1] >= 0.75, "\(careful.low)")
     }
+
+    @Test("widening within a cluster whose own κ:λ differs from r₀: the slab must stand out against its group's ratio too, and the clone's tails are still taken")
+    func widenAgainstGroupRatio() {
+        // One normal cluster at κ:λ 1.9 (κ share 0.655) judged against r₀ = 1.5 (the other clusters'),
+        // and a κ clone of 400 on [0.85, 1] × [0.75, 1] whose deciding box starts at [0.9, 0.8].
+        var rng = Mix(state: 23)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<20_000 {
+            for _ in 0..<3 { values.append(Float(rng.next())) }
+            chains.append(rng.next() < 0.655 ? 1 : -1)
+        }
+        for _ in 0..<400 {
+            values += [Float(0.85 + 0.15 * rng.next()), Float(0.75 + 0.25 * rng.next()), Float(rng.next())]
+            chains.append(1)
+        }
+        let search = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let eligible = [Bool](repeating: true, count: chains.count), groups = [Int32](repeating: 0, count: chains.count)
+        let rows = MarkerRows(values: values, dimensions: 3)
+        let low: [Float] = [0.9, 0.8, 0], high: [Float] = [.infinity, .infinity, .infinity]
+        func inside(_ box: (low: [Float], high: [Float]), _ range: Range<Int>) -> Int {
+            range.filter { i in (0..<3).allSatisfy { values[i * 3 + $0] >= box.low[$0] && values[i * 3 + $0] <= box.high[$0] } }.count
+        }
+        let start = inside((low, high), 0..<20_000)
+        let plain = search.widen(low: low, high: high, values: rows, chains: chains, eligible: eligible, kappa: true, referenceRatio: 1.5)
+        let grouped = search.widen(low: low, high: high, values: rows, chains: chains, eligible: eligible, kappa: true, referenceRatio: 1.5, groups: groups)
+        #expect(inside(plain, 0..<20_000) >= 15_000, "\(inside(plain, 0..<20_000)) normal cells against \(start)")
+        #expect(inside(grouped, 0..<20_000) <= 2_000, "\(inside(grouped, 0..<20_000)) normal cells against \(start)")
+        // Without groups the box takes in the whole normal cluster; with them about 1,600 of its
+        // cells (396 at the start, about 400 more in the clone's tail region, the rest slabs that
+        // passed by chance among the step's 96 looks).
+        // The tails: the grouped box reaches toward the clone's edges and holds nearly all of it.
+        #expect(inside(grouped, 20_000..<20_400) >= 370, "\(inside(grouped, 20_000..<20_400)) of the clone's 400, box \(grouped.low)")
+    }
 }
