@@ -51,7 +51,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
 ///    box stay in the cluster that held it), or, when those have too few events, from every
 ///    polyclonal cluster without the subsets found. The subsets' boxes are widened for the
-///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters.
+///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters and
+///    against its own clusters' ratios (``RestrictedSubsetSearch/widen(low:high:values:chains:eligible:kappa:referenceRatio:ratioVariance:groups:)``).
 /// 3. The normal reference is the pooled plasma cells of the polyclonal clusters (not a
 ///    CD19+ CD56− gate, which a CD19+ clone also passes); each cluster's median per phenotype
 ///    marker is compared with it, a difference beyond `phenotype.margin` being a departure.
