@@ -69,7 +69,7 @@ public enum HDF5Conversion {
                     if stored {
                         let n = try slot.buffer.withUnsafeMutableBytes { raw in try reader.readStoredBytes(i, into: raw) }
                         // Zeros after the last event, so a short last block still fills its chunk.
-                        if n < reader.blockSize { slot.buffer.withUnsafeMutableBytes { raw in
+                        if n < reader.blockSize { _ = slot.buffer.withUnsafeMutableBytes { raw in
                             raw[(n * reader.fcsDataSet.bytesPerEvent)...].initializeMemory(as: UInt8.self, repeating: 0)
                         } }
                         slot.rowCount = n

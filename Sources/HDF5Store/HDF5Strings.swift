@@ -93,7 +93,9 @@ enum HDF5Strings {
             guard H5Tget_class(stored) == H5T_STRING, H5Tis_variable_str(stored) > 0 else { continue }
             var pointer: UnsafeMutablePointer<CChar>?
             try HDF5Library.check(H5Aread(attribute, type, &pointer), file: file, "read attribute")
-            result.append((String(cString: nameBuffer), pointer.map { String(cString: $0) } ?? ""))
+            // The name up to its terminating NUL (the buffer is one longer than the name).
+            let name = String(decoding: nameBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            result.append((name, pointer.map { String(cString: $0) } ?? ""))
             free(pointer)
         }
         return result

@@ -66,7 +66,7 @@ struct ConsistencyCLITests {
         let dir = try folder()
         defer { try? manager.removeItem(at: dir) }
         let broken = dir.appendingPathComponent("broken.fcs").path
-        manager.createFile(atPath: broken, contents: Data("FCS3.1 junk".utf8))
+        #expect(manager.createFile(atPath: broken, contents: Data("FCS3.1 junk".utf8)))
         for arguments in [["inspect", "samples/positive.fcs", broken], ["analyze", "samples/positive.fcs", broken, "--quiet", "--no-checksum"]] {
             let result = try FlowMRDBinary.run(arguments)
             #expect(result.status == 1, "\(arguments)")

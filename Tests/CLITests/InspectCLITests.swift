@@ -77,7 +77,7 @@ struct InspectCLITests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let broken = directory.appendingPathComponent("broken.fcs").path
-        FileManager.default.createFile(atPath: broken, contents: Data("FCS3.1".utf8))
+        #expect(FileManager.default.createFile(atPath: broken, contents: Data("FCS3.1".utf8)))
         let result = try FlowMRDBinary.run(["inspect", "--json", "samples/demo-10color.fcs", broken])
         #expect(result.status == 1)
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])

@@ -88,7 +88,7 @@ struct QCCLITests {
     func unreadable() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        FileManager.default.createFile(atPath: directory.appendingPathComponent("broken.fcs").path, contents: Data("FCS3.1    junk".utf8))
+        #expect(FileManager.default.createFile(atPath: directory.appendingPathComponent("broken.fcs").path, contents: Data("FCS3.1    junk".utf8)))
         try FileManager.default.copyItem(atPath: FlowMRDBinary.packageRoot.appendingPathComponent("samples/positive.fcs").path,
                                          toPath: directory.appendingPathComponent("good.fcs").path)
         let result = try FlowMRDBinary.run(["qc", directory.path, "--format", "csv"])

@@ -68,7 +68,7 @@ struct WorkflowCLITests {
                 #expect(try FlowMRDBinary.run(["synth", input.appendingPathComponent("s\(seed).fcs").path, "--events", "20000", "--seed", "\(seed)",
                                                "--mrd", seed % 2 == 0 ? "0.01" : "0", "--quiet"]).status == 0)
             }
-            manager.createFile(atPath: input.appendingPathComponent("corrupt.fcs").path, contents: Data("FCS3.1  damaged".utf8))
+            #expect(manager.createFile(atPath: input.appendingPathComponent("corrupt.fcs").path, contents: Data("FCS3.1  damaged".utf8)))
             template = root.appendingPathComponent("small.yaml").path
             templateText = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent("gating-templates/legend2-10color.yaml").path, encoding: .utf8)
                 .replacingOccurrences(of: "min_nucleated_cells: 1500000", with: "min_nucleated_cells: 10000")

@@ -96,7 +96,7 @@ struct XMLReaderTests {
     func oversized() throws {
         let directory = TemporaryDirectory()
         let path = directory.path("huge.xml")
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         #expect(truncate(path, off_t(GatingMLImport.maximumFileSize + 1)) == 0)
         #expect(throws: CytometryError.gatingML(file: path, line: 0, detail: "the file is 67108865 bytes; Gating-ML files above 64 MiB are refused")) {
             try GatingMLImport.read(path: path)

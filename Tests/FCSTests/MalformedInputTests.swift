@@ -11,7 +11,7 @@ struct MalformedInputTests {
 
     func write(_ bytes: [UInt8], _ name: String = "bad.fcs") -> String {
         let path = directory.path(name)
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         return path
     }
 

@@ -127,7 +127,7 @@ struct ReaderTests {
         let data = builder.data
         builder.data = []
         let path = directory.path("large.fcs")
-        FileManager.default.createFile(atPath: path, contents: Data(builder.bytes()))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(builder.bytes())))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seek(toOffset: UInt64(dataBegin))
         try handle.write(contentsOf: Data(data))
@@ -211,7 +211,7 @@ struct ReaderTests {
         withNext.keywords = first.keywords.map { $0.0 == "$NEXTDATA" ? ($0.0, String(bytes.count)) : $0 }
         bytes = withNext.bytes()
         let path = directory.path("multi.fcs")
-        FileManager.default.createFile(atPath: path, contents: Data(bytes + second.bytes()))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes + second.bytes())))
         let file = try FCSFile(path: path)
         #expect(file.dataSets.count == 2)
         #expect(file.dataSets.map(\.eventCount) == [2, 3])

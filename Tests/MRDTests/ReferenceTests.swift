@@ -221,7 +221,7 @@ struct ReferenceTests {
         _ = try MarrowGenerator(MarrowSpecification(events: 80_000, seed: 88, hemodilution: 0.95)).write(fcsPath: diluted)
         // Template limits at zero: nothing can flag the sample but the reference.
         let zero = Dictionary(uniqueKeysWithValues: Self.template.qc.indicators.map { ($0.gate, 0.0) })
-        let plain = try MRDAnalyzer(template: try Self.template.overridingQCLimits(zero), workers: 2)
+        let plain = MRDAnalyzer(template: try Self.template.overridingQCLimits(zero), workers: 2)
         let without = try plain.analyze(path: diluted)
         #expect(without.call != .notEvaluable || !without.notEvaluableReasons.contains { $0.hasPrefix("hemodiluted") }, "\(without.callText)")
         #expect(!without.qc.hemodiluted)

@@ -54,7 +54,7 @@ struct RestrictedSubsetTests {
     func orderByKeys() {
         var rng = Mix(state: 41)
         // Few distinct values, so that ties are many; both zeros, negatives and subnormals among them.
-        let levels: [Float] = [-2.5, -1, -0.0, 0, 1e-40, -1e-40, 0.25, 0.25000003, 3, -.infinity, .infinity]
+        let levels: [Float] = [-2.5, -1, -0.0, 0, Float.leastNormalMagnitude / 1_000, -Float.leastNormalMagnitude / 1_000, 0.25, 0.25000003, 3, -.infinity, .infinity]
         var table: [Float] = []
         for _ in 0..<3_000 { for _ in 0..<2 { table.append(levels[Int(rng.next() * Double(levels.count))]) } }
         let values = MarkerRows(table: table, stride: 2, columns: [0, 1])

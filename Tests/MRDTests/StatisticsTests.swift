@@ -93,7 +93,7 @@ struct StatisticsTests {
         }
         let n = 9_000
         let mixed = (0..<n).map { _ in (next() - 0.4) * 1e4 }
-        let subnormal = (0..<n).map { _ in (next() - 0.5) * 1e-310 }
+        let subnormal = (0..<n).map { _ in (next() - 0.5) * (Double.leastNormalMagnitude / 200) }   // about 1e-310
         let ties = (0..<n).map { _ in (next() * 7).rounded(.down) - 3 }                          // zeros among them
         let deep = (0..<n).map { _ in 1 + next() * 1e-12 }                                        // one top-16-bit bucket
         let signedZeros = (0..<n).map { k in k % 3 == 0 ? -0.0 : k % 3 == 1 ? 0.0 : next() - 0.5 }

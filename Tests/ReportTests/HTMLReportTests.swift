@@ -60,7 +60,7 @@ struct HTMLReportTests {
             for (gate, count) in figure.gates { #expect(counts[gate] == count, "\(spec.title): \(gate)") }
             // Gates with a boundary in the plot's axes are drawn; the time gate as shaded stretches.
             let drawable = spec.gates.filter { id in
-                if case .flowRate = Self.template.gates.first { $0.id == id }!.kind { return false }
+                if case .flowRate = Self.template.gates.first(where: { $0.id == id })!.kind { return false }
                 return true
             }
             #expect(figure.gates.map(\.0) == drawable, "\(spec.title)")
