@@ -174,18 +174,21 @@ struct PlasmaCellClustering {
             for subset in subsets {
                 for i in subset.found.members { let row = Int(members[subset.cluster][i]); if chains[row] == 1 { k[subset.cluster] -= 1 } else if chains[row] == -1 { l[subset.cluster] -= 1 } }
             }
+            /// Enough events of both chains for a ratio of the sample's own.
+            func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
             var from = polyclonal.subtracting(holders)
             var pk = from.reduce(0) { $0 + k[$1] }, pl = from.reduce(0) { $0 + l[$1] }
-            if holders.isEmpty || pk + pl < rules.minNormalPlasmaCells || pk == 0 || pl == 0 {
+            if holders.isEmpty || !enough(pk, pl) {
                 from = polyclonal
                 pk = from.reduce(0) { $0 + k[$1] }
                 pl = from.reduce(0) { $0 + l[$1] }
             }
-            // The uncertainty of log r₀ over the clusters it came from, for the widening below.
-            ratioVariance = ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total
-            let next = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? Double(pk) / Double(pl) : rules.normalKappaLambda
-            let nextSource = pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 ? "sample" : "template"
-            if nextSource == "template" { ratioVariance = 0 }
+            let sampled = enough(pk, pl)
+            let next = sampled ? Double(pk) / Double(pl) : rules.normalKappaLambda
+            let nextSource = sampled ? "sample" : "template"
+            // The uncertainty of log r₀ over the clusters it came from, for the widening below
+            // (none for the template's ratio, which is used as given).
+            ratioVariance = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total : 0
             if next == r0 && nextSource == source { break }
             (r0, source) = (next, nextSource)
         }
