@@ -106,7 +106,7 @@ public struct TreeEvaluator: Sendable {
         defer { bits?.deallocate() }
         let sharedBits = UnsafeSendable(bits)
         let workerCount = max(1, min(workers, reader.blockCount))
-        let scratches = (0..<workerCount).map { _ in EvaluationScratch(plan: plan, capacity: reader.blockSize) }
+        let scratches = (0..<workerCount).map { _ in EvaluationScratch(plan: plan, capacity: ColumnPadding.capacity(forEvents: reader.blockSize)) }
         // Each worker its own copy of the plan: the arrays the chunk loop retains are then not shared between cores.
         var workerPlans = [plan]
         for _ in 1..<workerCount { workerPlans.append(try EvaluationPlan(tree: tree, dataSet: reader.dataSet, extraDimensions: extraDimensions, extraDomains: extraDomains)) }

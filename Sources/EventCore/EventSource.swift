@@ -27,9 +27,10 @@ extension EventReader {
     /// Blocks needed to cover every event.
     public var blockCount: Int { (eventCount + blockSize - 1) / blockSize }
 
-    /// A block sized for this reader.
+    /// A block sized for this reader, its columns padded (``ColumnPadding``): `capacity` is the
+    /// column stride, and may exceed `blockSize`.
     public func makeBlock<S: EventScalar>(of type: S.Type = Float.self) -> EventBlock<S> {
-        EventBlock<S>(channelCount: channelCount, capacity: blockSize)
+        EventBlock<S>(channelCount: channelCount, capacity: ColumnPadding.capacity(forEvents: blockSize))
     }
 
     /// Reads every block on `workers` threads; `body` gets the worker number (0..<workers)

@@ -283,4 +283,35 @@ struct ChannelNamingTests {
         #expect(set.channelIndex(named: "CH1 [P3]") == 2)
         #expect(set.channelIndex(named: "ch2") == 1)
     }
+
+    @Test("a reader's blocks have padded columns (no two start the same distance into a 4 KiB page), and read the values an exact-size block reads")
+    func paddedBlocks() throws {
+        // 14 float32 channels, three blocks of 4,096 and a short one: the AVX2 decoder's layout.
+        let channels = (0..<14).map { FCSChannelDescription(name: "C\($0)") }
+        let events = 3 * 4_096 + 5
+        let path = directory.path("padded.fcs")
+        let writer = try FCSWriter(path: path, channels: channels, eventCount: events)
+        var source = EventBlock<Float>(channelCount: 14, capacity: events)
+        source.setCount(events)
+        for e in 0..<events { for c in 0..<14 { source[c, e] = Float(e * 14 + c) * 0.37 - 900 } }
+        try writer.append(source)
+        try writer.finish()
+
+        var padded = try FCSFile(path: path).reader(blockSize: 4_096)
+        var exact = try FCSFile(path: path).reader(blockSize: 4_096)
+        var block = padded.makeBlock(of: Double.self)
+        var reference = EventBlock<Double>(channelCount: 14, capacity: 4_096)
+        #expect(block.capacity == 4_096 + ColumnPadding.spare)
+        // Column starts, in bytes, modulo a page: all different for Double columns and for mask bytes.
+        #expect(Set((0..<14).map { $0 * block.capacity * 8 % 4_096 }).count == 14)
+        #expect(Set((0..<14).map { $0 * block.capacity % 4_096 }).count == 14)
+        var blocks = 0, mismatches = 0
+        while try padded.next(into: &block) {
+            #expect(try exact.next(into: &reference))
+            #expect(block.count == reference.count && block.firstEvent == reference.firstEvent)
+            for c in 0..<14 { for e in 0..<block.count where block[c, e].bitPattern != reference[c, e].bitPattern { mismatches += 1 } }
+            blocks += 1
+        }
+        #expect(blocks == 4 && mismatches == 0)
+    }
 }
