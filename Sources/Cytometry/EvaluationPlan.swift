@@ -243,9 +243,9 @@ struct EvaluationPlan: Sendable {
     private func runChunk(base: UnsafePointer<Double>, capacity: Int, offset o: Int, count n: Int, scratch: EvaluationScratch, avx2: Bool) {
         let cap = scratch.capacity
         // 1. Compensation: output i = Σ_j input_j · unmixing[j][i], j in order, zero terms
-        // skipped; one term at a time over the chunk (vectorised).
-        // Outputs read only by dimensions with a domain wait for it (``ensure(_:…)``).
-        // Tile by tile, so that the inputs a tile's outputs share stay in the first-level cache.
+        // skipped; one term at a time over a tile of ``compensationTile`` events (vectorised),
+        // every output of a tile before the next, so the inputs they share stay in the
+        // first-level cache. Outputs read only by dimensions with a domain wait for it (``ensure(_:…)``).
         var t = 0
         while t < n {
             let m = min(Self.compensationTile, n - t)

@@ -265,25 +265,6 @@ struct ReaderTests {
         let namesOnly = try spill([("$SPILLOVER", "2,FL1 Log,FL2 Log")])
         #expect(namesOnly.0 == nil && namesOnly.1.contains { $0.code == .spilloverIgnored })
     }
-}
-
-@Suite("Channel naming")
-struct ChannelNamingTests {
-    let directory = TemporaryDirectory()
-
-    @Test("duplicate $PnN names get unique names, are reported, and lookups by the bare name refuse to guess")
-    func duplicateNames() throws {
-        var builder = FCSBuilder.integers(events: 2, channels: 3)
-        builder.keywords = builder.keywords.map { $0.0 == "$P3N" ? ($0.0, "CH1") : $0 } + [("$P1S", "CD45 "), ("$P2S", "  ")]
-        let set = try FCSFile(path: builder.write(to: directory)).dataSet()
-        #expect(set.channels.map(\.uniqueName) == ["CH1 [P1]", "CH2", "CH1 [P3]"])
-        #expect(set.channels.map(\.marker) == ["CD45", nil, nil])
-        #expect(set.warnings.contains { $0.code == .duplicateChannelName && $0.message.contains("CH1") })
-        #expect(set.channelIndex(named: "CH1") == nil)
-        #expect(set.channelIndex(named: "CH1 [P3]") == 2)
-        #expect(set.channelIndex(named: "ch2") == 1)
-    }
-
     @Test("a reader's blocks have padded columns (no two start the same distance into a 4 KiB page), and read the values an exact-size block reads")
     func paddedBlocks() throws {
         // 14 float32 channels, three blocks of 4,096 and a short one: the AVX2 decoder's layout.
@@ -314,4 +295,23 @@ struct ChannelNamingTests {
         }
         #expect(blocks == 4 && mismatches == 0)
     }
+}
+
+@Suite("Channel naming")
+struct ChannelNamingTests {
+    let directory = TemporaryDirectory()
+
+    @Test("duplicate $PnN names get unique names, are reported, and lookups by the bare name refuse to guess")
+    func duplicateNames() throws {
+        var builder = FCSBuilder.integers(events: 2, channels: 3)
+        builder.keywords = builder.keywords.map { $0.0 == "$P3N" ? ($0.0, "CH1") : $0 } + [("$P1S", "CD45 "), ("$P2S", "  ")]
+        let set = try FCSFile(path: builder.write(to: directory)).dataSet()
+        #expect(set.channels.map(\.uniqueName) == ["CH1 [P1]", "CH2", "CH1 [P3]"])
+        #expect(set.channels.map(\.marker) == ["CD45", nil, nil])
+        #expect(set.warnings.contains { $0.code == .duplicateChannelName && $0.message.contains("CH1") })
+        #expect(set.channelIndex(named: "CH1") == nil)
+        #expect(set.channelIndex(named: "CH1 [P3]") == 2)
+        #expect(set.channelIndex(named: "ch2") == 1)
+    }
+
 }
