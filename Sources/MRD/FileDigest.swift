@@ -110,14 +110,7 @@ final class BackgroundDigest: @unchecked Sendable {
         }
         DispatchQueue.global().async { [self] in
             defer { done.signal() }
-            guard let handle = FileHandle(forReadingAtPath: path) else { return }
-            defer { try? handle.close() }
-            var hash = SHA256()
-            while true {
-                guard let chunk = try? handle.read(upToCount: 1 << 22), !chunk.isEmpty else { break }
-                hash.update(chunk)
-            }
-            result = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            result = SHA256.hex(ofFileAt: path)
         }
     }
 

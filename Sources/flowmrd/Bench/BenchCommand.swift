@@ -183,4 +183,12 @@ func median(_ values: [Double]) -> Double {
 /// The exit status of every bench command, for its help.
 enum BenchExit {
     static let help = "Exit status: 0 measured; 1 a file could not be read or written; \(ExitHelp.usage)."
+
+    /// A file a bench command could not read (exit status 1).
+    struct Unreadable: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "cannot read \(path)" }
+    }
+
+    static func unreadable(_ path: String) -> Unreadable { Unreadable(path: path) }
 }
