@@ -41,24 +41,19 @@ struct AxisAlignedPolygon: Equatable {
             corners.removeLast()
         }
         guard corners.count == 4 else { return nil }
-        // Every edge (cyclically) horizontal or vertical, alternating.
-        var vertical = 0
+        // Every edge (cyclically) horizontal or vertical, and the four alternating: a box. Each
+        // edge has a nonzero length, so the box has a nonzero width and height.
+        var vertical: [Bool] = []
         for i in 0..<4 {
             let a = corners[i], b = corners[(i + 1) % 4]
-            let isVertical = a.x == b.x && a.y != b.y
-            let isHorizontal = a.y == b.y && a.x != b.x
-            guard isVertical || isHorizontal else { return nil }
-            if isVertical { vertical += 1 }
-            if i > 0 {
-                let previous = corners[i - 1]
-                guard (previous.x == a.x) != isVertical else { return nil }
-            }
+            guard (a.x == b.x) != (a.y == b.y) else { return nil }
+            vertical.append(a.x == b.x)
         }
-        guard vertical == 2 else { return nil }
+        guard vertical[0] != vertical[1], vertical[1] != vertical[2], vertical[2] != vertical[3] else { return nil }
         let xLow = corners.map(\.x).min()!, xHigh = corners.map(\.x).max()!
         let yLow = corners.map(\.y).min()!, yHigh = corners.map(\.y).max()!
         let height = yHigh - yLow
-        guard xLow < xHigh, yLow < yHigh, height.isFinite, (xHigh - xLow).isFinite else { return nil }
+        guard height.isFinite, (xHigh - xLow).isFinite else { return nil }
         let edgesClearOfZero = Swift.min(abs(xLow), abs(xHigh)) >= 0x1p-900
         guard height > 0.5 || (edgesClearOfZero && height >= 0x1p-100) else { return nil }
         x = xLow..<xHigh

@@ -151,13 +151,13 @@ struct EvaluationPlan: Sendable {
                 for d in ds { indices.append(try dimension(d)) }
                 gates.append(.rectangle(dimensions: indices, minimums: minimums.map { $0 ?? -.infinity }, maximums: maximums.map { $0 ?? .infinity }))
             case .polygon(let x, let y, let vertices):
+                let xd = try dimension(x), yd = try dimension(y)
                 let xs = vertices.map(\.x), ys = vertices.map(\.y)
                 if let box = AxisAlignedPolygon(xs: xs, ys: ys) {
                     // The same events inside, by two ranges instead of four edges (``AxisAlignedPolygon``).
-                    gates.append(.rectangle(dimensions: [try dimension(x), try dimension(y)],
-                                            minimums: [box.x.lowerBound, box.y.lowerBound], maximums: [box.x.upperBound, box.y.upperBound]))
+                    gates.append(.rectangle(dimensions: [xd, yd], minimums: [box.x.lowerBound, box.y.lowerBound], maximums: [box.x.upperBound, box.y.upperBound]))
                 } else {
-                    gates.append(.polygon(x: try dimension(x), y: try dimension(y), xs: xs, ys: ys))
+                    gates.append(.polygon(x: xd, y: yd, xs: xs, ys: ys))
                 }
             case .ellipsoid(let ds, let mean, let covariance, let distanceSquare):
                 var indices: [Int] = []

@@ -92,7 +92,7 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
             hash.update(chunk)
             offset = end
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalizedHex()
     }
 }
 

@@ -29,7 +29,15 @@ public struct SHA256: Sendable {
     public static func hex(_ bytes: [UInt8]) -> String {
         var hash = SHA256()
         hash.update(bytes)
-        return hash.finalize().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return hash.finalizedHex()
+    }
+
+    /// ``finalize()`` as lowercase hex, two digits a byte: the form every checksum is reported in.
+    public mutating func finalizedHex() -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in finalize() { text += [digits[Int(byte >> 4)], digits[Int(byte & 15)]] }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The hex digest of the file at `path`, read in 4 MiB pieces on the calling thread; nil when
@@ -47,7 +55,7 @@ public struct SHA256: Sendable {
             guard let chunk, !chunk.isEmpty else { break }
             hash.update(chunk)
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        return hash.finalizedHex()
     }
 
     public mutating func update(_ bytes: some Collection<UInt8>) {
