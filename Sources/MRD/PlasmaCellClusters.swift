@@ -87,6 +87,8 @@ struct PlasmaCellClustering {
         /// (`phenotype.normal_medians`, too few normal plasma cells) or "none".
         var medianSource: String
         var subsampled: Bool
+        /// Clusters whose chains' spillover spreading was evened out before the subset search, described.
+        var spreadNotes: [String] = []
     }
 
     /// - Parameters: rows of `stored` values each, in the order of `columns`.
@@ -145,6 +147,7 @@ struct PlasmaCellClustering {
         var subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)] = []
         var ratioVariance = 0.0
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
+        var spreads: [Int: ChainSpread] = [:]
         for _ in 0..<6 {
             for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
             polyclonal = Set(tested.filter { !outcomes[$0]!.restricted })
@@ -154,12 +157,19 @@ struct PlasmaCellClustering {
             let open = searchable.filter { polyclonal.contains($0) }
             let unprepared = open.filter { prepared[$0] == nil }
             let (memberRows, chainOf) = (members, chains)
-            let ready = searcher.prepare(unprepared.map { c in
+            let inputs = unprepared.map { c in
                 let rowsOf = memberRows[c]
                 return (MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: rowsOf),
                         rowsOf.map { chainOf[Int($0)] }, rowsOf.map { $0 & 1 == 0 })
-            }, workers: workers)
-            for (i, c) in unprepared.enumerated() { prepared[c] = ready[i] }
+            }
+            // The dimensions a chain's spillover spreads, which the cluster's search leaves uncut (``ChainSpread``).
+            let measured = parallelMap(inputs.count, workers: workers) { j in ChainSpread.measure(values: inputs[j].0, chains: inputs[j].1, measured: inputs[j].2) }
+            let ready = searcher.prepare(inputs, workers: workers)
+            for (i, c) in unprepared.enumerated() {
+                prepared[c] = ready[i]
+                prepared[c]!.uncut = measured[i].wider.map { $0 != 0 }
+                if !measured[i].isNone { spreads[c] = measured[i] }
+            }
             let (preparedNow, ratio) = (prepared, r0)
             let searching = parallelMap(2 * open.count, workers: workers) { i in
                 searcher.search(preparedNow[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
@@ -342,9 +352,20 @@ struct PlasmaCellClustering {
         }
         clock.mark("medians and roles")
         clock.report()
+        let searchNames = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }
+        let spreadNotes = spreads.keys.sorted().map { c in
+            let spread = spreads[c]!
+            let wider = searchNames.indices.filter { spread.wider[$0] != 0 }.map { k in
+                let lambdaWider = spread.wider[k] == -1
+                let (w, n) = lambdaWider ? (spread.lambdaRange[k]!, spread.kappaRange[k]!) : (spread.kappaRange[k]!, spread.lambdaRange[k]!)
+                return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
+            }
+            return "light-chain spillover spreading in a plasma-cell cluster of \(clustering.sizes[c]) events, wider " + wider.joined(separator: ", ")
+                + ": the search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in the wider chain for no clonal reason"
+        }
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
-                       subsampled: clustering.subsampled)
+                       subsampled: clustering.subsampled, spreadNotes: spreadNotes)
     }
 
     /// The rows each restricted subset counts, in subset order; a row taken by one is not
@@ -367,7 +388,8 @@ struct PlasmaCellClustering {
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels)
             let parent = prepared[subset.cluster]!
-            let oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
+            var oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
+            oddSearch.uncut = parent.uncut
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
             // tested on the even ones): an untested greedy box can be a chance cut of normal
             // cells, and the even rows counted in it would then add their noise, not the clone.

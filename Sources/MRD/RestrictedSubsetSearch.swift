@@ -105,6 +105,8 @@ struct RestrictedSubsetSearch {
         /// greedy search reads on every step, laid out side by side.
         let orderedValues: [[Float]]
         let orderedChains: [[Int8]]
+        /// Per dimension, whether the box may not be cut there (a chain's spillover spreads it, ``ChainSpread``); empty: none.
+        var uncut: [Bool] = []
     }
 
     /// - Parameters:
@@ -272,7 +274,7 @@ struct RestrictedSubsetSearch {
         var columns = (0..<d).map { BoxColumn(order: prepared.order[$0], values: prepared.orderedValues[$0], chains: prepared.orderedChains[$0], want: want) }
         for _ in 0..<(2 * d) {
             var best: (gain: Double, dim: Int, bound: Float, upper: Bool)? = nil
-            for k in 0..<d {
+            for k in 0..<d where prepared.uncut.isEmpty || !prepared.uncut[k] {
                 let m = columns[k].values.count
                 guard m > 1 else { continue }
                 columns[k].values.withUnsafeBufferPointer { sorted in

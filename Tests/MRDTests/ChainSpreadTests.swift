@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+@testable import MRD
+
+/// Light-chain spillover spreading: measured where it is (one chain wider on both sides), not
+/// where a clone is (one side only), and kept out of the restricted-subset search, which would
+/// otherwise call the wider chain's tails a clone.
+@Suite("Light-chain spillover spreading")
+struct ChainSpreadTests {
+    /// A deterministic normal generator (SplitMix64, Box–Muller).
+    struct Normal {
+        var state: UInt64
+        mutating func uniform() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
+        }
+        mutating func next(_ mean: Double, _ sd: Double) -> Float {
+            Float(mean + sd * (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()))
+        }
+    }
+
+    /// A polyclonal cluster in 3 dimensions (κ share 0.6): every cell at (0.2, 0.6, 0.7) with SD
+    /// 0.05, λ cells `lambdaSD` on dimension 0 (spillover spreading of the λ stain), plus `clone`
+    /// κ cells at 0.4 on dimension 1 (SD 0.03).
+    static func cluster(cells: Int, lambdaSD: Double, clone: Int = 0, seed: UInt64) -> (values: [Float], chains: [Int8], half: [Bool]) {
+        var rng = Normal(state: seed)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<cells {
+            let kappa = rng.uniform() < 0.6
+            values += [rng.next(0.2, kappa ? 0.05 : lambdaSD), rng.next(0.6, 0.05), rng.next(0.7, 0.05)]
+            chains.append(kappa ? 1 : -1)
+        }
+        for _ in 0..<clone {
+            values += [rng.next(0.2, 0.05), rng.next(0.4, 0.03), rng.next(0.7, 0.05)]
+            chains.append(1)
+        }
+        return (values, chains, (0..<chains.count).map { $0 & 1 == 0 })
+    }
+
+    @Test("a chain wider on both sides is spreading; equal chains are not")
+    func symmetricWidening() {
+        let c = Self.cluster(cells: 8_000, lambdaSD: 0.08, seed: 1)
+        let spread = ChainSpread.measure(values: MarkerRows(values: c.values, dimensions: 3), chains: c.chains, measured: c.half)
+        #expect(spread.wider == [-1, 0, 0])
+        // λ's central interval holds κ's: about 0.2 ∓ 0.08 against 0.2 ∓ 0.05.
+        let l = spread.lambdaRange[0]!, k = spread.kappaRange[0]!
+        #expect(abs(l.low - 0.12) < 0.01 && abs(l.high - 0.28) < 0.01)
+        #expect(abs(k.low - 0.15) < 0.01 && abs(k.high - 0.25) < 0.01)
+        let equal = Self.cluster(cells: 8_000, lambdaSD: 0.05, seed: 2)
+        #expect(ChainSpread.measure(values: MarkerRows(values: equal.values, dimensions: 3), chains: equal.chains, measured: equal.half).isNone)
+    }
+
+    @Test("a clone on one side of its chain is not spreading, however large")
+    func cloneIsNotSpread() {
+        // 2,000 κ clone cells below 4,800 normal κ cells on dimension 1: κ's low end moves out,
+        // its high end in.
+        let c = Self.cluster(cells: 8_000, lambdaSD: 0.05, clone: 2_000, seed: 3)
+        let spread = ChainSpread.measure(values: MarkerRows(values: c.values, dimensions: 3), chains: c.chains, measured: c.half)
+        #expect(spread.wider == [0, 0, 0])
+        #expect(spread.kappaRange[1]!.low < spread.lambdaRange[1]!.low - 0.05)
+        #expect(spread.kappaRange[1]!.high < spread.lambdaRange[1]!.high)
+    }
+
+    @Test("too few cells of a chain: nothing measured")
+    func tooFew() {
+        let c = Self.cluster(cells: 80, lambdaSD: 0.2, seed: 4)
+        let spread = ChainSpread.measure(values: MarkerRows(values: c.values, dimensions: 3), chains: c.chains, measured: c.half)
+        #expect(spread.isNone && spread.kappaRange.allSatisfy { $0 == nil })
+    }
+
+    @Test("the search calls the spread chain's tail a clone, unless the spread dimension is left uncut; a clone elsewhere is still found")
+    func searchLeavesSpreadUncut() {
+        let searcher = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let alpha = 0.001 / 4
+        // No clone: λ's tails on dimension 0 are all the search finds.
+        let plain = Self.cluster(cells: 20_000, lambdaSD: 0.09, seed: 5)
+        let values = MarkerRows(values: plain.values, dimensions: 3)
+        var prepared = searcher.prepare(values: values, chains: plain.chains, searchHalf: plain.half)
+        let found = searcher.search(prepared, kappa: false, referenceRatio: 1.5, alpha: alpha)
+        #expect(found.map { $0.low[0] > -.infinity || $0.high[0] < .infinity } == true)
+        let spread = ChainSpread.measure(values: values, chains: plain.chains, measured: plain.half)
+        #expect(spread.wider == [-1, 0, 0])
+        prepared.uncut = spread.wider.map { $0 != 0 }
+        #expect(searcher.search(prepared, kappa: false, referenceRatio: 1.5, alpha: alpha) == nil)
+        #expect(searcher.search(prepared, kappa: true, referenceRatio: 1.5, alpha: alpha) == nil)
+        // A κ clone of 300 cells on dimension 1 beside the same spreading: found, cut on dimension 1 only.
+        let withClone = Self.cluster(cells: 20_000, lambdaSD: 0.09, clone: 300, seed: 6)
+        let cloneValues = MarkerRows(values: withClone.values, dimensions: 3)
+        let cloneSpread = ChainSpread.measure(values: cloneValues, chains: withClone.chains, measured: withClone.half)
+        #expect(cloneSpread.wider == [-1, 0, 0])
+        var clonePrepared = searcher.prepare(values: cloneValues, chains: withClone.chains, searchHalf: withClone.half)
+        clonePrepared.uncut = cloneSpread.wider.map { $0 != 0 }
+        let clone = searcher.search(clonePrepared, kappa: true, referenceRatio: 1.5, alpha: alpha)
+        #expect(clone != nil)
+        if let clone {
+            #expect(clone.low[0] == -.infinity && clone.high[0] == .infinity)
+            #expect(clone.high[1] < 0.6)
+            let cloneRows = Set(20_000..<20_300)
+            let caught = clone.members.filter { cloneRows.contains($0) }.count
+            #expect(caught >= 200, "clone cells in the box: \(caught) of 300")
+        }
+    }
+}
