@@ -162,9 +162,16 @@ public struct GatingTemplate: Sendable {
     /// indicators' gates, and every gate they depend on (parents, operands, reference populations).
     /// A gate among them that is switched off blocks a negative.
     /// - Complexity: O(g²) for g gates.
-    var gatesTheCallRestsOn: Set<String> {
+    var gatesTheCallRestsOn: Set<String> { gates(under: [mrd.nucleated, mrd.plasmaCells] + qc.indicators.map(\.gate)) }
+
+    /// The gates the nucleated and plasma-cell counts rest on: one of them switched off leaves a
+    /// positive call unquantified (cells it would select are not seen).
+    var gatesTheCountsRestOn: Set<String> { gates(under: [mrd.nucleated, mrd.plasmaCells]) }
+
+    /// `roots` and every gate they depend on. - Complexity: O(g²) for g gates.
+    private func gates(under roots: [String]) -> Set<String> {
         var result: Set<String> = []
-        var stack = [mrd.nucleated, mrd.plasmaCells] + qc.indicators.map(\.gate)
+        var stack = roots
         while let id = stack.popLast() {
             guard result.insert(id).inserted, let gate = gates.first(where: { $0.id == id }) else { continue }
             stack += gate.references

@@ -123,13 +123,14 @@ extension MRDAnalyzer {
         let qcOthers = zip(qc.failureKinds, qc.failures).filter { !weighedApart.contains($0.0) }.map(\.1)
         // Gates the call rests on that the data could not place; under antibody masking a gate on
         // the masked marker is expected to fail and the plasma cells are identified without it.
-        let restsOn = template.gatesTheCallRestsOn
-        var gatesOff: [String] = []
+        let (restsOn, countsRestOn) = (template.gatesTheCallRestsOn, template.gatesTheCountsRestOn)
+        var gatesOff: [String] = [], countGatesOff: [String] = []
         for off in gating.gatesOff where restsOn.contains(off.id) {
             if masking != nil && off.marker == maskedMarker {
                 warnings.append("\(off.id) is switched off under \(maskedMarker) masking, as expected; plasma cells are identified by \(rules.masking?.by ?? "CD138")")
             } else {
                 gatesOff.append("gate \(off.id) could not be placed from this sample's data (\(off.reason)): switched off, so the cells it selects are not seen")
+                if countsRestOn.contains(off.id) { countGatesOff.append(off.id) }
             }
         }
         var evidence = MRDDecision.Evidence(
@@ -139,6 +140,7 @@ extension MRDAnalyzer {
             minNormalPlasmaCells: rules.minNormalPlasmaCells, normalPlasmaCellsAbsenceDeclared: context.contains(.postCART),
             hemodiluted: hemodiluted, qcFailures: qcOthers, unreadable: unreadable)
         evidence.gatesOff = gatesOff
+        evidence.countGatesOff = countGatesOff
         // The compartment's κ:λ as a whole, against the template's normal range.
         let compartment = PlasmaCellLightChains(chains: clustering.chains, range: rules.normalRange, alpha: rules.clonalityAlpha)
         evidence.compartmentExcess = compartment.monotypicExcess
@@ -162,7 +164,7 @@ extension MRDAnalyzer {
         }
         // Below the LOD no MRD number is given, only events. The count is the decision's: the
         // clonal excess, or on the monotypic route the monotypic plasma cells it took.
-        let quantified = call == .positive || call == .positiveBelowLLOQ
+        let quantified = decision.quantified
         let counted = decision.counted, monotypicRoute = decision.countsMonotypic
         let normal = max(0, pcs - counted)
         let mrd = quantified && nucleated > 0 ? 100 * Double(counted) / Double(nucleated) : nil

@@ -4,7 +4,7 @@
 /// | step | when | call |
 /// |---|---|---|
 /// | 1 | the sample cannot be read as a whole: a dead or non-finite marker channel, an unstable acquisition, no nucleated cells | not evaluable (every reason listed) |
-/// | 2 | clonal excess of the MRD clusters ≥ LLOQ (template `lloq_events`) | positive |
+/// | 2 | clonal excess of the MRD clusters ≥ LLOQ (template `lloq_events`) | positive (not quantified, no percentage, when a gate the nucleated or plasma-cell count rests on is switched off; so for 3 and 4) |
 /// | 3 | clonal excess ≥ LOD (template `min_cluster_events`) | positive below the LLOQ |
 /// | 4 | monotypic plasma cells ≥ LOD (a restricted cluster without aberrancy, or all plasma cells' κ:λ beyond the normal range) and the template counts them (`monotypic: positive`) | positive (monotypic) |
 /// | 5 | any condition of a negative unmet (below) | not evaluable (every reason listed) |
@@ -41,6 +41,9 @@ public struct MRDDecision: Sendable, Equatable {
         /// Gates the call rests on that the data could not place (switched off, selecting no
         /// event), each with the reason; a therapy context that explains one leaves it out.
         public var gatesOff: [String] = []
+        /// Those of them the nucleated or plasma-cell counts rest on (their ids): a positive is
+        /// then called but not quantified.
+        public var countGatesOff: [String] = []
         /// Plasma cells of the dominant chain beyond the normal κ:λ range of the whole
         /// compartment (``PlasmaCellLightChains``), and that finding in words; 0 and nil inside it.
         public var compartmentExcess = 0
@@ -55,6 +58,11 @@ public struct MRDDecision: Sendable, Equatable {
     public let counted: Int
     /// Whether the call is positive on the monotypic route (step 4).
     public let countsMonotypic: Bool
+    /// Whether a positive's count may be given as a percentage: not when a gate the counts rest
+    /// on was switched off (the clone was seen, but part of the plasma cells or the denominator may not be).
+    public var quantified: Bool { (call == .positive || call == .positiveBelowLLOQ) && unquantifiedBy.isEmpty }
+    /// The switched-off gates that leave a positive unquantified.
+    public let unquantifiedBy: [String]
 
     public init(_ e: Evidence) {
         if !e.unreadable.isEmpty {
@@ -62,22 +70,22 @@ public struct MRDDecision: Sendable, Equatable {
             return
         }
         if e.clonalExcess >= e.lloqEvents {
-            self.init(.positive, "MRD positive: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess)
+            self.init(.positive, "MRD positive: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess, gatesOff: e.countGatesOff)
             return
         }
         if e.clonalExcess >= e.lodEvents {
-            self.init(.positiveBelowLLOQ, "MRD positive below the LLOQ: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells (LLOQ \(e.lloqEvents)) among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess)
+            self.init(.positiveBelowLLOQ, "MRD positive below the LLOQ: a clonal excess of \(e.clonalExcess) light-chain-restricted aberrant plasma cells (LLOQ \(e.lloqEvents)) among \(e.nucleated) nucleated cells", [], counted: e.clonalExcess, gatesOff: e.countGatesOff)
             return
         }
         if e.monotypicIsPositive && e.monotypicExcess >= e.lodEvents {
             self.init(e.monotypicExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
                       "MRD positive (monotypic): \(e.monotypicExcess) light-chain-restricted plasma cells without a phenotypic aberrancy, counted as the template says", [],
-                      counted: e.monotypicExcess, monotypic: true)
+                      counted: e.monotypicExcess, monotypic: true, gatesOff: e.countGatesOff)
             return
         }
         if e.monotypicIsPositive && e.compartmentExcess >= e.lodEvents, let skew = e.compartmentSkew {
             self.init(e.compartmentExcess >= e.lloqEvents ? .positive : .positiveBelowLLOQ,
-                      "MRD positive (monotypic): \(skew), counted as the template says", [], counted: e.compartmentExcess, monotypic: true)
+                      "MRD positive (monotypic): \(skew), counted as the template says", [], counted: e.compartmentExcess, monotypic: true, gatesOff: e.countGatesOff)
             return
         }
         var blockers: [String] = []
@@ -110,12 +118,16 @@ public struct MRDDecision: Sendable, Equatable {
         self.init(.negative, "MRD not detected (< LOD \(lod)%): \(found) among \(e.nucleated) nucleated cells (sensitivity \(e.lodFraction.map(formatFraction) ?? "?"))", [], counted: e.clonalExcess)
     }
 
-    private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String], counted: Int, monotypic: Bool = false) {
+    private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String], counted: Int, monotypic: Bool = false, gatesOff: [String] = []) {
+        let positive = call == .positive || call == .positiveBelowLLOQ
+        let unquantified = positive ? gatesOff : []
         self.call = call
-        self.text = text
+        self.text = unquantified.isEmpty ? text : text + "; not quantified: gate " + unquantified.joined(separator: ", ")
+            + " could not be placed from this sample's data, so plasma cells or nucleated cells it would select are not seen"
         self.reasons = reasons
         self.counted = counted
         self.countsMonotypic = monotypic
+        self.unquantifiedBy = unquantified
     }
 }
 

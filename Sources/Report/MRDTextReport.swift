@@ -25,7 +25,9 @@ public enum MRDTextReport {
             lines.append("  CALL: \(label(r.call)) — \(r.callText)")
         }
         if r.call != .notEvaluable || r.nucleatedCells > 0 {
-            lines.append("  MRD: \(pct(r.mrdPercent)) of nucleated cells" + (r.mrdCI95Percent.map { " (95% CI \(pct($0[0]))–\(pct($0[1])))" } ?? ""))
+            let unquantified = r.mrdPercent == nil && (r.call == .positive || r.call == .positiveBelowLLOQ)
+            lines.append(unquantified ? "  MRD: positive, not quantified (a gate the counts rest on is switched off; see the call)"
+                         : "  MRD: \(pct(r.mrdPercent)) of nucleated cells" + (r.mrdCI95Percent.map { " (95% CI \(pct($0[0]))–\(pct($0[1])))" } ?? ""))
             lines.append("  events: \(r.totalEvents) acquired; nucleated cells (denominator): \(r.nucleatedCells)")
             lines.append("  plasma cells: \(r.plasmaCells.count) (\(pct(r.plasmaCells.percentOfNucleated)) of nucleated)")
             lines.append("    normal:   \(r.normalPC.count) (\(pct(r.normalPC.percentOfPlasmaCells)) of PCs, \(pct(r.normalPC.percentOfNucleated)) of nucleated)")

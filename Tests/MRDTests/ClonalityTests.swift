@@ -81,7 +81,15 @@ struct ClonalityTests {
         g.gatesOff = ["gate small could not be placed"]
         #expect(MRDDecision(g).call == .notEvaluable && MRDDecision(g).reasons == ["gate small could not be placed"])
         g.clonalExcess = 60
-        #expect(MRDDecision(g).call == .positive)
+        #expect(MRDDecision(g).call == .positive && MRDDecision(g).quantified)
+        // One the counts rest on: the positive stands, without a percentage.
+        g.countGatesOff = ["cd138-positive"]
+        #expect(MRDDecision(g).call == .positive && !MRDDecision(g).quantified && MRDDecision(g).unquantifiedBy == ["cd138-positive"])
+        #expect(MRDDecision(g).text.hasSuffix("; not quantified: gate cd138-positive could not be placed from this sample's data, so plasma cells or nucleated cells it would select are not seen"))
+        g.clonalExcess = 30
+        #expect(MRDDecision(g).call == .positiveBelowLLOQ && !MRDDecision(g).quantified)
+        g.clonalExcess = 0
+        #expect(MRDDecision(g).call == .notEvaluable && MRDDecision(g).unquantifiedBy.isEmpty)
     }
 
     /// The bundled template with a negative reachable at 20,000 nucleated cells (target 10⁻³), so small files can be negative.
