@@ -244,7 +244,9 @@ struct SampleGating {
         case .reference(let population, let q, let offset, let bounds, let minEvents, let robust):
             let finite = values.filter(\.isFinite)
             let estimate = robust ? "robust quantile \(q)" : "quantile \(q)"
-            if finite.count >= minEvents, let quantile = robust ? ThresholdFinder.robustQuantile(finite, q) : ThresholdFinder.quantile(finite, q) {
+            let transform = dimension(marker).transform?.transform.transformation
+            let robustQuantile = { transform.map { ThresholdFinder.robustQuantile(finite, q, dataUnits: $0) } ?? ThresholdFinder.robustQuantile(finite, q) }
+            if finite.count >= minEvents, let quantile = robust ? robustQuantile() : ThresholdFinder.quantile(finite, q) {
                 let t = quantile + offset
                 if bounds.contains(t) {
                     thresholds.append(.init(name: name, marker: marker, method: "reference", value: t, upper: nil, switchedOff: false,

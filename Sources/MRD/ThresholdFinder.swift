@@ -1,3 +1,4 @@
+import Cytometry
 import Foundation
 
 /// Places data-driven gate boundaries from one sample's events: a density valley between two
@@ -90,6 +91,18 @@ public enum ThresholdFinder {
         let finite = values.filter(\.isFinite)
         guard let median = quantile(finite, 0.5), let mad = quantile(finite.map { abs($0 - median) }, 0.5) else { return nil }
         return median + standardNormalQuantile(q) * 1.4826 * mad
+    }
+
+    /// The same normal fitted in data units: the transformed `values` are taken back through
+    /// `transform`'s inverse, the quantile placed there and transformed forward. A negative
+    /// population's noise (electronic, photon, spillover spreading) is near normal in data
+    /// units; after a logicle or log transform its tails are compressed, so a normal fitted to
+    /// the transformed values puts a high quantile far beyond the data (0.48 against an empirical
+    /// 0.36 for the lymphocytes' CD138 of an independent generator's file, docs/validation.md).
+    /// The median is the same either way (the transform is monotone); only the spread differs.
+    /// - Complexity: O(n).
+    public static func robustQuantile(_ values: [Double], _ q: Double, dataUnits transform: Transformation) -> Double? {
+        robustQuantile(values.filter(\.isFinite).map(transform.inverse), q).map(transform.apply)
     }
 
     /// z with Φ(z) = p, for 0 < p < 1: bisection on Φ(z) = erfc(−z/√2)/2 to the last bit.
