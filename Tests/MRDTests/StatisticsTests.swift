@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Cytometry
 @testable import MRD
 
 /// Exact intervals, valleys, quantiles, flow-rate bins and the density-cluster criterion.
@@ -147,6 +148,25 @@ struct StatisticsTests {
         #expect(ThresholdFinder.quantile(contaminated, 0.999)! > 9)
         #expect(abs(ThresholdFinder.robustQuantile(contaminated, 0.999)! - 3.0902) < 0.03)
         #expect(ThresholdFinder.robustQuantile([.nan], 0.5) == nil)
+    }
+
+    @Test("robust quantile in data units: a negative population's normal noise seen through the logicle; the fit after the transform overshoots")
+    func robustQuantileInDataUnits() throws {
+        // Noise of median 72 and SD 103 in data units (the lymphocytes' CD138 of an independent
+        // generator's file), as evenly spaced normal quantiles, seen through the template's logicle.
+        let logicle = Transformation.logicle(try LogicleTransform(T: 262_144, W: 0.5, M: 4.5, A: 0))
+        let data = (1...9_999).map { 72 + 103 * ThresholdFinder.standardNormalQuantile(Double($0) / 10_000) }
+        let shown = data.map(logicle.apply)
+        let expected = logicle.apply(72 + 103 * 3.090232306167813)
+        let fitted = try #require(ThresholdFinder.robustQuantile(shown, 0.999, dataUnits: logicle))
+        #expect(abs(fitted - expected) < 0.002, "\(fitted) against \(expected)")
+        // The empirical 99.9th percentile agrees; the normal fitted after the transform lies far beyond both.
+        #expect(abs(ThresholdFinder.quantile(shown, 0.999)! - expected) < 0.002)
+        #expect(ThresholdFinder.robustQuantile(shown, 0.999)! > expected + 0.05)
+        // A linear transform changes nothing: the same value either way.
+        let linear = Transformation.linear(T: 262_144, A: 0)
+        let scaled = data.map(linear.apply)
+        #expect(abs(ThresholdFinder.robustQuantile(scaled, 0.999, dataUnits: linear)! - ThresholdFinder.robustQuantile(scaled, 0.999)!) < 1e-12)
     }
 
     /// Points in 8 dimensions (transformed units).
