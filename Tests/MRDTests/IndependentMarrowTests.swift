@@ -50,16 +50,33 @@ struct IndependentMarrowTests {
         #expect(interval[0] <= 100 * truth / Double(file.nucleated) && 100 * truth / Double(file.nucleated) <= interval[1])
     }
 
-    @Test("a clone found while the CD138 gate could not be placed is positive but not quantified: without that gate a quarter of it is not seen",
+    @Test("a clone found while the CD138 gate could not be placed (its bounds narrowed) is positive but not quantified: without that gate a quarter of it is not seen",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func unplacedGateLeavesPositiveUnquantified() throws {
         let file = try generate(seed: 105, mrd: 0.001)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        // The sample's CD138 boundary is about 0.56: bounds ending at 0.5 switch the gate off.
+        let bundled = try String(contentsOfFile: SmallSampleTemplate.path, encoding: .utf8)
+        let narrowed = bundled.replacingOccurrences(of: "offset: 0.2, bounds: [0.35, 0.65], estimate: robust", with: "offset: 0.2, bounds: [0.35, 0.5], estimate: robust")
+        try #require(narrowed != bundled)
+        let template = try GatingTemplate(yaml: narrowed, path: SmallSampleTemplate.path)
+        let result = try MRDAnalyzer(template: template).analyze(path: file.path)
         #expect(result.thresholds.contains { $0.name == "cd138-positive" && $0.switchedOff })
         #expect(result.call == .positive, "\(result.callText)")
         #expect(result.mrdPercent == nil && result.mrdCI95Percent == nil)
         #expect(result.callText.contains("not quantified: gate cd138-positive could not be placed"))
         // What a percentage would have hidden: the count seen is far below the clone.
         #expect(Double(result.aberrantPC.count) < 0.9 * Double(file.cloneEvents), "\(result.aberrantPC.count) of \(file.cloneEvents)")
+    }
+
+    @Test("a κ clone of 10⁻⁴ high on CD117, beside λ spreading into CD117: one clone, counted within 3 SD, not a λ 'clone' from the spread tail",
+          .enabled(if: available, Comment(rawValue: skipMessage)))
+    func cloneBesideSpreading() throws {
+        let file = try generate(seed: 204, mrd: 0.0001)
+        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        #expect(result.call == .positive, "\(result.callText)")
+        let counted = Double(result.aberrantPC.count), truth = Double(file.cloneEvents)
+        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
+        let clusters = try #require(result.clonality).clusters.filter { $0.role == .mrd }
+        #expect(clusters.count == 1 && clusters.allSatisfy { $0.clonality.direction == "kappa" }, "\(clusters.map(\.clonality.direction))")
     }
 }
