@@ -26,16 +26,9 @@ import Foundation
 /// transform, so the noised chain's tails then reached further than the spread one's, and the
 /// search found those instead.
 ///
-/// Only the wider chain's search leaves the marker uncut: the other chain is poorer in both
-/// tails, so no box of it there reaches the restriction ratio, and a clone of it that departs on
-/// that marker (a κ CD117+ clone beside λ spreading into CD117) is still found by its cut. A
-/// clone of the narrower chain on one side moves that chain's end out on its side and can hide
-/// the spreading there; when both chains' searches find a box, each is done again with the spread
-/// measured without the other's box (``RestrictedSubsetSearch/searchWithoutOtherBox``).
-///
-/// A clone of the wider chain whose only departure lies on such a marker is still found when it
-/// forms a density cluster of its own (tested whole); it is not looked for as a box inside a
-/// polyclonal cluster on that marker, and the report says which markers were left uncut.
+/// A clone whose only departure lies in such a dimension is still found when it forms a
+/// density cluster of its own (tested whole); it is not looked for as a box inside a
+/// polyclonal cluster on that dimension, and the report says which dimensions were left uncut.
 struct ChainSpread: Sendable, Equatable {
     /// Per dimension: 1 where κ is the wider chain, −1 where λ is, 0 where neither measurably is.
     let wider: [Int8]
@@ -54,16 +47,6 @@ struct ChainSpread: Sendable, Equatable {
 
     /// No dimension is spread by a chain.
     var isNone: Bool { !wider.contains { $0 != 0 } }
-
-    /// Per dimension, whether `kappa`'s (else λ's) search must leave it uncut: that chain is the wider.
-    func uncut(kappa: Bool) -> [Bool] { wider.map { $0 == (kappa ? 1 : -1) } }
-
-    /// Each dimension's wider chain from either measure (this one's where both name one).
-    func merged(with other: ChainSpread) -> ChainSpread {
-        ChainSpread(wider: zip(wider, other.wider).map { $0 != 0 ? $0 : $1 },
-                    kappaRange: zip(kappaRange, other.kappaRange).enumerated().map { wider[$0] != 0 ? $1.0 : $1.1 },
-                    lambdaRange: zip(lambdaRange, other.lambdaRange).enumerated().map { wider[$0] != 0 ? $1.0 : $1.1 })
-    }
 
     /// The spread of the `measured` rows' chains (1 κ, −1 λ) in each dimension of `values`.
     /// - Complexity: O(n · dimensions) for the n measured rows (selection, not sorting).
@@ -98,25 +81,5 @@ struct ChainSpread: Sendable, Equatable {
         let finite = values.filter(\.isFinite)
         guard let low = ThresholdFinder.quantile(finite, 0.16), let high = ThresholdFinder.quantile(finite, 0.84) else { return nil }
         return Interval(low: low, high: high)
-    }
-}
-
-extension RestrictedSubsetSearch {
-    /// One chain's search again when the other chain's box (`otherBox`, member indices) may have
-    /// hidden this chain's spreading: the spread measured on the search half without that box's
-    /// events. Nil when that leaves no further marker uncut for this chain (the first search stands).
-    /// - Complexity: the measure's O(n · dimensions), and a search when one is due.
-    func searchWithoutOtherBox(_ prepared: Prepared, kappa: Bool, otherBox: [Int], referenceRatio r0: Double,
-                               alpha: Double) -> (prepared: Prepared, spread: ChainSpread, found: Found?)? {
-        var measured = prepared.searchHalf
-        for i in otherBox { measured[i] = false }
-        let spread = ChainSpread.measure(values: prepared.values, chains: prepared.chains, measured: measured)
-        let before = kappa ? prepared.uncutKappa : prepared.uncutLambda
-        let uncut = spread.uncut(kappa: kappa).enumerated().map { $1 || (!before.isEmpty && before[$0]) }
-        guard uncut != before, uncut.contains(true) else { return nil }
-        var again = prepared
-        if kappa { again.uncutKappa = uncut } else { again.uncutLambda = uncut }
-        let mine = ChainSpread(wider: spread.wider.map { $0 == (kappa ? 1 : -1) ? $0 : 0 }, kappaRange: spread.kappaRange, lambdaRange: spread.lambdaRange)
-        return (again, mine, search(again, kappa: kappa, referenceRatio: r0, alpha: alpha))
     }
 }

@@ -167,24 +167,12 @@ struct PlasmaCellClustering {
             let ready = searcher.prepare(inputs, workers: workers)
             for (i, c) in unprepared.enumerated() {
                 prepared[c] = ready[i]
-                (prepared[c]!.uncutKappa, prepared[c]!.uncutLambda) = (measured[i].uncut(kappa: true), measured[i].uncut(kappa: false))
+                prepared[c]!.uncut = measured[i].wider.map { $0 != 0 }
                 if !measured[i].isNone { spreads[c] = measured[i] }
             }
             let (preparedNow, ratio) = (prepared, r0)
-            var searching = parallelMap(2 * open.count, workers: workers) { i in
+            let searching = parallelMap(2 * open.count, workers: workers) { i in
                 searcher.search(preparedNow[open[i / 2]]!, kappa: i % 2 == 0, referenceRatio: ratio, alpha: alpha)
-            }
-            // Both chains found a box: each chain's search again with its spread measured
-            // without the other's box, whose cells can hide that spreading (``ChainSpread``).
-            for (j, c) in open.enumerated() where searching[2 * j] != nil && searching[2 * j + 1] != nil {
-                let boxes = (kappa: searching[2 * j]!.members, lambda: searching[2 * j + 1]!.members)
-                for kappaSearch in [true, false] {
-                    guard let redone = searcher.searchWithoutOtherBox(prepared[c]!, kappa: kappaSearch, otherBox: kappaSearch ? boxes.lambda : boxes.kappa,
-                                                                      referenceRatio: r0, alpha: alpha) else { continue }
-                    prepared[c] = redone.prepared
-                    spreads[c] = spreads[c].map { $0.merged(with: redone.spread) } ?? redone.spread
-                    searching[2 * j + (kappaSearch ? 0 : 1)] = redone.found
-                }
             }
             for i in 0..<(2 * open.count) { if let found = searching[i] { subsets.append((open[i / 2], found, i % 2 == 0)) } }
             // r₀ from the polyclonal clusters that held no restricted subset: a clone's tails
@@ -373,7 +361,7 @@ struct PlasmaCellClustering {
                 return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
             }
             return "light-chain spillover spreading in a plasma-cell cluster of \(clustering.sizes[c]) events, wider " + wider.joined(separator: ", ")
-                + ": the wider chain's search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in that chain for no clonal reason"
+                + ": the search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in the wider chain for no clonal reason"
         }
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
@@ -401,7 +389,7 @@ struct PlasmaCellClustering {
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels)
             let parent = prepared[subset.cluster]!
             var oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
-            (oddSearch.uncutKappa, oddSearch.uncutLambda) = (parent.uncutKappa, parent.uncutLambda)
+            oddSearch.uncut = parent.uncut
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
             // tested on the even ones): an untested greedy box can be a chance cut of normal
             // cells, and the even rows counted in it would then add their noise, not the clone.

@@ -105,10 +105,8 @@ struct RestrictedSubsetSearch {
         /// greedy search reads on every step, laid out side by side.
         let orderedValues: [[Float]]
         let orderedChains: [[Int8]]
-        /// Per dimension, whether a κ (λ) box may not be cut there: κ's (λ's) spillover spreads it
-        /// (``ChainSpread``); empty: none.
-        var uncutKappa: [Bool] = []
-        var uncutLambda: [Bool] = []
+        /// Per dimension, whether the box may not be cut there (a chain's spillover spreads it, ``ChainSpread``); empty: none.
+        var uncut: [Bool] = []
     }
 
     /// - Parameters:
@@ -262,7 +260,6 @@ struct RestrictedSubsetSearch {
         guard n > 0, d > 0, r0 > 0, r0.isFinite else { return nil }
         let p0 = kappa ? r0 / (1 + r0) : 1 / (1 + r0)
         let want: Int8 = kappa ? 1 : -1
-        let blocked = kappa ? prepared.uncutKappa : prepared.uncutLambda
         var low = [Float](repeating: -.infinity, count: d), high = [Float](repeating: .infinity, count: d)
         var inside = [Bool](repeating: false, count: n)
         for i in prepared.search { inside[i] = true }
@@ -277,7 +274,7 @@ struct RestrictedSubsetSearch {
         var columns = (0..<d).map { BoxColumn(order: prepared.order[$0], values: prepared.orderedValues[$0], chains: prepared.orderedChains[$0], want: want) }
         for _ in 0..<(2 * d) {
             var best: (gain: Double, dim: Int, bound: Float, upper: Bool)? = nil
-            for k in 0..<d where blocked.isEmpty || !blocked[k] {
+            for k in 0..<d where prepared.uncut.isEmpty || !prepared.uncut[k] {
                 let m = columns[k].values.count
                 guard m > 1 else { continue }
                 columns[k].values.withUnsafeBufferPointer { sorted in

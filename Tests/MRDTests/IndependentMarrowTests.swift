@@ -67,16 +67,4 @@ struct IndependentMarrowTests {
         // What a percentage would have hidden: the count seen is far below the clone.
         #expect(Double(result.aberrantPC.count) < 0.9 * Double(file.cloneEvents), "\(result.aberrantPC.count) of \(file.cloneEvents)")
     }
-
-    @Test("a κ clone of 10⁻⁴ high on CD117, beside λ spreading into CD117: one clone, counted within 3 SD, not a λ 'clone' from the spread tail",
-          .enabled(if: available, Comment(rawValue: skipMessage)))
-    func cloneBesideSpreading() throws {
-        let file = try generate(seed: 204, mrd: 0.0001)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .positive, "\(result.callText)")
-        let counted = Double(result.aberrantPC.count), truth = Double(file.cloneEvents)
-        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
-        let clusters = try #require(result.clonality).clusters.filter { $0.role == .mrd }
-        #expect(clusters.count == 1 && clusters.allSatisfy { $0.clonality.direction == "kappa" }, "\(clusters.map(\.clonality.direction))")
-    }
 }
