@@ -42,7 +42,7 @@ struct ChainSpread: Sendable, Equatable {
         let high: Double
     }
 
-    /// The fewest cells of each chain a robust SD is taken over.
+    /// The fewest cells of each chain whose percentiles are compared.
     static let minimumCells = 50
 
     /// No dimension is spread by a chain.

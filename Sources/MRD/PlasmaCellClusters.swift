@@ -87,7 +87,7 @@ struct PlasmaCellClustering {
         /// (`phenotype.normal_medians`, too few normal plasma cells) or "none".
         var medianSource: String
         var subsampled: Bool
-        /// Clusters whose chains' spillover spreading was evened out before the subset search, described.
+        /// Clusters with a marker one chain's spillover spreads (``ChainSpread``), which their subset search left uncut, described.
         var spreadNotes: [String] = []
     }
 
