@@ -48,31 +48,32 @@ struct ChainSpread: Sendable, Equatable {
     /// No dimension is spread by a chain.
     var isNone: Bool { !wider.contains { $0 != 0 } }
 
-    /// The spread of the `measured` rows' chains (1 κ, −1 λ) in each dimension of `values`.
+    /// The spread of the `measured` rows' chains (1 κ, −1 λ) in each dimension of `values`,
+    /// the dimensions on `workers` threads.
     /// - Complexity: O(n · dimensions) for the n measured rows (selection, not sorting).
-    static func measure(values: MarkerRows, chains: [Int8], measured: [Bool]) -> ChainSpread {
+    static func measure(values: MarkerRows, chains: [Int8], measured: [Bool], workers: Int = 1) -> ChainSpread {
         let d = values.dimensions
-        var wider = [Int8](repeating: 0, count: d)
-        var kappaRange = [Interval?](repeating: nil, count: d), lambdaRange = kappaRange
         var kappaRows: [Int] = [], lambdaRows: [Int] = []
         for i in 0..<values.count where measured[i] {
             if chains[i] == 1 { kappaRows.append(i) } else if chains[i] == -1 { lambdaRows.append(i) }
         }
         guard kappaRows.count >= minimumCells, lambdaRows.count >= minimumCells else {
-            return ChainSpread(wider: wider, kappaRange: kappaRange, lambdaRange: lambdaRange)
+            return ChainSpread(wider: [Int8](repeating: 0, count: d), kappaRange: [Interval?](repeating: nil, count: d),
+                               lambdaRange: [Interval?](repeating: nil, count: d))
         }
         let (nk, nl) = (Double(kappaRows.count), Double(lambdaRows.count))
-        for k in 0..<d {
-            guard let rk = centralInterval(kappaRows.map { Double(values[$0, k]) }),
-                  let rl = centralInterval(lambdaRows.map { Double(values[$0, k]) }) else { continue }
-            (kappaRange[k], lambdaRange[k]) = (rk, rl)
+        let (kappaList, lambdaList) = (kappaRows, lambdaRows)
+        let perDimension = parallelMap(d, workers: workers) { k -> (Int8, Interval?, Interval?) in
+            guard let rk = centralInterval(kappaList.map { Double(values[$0, k]) }),
+                  let rl = centralInterval(lambdaList.map { Double(values[$0, k]) }) else { return (0, nil, nil) }
             // Three standard errors of the difference of two percentiles (σ: half the interval).
             let sk = (rk.high - rk.low) / 2, sl = (rl.high - rl.low) / 2
             let margin = 3 * 1.5 * (sk * sk / nk + sl * sl / nl).squareRoot()
-            if rk.low < rl.low - margin && rk.high > rl.high + margin { wider[k] = 1 }
-            if rl.low < rk.low - margin && rl.high > rk.high + margin { wider[k] = -1 }
+            if rk.low < rl.low - margin && rk.high > rl.high + margin { return (1, rk, rl) }
+            if rl.low < rk.low - margin && rl.high > rk.high + margin { return (-1, rk, rl) }
+            return (0, rk, rl)
         }
-        return ChainSpread(wider: wider, kappaRange: kappaRange, lambdaRange: lambdaRange)
+        return ChainSpread(wider: perDimension.map(\.0), kappaRange: perDimension.map(\.1), lambdaRange: perDimension.map(\.2))
     }
 
     /// The finite `values`' 16th and 84th percentiles (nil when none is finite).

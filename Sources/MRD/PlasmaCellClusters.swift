@@ -163,7 +163,7 @@ struct PlasmaCellClustering {
                         rowsOf.map { chainOf[Int($0)] }, rowsOf.map { $0 & 1 == 0 })
             }
             // The dimensions a chain's spillover spreads, which the cluster's search leaves uncut (``ChainSpread``).
-            let measured = parallelMap(inputs.count, workers: workers) { j in ChainSpread.measure(values: inputs[j].0, chains: inputs[j].1, measured: inputs[j].2) }
+            let measured = inputs.map { ChainSpread.measure(values: $0.0, chains: $0.1, measured: $0.2, workers: workers) }
             let ready = searcher.prepare(inputs, workers: workers)
             for (i, c) in unprepared.enumerated() {
                 prepared[c] = ready[i]
