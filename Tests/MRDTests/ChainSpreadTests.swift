@@ -7,16 +7,12 @@ import Testing
 /// otherwise call the wider chain's tails a clone.
 @Suite("Light-chain spillover spreading")
 struct ChainSpreadTests {
-    /// A deterministic normal generator (SplitMix64, Box–Muller).
+    /// A deterministic normal generator: Box–Muller on ``RestrictedSubsetTests/Mix``'s uniforms.
     struct Normal {
-        var state: UInt64
-        mutating func uniform() -> Double {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return (Double((z ^ (z >> 31)) >> 11) + 0.5) / Double(1 << 53)
-        }
+        var mix: RestrictedSubsetTests.Mix
+        init(state: UInt64) { mix = RestrictedSubsetTests.Mix(state: state) }
+        /// In (0, 1): never 0, whose logarithm Box–Muller would take.
+        mutating func uniform() -> Double { mix.next() + 0x1p-54 }
         mutating func next(_ mean: Double, _ sd: Double) -> Float {
             Float(mean + sd * (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()))
         }
