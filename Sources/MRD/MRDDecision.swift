@@ -119,15 +119,14 @@ public struct MRDDecision: Sendable, Equatable {
     }
 
     private init(_ call: MRDResult.Call, _ text: String, _ reasons: [String], counted: Int, monotypic: Bool = false, gatesOff: [String] = []) {
-        let positive = call == .positive || call == .positiveBelowLLOQ
-        let unquantified = positive ? gatesOff : []
+        // Only the positive steps pass `gatesOff`.
         self.call = call
-        self.text = unquantified.isEmpty ? text : text + "; not quantified: gate " + unquantified.joined(separator: ", ")
+        self.text = gatesOff.isEmpty ? text : text + "; not quantified: gate " + gatesOff.joined(separator: ", ")
             + " could not be placed from this sample's data, so plasma cells or nucleated cells it would select are not seen"
         self.reasons = reasons
         self.counted = counted
         self.countsMonotypic = monotypic
-        self.unquantifiedBy = unquantified
+        self.unquantifiedBy = gatesOff
     }
 }
 

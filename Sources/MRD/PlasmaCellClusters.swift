@@ -352,7 +352,7 @@ struct PlasmaCellClustering {
         }
         clock.mark("medians and roles")
         clock.report()
-        let searchNames = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }
+        let searchNames = phenotypeColumns.map(\.0)   // the search's markers, in its dimensions' order
         let spreadNotes = spreads.keys.sorted().map { c in
             let spread = spreads[c]!
             let wider = searchNames.indices.filter { spread.wider[$0] != 0 }.map { k in

@@ -244,8 +244,11 @@ struct SampleGating {
         case .reference(let population, let q, let offset, let bounds, let minEvents, let robust):
             let finite = values.filter(\.isFinite)
             let estimate = robust ? "robust quantile \(q)" : "quantile \(q)"
-            let transform = dimension(marker).transform?.transform.transformation
-            let robustQuantile = { transform.map { ThresholdFinder.robustQuantile(finite, q, dataUnits: $0) } ?? ThresholdFinder.robustQuantile(finite, q) }
+            // A robust quantile is fitted in data units (``ThresholdFinder/robustQuantile(_:_:dataUnits:)``).
+            func robustQuantile() -> Double? {
+                guard let transform = dimension(marker).transform?.transform.transformation else { return ThresholdFinder.robustQuantile(finite, q) }
+                return ThresholdFinder.robustQuantile(finite, q, dataUnits: transform)
+            }
             if finite.count >= minEvents, let quantile = robust ? robustQuantile() : ThresholdFinder.quantile(finite, q) {
                 let t = quantile + offset
                 if bounds.contains(t) {

@@ -102,7 +102,7 @@ public enum ThresholdFinder {
     /// The median is the same either way (the transform is monotone); only the spread differs.
     /// - Complexity: O(n).
     public static func robustQuantile(_ values: [Double], _ q: Double, dataUnits transform: Transformation) -> Double? {
-        robustQuantile(values.filter(\.isFinite).map(transform.inverse), q).map(transform.apply)
+        robustQuantile(values.map(transform.inverse), q).map(transform.apply)
     }
 
     /// z with Φ(z) = p, for 0 < p < 1: bisection on Φ(z) = erfc(−z/√2)/2 to the last bit.

@@ -33,11 +33,10 @@ LABEL = {"FITC-A": "cyKappa FITC", "PE-A": "cyLambda PE", "PE-Cy5.5-A": "CD117 P
          "BV605-A": "CD27 BV605"}
 MARKERS = [MARKER[c] for c in FLUOR]
 TOP = 262143.0
-NEG = None  # a marker the population does not carry: autofluorescence only
 
 
 def populations(rng, regenerating):
-    """Nucleated populations: (name, share range, FSC, SSC, {marker: log10 median or NEG})."""
+    """Nucleated populations: (name, share range, FSC, SSC, {marker: log10 median}; a marker left out is autofluorescence only)."""
     u = rng.uniform
     bcp = (0.03, 0.12) if regenerating else (0.002, 0.015)
     return [
@@ -129,7 +128,7 @@ def main():
           "CD56": u(3.7, 4.0), "CD27": u(3.7, 3.95), "CD81": u(3.6, 3.85), "chain": u(4.4, 4.7)}
     pc_fsc, pc_ssc = (u(100e3, 120e3),) * 2, (u(45e3, 65e3),) * 2
 
-    def pc_levels(k, aberr=()):
+    def pc_levels(k):
         r = rng.random
         lv = {"CD38": np.full(k, pc["CD38"]), "CD138": np.full(k, pc["CD138"]),
               "CD45": np.where(r(k) < p["CD45-"], 2.3, pc["CD45"]),
