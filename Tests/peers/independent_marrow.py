@@ -14,6 +14,13 @@ Written apart from Sources/Synthetic, with its own model choices, so that an eng
 - the clone, if any, is light-chain restricted with two to four aberrancies.
 
 Usage: independent_marrow.py OUT.fcs --seed N [--events N] [--mrd F] [--regenerating]
+                             [--anti-cd38] [--hemodilution F] [--no-normal-pc] [--aberrancies N]
+- `--anti-cd38`: a therapeutic anti-CD38 antibody masks the CD38 epitope on every cell by 1-2
+  decades and depletes NK cells and part of the normal plasma cells;
+- `--hemodilution F`: a share F of the nucleated cells is peripheral blood (no precursors, mast
+  cells, erythroblasts or plasma cells);
+- `--no-normal-pc`: no normal plasma cell (after BCMA CAR-T);
+- `--aberrancies N`: the clone has exactly N aberrancies (default: two to four).
 Writes OUT.fcs, OUT.truth.json (clone events, nucleated events, the drawn parameters) and
 OUT.labels (one byte per event: its population's index in the truth's `labels`).
 Needs numpy.
@@ -71,6 +78,10 @@ def main():
     ap.add_argument("--events", type=int, default=2_000_000)
     ap.add_argument("--mrd", type=float, default=0.0, help="clone events as a share of nucleated events")
     ap.add_argument("--regenerating", action="store_true")
+    ap.add_argument("--anti-cd38", action="store_true")
+    ap.add_argument("--hemodilution", type=float, default=0.0)
+    ap.add_argument("--no-normal-pc", action="store_true")
+    ap.add_argument("--aberrancies", type=int)
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     u = rng.uniform
@@ -84,12 +95,25 @@ def main():
     pops = populations(rng, a.regenerating)
     pc_share = 10 ** u(np.log10(0.0005), np.log10(0.02))
     shares = np.array([u(*p[1]) for p in pops] + [pc_share])
+    pop_names = [p[0] for p in pops] + ["normal plasma cells"]
+    if a.anti_cd38:  # NK cells and normal plasma cells carry CD38 and are depleted
+        shares[pop_names.index("NK cells")] *= u(0.05, 0.3)
+        shares[-1] *= u(0.2, 1.0)
+    if a.no_normal_pc:
+        shares[-1] = 0.0
     shares /= shares.sum()
+    if a.hemodilution > 0:  # blood: granulocytes, lymphocytes, monocytes; nothing marrow-only
+        blood = {"neutrophils": u(0.5, 0.7), "eosinophils": u(0.01, 0.04), "basophils": u(0.003, 0.01),
+                 "monocytes": u(0.04, 0.09), "T cells": u(0.15, 0.3), "B cells": u(0.02, 0.05), "NK cells": u(0.02, 0.06)}
+        b = np.array([blood.get(nm, 0.0) for nm in pop_names])
+        shares = (1 - a.hemodilution) * shares + a.hemodilution * b / b.sum()
     n_clone = int(round(a.mrd * n_nuc))
     counts = rng.multinomial(n_nuc - n_clone, shares)
 
     cols = {m: [] for m in MARKERS + ["FSC-A", "SSC-A"]}
     labels = []
+
+    cd38_mask = u(1.0, 2.0) if a.anti_cd38 else 0.0
 
     def neg(k):
         return rng.normal(u(60, 160), u(40, 90), k)
@@ -101,6 +125,8 @@ def main():
         cols["SSC-A"].append(np.abs(s_ * (1 + u(0.12, 0.2) * rng.standard_t(5, k))))
         for m in MARKERS:
             lv = levels.get(m)
+            if lv is not None and m == "CD38" and a.anti_cd38:
+                lv = np.asarray(lv, float) - cd38_mask
             if lv is None:
                 cols[m].append(neg(k))
             else:
@@ -148,7 +174,7 @@ def main():
     clone = None
     if n_clone > 0:
         choices = ["CD19-", "CD56+", "CD45-", "CD27-", "CD81-", "CD117+", "CD38dim"]
-        m = int(rng.integers(2, 5))
+        m = a.aberrancies or int(rng.integers(2, 5))
         aberr = list(rng.choice(choices, m, replace=False))
         chain = "Kappa" if rng.random() < 0.5 else "Lambda"
         cl = {"CD38": pc["CD38"] - (u(0.4, 0.8) if "CD38dim" in aberr else u(-0.1, 0.1)),
@@ -243,7 +269,8 @@ def main():
     truth = {"seed": a.seed, "events": int(len(labels)), "nucleated": nucleated,
              "clone_events": int((labels == "clone").sum()), "clone": clone,
              "normal_plasma_cells": int((labels == "normal plasma cells").sum()),
-             "normal_kappa_lambda": ratio, "labels": names, "normal_subsets": p, "regenerating": a.regenerating}
+             "normal_kappa_lambda": ratio, "labels": names, "normal_subsets": p, "regenerating": a.regenerating,
+             "anti_cd38_mask": cd38_mask, "hemodilution": a.hemodilution, "no_normal_pc": a.no_normal_pc}
     with open(a.out.rsplit(".", 1)[0] + ".truth.json", "w") as f:
         json.dump(truth, f, indent=1)
 

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """FlowMRD's calls on files of the independent marrow generator (independent_marrow.py).
 
-Usage: independent_matrix.py FLOWMRD OUTDIR [--templates DIR] [--normals N] [--clones N] [--jobs J]
+Usage: independent_matrix.py FLOWMRD OUTDIR [--templates DIR] [--normals N] [--clones N] [--jobs J] [--therapy N]
 
 Writes, per file, one TSV row (seed, condition, clone events, nucleated events, call, counted,
 MRD %, interval, the switched-off gates and the spreading warnings) to OUTDIR/independent.tsv,
 and a summary to standard output. Files are written to OUTDIR and removed once analysed.
 Conditions: normal marrow (seeds 1…N), regenerating marrow (301…), a clone of 10⁻³ (101…)
-and of 10⁻⁴ (201…) of nucleated cells.
+and of 10⁻⁴ (201…) of nucleated cells. With `--therapy N` (N files each): normal marrow under
+anti-CD38 therapy (401…) and with a 10⁻³ clone (451…), hemodiluted normal marrow (601…, 80–95%
+blood), marrow after BCMA CAR-T analysed with `--context post-car-t` without (701…) and with a
+10⁻³ clone (751…), single-aberrancy 10⁻³ clones (901…) and 10⁻² clones (1001…).
 """
 import argparse
 import json
@@ -21,14 +24,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def one(job):
-    flowmrd, out, templates, condition, seed, mrd, extra = job
+    flowmrd, out, templates, condition, seed, mrd, extra, analyze_extra = job
     path = os.path.join(out, f"{condition}-{seed}.fcs")
     subprocess.run([sys.executable, os.path.join(HERE, "independent_marrow.py"), path, "--seed", str(seed), "--mrd", str(mrd)] + extra,
                    check=True)
     env = dict(os.environ)
     if templates:
         env["FLOWMRD_TEMPLATES"] = templates
-    run = subprocess.run([flowmrd, "analyze", path, "--no-checksum", "--quiet", "--json"], capture_output=True, env=env)
+    run = subprocess.run([flowmrd, "analyze", path, "--no-checksum", "--quiet", "--json"] + analyze_extra, capture_output=True, env=env)
     base = path[:-4]
     truth = json.load(open(base + ".truth.json"))
     for suffix in (".fcs", ".labels", ".truth.json"):
@@ -50,12 +53,23 @@ def main():
     ap.add_argument("--normals", type=int, default=30)
     ap.add_argument("--clones", type=int, default=15)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--therapy", type=int, default=0)
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
-    jobs = [(a.flowmrd, a.out, a.templates, "normal", s, 0, []) for s in range(1, a.normals + 1)]
-    jobs += [(a.flowmrd, a.out, a.templates, "regenerating", s, 0, ["--regenerating"]) for s in range(301, 301 + a.normals // 3)]
-    jobs += [(a.flowmrd, a.out, a.templates, "clone-1e-3", s, 0.001, []) for s in range(101, 101 + a.clones)]
-    jobs += [(a.flowmrd, a.out, a.templates, "clone-1e-4", s, 0.0001, []) for s in range(201, 201 + a.clones)]
+    conditions = [("normal", 1, a.normals, 0, [], []), ("regenerating", 301, a.normals // 3, 0, ["--regenerating"], []),
+                  ("clone-1e-3", 101, a.clones, 0.001, [], []), ("clone-1e-4", 201, a.clones, 0.0001, [], [])]
+    t = a.therapy
+    conditions += [("anti-cd38", 401, t, 0, ["--anti-cd38"], []), ("anti-cd38-clone-1e-3", 451, t, 0.001, ["--anti-cd38"], []),
+                   ("hemodiluted", 601, t, 0, None, []),
+                   ("post-car-t", 701, t, 0, ["--no-normal-pc"], ["--context", "post-car-t"]),
+                   ("post-car-t-clone-1e-3", 751, t, 0.001, ["--no-normal-pc"], ["--context", "post-car-t"]),
+                   ("single-clone-1e-3", 901, t, 0.001, ["--aberrancies", "1"], []), ("clone-1e-2", 1001, t, 0.01, [], [])]
+    jobs = []
+    for condition, first, count, mrd, extra, analyze_extra in conditions:
+        for s in range(first, first + count):
+            # Hemodilution: 80-95% blood, spread over the seeds.
+            e = extra if extra is not None else ["--hemodilution", "%.3f" % (0.80 + 0.15 * ((s * 37) % 100) / 100)]
+            jobs.append((a.flowmrd, a.out, a.templates, condition, s, mrd, e, analyze_extra))
     with Pool(a.jobs) as pool:
         rows = pool.map(one, jobs)
     with open(os.path.join(a.out, "independent.tsv"), "w") as f:
@@ -80,7 +94,16 @@ def main():
     print(f"quantified counts in the Poisson 95% band of truth: {len(band)} / {len(quantified)}; interval holding the truth: {len(holds)} / {len(quantified)}")
     print(f"not evaluable, by switched-off gate: " + ", ".join(f"{g} {sum(g in r['off'] for r in ne)}" for g in sorted({g for r in ne for g in r['off']})))
     print(f"files whose search left a spread marker uncut: {len(spread)}")
-    for r in fp + [r for r in positives if not r["call"].startswith("positive")] + [r for r in quantified if r not in band]:
+    by = {}
+    for r in rows:
+        by.setdefault(r["condition"], {}).setdefault(r["call"], 0)
+        by[r["condition"]][r["call"]] += 1
+    for condition, calls in by.items():
+        print(f"  {condition}: " + ", ".join(f"{c} {k}" for c, k in sorted(calls.items())))
+    diluted = [r for r in negatives if r["condition"] == "hemodiluted" and r["call"] == "negative"]
+    if diluted:
+        print(f"hemodiluted MRD-negative files called negative (a negative they cannot earn): {len(diluted)}")
+    for r in fp + diluted + [r for r in positives if not r["call"].startswith("positive")] + [r for r in quantified if r not in band]:
         print(f"  {r['condition']} {r['seed']}: {r['call']}, counted {r['counted']} of {r['clone']}, off {r['off']}, {r['aberrancies']} {r['chain']}")
 
 
