@@ -303,8 +303,24 @@ struct PlasmaCellClustering {
         // Every cluster's medians, clusters on `workers` threads (each list read in place).
         let comparesMedians = medianSource != "reference" && reference != nil
         let (rowLists, memberLists) = (phenotypeRows, members)
-        let clusterMedians = parallelMap(comparesMedians ? sizes.count : 0, workers: workers) { c in
-            phenotypeColumns.map { median(rowLists[c] ?? memberLists[c], $0.1) }
+        // A restricted cluster or box that holds at least `min_normal_plasma_cells` events of the
+        // other chain also holds normal cells of its own: the median of its excess (``ExcessMedian``).
+        let (decided, ratio, minimumOther, chainOf) = (deciding, r0, rules.minNormalPlasmaCells, chains)
+        let clusterMedians = parallelMap(comparesMedians ? sizes.count : 0, workers: workers) { c -> [Double?] in
+            let rowsOf = rowLists[c] ?? memberLists[c]
+            if let o = decided[c], o.restricted {
+                let want: Int8 = o.direction == "kappa" ? 1 : -1
+                let step = max(1, (rowsOf.count + Self.medianLimit - 1) / Self.medianLimit)
+                let sample = stride(from: 0, to: rowsOf.count, by: step).map { Int(rowsOf[$0]) }
+                let sampleChains = sample.map { chainOf[$0] }
+                if sampleChains.filter({ $0 == -want }).count >= minimumOther {
+                    return phenotypeColumns.map { column in
+                        ExcessMedian.median(values: sample.map { rows[$0 * stored + column.1] }, chains: sampleChains, want: want,
+                                            ratio: want == 1 ? ratio : 1 / ratio) ?? median(rowsOf, column.1)
+                    }
+                }
+            }
+            return phenotypeColumns.map { median(rowsOf, $0.1) }
         }
         // The intervals of restricted clusters' excess hold the uncertainty of r₀ as the ratio of the
         // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
@@ -314,15 +330,19 @@ struct PlasmaCellClustering {
             for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
         }
         var clusters: [PlasmaCellCluster] = []
+        let aberrantSide = Dictionary(rules.rules.map { ($0.marker, $0.aberrant) }, uniquingKeysWith: { first, _ in first })
         for c in 0..<sizes.count {
             var departures: [PlasmaCellCluster.Departure] = []
             var distance: ReferenceDistance?
             // Against the sample's own normal plasma cells (or the template's medians), a departure
-            // is a median beyond the margin.
+            // is a median beyond the margin, on the side the marker's aberrancy rule names when it
+            // has one: myeloma loses CD19 or gains CD117, never the reverse, and a median below
+            // normal plasma cells that lack the marker is one chain's spillover spreading.
             if medianSource != "reference", let reference {
                 for (k, (name, _)) in phenotypeColumns.enumerated() {
-                    guard let m = clusterMedians[c][k], let r = reference[name] else { continue }
-                    if abs(m - r) > rules.phenotypeMargin { departures.append(.init(marker: name, difference: round6(m - r))) }
+                    guard let m = clusterMedians[c][k], let r = reference[name], abs(m - r) > rules.phenotypeMargin else { continue }
+                    if let side = aberrantSide[name], (side == .below) != (m < r) { continue }
+                    departures.append(.init(marker: name, difference: round6(m - r)))
                 }
             }
             // Against a normal-marrow reference, the cluster is also distinct when outside every

@@ -235,7 +235,7 @@ struct ClonalityTests {
         #expect(!counted.isEmpty && counted.allSatisfy { $0 < limit }, "counted clusters \(counted)")
     }
 
-    @Test("a clone's tails left in the cluster it was found in do not lean r₀: r₀ from the polyclonal clusters that held no subset, the count in truth's Poisson band")
+    @Test("a clone's tails left in the cluster it was found in do not lean r₀: r₀ from the polyclonal clusters that held no subset, the excess within 10% of truth; a clone at the phenotype margin whose only departure lies against the aberrant side is monotypic, for review")
     func tailsDoNotLeanTheReference() throws {
         // Seed 114400 of the validation matrix, a small-margin λ clone of 1%: its tails beyond the
         // deciding box stayed in the normal cluster it was found in, r₀ came out 1.06 for the
@@ -244,11 +244,14 @@ struct ClonalityTests {
                                        aberrantPhenotype: try AberrantPhenotype("CD81@-0.458,CD38@-0.325"))
         let (r, truth) = try analyze(spec, "tails-1e-2")
         let t = Double(truth.aberrantPlasmaCells)
-        #expect(r.call == .positive, "\(r.callText)")
         let clonality = try #require(r.clonality)
         let normal = Double(truth.normalKappa) / Double(truth.normalLambda)
         #expect(abs(clonality.referenceKappaLambda / normal - 1) < 0.05, "r₀ \(clonality.referenceKappaLambda) for normal cells at \(normal)")
-        #expect(abs(Double(r.aberrantPC.count) - t) <= 0.1 * t, "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
+        #expect(abs(Double(clonality.monotypicExcess) - t) <= 0.1 * t, "\(clonality.monotypicExcess) counted for a clone of \(truth.aberrantPlasmaCells)")
+        // Its shifts (0.46 and 0.33 decade) are within the template's phenotype margin; the box's
+        // one departure beyond it was CD45 *above* the normal cells, which no myeloma shows.
+        #expect(r.call == .notEvaluable, "\(r.callText)")
+        #expect(r.notEvaluableReasons.contains { $0.hasPrefix("monotypic plasma cells: \(clonality.monotypicExcess) light-chain-restricted") })
     }
 
     @Test("a widening that r₀'s uncertainty does not support stops: a 10⁻⁴ clone is not counted with the normal cells around it")

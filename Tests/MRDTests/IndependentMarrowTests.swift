@@ -14,9 +14,9 @@ struct IndependentMarrowTests {
     let directory = TemporaryDirectory()
 
     /// Writes the generator's file for `seed` and returns its path and truth.
-    func generate(seed: Int, mrd: Double) throws -> (path: String, cloneEvents: Int, nucleated: Int) {
+    func generate(seed: Int, mrd: Double, _ options: [String] = []) throws -> (path: String, cloneEvents: Int, nucleated: Int) {
         let path = directory.path("independent-\(seed).fcs")
-        let run = try Python.run([Self.script, path, "--seed", "\(seed)", "--mrd", "\(mrd)"])
+        let run = try Python.run([Self.script, path, "--seed", "\(seed)", "--mrd", "\(mrd)"] + options)
         try #require(run.status == 0, "independent_marrow.py failed: \(run.stderr)")
         let truthData = try Data(contentsOf: URL(fileURLWithPath: directory.path("independent-\(seed).truth.json")))
         let truth = try #require(try JSONSerialization.jsonObject(with: truthData) as? [String: Any])
@@ -66,5 +66,21 @@ struct IndependentMarrowTests {
         #expect(result.callText.contains("not quantified: gate cd138-positive could not be placed"))
         // What a percentage would have hidden: the count seen is far below the clone.
         #expect(Double(result.aberrantPC.count) < 0.9 * Double(file.cloneEvents), "\(result.aberrantPC.count) of \(file.cloneEvents)")
+    }
+
+    @Test("an anti-CD38-treated normal marrow whose λ box lies below the CD117-negative normal plasma cells is not positive: a departure against the marker's aberrant side is no aberrancy (it was counted as 239 MRD events)",
+          .enabled(if: available, Comment(rawValue: skipMessage)))
+    func departureAgainstTheAberrantSide() throws {
+        let file = try generate(seed: 3, mrd: 0, ["--anti-cd38"])
+        #expect(file.cloneEvents == 0)
+        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        #expect(result.call == .notEvaluable, "\(result.callText)")
+        #expect(result.aberrantPC.count == 0)
+        let clonality = try #require(result.clonality)
+        #expect(clonality.masking == "detected")
+        // The λ box is still light-chain restricted: reported for review with its excess, never counted.
+        #expect(result.notEvaluableReasons == ["monotypic plasma cells: 239 light-chain-restricted plasma cells without a phenotypic aberrancy — review"])
+        let box = try #require(clonality.clusters.first { $0.clonality.restricted })
+        #expect(box.role == PlasmaCellCluster.Role.monotypic && box.departures.isEmpty && box.clonality.direction == "lambda")
     }
 }

@@ -212,4 +212,32 @@ struct StatisticsTests {
         #expect(result.sizes.first == 30)
         #expect(result.labels.suffix(2) == [-1, -1])
     }
+
+    @Test("the excess median: the clone's median when normal cells of both chains share its box; the chain's own median without the other chain; nil without an excess")
+    func excessMedian() {
+        // Normal cells at 0.40 … 0.60, each level twice κ and once λ (polyclonal κ:λ 2); a κ clone
+        // of 501 events at 0.15 … 0.25. The box's median is a normal level; its excess's is the clone's.
+        var values: [Float] = [], chains: [Int8] = []
+        for i in 0...200 {
+            let v = 0.4 + Float(i) * 0.001
+            values += [v, v, v]
+            chains += [1, 1, -1]
+        }
+        for i in 0...500 {
+            values.append(0.15 + Float(i) * 0.0002)
+            chains.append(1)
+        }
+        let plain = ThresholdFinder.quantile(values.map(Double.init), 0.5)!
+        #expect(plain > 0.39)
+        #expect(ExcessMedian.median(values: values, chains: chains, want: 1, ratio: 2) == Double(Float(0.15) + Float(250) * Float(0.0002)))
+        // Undetermined chains and non-finite values are left out.
+        #expect(ExcessMedian.median(values: values + [.nan, 0.9], chains: chains + [1, 0], want: 1, ratio: 2)
+                == ExcessMedian.median(values: values, chains: chains, want: 1, ratio: 2))
+        // Without the other chain: the chain's own median.
+        #expect(ExcessMedian.median(values: [0.1, 0.5, 0.3, 0.2, 0.4], chains: [-1, -1, -1, -1, -1], want: -1, ratio: 0.5) == Double(Float(0.3)))
+        // Polyclonal, or the other chain's way: no excess.
+        #expect(ExcessMedian.median(values: [0.1, 0.2, 0.3], chains: [1, 1, -1], want: 1, ratio: 2) == nil)
+        #expect(ExcessMedian.median(values: [0.1, 0.2, 0.3], chains: [1, -1, -1], want: 1, ratio: 1) == nil)
+    }
 }
+
