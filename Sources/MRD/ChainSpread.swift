@@ -35,6 +35,8 @@ struct ChainSpread: Sendable, Equatable {
     /// Per dimension, the κ and λ 16th and 84th percentiles (nil where a chain had too few cells).
     let kappaRange: [Interval?]
     let lambdaRange: [Interval?]
+    /// Per dimension, the negative-mode limit when only the cells below it showed the spreading.
+    var negativeModeBelow: [Float?] = []
 
     /// A chain's central interval on one dimension.
     struct Interval: Sendable, Equatable {
@@ -51,7 +53,13 @@ struct ChainSpread: Sendable, Equatable {
     /// The spread of the `measured` rows' chains (1 κ, −1 λ) in each dimension of `values`,
     /// the dimensions on `workers` threads.
     /// - Complexity: O(n · dimensions) for the n measured rows (selection, not sorting).
-    static func measure(values: MarkerRows, chains: [Int8], measured: [Bool], workers: Int = 1) -> ChainSpread {
+    ///
+    /// With `negativeBelow` (per dimension, the level below which a cell is negative for the
+    /// marker, or nil), the cells below it are also measured on their own: on a marker that
+    /// splits normal plasma cells into a negative and a positive mode (CD19), the logicle
+    /// compresses the bright mode's spreading and keeps the negative mode's, so the whole
+    /// cluster's interval can end in the bright mode on one side and show nothing.
+    static func measure(values: MarkerRows, chains: [Int8], measured: [Bool], negativeBelow: [Float?] = [], workers: Int = 1) -> ChainSpread {
         let d = values.dimensions
         var kappaRows: [Int] = [], lambdaRows: [Int] = []
         for i in 0..<values.count where measured[i] {
@@ -61,19 +69,31 @@ struct ChainSpread: Sendable, Equatable {
             return ChainSpread(wider: [Int8](repeating: 0, count: d), kappaRange: [Interval?](repeating: nil, count: d),
                                lambdaRange: [Interval?](repeating: nil, count: d))
         }
-        let (nk, nl) = (Double(kappaRows.count), Double(lambdaRows.count))
         let (kappaList, lambdaList) = (kappaRows, lambdaRows)
-        let perDimension = parallelMap(d, workers: workers) { k -> (Int8, Interval?, Interval?) in
-            guard let rk = centralInterval(kappaList.map { Double(values[$0, k]) }),
-                  let rl = centralInterval(lambdaList.map { Double(values[$0, k]) }) else { return (0, nil, nil) }
-            // Three standard errors of the difference of two percentiles (σ: half the interval).
-            let sk = (rk.high - rk.low) / 2, sl = (rl.high - rl.low) / 2
-            let margin = 3 * 1.5 * (sk * sk / nk + sl * sl / nl).squareRoot()
-            if rk.low < rl.low - margin && rk.high > rl.high + margin { return (1, rk, rl) }
-            if rl.low < rk.low - margin && rl.high > rk.high + margin { return (-1, rk, rl) }
-            return (0, rk, rl)
+        let perDimension = parallelMap(d, workers: workers) { k -> (Int8, Interval?, Interval?, Float?) in
+            let whole = compare(kappaList.map { Double(values[$0, k]) }, lambdaList.map { Double(values[$0, k]) })
+            guard whole.wider == 0, k < negativeBelow.count, let split = negativeBelow[k] else { return (whole.wider, whole.kappa, whole.lambda, nil) }
+            let negative = compare(kappaList.map { Double(values[$0, k]) }.filter { $0 < Double(split) },
+                                   lambdaList.map { Double(values[$0, k]) }.filter { $0 < Double(split) })
+            return negative.wider != 0 ? (negative.wider, negative.kappa, negative.lambda, split) : (whole.wider, whole.kappa, whole.lambda, nil)
         }
-        return ChainSpread(wider: perDimension.map(\.0), kappaRange: perDimension.map(\.1), lambdaRange: perDimension.map(\.2))
+        return ChainSpread(wider: perDimension.map(\.0), kappaRange: perDimension.map(\.1), lambdaRange: perDimension.map(\.2),
+                           negativeModeBelow: perDimension.map(\.3))
+    }
+
+    /// Whether one chain's central interval holds the other's on both sides, each end beyond by
+    /// more than three standard errors of the difference of two percentiles (σ: half the
+    /// interval); neither when a chain has fewer than ``minimumCells`` values.
+    /// - Complexity: O(n).
+    static func compare(_ kappa: [Double], _ lambda: [Double]) -> (wider: Int8, kappa: Interval?, lambda: Interval?) {
+        guard kappa.count >= minimumCells, lambda.count >= minimumCells,
+              let rk = centralInterval(kappa), let rl = centralInterval(lambda) else { return (0, nil, nil) }
+        let (nk, nl) = (Double(kappa.count), Double(lambda.count))
+        let sk = (rk.high - rk.low) / 2, sl = (rl.high - rl.low) / 2
+        let margin = 3 * 1.5 * (sk * sk / nk + sl * sl / nl).squareRoot()
+        if rk.low < rl.low - margin && rk.high > rl.high + margin { return (1, rk, rl) }
+        if rl.low < rk.low - margin && rl.high > rk.high + margin { return (-1, rk, rl) }
+        return (0, rk, rl)
     }
 
     /// The finite `values`' 16th and 84th percentiles (nil when none is finite).

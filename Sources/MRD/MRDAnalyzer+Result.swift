@@ -20,7 +20,13 @@ extension MRDAnalyzer {
         // clustering is run again without the masked marker).
         let maskedMarker = rules.masking?.marker ?? "CD38"
         var masking: String? = context.contains(.antiCD38) ? "declared" : nil
-        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference, workers: workers)
+        // Each rule's threshold as placed for the sample: below it a cell is negative for the marker.
+        var negativeModes: [String: Float] = [:]
+        for (r, rule) in rules.rules.enumerated() where r < gating.ruleThresholds.count {
+            if let value = gating.ruleThresholds[r], value.isFinite, negativeModes[rule.marker] == nil { negativeModes[rule.marker] = Float(value) }
+        }
+        var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference,
+                                              negativeModes: negativeModes, workers: workers)
             .run(rows: full.candidates, stored: stored, columns: full.columns)
         if masking != nil {
             warnings.append("context anti-cd38 declared: \(maskedMarker) is masked on every cell; plasma cells are identified by \(rules.masking?.by ?? "CD138") and \(maskedMarker) is left out of the phenotype comparison, its rule off")
@@ -30,7 +36,8 @@ extension MRDAnalyzer {
             masking = "detected"
             let against = reference == nil ? "the template's normal" : "the normal reference's median"
             warnings.append("anti-CD38 masking detected: the polyclonal plasma cells' \(m.marker) median is \(round6(level)), \(round6(normalLevel - level)) below \(against) \(normalLevel), while \(m.by) is at \(round6(by)) (normal \(normalBy)); plasma cells are identified by \(m.by), and \(m.marker) is left out of the phenotype comparison, its rule off")
-            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference, workers: workers)
+            clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: [m.marker], reference: reference, negativeModes: negativeModes,
+                                              workers: workers)
                 .run(rows: full.candidates, stored: stored, columns: full.columns)
         }
         if masking != nil {

@@ -69,6 +69,9 @@ struct PlasmaCellClustering {
     /// A normal-marrow reference: the phenotype reference when the sample has too few normal
     /// plasma cells of its own, before the template's `normal_medians`.
     var reference: NormalReference? = nil
+    /// Per marker, the level below which a cell is negative for it (the aberrancy rules' thresholds
+    /// as placed for the sample): ``ChainSpread`` also measures the cells below it on their own.
+    var negativeModes: [String: Float] = [:]
     /// Threads the clustering and the subset search run on, at most (the outcome does not depend on it).
     var workers = ProcessInfoCores.active
 
@@ -163,7 +166,8 @@ struct PlasmaCellClustering {
                         rowsOf.map { chainOf[Int($0)] }, rowsOf.map { $0 & 1 == 0 })
             }
             // The dimensions a chain's spillover spreads, which the cluster's search leaves uncut (``ChainSpread``).
-            let measured = inputs.map { ChainSpread.measure(values: $0.0, chains: $0.1, measured: $0.2, workers: workers) }
+            let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
+            let measured = inputs.map { ChainSpread.measure(values: $0.0, chains: $0.1, measured: $0.2, negativeBelow: negativeBelow, workers: workers) }
             let ready = searcher.prepare(inputs, workers: workers)
             for (i, c) in unprepared.enumerated() {
                 prepared[c] = ready[i]
@@ -378,7 +382,8 @@ struct PlasmaCellClustering {
             let wider = searchNames.indices.filter { spread.wider[$0] != 0 }.map { k in
                 let lambdaWider = spread.wider[k] == -1
                 let (w, n) = lambdaWider ? (spread.lambdaRange[k]!, spread.kappaRange[k]!) : (spread.kappaRange[k]!, spread.lambdaRange[k]!)
-                return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
+                let mode = k < spread.negativeModeBelow.count ? spread.negativeModeBelow[k].map { String(format: " of the cells below %.4g", Double($0)) } ?? "" : ""
+                return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles\(mode) " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
             }
             return "light-chain spillover spreading in a plasma-cell cluster of \(clustering.sizes[c]) events, wider " + wider.joined(separator: ", ")
                 + ": the search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in the wider chain for no clonal reason"

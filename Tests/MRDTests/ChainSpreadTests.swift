@@ -99,4 +99,40 @@ struct ChainSpreadTests {
             #expect(caught >= 200, "clone cells in the box: \(caught) of 300")
         }
     }
+
+    @Test("spreading that only a marker's negative mode shows is found among the cells below the marker's negative limit, and named with that limit; a clone at the negative level is not spreading")
+    func negativeModeSpreading() {
+        // One dimension, half the cells negative (0.25) and half positive (0.6), SD 0.03; λ
+        // spreads to SD 0.05 in the negative mode only (the logicle hides it in the bright mode).
+        var rng = Normal(state: 7)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<8_000 {
+            let kappa = rng.uniform() < 0.6, negative = rng.uniform() < 0.5
+            values.append(negative ? rng.next(0.25, kappa ? 0.03 : 0.05) : rng.next(0.6, 0.03))
+            chains.append(kappa ? 1 : -1)
+        }
+        let half = (0..<chains.count).map { $0 & 1 == 0 }
+        let rowsOf = MarkerRows(values: values, dimensions: 1)
+        // The whole cluster's 84th percentiles lie in the bright mode, where the chains agree.
+        #expect(ChainSpread.measure(values: rowsOf, chains: chains, measured: half).isNone)
+        let spread = ChainSpread.measure(values: rowsOf, chains: chains, measured: half, negativeBelow: [0.45])
+        #expect(spread.wider == [-1] && spread.negativeModeBelow == [0.45])
+        #expect(abs(spread.lambdaRange[0]!.low - 0.20) < 0.01 && abs(spread.lambdaRange[0]!.high - 0.30) < 0.01)
+        // A κ clone of 1,000 cells at the negative level, with the normal cells' spread, instead of spreading.
+        var clone = Normal(state: 8)
+        var cloneValues: [Float] = [], cloneChains: [Int8] = []
+        for _ in 0..<8_000 {
+            let kappa = clone.uniform() < 0.6, negative = clone.uniform() < 0.5
+            cloneValues.append(negative ? clone.next(0.25, 0.03) : clone.next(0.6, 0.03))
+            cloneChains.append(kappa ? 1 : -1)
+        }
+        for _ in 0..<1_000 {
+            cloneValues.append(clone.next(0.25, 0.03))
+            cloneChains.append(1)
+        }
+        let cloneHalf = (0..<cloneChains.count).map { $0 & 1 == 0 }
+        #expect(ChainSpread.measure(values: MarkerRows(values: cloneValues, dimensions: 1), chains: cloneChains, measured: cloneHalf,
+                                    negativeBelow: [0.45]).isNone)
+    }
 }
+
