@@ -83,4 +83,18 @@ struct IndependentMarrowTests {
         let box = try #require(clonality.clusters.first { $0.clonality.restricted })
         #expect(box.role == PlasmaCellCluster.Role.monotypic && box.departures.isEmpty && box.clonality.direction == "lambda")
     }
+
+    @Test("an anti-CD38-treated normal marrow whose λ spreads into CD19 only in the CD19-negative mode is negative, the spreading named with the negative limit (it was counted as 264 MRD events)",
+          .enabled(if: available, Comment(rawValue: skipMessage)))
+    func negativeModeSpreadingIsNotAClone() throws {
+        let file = try generate(seed: 9, mrd: 0, ["--anti-cd38"])
+        #expect(file.cloneEvents == 0)
+        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        #expect(result.call == .negative, "\(result.callText)")
+        #expect(result.aberrantPC.count == 0)
+        let threshold = try #require(result.thresholds.first { $0.name == "rule:CD19" }?.value)
+        let spreading = result.warnings.filter { $0.contains("spillover spreading") }
+        #expect(spreading.contains { $0.contains("wider λ on CD19 (16th–84th percentiles of the cells below \(String(format: "%.4g", threshold)) ") }, "\(spreading)")
+    }
 }
+
