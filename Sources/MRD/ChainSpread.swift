@@ -36,7 +36,7 @@ struct ChainSpread: Sendable, Equatable {
     let kappaRange: [Interval?]
     let lambdaRange: [Interval?]
     /// Per dimension, the negative-mode limit when only the cells below it showed the spreading.
-    var negativeModeBelow: [Float?] = []
+    let negativeModeBelow: [Float?]
 
     /// A chain's central interval on one dimension.
     struct Interval: Sendable, Equatable {
@@ -67,14 +67,14 @@ struct ChainSpread: Sendable, Equatable {
         }
         guard kappaRows.count >= minimumCells, lambdaRows.count >= minimumCells else {
             return ChainSpread(wider: [Int8](repeating: 0, count: d), kappaRange: [Interval?](repeating: nil, count: d),
-                               lambdaRange: [Interval?](repeating: nil, count: d))
+                               lambdaRange: [Interval?](repeating: nil, count: d), negativeModeBelow: [Float?](repeating: nil, count: d))
         }
         let (kappaList, lambdaList) = (kappaRows, lambdaRows)
         let perDimension = parallelMap(d, workers: workers) { k -> (Int8, Interval?, Interval?, Float?) in
-            let whole = compare(kappaList.map { Double(values[$0, k]) }, lambdaList.map { Double(values[$0, k]) })
+            let (kappaValues, lambdaValues) = (kappaList.map { Double(values[$0, k]) }, lambdaList.map { Double(values[$0, k]) })
+            let whole = compare(kappaValues, lambdaValues)
             guard whole.wider == 0, k < negativeBelow.count, let split = negativeBelow[k] else { return (whole.wider, whole.kappa, whole.lambda, nil) }
-            let negative = compare(kappaList.map { Double(values[$0, k]) }.filter { $0 < Double(split) },
-                                   lambdaList.map { Double(values[$0, k]) }.filter { $0 < Double(split) })
+            let negative = compare(kappaValues.filter { $0 < Double(split) }, lambdaValues.filter { $0 < Double(split) })
             return negative.wider != 0 ? (negative.wider, negative.kappa, negative.lambda, split) : (whole.wider, whole.kappa, whole.lambda, nil)
         }
         return ChainSpread(wider: perDimension.map(\.0), kappaRange: perDimension.map(\.1), lambdaRange: perDimension.map(\.2),

@@ -21,10 +21,8 @@ extension MRDAnalyzer {
         let maskedMarker = rules.masking?.marker ?? "CD38"
         var masking: String? = context.contains(.antiCD38) ? "declared" : nil
         // Each rule's threshold as placed for the sample: below it a cell is negative for the marker.
-        var negativeModes: [String: Float] = [:]
-        for (r, rule) in rules.rules.enumerated() where r < gating.ruleThresholds.count {
-            if let value = gating.ruleThresholds[r], value.isFinite, negativeModes[rule.marker] == nil { negativeModes[rule.marker] = Float(value) }
-        }
+        let negativeModes = Dictionary(zip(rules.rules, gating.ruleThresholds).compactMap { rule, value in value.flatMap { $0.isFinite ? (rule.marker, Float($0)) : nil } },
+                                       uniquingKeysWith: { first, _ in first })
         var clustering = PlasmaCellClustering(rules: rules, ignoredMarkers: masking != nil ? [maskedMarker] : [], reference: reference,
                                               negativeModes: negativeModes, workers: workers)
             .run(rows: full.candidates, stored: stored, columns: full.columns)

@@ -151,6 +151,7 @@ struct PlasmaCellClustering {
         var ratioVariance = 0.0
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         var spreads: [Int: ChainSpread] = [:]
+        let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
         for _ in 0..<6 {
             for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
             polyclonal = Set(tested.filter { !outcomes[$0]!.restricted })
@@ -166,7 +167,6 @@ struct PlasmaCellClustering {
                         rowsOf.map { chainOf[Int($0)] }, rowsOf.map { $0 & 1 == 0 })
             }
             // The dimensions a chain's spillover spreads, which the cluster's search leaves uncut (``ChainSpread``).
-            let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
             let measured = inputs.map { ChainSpread.measure(values: $0.0, chains: $0.1, measured: $0.2, negativeBelow: negativeBelow, workers: workers) }
             let ready = searcher.prepare(inputs, workers: workers)
             for (i, c) in unprepared.enumerated() {
@@ -317,7 +317,7 @@ struct PlasmaCellClustering {
                 let step = max(1, (rowsOf.count + Self.medianLimit - 1) / Self.medianLimit)
                 let sample = stride(from: 0, to: rowsOf.count, by: step).map { Int(rowsOf[$0]) }
                 let sampleChains = sample.map { chainOf[$0] }
-                if sampleChains.filter({ $0 == -want }).count >= minimumOther {
+                if sampleChains.reduce(0, { $0 + ($1 == -want ? 1 : 0) }) >= minimumOther {
                     return phenotypeColumns.map { column in
                         ExcessMedian.median(values: sample.map { rows[$0 * stored + column.1] }, chains: sampleChains, want: want,
                                             ratio: want == 1 ? ratio : 1 / ratio) ?? median(rowsOf, column.1)
@@ -382,7 +382,7 @@ struct PlasmaCellClustering {
             let wider = searchNames.indices.filter { spread.wider[$0] != 0 }.map { k in
                 let lambdaWider = spread.wider[k] == -1
                 let (w, n) = lambdaWider ? (spread.lambdaRange[k]!, spread.kappaRange[k]!) : (spread.kappaRange[k]!, spread.lambdaRange[k]!)
-                let mode = k < spread.negativeModeBelow.count ? spread.negativeModeBelow[k].map { String(format: " of the cells below %.4g", Double($0)) } ?? "" : ""
+                let mode = spread.negativeModeBelow[k].map { String(format: " of the cells below %.4g", Double($0)) } ?? ""
                 return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles\(mode) " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
             }
             return "light-chain spillover spreading in a plasma-cell cluster of \(clustering.sizes[c]) events, wider " + wider.joined(separator: ", ")

@@ -23,6 +23,13 @@ struct IndependentMarrowTests {
         return (path, try #require(truth["clone_events"] as? Int), try #require(truth["nucleated"] as? Int))
     }
 
+    /// The analysis of the generator's anti-CD38-treated normal marrow for `seed` (no clone).
+    func analyzeTreatedNormal(seed: Int) throws -> MRDResult {
+        let file = try generate(seed: seed, mrd: 0, ["--anti-cd38"])
+        #expect(file.cloneEvents == 0)
+        return try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+    }
+
     @Test("a normal marrow whose λ-PE spreads into CD117 (PE-Cy5.5) is negative, the spreading named; it was called positive before ChainSpread",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func spreadingIsNotAClone() throws {
@@ -71,9 +78,7 @@ struct IndependentMarrowTests {
     @Test("an anti-CD38-treated normal marrow whose λ box lies below the CD117-negative normal plasma cells is not positive: a departure against the marker's aberrant side is no aberrancy (it was counted as 239 MRD events)",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func departureAgainstTheAberrantSide() throws {
-        let file = try generate(seed: 3, mrd: 0, ["--anti-cd38"])
-        #expect(file.cloneEvents == 0)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        let result = try analyzeTreatedNormal(seed: 3)
         #expect(result.call == .notEvaluable, "\(result.callText)")
         #expect(result.aberrantPC.count == 0)
         let clonality = try #require(result.clonality)
@@ -87,9 +92,7 @@ struct IndependentMarrowTests {
     @Test("an anti-CD38-treated normal marrow whose λ spreads into CD19 only in the CD19-negative mode is negative, the spreading named with the negative limit (it was counted as 264 MRD events)",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func negativeModeSpreadingIsNotAClone() throws {
-        let file = try generate(seed: 9, mrd: 0, ["--anti-cd38"])
-        #expect(file.cloneEvents == 0)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        let result = try analyzeTreatedNormal(seed: 9)
         #expect(result.call == .negative, "\(result.callText)")
         #expect(result.aberrantPC.count == 0)
         let threshold = try #require(result.thresholds.first { $0.name == "rule:CD19" }?.value)
