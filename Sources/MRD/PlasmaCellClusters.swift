@@ -49,8 +49,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    `min_normal_plasma_cells` polyclonal events, the template's `normal_ratio` is used.
 ///    Polyclonal clusters are searched for a restricted subset (``RestrictedSubsetSearch``);
 ///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
-///    box stay in the cluster that held it), or, when those have too few events, from every
-///    polyclonal cluster without the subsets found. The subsets' boxes are widened for the
+///    box stay in the cluster that held it), or, when those have too few events or a κ:λ
+///    outside `normal_range`, from every polyclonal cluster without the subsets found. The subsets' boxes are widened for the
 ///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters and
 ///    against its own clusters' ratios (``RestrictedSubsetSearch/widen(low:high:values:chains:eligible:kappa:referenceRatio:ratioVariance:groups:)``).
 /// 3. The normal reference is the pooled plasma cells of the polyclonal clusters (not a
@@ -192,7 +192,9 @@ struct PlasmaCellClustering {
             func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
             var from = polyclonal.subtracting(holders)
             var pk = from.reduce(0) { $0 + k[$1] }, pl = from.reduce(0) { $0 + l[$1] }
-            if holders.isEmpty || !enough(pk, pl) {
+            // Nor when their ratio lies outside the template's normal κ:λ range: a few cells
+            // apart (a spreading island) are no polyclonal reference for the cells that held a subset.
+            if holders.isEmpty || !enough(pk, pl) || !rules.normalRange.contains(Double(pk) / Double(pl)) {
                 from = polyclonal
                 pk = from.reduce(0) { $0 + k[$1] }
                 pl = from.reduce(0) { $0 + l[$1] }
