@@ -231,25 +231,37 @@ struct RestrictedSubsetSearch {
     func search(_ prepared: Prepared, kappa: Bool, referenceRatio r0: Double, alpha: Double) -> Found? {
         let values = prepared.values, d = prepared.dimensions, chains = prepared.chains, searchHalf = prepared.searchHalf
         let n = chains.count
-        guard let (low, high) = box(prepared, kappa: kappa, referenceRatio: r0) else { return nil }
-        func inside(_ i: Int) -> Bool {
-            for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { return false }
-            return true
+        var prepared = prepared
+        // A box whose tail on some dimension its mirror explains as spreading (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``)
+        // is searched again with that dimension uncut.
+        for _ in 0...d {
+            guard let (low, high) = box(prepared, kappa: kappa, referenceRatio: r0) else { return nil }
+            func inside(_ i: Int) -> Bool {
+                for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { return false }
+                return true
+            }
+            // The test half inside the box decides (only its events with a chain are looked at); the
+            // members are listed only for a box that is kept (most boxes are not, and a large
+            // cluster's list would be megabytes for nothing).
+            var testKappa = 0, testLambda = 0
+            for i in 0..<n where !searchHalf[i] && chains[i] != 0 && inside(i) {
+                if chains[i] == 1 { testKappa += 1 } else { testLambda += 1 }
+            }
+            guard testKappa + testLambda >= minimumTestEvents else { return nil }
+            let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
+                .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
+            guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
+            let boxShare = Double(kappa ? testKappa : testLambda) / Double(testKappa + testLambda)
+            if let spread = mirroredSpread(prepared, low: low, high: high, kappa: kappa, boxShare: boxShare, p0: kappa ? r0 / (1 + r0) : 1 / (1 + r0)) {
+                if prepared.uncut.isEmpty { prepared.uncut = [Bool](repeating: false, count: d) }
+                prepared.uncut[spread] = true
+                continue
+            }
+            var members: [Int] = []
+            for i in 0..<n where inside(i) { members.append(i) }
+            return Found(members: members, test: outcome, low: low, high: high)
         }
-        // The test half inside the box decides (only its events with a chain are looked at); the
-        // members are listed only for a box that is kept (most boxes are not, and a large
-        // cluster's list would be megabytes for nothing).
-        var testKappa = 0, testLambda = 0
-        for i in 0..<n where !searchHalf[i] && chains[i] != 0 && inside(i) {
-            if chains[i] == 1 { testKappa += 1 } else { testLambda += 1 }
-        }
-        guard testKappa + testLambda >= minimumTestEvents else { return nil }
-        let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
-            .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
-        guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
-        var members: [Int] = []
-        for i in 0..<n where inside(i) { members.append(i) }
-        return Found(members: members, test: outcome, low: low, high: high)
+        return nil
     }
 
     /// The greedy box of the prepared search half (step 1 above), untested; nil when no cut pays.

@@ -75,8 +75,8 @@ struct ChainSpreadTests {
         let plain = Self.cluster(cells: 20_000, lambdaSD: 0.09, seed: 5)
         let values = MarkerRows(values: plain.values, dimensions: 3)
         var prepared = searcher.prepare(values: values, chains: plain.chains, searchHalf: plain.half)
-        let found = searcher.search(prepared, kappa: false, referenceRatio: 1.5, alpha: alpha)
-        #expect(found.map { $0.low[0] > -.infinity || $0.high[0] < .infinity } == true)
+        let greedy = searcher.box(prepared, kappa: false, referenceRatio: 1.5)
+        #expect(greedy.map { $0.low[0] > -.infinity || $0.high[0] < .infinity } == true)
         let spread = ChainSpread.measure(values: values, chains: plain.chains, measured: plain.half)
         #expect(spread.wider == [-1, 0, 0])
         prepared.uncut = spread.wider.map { $0 != 0 }
@@ -134,5 +134,52 @@ struct ChainSpreadTests {
         #expect(ChainSpread.measure(values: MarkerRows(values: cloneValues, dimensions: 1), chains: cloneChains, measured: cloneHalf,
                                     negativeBelow: [0.45]).isNone)
     }
-}
 
+    @Test("a tail box whose mirror is as rich in its chain is spreading, found where ChainSpread's central intervals see nothing; a clone on one tail keeps its cut")
+    func mirroredTail() throws {
+        let searcher = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let alpha = 0.001 / 4
+        // Spreading with heavy tails, as photon noise on a stain whose brightness varies from
+        // cell to cell gives: a fifth of the λ cells (the brightest) spread to SD 0.15 on
+        // dimension 0, the rest not at all. The central intervals barely move; the tails are λ.
+        func cluster(clone: Int, seed: UInt64) -> (values: [Float], chains: [Int8], half: [Bool]) {
+            var rng = Normal(state: seed)
+            var values: [Float] = [], chains: [Int8] = []
+            for _ in 0..<6_000 {
+                let kappa = rng.uniform() < 0.6, bright = rng.uniform() < 0.2
+                values += [rng.next(0.2, !kappa && bright ? 0.15 : 0.05), rng.next(0.6, 0.05), rng.next(0.7, 0.05)]
+                chains.append(kappa ? 1 : -1)
+            }
+            for _ in 0..<clone {
+                values += [rng.next(0.6, 0.05), rng.next(0.6, 0.05), rng.next(0.7, 0.05)]
+                chains.append(1)
+            }
+            return (values, chains, (0..<chains.count).map { $0 & 1 == 0 })
+        }
+        let weak = cluster(clone: 0, seed: 9)
+        let values = MarkerRows(values: weak.values, dimensions: 3)
+        #expect(ChainSpread.measure(values: values, chains: weak.chains, measured: weak.half).isNone)
+        let prepared = searcher.prepare(values: values, chains: weak.chains, searchHalf: weak.half)
+        // The greedy box is a tail of dimension 0, and its test half is restricted …
+        let box = try #require(searcher.box(prepared, kappa: false, referenceRatio: 1.5))
+        #expect((box.low[0] > -.infinity) != (box.high[0] < .infinity))
+        var inBox = (kappa: 0, lambda: 0)
+        for i in 0..<weak.chains.count where !weak.half[i] && (0..<3).allSatisfy({ values[i, $0] >= box.low[$0] && values[i, $0] <= box.high[$0] }) {
+            if weak.chains[i] == 1 { inBox.kappa += 1 } else { inBox.lambda += 1 }
+        }
+        let test = ClonalityTest(alpha: alpha, restrictionRatio: 4).test(kappa: inBox.kappa, lambda: inBox.lambda, referenceRatio: 1.5, alpha: alpha)
+        #expect(test.restricted && test.direction == "lambda", "test half κ \(inBox.kappa) λ \(inBox.lambda)")
+        // … but its mirror at the other end is as λ-rich: spreading on dimension 0, and no box is left.
+        let share = Double(inBox.lambda) / Double(inBox.kappa + inBox.lambda)
+        #expect(searcher.mirroredSpread(prepared, low: box.low, high: box.high, kappa: false, boxShare: share, p0: 1 / 2.5) == 0)
+        #expect(searcher.search(prepared, kappa: false, referenceRatio: 1.5, alpha: alpha) == nil)
+        // A κ clone of 300 cells at the high end of dimension 0 (0.6): its mirror holds
+        // polyclonal cells, λ-rich if anything, so the box keeps its cut there and holds the clone.
+        let withClone = cluster(clone: 300, seed: 10)
+        let clonePrepared = searcher.prepare(values: MarkerRows(values: withClone.values, dimensions: 3), chains: withClone.chains, searchHalf: withClone.half)
+        let clone = try #require(searcher.search(clonePrepared, kappa: true, referenceRatio: 1.5, alpha: alpha))
+        #expect(clone.low[0] > 0.3 && clone.high[0] == .infinity)
+        let caught = clone.members.filter { $0 >= 6_000 }.count
+        #expect(caught > 150, "clone cells in the deciding box (before widening): \(caught) of 300")
+    }
+}
