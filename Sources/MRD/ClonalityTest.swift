@@ -45,6 +45,14 @@ public struct ClonalityTest: Sendable, Equatable {
             case referenceRatio = "reference_kappa_lambda", pValue = "p_value", oddsRatio = "odds_ratio"
             case excessLow = "excess_low", excessHigh = "excess_high"
         }
+
+        /// The same counts and statistics, not restricted and without excess: a cluster the
+        /// caller does not judge as a whole (too small to test, or holding a restricted subset).
+        /// - Complexity: O(1).
+        var unrestricted: Outcome {
+            Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: direction, pValue: pValue,
+                    oddsRatio: oddsRatio, restricted: false, excess: 0, excessLow: 0, excessHigh: 0)
+        }
     }
 
     /// The test of one cluster. `alpha` may be lowered by the caller for multiple clusters (Bonferroni).

@@ -50,7 +50,10 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    Polyclonal clusters are searched for a restricted subset (``RestrictedSubsetSearch``);
 ///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
 ///    box stay in the cluster that held it), or, when those have too few events or a κ:λ
-///    outside `normal_range`, from every polyclonal cluster without the subsets found. The subsets' boxes are widened for the
+///    outside `normal_range`, from every polyclonal cluster without the subsets found. A cluster
+///    that held a subset is not judged restricted as a whole in a later round (the subset is the
+///    finding, whatever r₀ then does), and rounds whose r₀ cycles end at the one resting on the
+///    most events. The subsets' boxes are widened for the
 ///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters and
 ///    against its own clusters' ratios (``RestrictedSubsetSearch/widen(low:high:values:chains:eligible:kappa:referenceRatio:ratioVariance:groups:)``).
 /// 3. The normal reference is the pooled plasma cells of the polyclonal clusters (not a
@@ -152,8 +155,17 @@ struct PlasmaCellClustering {
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         var spreads: [Int: ChainSpread] = [:]
         let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
+        // Clusters that held a restricted subset in an earlier round: not judged restricted as a
+        // whole in a later one, when r₀ has moved (the subset is the finding).
+        var held: Set<Int> = []
+        // The rounds' r₀ and the events each rested on (0: the template's), and the current one's.
+        var visited: [(ratio: Double, source: String, events: Int)] = []
+        var events = 0
         for _ in 0..<6 {
-            for c in tested { outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha) }
+            for c in tested {
+                let o = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
+                outcomes[c] = o.restricted && held.contains(c) ? o.unrestricted : o
+            }
             polyclonal = Set(tested.filter { !outcomes[$0]!.restricted })
             subsets = []
             // Clusters prepared and searched on every core, each on its own; the subsets are
@@ -172,6 +184,7 @@ struct PlasmaCellClustering {
             for (i, c) in unprepared.enumerated() {
                 prepared[c] = ready[i]
                 prepared[c]!.uncut = measured[i].wider.map { $0 != 0 }
+                prepared[c]!.negativeBelow = negativeBelow
                 if !measured[i].isNone { spreads[c] = measured[i] }
             }
             let (preparedNow, ratio) = (prepared, r0)
@@ -184,6 +197,7 @@ struct PlasmaCellClustering {
             // chain. When those clusters have too few events, from every polyclonal cluster
             // without the subsets found.
             let holders = Set(subsets.map(\.cluster))
+            held.formUnion(holders)
             var k = kappa, l = lambda
             for subset in subsets {
                 for i in subset.found.members { let row = Int(members[subset.cluster][i]); if chains[row] == 1 { k[subset.cluster] -= 1 } else if chains[row] == -1 { l[subset.cluster] -= 1 } }
@@ -204,17 +218,23 @@ struct PlasmaCellClustering {
             let nextSource = sampled ? "sample" : "template"
             // The uncertainty of log r₀ over the clusters it came from, for the widening below
             // (none for the template's ratio, which is used as given).
-            ratioVariance = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total : 0
-            if next == r0 && nextSource == source { break }
-            (r0, source) = (next, nextSource)
+            let nextVariance = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total : 0
+            if next == r0 && nextSource == source {
+                ratioVariance = nextVariance
+                break
+            }
+            // A cycle (r₀ back to an earlier round's, the subsets found and lost in turn): it ends
+            // at the round whose r₀ rests on the most events, never at a few cells' ratio.
+            if let start = visited.lastIndex(where: { $0.ratio == next && $0.source == nextSource }),
+               visited[start...].allSatisfy({ $0.events <= events }) { break }
+            visited.append((r0, source, events))
+            (r0, source, ratioVariance, events) = (next, nextSource, nextVariance, sampled ? pk + pl : 0)
         }
         releaseFreedMemory()
         clock.mark("clonality and subset search")
         for c in 0..<count where outcomes[c] == nil {
             // Too small to test: described against the sample's ratio, never restricted.
-            let o = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
-            outcomes[c] = ClonalityTest.Outcome(kappa: o.kappa, lambda: o.lambda, referenceRatio: o.referenceRatio, direction: o.direction,
-                                                pValue: o.pValue, oddsRatio: o.oddsRatio, restricted: false, excess: 0, excessLow: 0, excessHigh: 0)
+            outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha).unrestricted
         }
         // Subsets become clusters of their own (appended, after the density clusters): the box,
         // widened over every plasma cell not in a restricted cluster, takes its events out of
@@ -417,6 +437,7 @@ struct PlasmaCellClustering {
             let parent = prepared[subset.cluster]!
             var oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
             oddSearch.uncut = parent.uncut
+            oddSearch.negativeBelow = parent.negativeBelow
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
             // tested on the even ones): an untested greedy box can be a chance cut of normal
             // cells, and the even rows counted in it would then add their noise, not the clone.

@@ -13,7 +13,8 @@ extension RestrictedSubsetSearch {
     /// greedy box to find in one tail, is caught too.
     ///
     /// Per dimension cut on one side only, among the events (both halves, with a chain) inside
-    /// the box on every *other* dimension: when the box keeps at most half of them, the mirror is
+    /// the box on every *other* dimension (and, for a low tail below the marker's negative
+    /// limit, ``Prepared/negativeBelow``, those below it): when the box keeps at most half of them, the mirror is
     /// as many events from the other end (by rank, so the logicle's unequal compression of the
     /// two ends does not matter). The dimension is spread when the mirror's chains are more
     /// likely under the box's share of its chain (`boxShare`, from the test half) than under the
@@ -27,12 +28,16 @@ extension RestrictedSubsetSearch {
         // The box's share, kept off 1 so that a mirror with one event of the other chain is not −∞.
         let share = min(boxShare, 1 - 0.5 / Double(max(1, chains.count)))
         for k in 0..<d where (low[k] > -.infinity) != (high[k] < .infinity) {
+            // A low tail inside the marker's negative mode is mirrored within that mode: the
+            // logicle compresses a bright mode's spreading and keeps the negative mode's.
+            let limit = k < prepared.negativeBelow.count ? prepared.negativeBelow[k] : nil
+            let mode: Float = if let limit, high[k] < limit { limit } else { .infinity }
             var others: [(value: Float, wanted: Bool)] = []
             var inBox = 0
             for i in 0..<chains.count where chains[i] != 0 {
                 var inside = true
                 for j in 0..<d where j != k && !(values[i, j] >= low[j] && values[i, j] <= high[j]) { inside = false; break }
-                guard inside else { continue }
+                guard inside, values[i, k] < mode else { continue }
                 let v = values[i, k]
                 others.append((v, chains[i] == want))
                 if v >= low[k] && v <= high[k] { inBox += 1 }

@@ -107,6 +107,10 @@ struct RestrictedSubsetSearch {
         let orderedChains: [[Int8]]
         /// Per dimension, whether the box may not be cut there (a chain's spillover spreads it, ``ChainSpread``); empty: none.
         var uncut: [Bool] = []
+        /// Per dimension, the level below which a cell is negative for the marker (the rule's
+        /// threshold as placed for the sample), or nil: a tail inside the negative mode is
+        /// mirrored within that mode (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``); empty: none.
+        var negativeBelow: [Float?] = []
     }
 
     /// - Parameters:
