@@ -30,6 +30,29 @@ struct IndependentMarrowTests {
         return try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
     }
 
+    /// The analysis of the generator's file for `seed` with a clone of `mrd`, which must hold
+    /// `events` clone events and be called positive.
+    func analyzePositive(seed: Int, mrd: Double, events: Int) throws -> (result: MRDResult, truth: Double) {
+        let file = try generate(seed: seed, mrd: mrd)
+        #expect(file.cloneEvents == events)
+        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        #expect(result.call == .positive, "\(result.callText)")
+        return (result, Double(file.cloneEvents))
+    }
+
+    /// The count within 3 SD (Poisson) of the truth.
+    func expectCounted(_ result: MRDResult, _ truth: Double) {
+        let counted = Double(result.aberrantPC.count)
+        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
+    }
+
+    /// The reported 95% interval of the MRD % holds the truth.
+    func expectIntervalHolds(_ result: MRDResult, _ truth: Double) throws {
+        let interval = try #require(result.mrdCI95Percent)
+        let percent = 100 * truth / Double(result.nucleatedCells)
+        #expect(interval[0] <= percent && percent <= interval[1], "\(interval) against \(percent)")
+    }
+
     @Test("a normal marrow whose λ-PE spreads into CD117 (PE-Cy5.5) is negative, the spreading named; it was called positive before ChainSpread",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func spreadingIsNotAClone() throws {
@@ -47,61 +70,41 @@ struct IndependentMarrowTests {
     @Test("a κ clone of 10⁻³ (CD117+, CD27−, CD38 dim) is positive, counted within 3 SD of its events",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func cloneIsFound() throws {
-        let file = try generate(seed: 102, mrd: 0.001)
-        #expect(file.cloneEvents > 1_500)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .positive, "\(result.callText)")
-        let counted = Double(result.aberrantPC.count), truth = Double(file.cloneEvents)
-        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
-        let interval = try #require(result.mrdCI95Percent)
-        #expect(interval[0] <= 100 * truth / Double(file.nucleated) && 100 * truth / Double(file.nucleated) <= interval[1])
+        let (result, truth) = try analyzePositive(seed: 102, mrd: 0.001, events: 1_801)
+        expectCounted(result, truth)
+        try expectIntervalHolds(result, truth)
     }
 
     @Test("a clone inside the normal plasma cells' cluster is counted against the polyclonal ratio of every polyclonal cell, not of a 34-cell λ-rich island outside the normal κ:λ range (it was counted as 3,526 of 1,718 events, with an interval that missed the truth)",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func islandIsNoPolyclonalReference() throws {
-        let file = try generate(seed: 5, mrd: 0.001)
-        #expect(file.cloneEvents == 1_718)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .positive, "\(result.callText)")
+        let (result, truth) = try analyzePositive(seed: 5, mrd: 0.001, events: 1_718)
         let clonality = try #require(result.clonality)
         let rules = AnalysisTests.template.mrd
         #expect(clonality.referenceSource == "sample" && rules.normalRange.contains(clonality.referenceKappaLambda), "\(clonality.referenceKappaLambda)")
-        let counted = Double(result.aberrantPC.count), truth = Double(file.cloneEvents)
-        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
-        let interval = try #require(result.mrdCI95Percent)
-        let percent = 100 * truth / Double(result.nucleatedCells)
-        #expect(interval[0] <= percent && percent <= interval[1], "\(interval) against \(percent)")
+        expectCounted(result, truth)
+        try expectIntervalHolds(result, truth)
     }
 
     @Test("a clone inside the normal plasma cells' cluster stays a subset when r₀ moves to a small island's ratio: the cluster is not then judged restricted as a whole (it was counted as 3,212 of 1,864 events)",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func holderIsNotRejudgedWhole() throws {
-        let file = try generate(seed: 127, mrd: 0.001)
-        #expect(file.cloneEvents == 1_864)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .positive, "\(result.callText)")
+        let (result, truth) = try analyzePositive(seed: 127, mrd: 0.001, events: 1_864)
         let clonality = try #require(result.clonality)
         // Every restricted cluster is the clone's box, a subset of the normal cells' cluster.
         let restricted = clonality.clusters.filter { $0.clonality.restricted }
         #expect(!restricted.isEmpty && restricted.allSatisfy { $0.subsetOf != nil && $0.clonality.direction == "lambda" })
-        let counted = Double(result.aberrantPC.count), truth = Double(file.cloneEvents)
-        #expect(abs(counted - truth) <= 3 * truth.squareRoot(), "counted \(counted) of \(truth)")
+        expectCounted(result, truth)
     }
 
     @Test("r₀ that cycles between a 20-cell island's ratio (no subset found) and every polyclonal cell's (the clone's box found) ends at the latter: the clone is positive, its interval holding the truth (it was called negative)",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func cyclingReferenceEndsAtTheLargerOne() throws {
-        let file = try generate(seed: 117, mrd: 0.001)
-        #expect(file.cloneEvents == 1_758)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .positive, "\(result.callText)")
+        let (result, truth) = try analyzePositive(seed: 117, mrd: 0.001, events: 1_758)
         let clonality = try #require(result.clonality)
         // The island's ratio is 1.5 (12 κ, 8 λ); every polyclonal cell's, 2.15.
         #expect(clonality.referenceKappaLambda > 2, "r₀ \(clonality.referenceKappaLambda)")
-        let interval = try #require(result.mrdCI95Percent)
-        let percent = 100 * Double(file.cloneEvents) / Double(result.nucleatedCells)
-        #expect(interval[0] <= percent && percent <= interval[1], "\(interval) against \(percent)")
+        try expectIntervalHolds(result, truth)
     }
 
     @Test("a clone found while the CD138 gate could not be placed (its bounds narrowed) is positive but not quantified: without that gate a quarter of it is not seen",
