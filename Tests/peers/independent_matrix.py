@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """FlowMRD's calls on files of the independent marrow generator (independent_marrow.py).
 
-Usage: independent_matrix.py FLOWMRD OUTDIR [--templates DIR] [--normals N] [--clones N] [--jobs J] [--therapy N]
+Usage: independent_matrix.py FLOWMRD OUTDIR [--templates DIR] [--normals N] [--clones N] [--jobs J] [--therapy N] [--skip K]
 
 Writes, per file, one TSV row (seed, condition, clone events, nucleated events, call, counted,
 MRD %, interval, the switched-off gates and the spreading warnings) to OUTDIR/independent.tsv,
@@ -11,6 +11,10 @@ and of 10⁻⁴ (201…) of nucleated cells. With `--therapy N` (N files each): 
 anti-CD38 therapy (401…) and with a 10⁻³ clone (451…), hemodiluted normal marrow (601…, 80–95%
 blood), marrow after BCMA CAR-T analysed with `--context post-car-t` without (701…) and with a
 10⁻³ clone (751…), single-aberrancy 10⁻³ clones (901…) and 10⁻² clones (1001…).
+`--skip K` starts every condition K blocks of its default size later, on seeds the call was
+never mended on: `--skip 1 --normals 60 --clones 30` gives normals 31–90 and clones 116–145 and
+216–245; `--skip 3 --normals 60 --clones 30` normals 91–150 and clones 146–175 and 246–275
+(docs/validation.md, "Seeds outside the matrix").
 """
 import argparse
 import json
@@ -54,6 +58,9 @@ def main():
     ap.add_argument("--clones", type=int, default=15)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--therapy", type=int, default=0)
+    ap.add_argument("--skip", type=int, default=0,
+                    help="start each condition after K blocks of its default seeds (30 normal, 10 regenerating, 15 per clone "
+                         "level, 10 per therapy condition): seeds the call was never mended on")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     conditions = [("normal", 1, a.normals, 0, [], []), ("regenerating", 301, a.normals // 3, 0, ["--regenerating"], []),
@@ -64,8 +71,11 @@ def main():
                    ("post-car-t", 701, t, 0, ["--no-normal-pc"], ["--context", "post-car-t"]),
                    ("post-car-t-clone-1e-3", 751, t, 0.001, ["--no-normal-pc"], ["--context", "post-car-t"]),
                    ("single-clone-1e-3", 901, t, 0.001, ["--aberrancies", "1"], []), ("clone-1e-2", 1001, t, 0.01, [], [])]
+    # The default number of files per condition, by which --skip moves its first seed.
+    default = {"normal": 30, "regenerating": 10, "clone-1e-3": 15, "clone-1e-4": 15}
     jobs = []
     for condition, first, count, mrd, extra, analyze_extra in conditions:
+        first += a.skip * default.get(condition, 10)
         for s in range(first, first + count):
             # Hemodilution: 80-95% blood, spread over the seeds.
             e = extra if extra is not None else ["--hemodilution", "%.3f" % (0.80 + 0.15 * ((s * 37) % 100) / 100)]
