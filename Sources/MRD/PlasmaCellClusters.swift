@@ -146,7 +146,8 @@ struct PlasmaCellClustering {
         // Bonferroni over every test: one per cluster, two (κ and λ) per searched cluster.
         let alpha = rules.clonalityAlpha / Double(max(1, tested.count + 2 * searchable.count))
         let searchColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { columns.firstIndex(of: $0)! }
-        let searcher = RestrictedSubsetSearch(restrictionRatio: rules.restrictionRatio, minimumTestEvents: testable)
+        let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
+        let searcher = RestrictedSubsetSearch(restrictionRatio: rules.restrictionRatio, minimumTestEvents: testable, negativeBelow: negativeBelow)
         var r0 = rules.normalKappaLambda, source = "template"
         var outcomes = [ClonalityTest.Outcome?](repeating: nil, count: count)
         var polyclonal = Set(tested)
@@ -154,7 +155,6 @@ struct PlasmaCellClustering {
         var ratioVariance = 0.0
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         var spreads: [Int: ChainSpread] = [:]
-        let negativeBelow = searchColumns.map { column in negativeModes[columns[column]] }
         // Clusters that held a restricted subset in an earlier round: not judged restricted as a
         // whole in a later one, when r₀ has moved (the subset is the finding).
         var held: Set<Int> = []
@@ -184,7 +184,6 @@ struct PlasmaCellClustering {
             for (i, c) in unprepared.enumerated() {
                 prepared[c] = ready[i]
                 prepared[c]!.uncut = measured[i].wider.map { $0 != 0 }
-                prepared[c]!.negativeBelow = negativeBelow
                 if !measured[i].isNone { spreads[c] = measured[i] }
             }
             let (preparedNow, ratio) = (prepared, r0)
@@ -437,7 +436,6 @@ struct PlasmaCellClustering {
             let parent = prepared[subset.cluster]!
             var oddSearch = searcher.prepare([(parent.values, parent.chains, parent.searchHalf.map { !$0 })], workers: workers)[0]
             oddSearch.uncut = parent.uncut
-            oddSearch.negativeBelow = parent.negativeBelow
             // Searched the same way as the deciding box, test included (drawn on the odd rows,
             // tested on the even ones): an untested greedy box can be a chance cut of normal
             // cells, and the even rows counted in it would then add their noise, not the clone.

@@ -14,7 +14,7 @@ extension RestrictedSubsetSearch {
     ///
     /// Per dimension cut on one side only, among the events (both halves, with a chain) inside
     /// the box on every *other* dimension (and, for a low tail below the marker's negative
-    /// limit, ``Prepared/negativeBelow``, those below it): when the box keeps at most half of them, the mirror is
+    /// limit, ``negativeBelow``, those below it): when the box keeps at most half of them, the mirror is
     /// as many events from the other end (by rank, so the logicle's unequal compression of the
     /// two ends does not matter). The dimension is spread when the mirror's chains are more
     /// likely under the box's share of its chain (`boxShare`, from the test half) than under the
@@ -30,7 +30,7 @@ extension RestrictedSubsetSearch {
         for k in 0..<d where (low[k] > -.infinity) != (high[k] < .infinity) {
             // A low tail inside the marker's negative mode is mirrored within that mode: the
             // logicle compresses a bright mode's spreading and keeps the negative mode's.
-            let limit = k < prepared.negativeBelow.count ? prepared.negativeBelow[k] : nil
+            let limit = k < negativeBelow.count ? negativeBelow[k] : nil
             let mode: Float = if let limit, high[k] < limit { limit } else { .infinity }
             var others: [(value: Float, wanted: Bool)] = []
             var inBox = 0

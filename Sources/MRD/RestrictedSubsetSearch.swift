@@ -76,6 +76,10 @@ struct RestrictedSubsetSearch {
     /// The smallest number of test-half events with a determined chain worth testing.
     let minimumTestEvents: Int
     var searchLimit = 20_000
+    /// Per dimension, the level below which a cell is negative for the marker (the rule's
+    /// threshold as placed for the sample), or nil: a tail inside the negative mode is mirrored
+    /// within that mode (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``); empty: none.
+    var negativeBelow: [Float?] = []
 
     /// A box found and tested.
     struct Found {
@@ -107,10 +111,6 @@ struct RestrictedSubsetSearch {
         let orderedChains: [[Int8]]
         /// Per dimension, whether the box may not be cut there (a chain's spillover spreads it, ``ChainSpread``); empty: none.
         var uncut: [Bool] = []
-        /// Per dimension, the level below which a cell is negative for the marker (the rule's
-        /// threshold as placed for the sample), or nil: a tail inside the negative mode is
-        /// mirrored within that mode (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``); empty: none.
-        var negativeBelow: [Float?] = []
     }
 
     /// - Parameters:
