@@ -179,13 +179,14 @@ extension MRDAnalyzer {
             return [round6(min(100 * exact.lower, 100 * excessLow / Double(nucleated))), round6(max(100 * exact.upper, 100 * excessHigh / Double(nucleated)))]
         }() : nil
         let listed = Self.listed(clustering.clusters, minimumEvents: rules.minClusterEvents)
-        let clonality = MRDResult.Clonality(
+        var clonality = MRDResult.Clonality(
             referenceKappaLambda: round6(clustering.referenceRatio), referenceSource: clustering.ratioSource,
             polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
             clonalExcessCI95: [round6(excessLow), round6(excessHigh)], restrictedEvents: aberrantRows.count, monotypicExcess: monotypic, clusters: listed,
             context: context.map(\.rawValue).sorted(),
             rulesOff: Array(Set(gating.rulesOff.map { template.mrd.rules[$0].marker } + (masking != nil ? [maskedMarker] : []))).sorted(),
             phenotypeReference: clustering.medianSource, masking: masking, plasmaCellKappaLambda: compartment)
+        clonality.referenceRatioLogVariance = clustering.ratioLogVariance
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
         let result = MRDResult(

@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 5
+    public static let schemaVersion = 6
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -122,6 +122,22 @@ public struct MRDResult: Sendable, Codable, Equatable {
         @Nullable public var masking: String? = nil
         /// The κ:λ of every plasma cell together against the template's normal range.
         public var plasmaCellKappaLambda: PlasmaCellLightChains? = nil
+        /// The variance of log r₀ the clusters' excess intervals hold (``ReferenceRatioUncertainty``):
+        /// null when r₀ is the template's, used as given.
+        @Nullable public var referenceRatioLogVariance: RatioLogVariance? = nil
+
+        /// The parts of the variance of log r₀ (docs/templates.md): sampling, between the
+        /// polyclonal clusters, and within them along the phenotype markers; the interval uses
+        /// sampling plus the larger of the other two.
+        public struct RatioLogVariance: Sendable, Codable, Equatable {
+            public let sampling: Double
+            public let betweenClusters: Double
+            public let withinClusters: Double
+
+            enum CodingKeys: String, CodingKey {
+                case sampling, betweenClusters = "between_clusters", withinClusters = "within_clusters"
+            }
+        }
 
         enum CodingKeys: String, CodingKey {
             case clusters, context
@@ -129,6 +145,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
             case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
             case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
             case phenotypeReference = "phenotype_reference", masking, plasmaCellKappaLambda = "plasma_cell_kappa_lambda"
+            case referenceRatioLogVariance = "reference_ratio_log_variance"
         }
     }
 

@@ -95,6 +95,8 @@ struct PlasmaCellClustering {
         var subsampled: Bool
         /// Clusters with a marker one chain's spillover spreads (``ChainSpread``), which their subset search left uncut, described.
         var spreadNotes: [String] = []
+        /// The variance of log r₀ the intervals hold, by part (nil with the template's ratio).
+        var ratioLogVariance: MRDResult.Clonality.RatioLogVariance? = nil
     }
 
     /// - Parameters: rows of `stored` values each, in the order of `columns`.
@@ -152,7 +154,7 @@ struct PlasmaCellClustering {
         var outcomes = [ClonalityTest.Outcome?](repeating: nil, count: count)
         var polyclonal = Set(tested)
         var subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)] = []
-        var ratioVariance = 0.0
+        var ratioUncertainty = ReferenceRatioUncertainty(sampling: 0, between: 0)
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         var spreads: [Int: ChainSpread] = [:]
         // Clusters that held a restricted subset in an earlier round: not judged restricted as a
@@ -217,9 +219,9 @@ struct PlasmaCellClustering {
             let nextSource = sampled ? "sample" : "template"
             // The uncertainty of log r₀ over the clusters it came from, for the widening below
             // (none for the template's ratio, which is used as given).
-            let nextVariance = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }).total : 0
+            let nextUncertainty = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }) : ReferenceRatioUncertainty(sampling: 0, between: 0)
             if next == r0 && nextSource == source {
-                ratioVariance = nextVariance
+                ratioUncertainty = nextUncertainty
                 break
             }
             // A cycle (r₀ back to an earlier round's, the subsets found and lost in turn): it ends
@@ -227,8 +229,28 @@ struct PlasmaCellClustering {
             if let start = visited.lastIndex(where: { $0.ratio == next && $0.source == nextSource }),
                visited[start...].allSatisfy({ $0.events <= events }) { break }
             visited.append((r0, source, events))
-            (r0, source, ratioVariance, events) = (next, nextSource, nextVariance, sampled ? pk + pl : 0)
+            (r0, source, ratioUncertainty, events) = (next, nextSource, nextUncertainty, sampled ? pk + pl : 0)
         }
+        // The normal cells' own κ:λ heterogeneity along the markers (``ReferenceRatioUncertainty/alongMarkers(values:chains:bins:edgeSample:workers:)``),
+        // with a ratio of the sample's own: it joins the between-cluster τ² (the larger of the two)
+        // for the widening and the intervals. Measured, as r₀ is, on the polyclonal clusters that
+        // held no subset (a clone's tails beyond its box, left in the cluster that held it, are no
+        // normal heterogeneity), or on every polyclonal cluster without the subsets found when
+        // those have too few events of either chain.
+        var withinClusters = 0.0
+        if source == "sample" {
+            let holders = Set(subsets.map(\.cluster))
+            var inSubset = Set<Int32>()
+            for subset in subsets { for i in subset.found.members { inSubset.insert(members[subset.cluster][i]) } }
+            var normalRows = polyclonal.subtracting(holders).sorted().flatMap { members[$0] }
+            let kappaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == 1 ? 1 : 0) }, lambdaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == -1 ? 1 : 0) }
+            if kappaRows + lambdaRows < rules.minNormalPlasmaCells || kappaRows == 0 || lambdaRows == 0 {
+                normalRows = polyclonal.sorted().flatMap { members[$0] }.filter { !inSubset.contains($0) }
+            }
+            withinClusters = ReferenceRatioUncertainty.alongMarkers(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: normalRows),
+                                                                    chains: normalRows.map { chains[Int($0)] }, workers: workers)
+        }
+        let ratioVariance = ratioUncertainty.sampling + max(ratioUncertainty.between, withinClusters)
         releaseFreedMemory()
         clock.mark("clonality and subset search")
         for c in 0..<count where outcomes[c] == nil {
@@ -350,8 +372,11 @@ struct PlasmaCellClustering {
         // The intervals of restricted clusters' excess hold the uncertainty of r₀ as the ratio of the
         // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
         // that can be estimated; the template's ratio is used as given.
+        var ratioLogVariance: MRDResult.Clonality.RatioLogVariance?
         if source == "sample" {
-            let uncertainty = ReferenceRatioUncertainty(clusters: polyclonal.sorted().map { (kappa[$0], lambda[$0]) })
+            let pooled = ReferenceRatioUncertainty(clusters: polyclonal.sorted().map { (kappa[$0], lambda[$0]) })
+            let uncertainty = ReferenceRatioUncertainty(sampling: pooled.sampling, between: max(pooled.between, withinClusters))
+            ratioLogVariance = .init(sampling: round6(pooled.sampling), betweenClusters: round6(pooled.between), withinClusters: round6(withinClusters))
             for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
         }
         var clusters: [PlasmaCellCluster] = []
@@ -411,7 +436,7 @@ struct PlasmaCellClustering {
         }
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
-                       subsampled: clustering.subsampled, spreadNotes: spreadNotes)
+                       subsampled: clustering.subsampled, spreadNotes: spreadNotes, ratioLogVariance: ratioLogVariance)
     }
 
     /// The rows each restricted subset counts, in subset order; a row taken by one is not

@@ -1,6 +1,12 @@
 import Foundation
 
 extension RestrictedSubsetSearch {
+    /// The level at which a mirror counts as richer in the box's chain than the polyclonal share
+    /// (``mirroredSpread(_:low:high:kappa:testWanted:testEvents:p0:alpha:)``, condition 1): the
+    /// conventional one-sided 5%. It only establishes that spreading is present at the end no
+    /// clone fills; whether the box is a clone is still decided at the clonality test's level.
+    static let spreadLevel = 0.05
+
     /// The first dimension on which a found box is a tail that spillover spreading explains: the
     /// box keeps the high (or low) end of the cluster there, and the same share of the cluster's
     /// other end — its mirror — is as rich in the box's chain as the box.
@@ -16,17 +22,25 @@ extension RestrictedSubsetSearch {
     /// the box on every *other* dimension (and, for a low tail below the marker's negative
     /// limit, ``negativeBelow``, those below it): when the box keeps at most half of them, the mirror is
     /// as many events from the other end (by rank, so the logicle's unequal compression of the
-    /// two ends does not matter). The dimension is spread when the mirror's chains are more
-    /// likely under the box's share of its chain (`boxShare`, from the test half) than under the
-    /// polyclonal share `p0`: a log-likelihood ratio above 0. Two simple hypotheses, no level to
-    /// choose.
+    /// two ends does not matter). The dimension is spread when both hold:
+    /// 1. the mirror is richer in the box's chain than the polyclonal share `p0` (one-sided exact
+    ///    binomial test at ``spreadLevel``): spreading is there, at the end no clone fills;
+    /// 2. the test half's events in the box (`testWanted` of the searched chain among
+    ///    `testEvents`) are not richer in that chain than the mirror's, at the clonality test's
+    ///    own level `alpha` (one-sided Fisher exact test, ``FisherExactTest``): the box does not
+    ///    stand out against the share spreading leaves at the other end of its own marker, as it
+    ///    stood out against p₀. The test half is compared as counts, not as a share to be
+    ///    believed: the box that reached this check passed a test, and its share is biased up by
+    ///    that.
+    ///
+    /// A mirror at p₀ (a clone at one end) leaves the cut alone however the two-sample test
+    /// comes out: that test is weaker than the test against a known p₀, and a small clone would
+    /// be lost to it for no reason.
     /// - Complexity: O(n · d) per dimension cut on one side, for n members and d dimensions.
-    func mirroredSpread(_ prepared: Prepared, low: [Float], high: [Float], kappa: Bool, boxShare: Double, p0: Double) -> Int? {
+    func mirroredSpread(_ prepared: Prepared, low: [Float], high: [Float], kappa: Bool, testWanted: Int, testEvents: Int,
+                        p0: Double, alpha: Double) -> Int? {
         let values = prepared.values, chains = prepared.chains, d = prepared.dimensions
-        guard boxShare > p0 else { return nil }
         let want: Int8 = kappa ? 1 : -1
-        // The box's share, kept off 1 so that a mirror with one event of the other chain is not −∞.
-        let share = min(boxShare, 1 - 0.5 / Double(max(1, chains.count)))
         for k in 0..<d where (low[k] > -.infinity) != (high[k] < .infinity) {
             // A low tail inside the marker's negative mode is mirrored within that mode: the
             // logicle compresses a bright mode's spreading and keeps the negative mode's.
@@ -46,9 +60,9 @@ extension RestrictedSubsetSearch {
             // The other end: the lowest `inBox` values when the box keeps the high end, else the highest.
             others.sort { $0.value < $1.value }
             let mirror = low[k] > -.infinity ? others[..<inBox] : others[(others.count - inBox)...]
-            let s = mirror.reduce(0) { $0 + ($1.wanted ? 1 : 0) }, f = inBox - s
-            let llr = Double(s) * log(share / p0) + Double(f) * log((1 - share) / (1 - p0))
-            if llr > 0 { return k }
+            let s = mirror.reduce(0) { $0 + ($1.wanted ? 1 : 0) }
+            guard s > 0, regularizedBeta(p0, a: Double(s), b: Double(inBox - s + 1)) < Self.spreadLevel else { continue }
+            if FisherExactTest.upperTail(successes: testWanted, of: testEvents, against: s, of: inBox) >= alpha { return k }
         }
         return nil
     }

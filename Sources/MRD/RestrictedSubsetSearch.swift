@@ -78,7 +78,7 @@ struct RestrictedSubsetSearch {
     var searchLimit = 20_000
     /// Per dimension, the level below which a cell is negative for the marker (the rule's
     /// threshold as placed for the sample), or nil: a tail inside the negative mode is mirrored
-    /// within that mode (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``); empty: none.
+    /// within that mode (``mirroredSpread(_:low:high:kappa:testWanted:testEvents:p0:alpha:)``); empty: none.
     var negativeBelow: [Float?] = []
 
     /// A box found and tested.
@@ -236,7 +236,7 @@ struct RestrictedSubsetSearch {
         let values = prepared.values, d = prepared.dimensions, chains = prepared.chains, searchHalf = prepared.searchHalf
         let n = chains.count
         var prepared = prepared
-        // A box whose tail on some dimension its mirror explains as spreading (``mirroredSpread(_:low:high:kappa:boxShare:p0:)``)
+        // A box whose tail on some dimension its mirror explains as spreading (``mirroredSpread(_:low:high:kappa:testWanted:testEvents:p0:alpha:)``)
         // is searched again with that dimension uncut.
         for _ in 0...d {
             guard let (low, high) = box(prepared, kappa: kappa, referenceRatio: r0) else { return nil }
@@ -255,8 +255,8 @@ struct RestrictedSubsetSearch {
             let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
                 .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
             guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }
-            let boxShare = Double(kappa ? testKappa : testLambda) / Double(testKappa + testLambda)
-            if let spread = mirroredSpread(prepared, low: low, high: high, kappa: kappa, boxShare: boxShare, p0: kappa ? r0 / (1 + r0) : 1 / (1 + r0)) {
+            if let spread = mirroredSpread(prepared, low: low, high: high, kappa: kappa, testWanted: kappa ? testKappa : testLambda,
+                                           testEvents: testKappa + testLambda, p0: kappa ? r0 / (1 + r0) : 1 / (1 + r0), alpha: alpha) {
                 if prepared.uncut.isEmpty { prepared.uncut = [Bool](repeating: false, count: d) }
                 prepared.uncut[spread] = true
                 continue

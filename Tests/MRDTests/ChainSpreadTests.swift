@@ -170,8 +170,8 @@ struct ChainSpreadTests {
         let test = ClonalityTest(alpha: alpha, restrictionRatio: 4).test(kappa: inBox.kappa, lambda: inBox.lambda, referenceRatio: 1.5, alpha: alpha)
         #expect(test.restricted && test.direction == "lambda", "test half κ \(inBox.kappa) λ \(inBox.lambda)")
         // … but its mirror at the other end is as λ-rich: spreading on dimension 0, and no box is left.
-        let share = Double(inBox.lambda) / Double(inBox.kappa + inBox.lambda)
-        #expect(searcher.mirroredSpread(prepared, low: box.low, high: box.high, kappa: false, boxShare: share, p0: 1 / 2.5) == 0)
+        #expect(searcher.mirroredSpread(prepared, low: box.low, high: box.high, kappa: false, testWanted: inBox.lambda,
+                                        testEvents: inBox.kappa + inBox.lambda, p0: 1 / 2.5, alpha: alpha) == 0)
         #expect(searcher.search(prepared, kappa: false, referenceRatio: 1.5, alpha: alpha) == nil)
         // A κ clone of 300 cells at the high end of dimension 0 (0.6): its mirror holds
         // polyclonal cells, λ-rich if anything, so the box keeps its cut there and holds the clone.
@@ -181,5 +181,45 @@ struct ChainSpreadTests {
         #expect(clone.low[0] > 0.3 && clone.high[0] == .infinity)
         let caught = clone.members.filter { $0 >= 6_000 }.count
         #expect(caught > 150, "clone cells in the deciding box (before widening): \(caught) of 300")
+    }
+
+    @Test("a box in the middle of a spread marker: its widening leaves out the normal cells there, whose κ:λ the spreading moved off r₀")
+    func wideningInSpreadMiddle() {
+        // 30,000 polyclonal cells (κ share 0.6), λ wider on dimension 0; a κ clone of 200 at the
+        // low end of dimension 1, in the middle of dimension 0 (the independent generator's seed 255).
+        var rng = Normal(state: 41)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<30_000 {
+            let kappa = rng.uniform() < 0.6
+            values += [rng.next(0.2, kappa ? 0.05 : 0.08), rng.next(0.6, 0.05)]
+            chains.append(kappa ? 1 : -1)
+        }
+        for _ in 0..<200 {
+            values += [rng.next(0.2, 0.05), rng.next(0.35, 0.03)]
+            chains.append(1)
+        }
+        let rows = MarkerRows(values: values, dimensions: 2)
+        let normal = MarkerRows(values: Array(values[..<60_000]), dimensions: 2)
+        let searcher = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let eligible = [Bool](repeating: true, count: chains.count)
+        let r0 = 1.5, sampling = 1.0 / 18_000 + 1.0 / 12_000
+        // The box that decided: the middle of dimension 0, the low end of dimension 1.
+        let low: [Float] = [0.12, -.infinity], high: [Float] = [0.28, 0.45]
+        func excess(_ box: (low: [Float], high: [Float])) -> Double {
+            var kappa = 0, lambda = 0
+            for i in 0..<chains.count where (0..<2).allSatisfy({ rows[i, $0] >= box.low[$0] && rows[i, $0] <= box.high[$0] }) {
+                if chains[i] == 1 { kappa += 1 } else { lambda += 1 }
+            }
+            return Double(kappa) - Double(lambda) * r0
+        }
+        // With r₀'s sampling variance only, the box takes in the middle's normal cells: κ-rich by the spreading alone.
+        let plain = searcher.widen(low: low, high: high, values: rows, chains: chains, eligible: eligible, kappa: true,
+                                   referenceRatio: r0, ratioVariance: sampling)
+        #expect(plain.high[1] > 0.5 && excess(plain) > 400, "\(plain) excess \(excess(plain))")
+        // With the normal cells' own heterogeneity along the markers, it keeps to the clone.
+        let tau2 = ReferenceRatioUncertainty.alongMarkers(values: normal, chains: Array(chains[..<30_000]), workers: 2)
+        let held = searcher.widen(low: low, high: high, values: rows, chains: chains, eligible: eligible, kappa: true,
+                                  referenceRatio: r0, ratioVariance: sampling + tau2)
+        #expect(held.high[1] < 0.5 && abs(excess(held) - 200) < 2 * 200.0.squareRoot(), "\(held) excess \(excess(held)), τ² \(tau2)")
     }
 }

@@ -52,4 +52,45 @@ struct ReferenceRatioUncertaintyTests {
         let none = test.test(kappa: 600, lambda: 400, referenceRatio: 1.5)
         #expect(none.excess == 0 && u.widened(none) == none)
     }
+
+    @Test("within the normal cells: the mirrored slabs' log-ratio products on the marker a chain spreads, against the slabs counted by rank; none where the chains agree, nor for a clone's tail at one end")
+    func alongMarkers() {
+        // λ cells 3× wider than κ on dimension 0 (spillover spreading); dimensions 1 and 2 alike for both chains.
+        let spread = ChainSpreadTests.cluster(cells: 32_000, lambdaSD: 0.15, seed: 31)
+        let values = MarkerRows(values: spread.values, dimensions: 3)
+        let tau2 = ReferenceRatioUncertainty.alongMarkers(values: values, chains: spread.chains, workers: 2)
+        // Written out: the cells in order on dimension 0, in 16 chunks of equal rank; each chunk's
+        // log κ:λ less their weighted mean, the products of chunk b and chunk 15 − b averaged.
+        func written(_ chains: [Int8], _ values: MarkerRows, dimension k: Int) -> Double {
+            let order = (0..<chains.count).sorted { values[$0, k] < values[$1, k] }
+            let n = order.count
+            var y: [Double] = [], w: [Double] = []
+            for b in 0..<16 {
+                let part = order[(n * b / 16)..<(n * (b + 1) / 16)]
+                let kappa = Double(part.filter { chains[$0] == 1 }.count), lambda = Double(part.filter { chains[$0] == -1 }.count)
+                y.append(log(kappa / lambda))
+                w.append(kappa * lambda / (kappa + lambda))
+            }
+            let mean = zip(w, y).map { $0 * $1 }.reduce(0, +) / w.reduce(0, +)
+            return max(0, (0..<8).map { (y[$0] - mean) * (y[15 - $0] - mean) }.reduce(0, +) / 8)
+        }
+        #expect(abs(tau2 - written(spread.chains, values, dimension: 0)) < 1e-12, "\(tau2)")
+        // The tails are λ, the middle κ: far beyond the counts' noise.
+        #expect(tau2 > 0.3, "\(tau2)")
+        // Both chains alike on every dimension: the slabs agree within their noise.
+        let alike = ChainSpreadTests.cluster(cells: 32_000, lambdaSD: 0.05, seed: 32)
+        #expect(ReferenceRatioUncertainty.alongMarkers(values: MarkerRows(values: alike.values, dimensions: 3), chains: alike.chains, workers: 2) < 0.005)
+        // A κ clone's tail of 1,500 cells at the low end of dimension 1, among the same polyclonal
+        // cells: one end's slabs are κ, their mirrors are not, and it is not taken for spreading
+        // (the plain variance between the slabs is large).
+        let tail = ChainSpreadTests.cluster(cells: 32_000, lambdaSD: 0.05, clone: 1_500, seed: 33)
+        let tailValues = MarkerRows(values: tail.values, dimensions: 3)
+        #expect(ReferenceRatioUncertainty.alongMarkers(values: tailValues, chains: tail.chains, workers: 2) < 0.005)
+        let order = (0..<tail.chains.count).sorted { tailValues[$0, 1] < tailValues[$1, 1] }
+        let slabs = (0..<16).map { b -> (kappa: Int, lambda: Int) in
+            let part = order[(order.count * b / 16)..<(order.count * (b + 1) / 16)]
+            return (part.filter { tail.chains[$0] == 1 }.count, part.filter { tail.chains[$0] == -1 }.count)
+        }
+        #expect(ReferenceRatioUncertainty(clusters: slabs).between > 0.05)
+    }
 }

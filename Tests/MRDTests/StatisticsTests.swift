@@ -21,6 +21,21 @@ struct StatisticsTests {
         #expect(abs(ci.upper - upper) <= 1e-9 * upper, "upper \(ci.upper) vs \(upper)")
     }
 
+    /// Reference values from scipy.stats.fisher_exact(table, alternative="greater") (scipy 1.x).
+    @Test("Fisher's exact test, one-sided, equals scipy's", arguments: [
+        (31, 44, 42, 90, 0.007477655827903783),
+        (15, 17, 21, 33, 0.06271585714012759),
+        (30, 40, 28, 80, 3.266442899725777e-05),
+        (0, 10, 5, 10, 1.0),
+        (10, 10, 0, 10, 5.412544112234515e-06),
+        (87, 88, 101, 157, 4.980621804480707e-12),
+        (3, 10, 9, 10, 0.9996427720885925),
+    ])
+    func fisherExact(s1: Int, n1: Int, s2: Int, n2: Int, p: Double) {
+        let tail = FisherExactTest.upperTail(successes: s1, of: n1, against: s2, of: n2)
+        #expect(abs(tail - p) <= 1e-9 * p, "\(tail) vs \(p)")
+    }
+
     func normals(_ n: Int, mean: Double, sd: Double, seed: UInt64) -> [Double] {
         var state = seed
         func uniform() -> Double {

@@ -1,0 +1,68 @@
+import Foundation
+import EventCore
+
+extension ReferenceRatioUncertainty {
+    /// The variance of log κ:λ *within* the normal plasma cells, along their phenotype markers,
+    /// that spillover spreading puts there: per marker, the mean product of the log-ratio
+    /// deviations of mirrored slabs (slab b and slab B−1−b of `bins` equal-count slabs, each
+    /// deviation from the slabs' weighted mean log κ:λ), the largest over the markers, and 0
+    /// when negative.
+    ///
+    /// A light chain's spillover spreads the channels it spills into, so the chain's cells are
+    /// over-represented at both ends of such a marker and under-represented in its middle. A
+    /// region of a normal cluster (a box cut to the middle of a spread marker) then holds normal
+    /// cells at a κ:λ off r₀, and thousands of them subtracted at r₀ leave an excess that is
+    /// not the clone's. One cluster has no between-cluster τ² to say so; this does.
+    ///
+    /// Spreading is symmetric: mirrored slabs deviate to the same side, and their product
+    /// estimates the squared deviation (the slabs' counting noise is independent, so it adds
+    /// nothing to the product on average). A clone's tails left in the normal cluster (beyond
+    /// the box that found it) enrich one end only; their mirror does not deviate with them, so
+    /// they do not pass for spreading here, as they would in a plain between-slab variance.
+    ///
+    static func alongMarkers(values: MarkerRows, chains: [Int8], bins: Int = 16, edgeSample: Int = 50_000,
+                             workers: Int = ProcessInfoCores.active) -> Double {
+        let n = values.count
+        precondition(chains.count == n && bins > 1)
+        guard n >= bins else { return 0 }
+        let step = max(1, (n + edgeSample - 1) / edgeSample)
+        let perMarker = parallelMap(values.dimensions, workers: workers) { k -> Double in
+            var sample: [Float] = []
+            sample.reserveCapacity((n + step - 1) / step)
+            for i in stride(from: 0, to: n, by: step) where values[i, k].isFinite { sample.append(values[i, k]) }
+            guard sample.count >= bins else { return 0 }
+            sample.sort()
+            let edges = (1..<bins).map { sample[sample.count * $0 / bins] }
+            var kappa = [Int](repeating: 0, count: bins), lambda = [Int](repeating: 0, count: bins)
+            for i in 0..<n where chains[i] != 0 {
+                let v = values[i, k]
+                guard v.isFinite else { continue }
+                // The slab: how many edges lie at or below the value (a binary search of the edges).
+                var lo = 0, hi = edges.count
+                while lo < hi { let mid = (lo + hi) / 2; if edges[mid] <= v { lo = mid + 1 } else { hi = mid } }
+                if chains[i] == 1 { kappa[lo] += 1 } else { lambda[lo] += 1 }
+            }
+            return mirroredProduct(kappa: kappa, lambda: lambda)
+        }
+        return perMarker.max() ?? 0
+    }
+
+    /// The mean over mirrored slab pairs (b, B−1−b) of the product of their log κ:λ deviations
+    /// from the slabs' weighted mean (weights κλ/(κ+λ), the inverse of a log ratio's sampling
+    /// variance), 0 when negative; pairs with a slab missing a chain are left out.
+    /// - Complexity: O(B) for B slabs.
+    static func mirroredProduct(kappa: [Int], lambda: [Int]) -> Double {
+        let bins = kappa.count
+        let y = (0..<bins).map { kappa[$0] > 0 && lambda[$0] > 0 ? log(Double(kappa[$0]) / Double(lambda[$0])) : Double.nan }
+        let w = (0..<bins).map { y[$0].isNaN ? 0 : Double(kappa[$0]) * Double(lambda[$0]) / Double(kappa[$0] + lambda[$0]) }
+        let sw = w.reduce(0, +)
+        guard sw > 0 else { return 0 }
+        let mean = (0..<bins).reduce(0.0) { $0 + (w[$1] > 0 ? w[$1] * y[$1] : 0) } / sw
+        var sum = 0.0, pairs = 0
+        for b in 0..<(bins / 2) where w[b] > 0 && w[bins - 1 - b] > 0 {
+            sum += (y[b] - mean) * (y[bins - 1 - b] - mean)
+            pairs += 1
+        }
+        return pairs > 0 ? max(0, sum / Double(pairs)) : 0
+    }
+}
