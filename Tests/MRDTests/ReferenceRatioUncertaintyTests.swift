@@ -53,14 +53,15 @@ struct ReferenceRatioUncertaintyTests {
         #expect(none.excess == 0 && u.widened(none) == none)
     }
 
-    @Test("within the normal cells: the mirrored slabs' log-ratio products on the marker a chain spreads, against the slabs counted by rank; none where the chains agree, nor for a clone's tail at one end")
+    @Test("within the normal cells: the mirrored slabs' log-ratio products averaged over the markers, against the slabs counted by rank; none where the chains agree, nor for a clone's tail at one end")
     func alongMarkers() {
         // λ cells 3× wider than κ on dimension 0 (spillover spreading); dimensions 1 and 2 alike for both chains.
         let spread = ChainSpreadTests.cluster(cells: 32_000, lambdaSD: 0.15, seed: 31)
         let values = MarkerRows(values: spread.values, dimensions: 3)
         let tau2 = ReferenceRatioUncertainty.alongMarkers(values: values, chains: spread.chains, workers: 2)
         // Written out: the cells in order on dimension 0, in 16 chunks of equal rank; each chunk's
-        // log κ:λ less their weighted mean, the products of chunk b and chunk 15 − b averaged.
+        // log κ:λ less their weighted mean, the products of chunk b and chunk 15 − b averaged;
+        // then the mean over the three dimensions, clipped at 0.
         func written(_ chains: [Int8], _ values: MarkerRows, dimension k: Int) -> Double {
             let order = (0..<chains.count).sorted { values[$0, k] < values[$1, k] }
             let n = order.count
@@ -72,11 +73,14 @@ struct ReferenceRatioUncertaintyTests {
                 w.append(kappa * lambda / (kappa + lambda))
             }
             let mean = zip(w, y).map { $0 * $1 }.reduce(0, +) / w.reduce(0, +)
-            return max(0, (0..<8).map { (y[$0] - mean) * (y[15 - $0] - mean) }.reduce(0, +) / 8)
+            return (0..<8).map { (y[$0] - mean) * (y[15 - $0] - mean) }.reduce(0, +) / 8
         }
-        #expect(abs(tau2 - written(spread.chains, values, dimension: 0)) < 1e-12, "\(tau2)")
-        // The tails are λ, the middle κ: far beyond the counts' noise.
-        #expect(tau2 > 0.3, "\(tau2)")
+        let byDimension = (0..<3).map { written(spread.chains, values, dimension: $0) }
+        // (Float values repeat now and then; a tie at a slab edge goes to the upper slab in the
+        // engine and by row order here, which moves the figure in its sixth decimal at most.)
+        #expect(abs(tau2 - max(0, byDimension.reduce(0, +) / 3)) < 1e-5, "\(tau2) \(byDimension)")
+        // On dimension 0 the tails are λ and the middle κ, far beyond the counts' noise; the others hold none.
+        #expect(byDimension[0] > 0.3 && abs(byDimension[1]) < 0.005 && abs(byDimension[2]) < 0.005, "\(byDimension)")
         // Both chains alike on every dimension: the slabs agree within their noise.
         let alike = ChainSpreadTests.cluster(cells: 32_000, lambdaSD: 0.05, seed: 32)
         #expect(ReferenceRatioUncertainty.alongMarkers(values: MarkerRows(values: alike.values, dimensions: 3), chains: alike.chains, workers: 2) < 0.005)
