@@ -239,12 +239,11 @@ struct PlasmaCellClustering {
         // those have too few events of either chain.
         var withinClusters = 0.0
         if source == "sample" {
-            let holders = Set(subsets.map(\.cluster))
-            var inSubset = Set<Int32>()
-            for subset in subsets { for i in subset.found.members { inSubset.insert(members[subset.cluster][i]) } }
-            var normalRows = polyclonal.subtracting(holders).sorted().flatMap { members[$0] }
+            var normalRows = polyclonal.subtracting(subsets.map(\.cluster)).sorted().flatMap { members[$0] }
             let kappaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == 1 ? 1 : 0) }, lambdaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == -1 ? 1 : 0) }
             if kappaRows + lambdaRows < rules.minNormalPlasmaCells || kappaRows == 0 || lambdaRows == 0 {
+                var inSubset = Set<Int32>()
+                for subset in subsets { for i in subset.found.members { inSubset.insert(members[subset.cluster][i]) } }
                 normalRows = polyclonal.sorted().flatMap { members[$0] }.filter { !inSubset.contains($0) }
             }
             withinClusters = ReferenceRatioUncertainty.alongMarkers(values: MarkerRows(table: rows, stride: stored, columns: searchColumns, rows: normalRows),
