@@ -231,7 +231,8 @@ struct PlasmaCellClustering {
             visited.append((r0, source, events))
             (r0, source, ratioUncertainty, events) = (next, nextSource, nextUncertainty, sampled ? pk + pl : 0)
         }
-        // The normal cells' own κ:λ heterogeneity along the markers (``ReferenceRatioUncertainty/alongMarkers(values:chains:bins:edgeSample:workers:)``),
+        clock.mark("clonality and subset search")
+        // The normal cells' own κ:λ heterogeneity along the markers (``ReferenceRatioUncertainty/alongMarkers(values:chains:bins:sampleLimit:workers:)``),
         // with a ratio of the sample's own: it joins the between-cluster τ² (the larger of the two)
         // for the widening and the intervals. Measured, as r₀ is, on the polyclonal clusters that
         // held no subset (a clone's tails beyond its box, left in the cluster that held it, are no
@@ -250,8 +251,8 @@ struct PlasmaCellClustering {
                                                                     chains: normalRows.map { chains[Int($0)] }, workers: workers)
         }
         let ratioVariance = ratioUncertainty.sampling + max(ratioUncertainty.between, withinClusters)
+        clock.mark("within-cluster heterogeneity")
         releaseFreedMemory()
-        clock.mark("clonality and subset search")
         for c in 0..<count where outcomes[c] == nil {
             // Too small to test: described against the sample's ratio, never restricted.
             outcomes[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha).unrestricted

@@ -23,27 +23,39 @@ extension ReferenceRatioUncertainty {
     /// the box that found it) enrich one end only; their mirror does not deviate with them, so
     /// they do not pass for spreading here, as they would in a plain between-slab variance.
     ///
-    static func alongMarkers(values: MarkerRows, chains: [Int8], bins: Int = 16, edgeSample: Int = 50_000,
+    /// - Parameters:
+    ///   - values: the normal plasma cells (the caller's choice of clusters), on the phenotype markers.
+    ///   - chains: per row of `values`, 1 κ, −1 λ, 0 undetermined.
+    ///   - bins: slabs per marker, of equal counts of at most `sampleLimit` rows with a chain (every k-th).
+    /// - Complexity: O(n + d · m log m) for n rows, d markers and m ≤ `sampleLimit`, markers on `workers` threads.
+    static func alongMarkers(values: MarkerRows, chains: [Int8], bins: Int = 16, sampleLimit: Int = 50_000,
                              workers: Int = ProcessInfoCores.active) -> Double {
         let n = values.count
         precondition(chains.count == n && bins > 1)
-        guard n >= bins else { return 0 }
-        let step = max(1, (n + edgeSample - 1) / edgeSample)
+        // The rows with a chain, every k-th beyond `sampleLimit` (a deterministic subsample: the
+        // slabs' ratios need thousands of cells each, not every one of 400,000 plasma cells).
+        var eligible = 0
+        for i in 0..<n where chains[i] != 0 { eligible += 1 }
+        guard eligible >= bins else { return 0 }
+        let step = max(1, (eligible + sampleLimit - 1) / sampleLimit)
+        var sampled: [Int] = []
+        sampled.reserveCapacity((eligible + step - 1) / step)
+        var j = 0
+        for i in 0..<n where chains[i] != 0 {
+            if j % step == 0 { sampled.append(i) }
+            j += 1
+        }
+        let rows = sampled
         let perMarker = parallelMap(values.dimensions, workers: workers) { k -> Double in
-            var sample: [Float] = []
-            sample.reserveCapacity((n + step - 1) / step)
-            for i in stride(from: 0, to: n, by: step) where values[i, k].isFinite { sample.append(values[i, k]) }
-            guard sample.count >= bins else { return 0 }   // too few values to slab: no estimate
-            sample.sort()
-            let edges = (1..<bins).map { sample[sample.count * $0 / bins] }
+            // The sampled cells with a finite value, in order on the marker (ties by row, the search's
+            // radix order), cut by rank into equal-count slabs.
+            let ordered = RestrictedSubsetSearch.ordered(rows.filter { values[$0, k].isFinite }, on: k, of: values)
+            guard ordered.count >= bins else { return 0 }   // too few values to slab: no estimate
             var kappa = [Int](repeating: 0, count: bins), lambda = [Int](repeating: 0, count: bins)
-            for i in 0..<n where chains[i] != 0 {
-                let v = values[i, k]
-                guard v.isFinite else { continue }
-                // The slab: how many edges lie at or below the value (a binary search of the edges).
-                var lo = 0, hi = edges.count
-                while lo < hi { let mid = (lo + hi) / 2; if edges[mid] <= v { lo = mid + 1 } else { hi = mid } }
-                if chains[i] == 1 { kappa[lo] += 1 } else { lambda[lo] += 1 }
+            for b in 0..<bins {
+                for r in (ordered.count * b / bins)..<(ordered.count * (b + 1) / bins) {
+                    if chains[ordered[r]] == 1 { kappa[b] += 1 } else { lambda[b] += 1 }
+                }
             }
             return mirroredProduct(kappa: kappa, lambda: lambda)
         }
