@@ -234,9 +234,9 @@ struct PlasmaCellClustering {
         clock.mark("clonality and subset search")
         // The normal cells' own κ:λ heterogeneity along the markers (``ReferenceRatioUncertainty/alongMarkers(values:chains:bins:sampleLimit:workers:)``),
         // with a ratio of the sample's own: it joins the between-cluster τ² (the larger of the two)
-        // for the widening and the intervals. Measured, as r₀ is, on the polyclonal clusters that
+        // for the widening and the intervals. Measured on the polyclonal clusters that
         // held no subset (a clone's tails beyond its box, left in the cluster that held it, are no
-        // normal heterogeneity), or on every polyclonal cluster without the subsets found when
+        // normal heterogeneity; r₀ prefers them too), or on every polyclonal cluster without the subsets found when
         // those have too few events of either chain.
         var withinClusters = 0.0
         if source == "sample" {
