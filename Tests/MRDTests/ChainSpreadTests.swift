@@ -222,4 +222,31 @@ struct ChainSpreadTests {
                                   referenceRatio: r0, ratioVariance: sampling + tau2)
         #expect(held.high[1] < 0.5 && abs(excess(held) - 200) < 2 * 200.0.squareRoot(), "\(held) excess \(excess(held)), τ² \(tau2)")
     }
+
+    @Test("the mirror check's two conditions: a mirror at the polyclonal share leaves the cut, however weak the box against it; a mirror as rich as the box marks the marker spread")
+    func mirrorConditions() {
+        // One dimension, 1,000 cells at 0.000–0.999, κ share 0.6 everywhere except where set;
+        // the box keeps the top 100 (≥ 0.9), its mirror is the bottom 100.
+        func prepared(mirrorKappa: Int) -> RestrictedSubsetSearch.Prepared {
+            let values = (0..<1_000).map { Float($0) / 1_000 }
+            let chains: [Int8] = (0..<1_000).map { i in i < 100 ? (i < mirrorKappa ? 1 : -1) : (i % 5 < 3 ? 1 : -1) }
+            return RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+                .prepare(values: values, dimensions: 1, chains: chains, searchHalf: (0..<1_000).map { $0 & 1 == 0 })
+        }
+        let searcher = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let (low, high): ([Float], [Float]) = ([0.9], [.infinity])
+        let alpha = 1e-4
+        // A test half of 40 κ of 45 against a mirror of 60 of 100 (p₀ 0.6): Fisher's p is above α …
+        #expect(FisherExactTest.upperTail(successes: 40, of: 45, against: 60, of: 100) >= alpha)
+        // … but the mirror is not richer than p₀, so no spreading is there: the cut stays.
+        #expect(searcher.mirroredSpread(prepared(mirrorKappa: 60), low: low, high: high, kappa: true, testWanted: 40, testEvents: 45,
+                                        p0: 0.6, alpha: alpha) == nil)
+        // A mirror of 75 κ of 100 is richer than p₀ (binomial p 0.001) and the box does not stand out against it: spread.
+        #expect(searcher.mirroredSpread(prepared(mirrorKappa: 75), low: low, high: high, kappa: true, testWanted: 40, testEvents: 45,
+                                        p0: 0.6, alpha: alpha) == 0)
+        // The same mirror against a box of 50 κ of 50 (Fisher's p 1.2·10⁻⁵, below α): the box stands out, the cut stays.
+        #expect(FisherExactTest.upperTail(successes: 50, of: 50, against: 75, of: 100) < alpha)
+        #expect(searcher.mirroredSpread(prepared(mirrorKappa: 75), low: low, high: high, kappa: true, testWanted: 50, testEvents: 50,
+                                        p0: 0.6, alpha: alpha) == nil)
+    }
 }
