@@ -154,7 +154,7 @@ struct PlasmaCellClustering {
         var outcomes = [ClonalityTest.Outcome?](repeating: nil, count: count)
         var polyclonal = Set(tested)
         var subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)] = []
-        var ratioUncertainty = ReferenceRatioUncertainty(sampling: 0, between: 0)
+        var ratioUncertainty = ReferenceRatioUncertainty.none
         var prepared: [Int: RestrictedSubsetSearch.Prepared] = [:]
         var spreads: [Int: ChainSpread] = [:]
         // Clusters that held a restricted subset in an earlier round: not judged restricted as a
@@ -163,6 +163,8 @@ struct PlasmaCellClustering {
         // The rounds' r₀ and the events each rested on (0: the template's), and the current one's.
         var visited: [(ratio: Double, source: String, events: Int)] = []
         var events = 0
+        /// Enough events of both chains for a ratio of the sample's own.
+        func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
         for _ in 0..<6 {
             for c in tested {
                 let o = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
@@ -203,8 +205,6 @@ struct PlasmaCellClustering {
             for subset in subsets {
                 for i in subset.found.members { let row = Int(members[subset.cluster][i]); if chains[row] == 1 { k[subset.cluster] -= 1 } else if chains[row] == -1 { l[subset.cluster] -= 1 } }
             }
-            /// Enough events of both chains for a ratio of the sample's own.
-            func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
             var from = polyclonal.subtracting(holders)
             var pk = from.reduce(0) { $0 + k[$1] }, pl = from.reduce(0) { $0 + l[$1] }
             // Nor when their ratio lies outside the template's normal κ:λ range: a few cells
@@ -219,7 +219,7 @@ struct PlasmaCellClustering {
             let nextSource = sampled ? "sample" : "template"
             // The uncertainty of log r₀ over the clusters it came from, for the widening below
             // (none for the template's ratio, which is used as given).
-            let nextUncertainty = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }) : ReferenceRatioUncertainty(sampling: 0, between: 0)
+            let nextUncertainty = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }) : .none
             if next == r0 && nextSource == source {
                 ratioUncertainty = nextUncertainty
                 break
@@ -242,7 +242,7 @@ struct PlasmaCellClustering {
         if source == "sample" {
             var normalRows = polyclonal.subtracting(subsets.map(\.cluster)).sorted().flatMap { members[$0] }
             let kappaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == 1 ? 1 : 0) }, lambdaRows = normalRows.reduce(0) { $0 + (chains[Int($1)] == -1 ? 1 : 0) }
-            if kappaRows + lambdaRows < rules.minNormalPlasmaCells || kappaRows == 0 || lambdaRows == 0 {
+            if !enough(kappaRows, lambdaRows) {
                 var inSubset = Set<Int32>()
                 for subset in subsets { for i in subset.found.members { inSubset.insert(members[subset.cluster][i]) } }
                 normalRows = polyclonal.sorted().flatMap { members[$0] }.filter { !inSubset.contains($0) }

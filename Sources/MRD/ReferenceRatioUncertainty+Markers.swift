@@ -34,18 +34,8 @@ extension ReferenceRatioUncertainty {
         precondition(chains.count == n && bins > 1)
         // The rows with a chain, every k-th beyond `sampleLimit` (a deterministic subsample: the
         // slabs' ratios need thousands of cells each, not every one of 400,000 plasma cells).
-        var eligible = 0
-        for i in 0..<n where chains[i] != 0 { eligible += 1 }
-        guard eligible >= bins else { return 0 }
-        let step = max(1, (eligible + sampleLimit - 1) / sampleLimit)
-        var sampled: [Int] = []
-        sampled.reserveCapacity((eligible + step - 1) / step)
-        var j = 0
-        for i in 0..<n where chains[i] != 0 {
-            if j % step == 0 { sampled.append(i) }
-            j += 1
-        }
-        let rows = sampled
+        let rows = ThinnedRows.every(count: n, limit: sampleLimit) { chains[$0] != 0 }
+        guard rows.count >= bins else { return 0 }
         let perMarker = parallelMap(values.dimensions, workers: workers) { k -> Double in
             // The sampled cells with a finite value, in order on the marker (ties by row, the search's
             // radix order), cut by rank into equal-count slabs.

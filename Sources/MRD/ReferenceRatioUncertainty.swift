@@ -46,6 +46,9 @@ struct ReferenceRatioUncertainty: Sendable, Equatable {
         between = max(0, (q - Double(usable.count - 1)) / (sw - sw2 / sw))
     }
 
+    /// No uncertainty: the template's ratio, used as given.
+    static let none = ReferenceRatioUncertainty(sampling: 0, between: 0)
+
     init(sampling: Double, between: Double) {
         self.sampling = sampling
         self.between = between

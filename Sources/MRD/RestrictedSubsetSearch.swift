@@ -155,17 +155,7 @@ struct RestrictedSubsetSearch {
     /// counted first, so that only the kept ones are ever listed.
     private func searchRows(chains: [Int8], searchHalf: [Bool], count n: Int) -> [Int] {
         precondition(chains.count == n && searchHalf.count == n && n <= Int(UInt32.max))
-        var eligible = 0
-        for i in 0..<n where searchHalf[i] && chains[i] != 0 { eligible += 1 }
-        let step = eligible > searchLimit ? (eligible + searchLimit - 1) / searchLimit : 1
-        var search: [Int] = []
-        search.reserveCapacity((eligible + step - 1) / step)
-        var j = 0
-        for i in 0..<n where searchHalf[i] && chains[i] != 0 {
-            if j % step == 0 { search.append(i) }
-            j += 1
-        }
-        return search
+        return ThinnedRows.every(count: n, limit: searchLimit) { searchHalf[$0] && chains[$0] != 0 }
     }
 
     /// `rows` ordered by their value on dimension `k`, ties (−0 and +0 too) by row: each row's

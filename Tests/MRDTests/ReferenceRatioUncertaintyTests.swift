@@ -97,4 +97,14 @@ struct ReferenceRatioUncertaintyTests {
         }
         #expect(ReferenceRatioUncertainty(clusters: slabs).between > 0.05)
     }
+
+    @Test("Thinned rows: every k-th row where the condition holds, k the smallest step within the limit")
+    func thinnedRows() {
+        // 50 even rows of 100: at most 20 → every 3rd (ceil(50/20)), 17 rows.
+        let even = ThinnedRows.every(count: 100, limit: 20) { $0 % 2 == 0 }
+        #expect(even == Array(stride(from: 0, to: 100, by: 6)))
+        #expect(ThinnedRows.every(count: 100, limit: 50) { $0 % 2 == 0 } == Array(stride(from: 0, to: 100, by: 2)))
+        #expect(ThinnedRows.every(count: 10, limit: 20) { $0 > 6 } == [7, 8, 9])
+        #expect(ThinnedRows.every(count: 10, limit: 1) { _ in false } == [])
+    }
 }
