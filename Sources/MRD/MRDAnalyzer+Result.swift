@@ -163,6 +163,7 @@ extension MRDAnalyzer {
             warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
         }
         warnings += clustering.spreadNotes
+        warnings += clustering.remainderNotes
         for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {
             warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
                             + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")

@@ -95,6 +95,8 @@ struct PlasmaCellClustering {
         var subsampled: Bool
         /// Clusters with a marker one chain's spillover spreads (``ChainSpread``), which their subset search left uncut, described.
         var spreadNotes: [String] = []
+        /// Subsets whose parent cluster still leans to their chain (``SubsetRemainder``), described.
+        var remainderNotes: [String] = []
         /// The variance of log r₀ the intervals hold, by part (nil with the template's ratio).
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance? = nil
     }
@@ -373,11 +375,23 @@ struct PlasmaCellClustering {
         // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
         // that can be estimated; the template's ratio is used as given.
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance?
+        var remainderNotes: [String] = []
         if source == "sample" {
             let pooled = ReferenceRatioUncertainty(clusters: polyclonal.sorted().map { (kappa[$0], lambda[$0]) })
             let uncertainty = ReferenceRatioUncertainty(sampling: pooled.sampling, between: max(pooled.between, withinClusters))
             ratioLogVariance = .init(sampling: round6(pooled.sampling), betweenClusters: round6(pooled.between), withinClusters: round6(withinClusters))
             for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
+            // A subset's parent that still leans to its chain (``SubsetRemainder``, with the widening's
+            // variance): the count is a lower bound, and the interval's upper end holds the remainder.
+            var extended = Set<String>()   // once per parent and chain
+            for c in count..<sizes.count where deciding[c]?.restricted == true {
+                guard let p = parents[c], extended.insert("\(p) \(deciding[c]!.direction)").inserted else { continue }
+                let remainder = SubsetRemainder(kappa: kappa[p], lambda: lambda[p], referenceRatio: r0,
+                                                towardsKappa: deciding[c]!.direction == "kappa", ratioVariance: ratioVariance)
+                guard remainder.standsOut else { continue }
+                deciding[c] = remainder.extending(deciding[c]!)
+                remainderNotes.append(remainder.note(subsetEvents: sizes[c], counted: deciding[c]!.excess))
+            }
         }
         var clusters: [PlasmaCellCluster] = []
         let aberrantSide = Dictionary(rules.rules.map { ($0.marker, $0.aberrant) }, uniquingKeysWith: { first, _ in first })
@@ -436,7 +450,8 @@ struct PlasmaCellClustering {
         }
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
-                       subsampled: clustering.subsampled, spreadNotes: spreadNotes, ratioLogVariance: ratioLogVariance)
+                       subsampled: clustering.subsampled, spreadNotes: spreadNotes, remainderNotes: remainderNotes,
+                       ratioLogVariance: ratioLogVariance)
     }
 
     /// The rows each restricted subset counts, in subset order; a row taken by one is not
