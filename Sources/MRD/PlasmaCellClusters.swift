@@ -383,11 +383,12 @@ struct PlasmaCellClustering {
             for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
             // A subset's parent that still leans to its chain (``SubsetRemainder``, with the widening's
             // variance): the count is a lower bound, and the interval's upper end holds the remainder.
-            var extended = Set<String>()   // once per parent and chain
+            var extended = Set<Int>()   // once per parent and chain: 2 · parent, + 1 for κ
             for c in count..<sizes.count where deciding[c]?.restricted == true {
-                guard let p = parents[c], extended.insert("\(p) \(deciding[c]!.direction)").inserted else { continue }
+                let towardsKappa = deciding[c]!.direction == "kappa"
+                guard let p = parents[c], extended.insert(2 * p + (towardsKappa ? 1 : 0)).inserted else { continue }
                 let remainder = SubsetRemainder(kappa: kappa[p], lambda: lambda[p], referenceRatio: r0,
-                                                towardsKappa: deciding[c]!.direction == "kappa", ratioVariance: ratioVariance)
+                                                towardsKappa: towardsKappa, ratioVariance: ratioVariance)
                 guard remainder.standsOut else { continue }
                 deciding[c] = remainder.extending(deciding[c]!)
                 remainderNotes.append(remainder.note(subsetEvents: sizes[c], counted: deciding[c]!.excess))

@@ -66,7 +66,7 @@ struct SubsetRemainder: Sendable, Equatable {
     func note(subsetEvents: Int, counted: Double) -> String {
         let chain = towardsKappa ? "κ" : "λ"
         return "a restricted subset of \(subsetEvents) events (counted \(Int(counted.rounded()))) was found inside a plasma-cell cluster whose "
-            + "\(kappa + lambda) other events (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
+            + "other events with a light chain (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
             + String(format: "(95%% CI %.0f–%.0f)", low, high)
             + ": the clone may extend beyond the box, so the count is a lower bound and the interval's upper end includes that excess"
     }
