@@ -377,9 +377,11 @@ struct PlasmaCellClustering {
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance?
         var remainderNotes: [String] = []
         if source == "sample" {
+            // The sampling variance is r₀'s own (the clusters it came from, often fewer than the
+            // pool: every polyclonal cluster's 1/κ + 1/λ would claim a precision r₀ does not have).
             let pooled = ReferenceRatioUncertainty(clusters: polyclonal.sorted().map { (kappa[$0], lambda[$0]) })
-            let uncertainty = ReferenceRatioUncertainty(sampling: pooled.sampling, between: max(pooled.between, withinClusters))
-            ratioLogVariance = .init(sampling: round6(pooled.sampling), betweenClusters: round6(pooled.between), withinClusters: round6(withinClusters))
+            let uncertainty = ReferenceRatioUncertainty(sampling: ratioUncertainty.sampling, between: max(pooled.between, withinClusters))
+            ratioLogVariance = .init(sampling: round6(ratioUncertainty.sampling), betweenClusters: round6(pooled.between), withinClusters: round6(withinClusters))
             for c in deciding.indices where deciding[c]?.restricted == true { deciding[c] = uncertainty.widened(deciding[c]!) }
             // A subset's parent that still leans to its chain (``SubsetRemainder``, with the widening's
             // variance): the count is a lower bound, and the interval's upper end holds the remainder.

@@ -120,13 +120,19 @@ struct ClonalityTests {
         #expect(abs(clonality.referenceKappaLambda - truth.parameters.kappaLambdaRatio) < 0.25)
     }
 
-    /// The reference ratio's uncertainty as the result reports it, its sampling and between-cluster
-    /// parts checked against the polyclonal clusters listed (all of them, in these marrows): the
-    /// interval holds sampling plus the larger of the between- and within-cluster parts.
+    /// The reference ratio's uncertainty as the result reports it, its between-cluster part checked
+    /// against the polyclonal clusters listed (all of them, in these marrows) and its sampling part
+    /// against r₀: the interval holds sampling plus the larger of the between- and within-cluster parts.
     static func reportedUncertainty(_ r: MRDResult, polyclonal: [(kappa: Int, lambda: Int)]) throws -> ReferenceRatioUncertainty {
         let reported = try #require(r.clonality?.referenceRatioLogVariance)
         let own = ReferenceRatioUncertainty(clusters: polyclonal)
-        #expect(abs(reported.sampling - own.sampling) <= 1e-5 * own.sampling && abs(reported.betweenClusters - own.between) <= 1e-5 * own.between)
+        #expect(abs(reported.betweenClusters - own.between) <= 1e-5 * own.between)
+        // The sampling variance is r₀'s own, 1/κ + 1/λ of the clusters r₀ came from: whole counts
+        // whose ratio is r₀ (κ = r₀·λ, so λ = (1 + 1/r₀) / variance), no more than the plasma cells hold.
+        let clonality = try #require(r.clonality)
+        let lambda = (1 + 1 / clonality.referenceKappaLambda) / reported.sampling
+        let lambdaCells = clonality.clusters.reduce(0) { $0 + $1.clonality.lambda }
+        #expect(abs(lambda - lambda.rounded()) < 0.05 && lambda.rounded() <= Double(lambdaCells), "λ \(lambda)")
         #expect(reported.withinClusters >= 0)
         return ReferenceRatioUncertainty(sampling: reported.sampling, between: max(reported.betweenClusters, reported.withinClusters))
     }

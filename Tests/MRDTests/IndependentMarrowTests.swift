@@ -107,6 +107,19 @@ struct IndependentMarrowTests {
         try expectIntervalHolds(result, truth)
     }
 
+    @Test("r₀ taken from a 39-cell normal subset (the normal cells' cluster held the clone's box): the interval holds r₀'s own sampling variance, not that of every polyclonal cell, and the truth (it missed it, 1,571–1,740 for 1,742)",
+          .enabled(if: available, Comment(rawValue: skipMessage)))
+    func intervalHoldsTheReferencesOwnSampling() throws {
+        let (result, truth) = try analyzePositive(seed: 140, mrd: 0.001, events: 1_742)
+        let clonality = try #require(result.clonality)
+        let variance = try #require(clonality.referenceRatioLogVariance)
+        // 1/κ + 1/λ of the cells r₀ came from, far more than of the 1,236 polyclonal cells'.
+        let polyclonal = clonality.clusters.filter { !$0.clonality.restricted }
+        let pooled = ReferenceRatioUncertainty(clusters: polyclonal.map { ($0.clonality.kappa, $0.clonality.lambda) })
+        #expect(variance.sampling > 10 * pooled.sampling, "\(variance) against \(pooled)")
+        try expectIntervalHolds(result, truth)
+    }
+
     @Test("a clone found while the CD138 gate could not be placed (its bounds narrowed) is positive but not quantified: without that gate a quarter of it is not seen",
           .enabled(if: available, Comment(rawValue: skipMessage)))
     func unplacedGateLeavesPositiveUnquantified() throws {
