@@ -92,4 +92,13 @@ public struct ClonalityTest: Sendable, Equatable {
     static func poissonVariance(kappa: Int, lambda: Int, referenceRatio r0: Double, towardsKappa: Bool) -> Double {
         towardsKappa ? Double(kappa) + r0 * r0 * Double(lambda) : Double(lambda) + Double(kappa) / (r0 * r0)
     }
+
+    /// The excess's standard deviation when r₀ itself is uncertain: the counts' Poisson variance
+    /// plus the subtracted share (λ·r₀ or κ/r₀) squared times the variance of log r₀.
+    /// - Complexity: O(1).
+    static func excessSD(kappa: Int, lambda: Int, referenceRatio r0: Double, towardsKappa: Bool, logRatioVariance: Double) -> Double {
+        let poisson = poissonVariance(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa)
+        let subtracted = towardsKappa ? Double(lambda) * r0 : Double(kappa) / r0
+        return (poisson + subtracted * subtracted * logRatioVariance).squareRoot()
+    }
 }

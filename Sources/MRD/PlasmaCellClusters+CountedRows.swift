@@ -9,9 +9,9 @@ extension PlasmaCellClustering {
     /// selection it removed (docs/validation.md).
     /// - Complexity: O(subsets · rows · dimensions) plus the widening's.
     func countedRows(subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)], labels: [Int32],
-                             polyclonal: Set<Int>, chains: [Int8], values all: MarkerRows,
-                             prepared: [Int: RestrictedSubsetSearch.Prepared], searcher: RestrictedSubsetSearch,
-                             referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> [[Int]] {
+                     polyclonal: Set<Int>, chains: [Int8], values all: MarkerRows,
+                     prepared: [Int: RestrictedSubsetSearch.Prepared], searcher: RestrictedSubsetSearch,
+                     referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> [[Int]] {
         let n = labels.count, d = all.dimensions
         var eligible = labels.map { $0 < 0 || polyclonal.contains(Int($0)) }
         var result: [[Int]] = []

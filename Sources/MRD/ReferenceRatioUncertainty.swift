@@ -62,9 +62,7 @@ struct ReferenceRatioUncertainty: Sendable, Equatable {
         let r0 = o.referenceRatio
         let kappa = o.direction == "kappa"
         // The counts' Poisson variance plus the other chain's subtracted share times the log-ratio error.
-        let poisson = ClonalityTest.poissonVariance(kappa: o.kappa, lambda: o.lambda, referenceRatio: r0, towardsKappa: kappa)
-        let subtracted = kappa ? Double(o.lambda) * r0 : Double(o.kappa) / r0
-        let sd = (poisson + subtracted * subtracted * total).squareRoot()
+        let sd = ClonalityTest.excessSD(kappa: o.kappa, lambda: o.lambda, referenceRatio: r0, towardsKappa: kappa, logRatioVariance: total)
         return ClonalityTest.Outcome(kappa: o.kappa, lambda: o.lambda, referenceRatio: r0, direction: o.direction, pValue: o.pValue,
                                      oddsRatio: o.oddsRatio, restricted: o.restricted, excess: o.excess,
                                      excessLow: max(0, o.excess - 1.96 * sd), excessHigh: o.excess + 1.96 * sd)

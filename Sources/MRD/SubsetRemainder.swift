@@ -40,10 +40,8 @@ struct SubsetRemainder: Sendable, Equatable {
         self.kappa = kappa
         self.lambda = lambda
         self.towardsKappa = towardsKappa
-        let subtracted = towardsKappa ? Double(lambda) * r0 : Double(kappa) / r0
-        excess = (towardsKappa ? Double(kappa) : Double(lambda)) - subtracted
-        let poisson = ClonalityTest.poissonVariance(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa)
-        sd = (poisson + subtracted * subtracted * ratioVariance).squareRoot()
+        excess = towardsKappa ? Double(kappa) - Double(lambda) * r0 : Double(lambda) - Double(kappa) / r0
+        sd = ClonalityTest.excessSD(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa, logRatioVariance: ratioVariance)
     }
 
     /// The excess lies more than two standard deviations above zero.
