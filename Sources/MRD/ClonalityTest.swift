@@ -101,4 +101,15 @@ public struct ClonalityTest: Sendable, Equatable {
         let subtracted = towardsKappa ? Double(lambda) * r0 : Double(kappa) / r0
         return (poisson + subtracted * subtracted * logRatioVariance).squareRoot()
     }
+
+    /// Whether two groups of polyclonal cells share one κ:λ: the difference of their log ratios
+    /// lies within two standard deviations of both groups' sampling (1/κ + 1/λ each). Two
+    /// standard deviations, as for a slab of the widening and a subset's remainder.
+    /// - Complexity: O(1).
+    static func ratiosAgree(_ a: (kappa: Int, lambda: Int), _ b: (kappa: Int, lambda: Int)) -> Bool {
+        guard a.kappa > 0, a.lambda > 0, b.kappa > 0, b.lambda > 0 else { return false }
+        let difference = log(Double(a.kappa) / Double(a.lambda)) - log(Double(b.kappa) / Double(b.lambda))
+        let variance = 1 / Double(a.kappa) + 1 / Double(a.lambda) + 1 / Double(b.kappa) + 1 / Double(b.lambda)
+        return difference * difference <= 4 * variance
+    }
 }

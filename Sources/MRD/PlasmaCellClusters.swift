@@ -50,7 +50,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    Polyclonal clusters are searched for a restricted subset (``RestrictedSubsetSearch``);
 ///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
 ///    box stay in the cluster that held it), or, when those have too few events or a κ:λ
-///    outside `normal_range`, from every polyclonal cluster without the subsets found. A cluster
+///    outside `normal_range`, from every polyclonal cluster without the subsets found; for the
+///    count, a holder whose cells beside its counted rows keep the others' κ:λ joins them. A cluster
 ///    that held a subset is not judged restricted as a whole in a later round (the subset is the
 ///    finding, whatever r₀ then does), and rounds whose r₀ cycles end at the one resting on the
 ///    most events. The subsets' boxes are widened for the
@@ -165,6 +166,8 @@ struct PlasmaCellClustering {
         // The rounds' r₀ and the events each rested on (0: the template's), and the current one's.
         var visited: [(ratio: Double, source: String, events: Int)] = []
         var events = 0
+        // Whether r₀ came from the polyclonal clusters that held no subset, without the holders.
+        var othersOnly = false
         /// Enough events of both chains for a ratio of the sample's own.
         func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
         for _ in 0..<6 {
@@ -211,7 +214,8 @@ struct PlasmaCellClustering {
             var pk = from.reduce(0) { $0 + k[$1] }, pl = from.reduce(0) { $0 + l[$1] }
             // Nor when their ratio lies outside the template's normal κ:λ range: a few cells
             // apart (a spreading island) are no polyclonal reference for the cells that held a subset.
-            if holders.isEmpty || !enough(pk, pl) || !rules.normalRange.contains(Double(pk) / Double(pl)) {
+            let fromOthers = !holders.isEmpty && enough(pk, pl) && rules.normalRange.contains(Double(pk) / Double(pl))
+            if !fromOthers {
                 from = polyclonal
                 pk = from.reduce(0) { $0 + k[$1] }
                 pl = from.reduce(0) { $0 + l[$1] }
@@ -224,6 +228,7 @@ struct PlasmaCellClustering {
             let nextUncertainty = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }) : .none
             if next == r0 && nextSource == source {
                 ratioUncertainty = nextUncertainty
+                othersOnly = fromOthers
                 break
             }
             // A cycle (r₀ back to an earlier round's, the subsets found and lost in turn): it ends
@@ -232,6 +237,7 @@ struct PlasmaCellClustering {
                visited[start...].allSatisfy({ $0.events <= events }) { break }
             visited.append((r0, source, events))
             (r0, source, ratioUncertainty, events) = (next, nextSource, nextUncertainty, sampled ? pk + pl : 0)
+            othersOnly = fromOthers
         }
         clock.mark("clonality and subset search")
         // The normal cells' own κ:λ heterogeneity along the markers (``ReferenceRatioUncertainty/alongMarkers(values:chains:bins:sampleLimit:workers:)``),
@@ -275,6 +281,7 @@ struct PlasmaCellClustering {
         let counted = countedRows(subsets: subsets, labels: labels, polyclonal: polyclonal, chains: chains, values: all,
                                   prepared: prepared, searcher: searcher, referenceRatio: r0, alpha: alpha,
                                   ratioVariance: ratioVariance)
+        var halves: [ClonalityTest.Outcome] = []
         for (subset, rowsIn) in zip(subsets, counted) {
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count
@@ -295,10 +302,32 @@ struct PlasmaCellClustering {
             lambda.append(sl)
             sizes.append(rowsIn.count)
             parents.append(subset.cluster)
+            halves.append(subset.found.test)
+        }
+        // The count's r₀: a cluster that held a subset, whose cells beside its counted rows keep
+        // the κ:λ of the clusters that held none (``ClonalityTest/ratiosAgree(_:_:)``), shows no
+        // clone's tail, and its cells join theirs, so the excess is not set against a few cells'
+        // ratio alone. The boxes stand as the search found them with the others' ratio.
+        if source == "sample", othersOnly, !halves.isEmpty {
+            let holders = Set(parents.compactMap { $0 })
+            let others = polyclonal.subtracting(holders)
+            let ok = others.reduce(0) { $0 + kappa[$1] }, ol = others.reduce(0) { $0 + lambda[$1] }
+            if ok > 0, ol > 0 {
+                let from = others.union(holders.filter { polyclonal.contains($0) && ClonalityTest.ratiosAgree((kappa[$0], lambda[$0]), (ok, ol)) })
+                if from.count > others.count {
+                    let pk = from.reduce(0) { $0 + kappa[$1] }, pl = from.reduce(0) { $0 + lambda[$1] }
+                    r0 = Double(pk) / Double(pl)
+                    // Its sampling variance from the same cells (a cluster the widening left with one chain included).
+                    let between = ReferenceRatioUncertainty(clusters: from.sorted().map { (kappa[$0], lambda[$0]) }).between
+                    ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pk) + 1 / Double(pl), between: between)
+                }
+            }
+        }
+        for (i, half) in halves.enumerated() {
             // The count is the clonal excess over all its events; the test half decided restriction.
-            let whole = test.test(kappa: sk, lambda: sl, referenceRatio: r0, alpha: alpha)
-            let half = subset.found.test
-            deciding.append(ClonalityTest.Outcome(kappa: sk, lambda: sl, referenceRatio: r0, direction: half.direction, pValue: half.pValue,
+            let c = count + i
+            let whole = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
+            deciding.append(ClonalityTest.Outcome(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, direction: half.direction, pValue: half.pValue,
                                                   oddsRatio: whole.oddsRatio, restricted: true, excess: whole.excess, excessLow: whole.excessLow,
                                                   excessHigh: whole.excessHigh))
         }

@@ -272,6 +272,40 @@ struct ClonalityTests {
         #expect(r.notEvaluableReasons.contains { $0.hasPrefix("monotypic plasma cells: \(clonality.monotypicExcess) light-chain-restricted") })
     }
 
+    @Test("two groups share one κ:λ when their log ratios lie within two standard deviations of both samplings")
+    func ratiosAgree() {
+        // 641 κ / 434 λ against 15 / 17: ln(1.477 / 0.882) = 0.515, variance 0.1294, 0.265 ≤ 4 × 0.1294.
+        #expect(ClonalityTest.ratiosAgree((641, 434), (15, 17)))
+        // 1,300 / 600 against 1,000 / 600: 0.262² = 0.069 > 4 × 0.0051.
+        #expect(!ClonalityTest.ratiosAgree((1_300, 600), (1_000, 600)))
+        // At the bound, both ways: (2.0, 1.0) against (1, 1) of n events each.
+        let n = 100.0, d = log(2.0), v = 1 / (2 * n) + 1 / n + 2 / n
+        #expect(ClonalityTest.ratiosAgree((200, 100), (100, 100)) == (d * d <= 4 * v))
+        #expect(ClonalityTest.ratiosAgree((15, 17), (641, 434)))
+        // A group without one chain has no ratio to agree with.
+        #expect(!ClonalityTest.ratiosAgree((0, 17), (641, 434)) && !ClonalityTest.ratiosAgree((641, 434), (15, 0)))
+    }
+
+    @Test("a clone that shares its cluster with most normal cells: the count's r₀ joins the holder's other cells to the few normal cells outside it")
+    func countRatioJoinsAgreeingHolder() throws {
+        // Seed 114302 of the validation matrix, a small-margin κ clone of 1,697 events in a marrow
+        // of 2,293 normal plasma cells: the box and its widening held the clone, the cells beside
+        // them 641 κ / 434 λ, and the polyclonal clusters outside it only 32 cells, whose ratio of
+        // 0.88 (normal 1.45) counted 1,968.
+        let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-3, seed: 114_302, hemodilution: 0.228,
+                                       aberrantPhenotype: try AberrantPhenotype("CD81@-0.337,CD19@-0.437"))
+        let (r, truth) = try analyze(spec, "holder-1e-3")
+        let clonality = try #require(r.clonality)
+        let normal = Double(truth.normalKappa) / Double(truth.normalLambda)
+        #expect(abs(clonality.referenceKappaLambda / normal - 1) < 0.05, "r₀ \(clonality.referenceKappaLambda) for normal cells at \(normal)")
+        // r₀ holds the holder's cells: its sampling variance is below that of the holder alone.
+        let subset = try #require(clonality.clusters.first { $0.role == .mrd && $0.subsetOf != nil })
+        let holder = clonality.clusters[subset.subsetOf!].clonality
+        let sampling = try #require(clonality.referenceRatioLogVariance?.sampling)
+        #expect(sampling < 1 / Double(holder.kappa) + 1 / Double(holder.lambda), "sampling \(sampling), holder \(holder.kappa) κ / \(holder.lambda) λ")
+        expectCountedInBand(r, truth, countedClustersBelow: 4_000)
+    }
+
     @Test("a widening that r₀'s uncertainty does not support stops: a 10⁻⁴ clone is not counted with the normal cells around it")
     func wideningHoldsReferenceUncertainty() throws {
         // Seed 74203 of the validation matrix, a CD81− κ clone of 180 events: the widened boxes
