@@ -113,11 +113,13 @@ struct IndependentMarrowTests {
         let (result, truth) = try analyzePositive(seed: 140, mrd: 0.001, events: 1_742)
         let clonality = try #require(result.clonality)
         let variance = try #require(clonality.referenceRatioLogVariance)
-        // 1/κ + 1/λ of the cells r₀ came from: every polyclonal cluster's, the holder's included
-        // (39 cells alone would give about 0.13).
-        let polyclonal = clonality.clusters.filter { !$0.clonality.restricted && $0.size >= 15 }
-        let pooled = ReferenceRatioUncertainty(clusters: polyclonal.map { ($0.clonality.kappa, $0.clonality.lambda) })
-        #expect(abs(variance.sampling - pooled.sampling) < 1e-6 && variance.sampling < 0.01, "\(variance) against \(pooled)")
+        // 1/κ + 1/λ of the cells r₀ came from: whole counts at r₀ (λ = (1 + 1/r₀) / variance), the
+        // holder's cells among them, here every polyclonal plasma cell (39 cells alone gave 0.131).
+        let r0 = clonality.referenceKappaLambda
+        let lambda = (1 + 1 / r0) / variance.sampling
+        let holder = clonality.clusters[try #require(clonality.clusters.first { $0.role == .mrd }?.subsetOf)].clonality
+        #expect(abs(lambda - lambda.rounded()) < 0.05 && lambda.rounded() >= Double(holder.lambda), "λ \(lambda), holder \(holder.lambda) λ")
+        #expect(abs((1 + r0) * lambda - Double(clonality.polyclonalPlasmaCells)) < 0.5, "\(variance), r₀ \(r0)")
         #expect(abs(Double(result.aberrantPC.count) - truth) <= 1.96 * truth.squareRoot(), "\(result.aberrantPC.count) counted for \(truth)")
         try expectIntervalHolds(result, truth)
     }
