@@ -312,15 +312,13 @@ struct PlasmaCellClustering {
             let holders = Set(parents.compactMap { $0 })
             let others = polyclonal.subtracting(holders)
             let ok = others.reduce(0) { $0 + kappa[$1] }, ol = others.reduce(0) { $0 + lambda[$1] }
-            if ok > 0, ol > 0 {
-                let from = others.union(holders.filter { polyclonal.contains($0) && ClonalityTest.ratiosAgree((kappa[$0], lambda[$0]), (ok, ol)) })
-                if from.count > others.count {
-                    let pk = from.reduce(0) { $0 + kappa[$1] }, pl = from.reduce(0) { $0 + lambda[$1] }
-                    r0 = Double(pk) / Double(pl)
-                    // Its sampling variance from the same cells (a cluster the widening left with one chain included).
-                    let between = ReferenceRatioUncertainty(clusters: from.sorted().map { (kappa[$0], lambda[$0]) }).between
-                    ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pk) + 1 / Double(pl), between: between)
-                }
+            let from = others.union(holders.filter { ClonalityTest.ratiosAgree((kappa[$0], lambda[$0]), (ok, ol)) })
+            if from.count > others.count {
+                let pk = from.reduce(0) { $0 + kappa[$1] }, pl = from.reduce(0) { $0 + lambda[$1] }
+                r0 = Double(pk) / Double(pl)
+                // The intervals' sampling variance from the same cells (a cluster the widening left
+                // with one chain included); the widening, done, keeps its τ².
+                ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pk) + 1 / Double(pl), between: ratioUncertainty.between)
             }
         }
         for (i, half) in halves.enumerated() {
