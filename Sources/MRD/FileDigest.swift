@@ -9,14 +9,15 @@ import Foundation
 /// The bytes before the analysed data set's events (HEADER, TEXT) are hashed when the digest is
 /// made, the events' bytes as each block's stored bytes arrive (``take(worker:firstEvent:count:buffer:)``,
 /// given to ``TreeEvaluator`` as `storedBytes`), and whatever follows them (ANALYSIS, further
-/// data sets, padding) by ``finish()``. SHA-256 is a chain, so blocks are hashed in file order,
-/// each by the worker that read it: a block that arrives before its turn waits with its buffer
-/// (the worker takes a spare of its own), and its worker hashes it at a later call once every
-/// block before it is hashed. A buffer is thus only ever touched by one core — read into,
-/// hashed, read into again — instead of being hashed by whichever worker was next and then
-/// reused by the other, which made the other core's copy into it miss its cache. When
-/// ``pendingLimit`` blocks are waiting, any worker hashes the next one, and a worker waits only
-/// while the next block is still being read or gated (by a worker that will call again).
+/// data sets, padding) by ``finish()``. SHA-256 is a chain, so blocks are hashed in file order:
+/// a block that arrives before its turn waits with its buffer (the worker takes a spare of its
+/// own), and whichever worker calls next while the block after the chain's end is waiting hashes
+/// it, and every waiting block after it. The chain thus advances whenever any worker is between
+/// blocks, not only when the block's own reader calls again; with 2 cores the full pass is then
+/// bound by the total CPU rather than by gaps in the chain. A buffer goes back to the spares of
+/// the worker that read it, so the next `pread` into it writes lines that core already holds.
+/// A worker waits only while ``pendingLimit`` blocks are waiting and the next one is still
+/// being read (by a worker that will call again).
 ///
 /// Cost: the hashing itself (about 0.7 ns per byte with the SHA extensions) on the workers'
 /// cores; no read. Memory: at most ``pendingLimit`` blocks' stored bytes, plus a spare per worker.
@@ -44,16 +45,15 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
     }
 
     /// Takes the stored bytes of events `firstEvent ..< firstEvent + count` (from the start of
-    /// `buffer`), leaving one of this worker's spare buffers in its place, and hashes this worker's
+    /// `buffer`), leaving one of this worker's spare buffers in its place, and hashes the waiting
     /// blocks while they are next in the file. Safe from several workers at once.
     func take(worker: Int, firstEvent: Int, count: Int, buffer: inout [UInt8]) {
         condition.lock()
         pending[firstEvent] = (buffer, count, worker)
         buffer = spares[worker]?.popLast() ?? []
         while true {
-            // The owner of the next block hashes it (the others see it gone or not theirs), or any
-            // worker once the limit is reached: the owner may have no further block and call no more.
-            while let block = pending[next], block.worker == worker || pending.count >= Self.pendingLimit {
+            // Whoever finds the next block waiting hashes it (the others see it gone).
+            while let block = pending[next] {
                 pending[next] = nil
                 condition.unlock()
                 update(block.bytes, events: block.count)
@@ -79,7 +79,8 @@ final class SharedReadDigest: StoredBytesConsumer, @unchecked Sendable {
     func finish() -> String? {
         condition.lock()
         defer { condition.unlock() }
-        // Blocks whose workers made no further call after them, in file order.
+        // Blocks still waiting in file order (none when every take returned: the taker of the
+        // next block hashes all waiting after it; kept so that the digest never depends on that).
         while let block = pending.removeValue(forKey: next) {
             update(block.bytes, events: block.count)
             next += block.count

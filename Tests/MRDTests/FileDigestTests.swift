@@ -39,7 +39,7 @@ struct FileDigestTests {
         #expect(try off.analyze(path: path).fileSHA256 == nil)
     }
 
-    @Test("blocks taken out of order by two workers: each hashes its own when next, any worker once the limit is reached, finish() the rest")
+    @Test("blocks taken out of order by two workers: whoever finds the next block waiting hashes it, finish() the rest")
     func outOfOrderTakes() throws {
         let path = directory.path("order.fcs")
         _ = try MarrowGenerator(MarrowSpecification(events: 40_000, seed: 72)).write(fcsPath: path)
@@ -56,9 +56,7 @@ struct FileDigestTests {
         let blocks = (set.eventCount + block - 1) / block
         #expect(blocks == 14)
         // Worker 1 leaves blocks 1–7 waiting (not next: none hashed); worker 0 then brings block 0
-        // and hashes it, leaving 1–7 to their owner; its block 8 fills the waiting list to the
-        // limit, so it hashes the next waiting block itself; worker 1 then hashes its own while
-        // next, and blocks 9–13 come in order.
+        // and hashes it and worker 1's 1–7 after it; blocks 8–13 come in order.
         let digest = SharedReadDigest(file: file, dataSet: 0)
         for b in 1...7 { take(digest, worker: 1, block: b) }
         take(digest, worker: 0, block: 0)
@@ -67,7 +65,7 @@ struct FileDigestTests {
         for b in 10..<blocks { take(digest, worker: b % 2, block: b) }
         #expect(digest.finish() == SHA256.hex(bytes))
         // Worker 1's last block (13) arrives before 12 and its worker never calls again:
-        // worker 0 hashes its own 12, and finish() hashes 13.
+        // worker 0 hashes its own 12 and then 13.
         let last = SharedReadDigest(file: file, dataSet: 0)
         for b in 0..<12 { take(last, worker: 0, block: b) }
         take(last, worker: 1, block: 13)
