@@ -6,15 +6,25 @@ extension PlasmaCellClustering {
     /// the even rows in a box searched on the odd rows (the deciding box again if they give
     /// none). Both boxes are widened over every eligible event (a polyclonal cluster's or
     /// noise): widening only over the other half cut off more of the clone's tails than the
-    /// selection it removed (docs/validation.md).
+    /// selection it removed (docs/validation.md). The parent's uncounted cells that share the
+    /// box's aberrancies join when their excess stands out (``AberrancySlice``); each such slice
+    /// is described in `notes`.
     /// - Complexity: O(subsets · rows · dimensions) plus the widening's.
     func countedRows(subsets: [(cluster: Int, found: RestrictedSubsetSearch.Found, kappa: Bool)], labels: [Int32],
                      polyclonal: Set<Int>, chains: [Int8], values all: MarkerRows,
                      prepared: [Int: RestrictedSubsetSearch.Prepared], searcher: RestrictedSubsetSearch,
-                     referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> [[Int]] {
+                     referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> (rows: [[Int]], notes: [String]) {
         let n = labels.count, d = all.dimensions
         var eligible = labels.map { $0 < 0 || polyclonal.contains(Int($0)) }
         var result: [[Int]] = []
+        var notes: [String] = []
+        // The aberrancy rules as placed for the sample, on the search dimensions (a rule switched
+        // off, or on a marker left out of the phenotype, takes no part).
+        let names = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }
+        let sliceRules = rules.rules.compactMap { rule -> AberrancySlice.Rule? in
+            guard let k = names.firstIndex(of: rule.marker), let t = negativeModes[rule.marker] else { return nil }
+            return AberrancySlice.Rule(dimension: k, above: rule.aberrant == .above, threshold: t)
+        }
         for subset in subsets {
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels)
@@ -27,13 +37,25 @@ extension PlasmaCellClustering {
             let boxB = searcher.search(oddSearch, kappa: subset.kappa, referenceRatio: r0, alpha: alpha)
                 .map { searcher.widen(low: $0.low, high: $0.high, values: all, chains: chains, eligible: eligible,
                                       kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels) } ?? boxA
-            let rowsIn = (0..<n).filter { row in
+            var rowsIn = (0..<n).filter { row in
                 let box = row & 1 == 1 ? boxA : boxB
                 return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
             }
             for row in rowsIn { eligible[row] = false }
+            let label = Int32(subset.cluster)
+            let slice = AberrancySlice(rules: sliceRules, box: subset.found.members, parentValues: parent.values,
+                                       candidates: (0..<n).filter { eligible[$0] && labels[$0] == label }, values: all, chains: chains,
+                                       kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance)
+            if !slice.rows.isEmpty {
+                for row in slice.rows { eligible[row] = false }
+                rowsIn = (rowsIn + slice.rows).sorted()
+                let phenotype = slice.signature.map { names[$0.dimension] + ($0.above ? "+" : "−") }.joined(separator: " ")
+                let (chain, otherChain) = subset.kappa ? ("κ", "λ") : ("λ", "κ")
+                notes.append("a restricted \(chain) subset's count includes \(slice.rows.count) further cells of the cluster it was found in that share its aberrancies (\(phenotype)): "
+                             + "their \(chain) excess (\(chain) \(slice.wanted), \(otherChain) \(slice.other)) stood beyond 2 SD of r₀ and of the cluster's other cells, as a clone's tails beyond the box")
+            }
             result.append(rowsIn)
         }
-        return result
+        return (result, notes)
     }
 }

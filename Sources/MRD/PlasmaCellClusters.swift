@@ -278,7 +278,7 @@ struct PlasmaCellClustering {
         let densityMembers = members
         let all = MarkerRows(table: rows, stride: max(1, stored), columns: searchColumns)
         // Each subset's counted rows (``countedRows``).
-        let counted = countedRows(subsets: subsets, labels: labels, polyclonal: polyclonal, chains: chains, values: all,
+        let (counted, sliceNotes) = countedRows(subsets: subsets, labels: labels, polyclonal: polyclonal, chains: chains, values: all,
                                   prepared: prepared, searcher: searcher, referenceRatio: r0, alpha: alpha,
                                   ratioVariance: ratioVariance)
         var halves: [ClonalityTest.Outcome] = []
@@ -402,7 +402,7 @@ struct PlasmaCellClustering {
         // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
         // that can be estimated; the template's ratio is used as given.
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance?
-        var remainderNotes: [String] = []
+        var remainderNotes = sliceNotes
         if source == "sample" {
             // The sampling variance is r₀'s own (the clusters it came from, often fewer than the
             // pool: every polyclonal cluster's 1/κ + 1/λ would claim a precision r₀ does not have).

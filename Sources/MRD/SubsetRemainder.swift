@@ -9,7 +9,9 @@ import Foundation
 /// bound, and its interval, which holds only the box's own counting noise and r₀'s uncertainty,
 /// can miss the clone by several times: a 174-cell λ clone inside 562 CD19− normal plasma
 /// cells was counted 37 (22–51), while the 736 cells left beside the box still held a λ excess
-/// of 117.
+/// of 117. Where those cells share the box's aberrancies they now join the count
+/// (``AberrancySlice``, which took that clone's rest); the remainder is what is left after the
+/// slice — a lean where the box's rule is switched off, or among cells of another phenotype.
 ///
 /// The remainder is the parent cluster's excess after the subset's rows were taken out, in the
 /// subset's direction: κ − λ·r₀ (or λ − κ/r₀), with the variance the widening uses (Poisson,
