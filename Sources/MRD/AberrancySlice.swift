@@ -34,7 +34,8 @@ struct AberrancySlice {
         func isBroken(by v: Float) -> Bool { above ? v > threshold : v < threshold }
     }
 
-    /// The rows of the slice (empty when it does not stand out) and its chains' counts.
+    /// The rows of the slice (empty when it does not stand out; cells without a determined chain
+    /// included) and its chains' counts.
     let rows: [Int]
     let wanted: Int
     let other: Int
@@ -59,9 +60,11 @@ struct AberrancySlice {
         }
         var inSlice: [Int] = []
         var s = 0, f = 0, restWanted = 0, restOther = 0
-        for row in candidates where chains[row] != 0 {
+        for row in candidates {
             let breaks = signature.allSatisfy { $0.isBroken(by: values[row, $0.dimension]) }
+            // A cell without a determined chain joins with the others (as in the box) but counts for neither.
             if breaks { inSlice.append(row) }
+            guard chains[row] != 0 else { continue }
             switch (breaks, chains[row] == want) {
             case (true, true): s += 1
             case (true, false): f += 1

@@ -37,14 +37,18 @@ struct AberrancySliceTests {
     func sliceCounts() {
         // 600 κ / 300 λ normal cells of the aberrant phenotype (r₀ 2), 170 κ of the clone's tail,
         // 3,000 κ / 1,500 λ normal cells of the usual phenotype. The box: 30 aberrant cells.
-        let (values, chains) = Self.table(aberrant: [(600, 300), (170, 0)], normal: (3_000, 1_500))
+        var (values, chains) = Self.table(aberrant: [(600, 300), (170, 0)], normal: (3_000, 1_500))
+        // Five aberrant cells whose chain is undetermined, and five of the usual phenotype: the
+        // first join the slice's rows, counted for neither chain.
+        for _ in 0..<5 { values += [0.1, 0.8]; chains.append(0) }
+        for _ in 0..<5 { values += [0.5, 0.5]; chains.append(0) }
         let all = MarkerRows(values: values, dimensions: 2)
         let box = Array(0..<30)
         let candidates = Array(0..<chains.count)
         let slice = AberrancySlice(rules: Self.rules, box: box, parentValues: all, candidates: candidates, values: all, chains: chains,
                                    kappa: true, referenceRatio: 2, ratioVariance: 0.001)
         #expect(slice.signature == Array(Self.rules.prefix(2)))
-        #expect(slice.rows == Array(0..<1_070) && slice.wanted == 770 && slice.other == 300)
+        #expect(slice.rows == Array(0..<1_070) + Array(5_570..<5_575) && slice.wanted == 770 && slice.other == 300)
         // Excess 170 against SD √(770 + 2·600 + 600²·0.001) = 48.3: 3.5 SD.
         #expect(AberrancySlice.standsOut(wanted: 770, other: 300, ratio: 2, ratioVariance: 0.001, restWanted: 3_000, restOther: 1_500))
         // Without the tail: nothing joins (the counts are still reported).
