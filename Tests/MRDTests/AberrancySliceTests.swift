@@ -97,9 +97,7 @@ struct AberrancySliceTests {
         let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-3, seed: 24_301, hemodilution: 0.025,
                                        aberrantPhenotype: try AberrantPhenotype("CD19-,CD56++,CD81dim,CD45-"),
                                        normalTraitShares: ["CD19-": 0.322, "CD27dim": 0.163, "CD45dim": 0.487, "CD56+": 0.317, "CD81dim": 0.125])
-        let path = directory.path("corner-1e-3.fcs")
-        let truth = try MarrowGenerator(spec).write(fcsPath: path)
-        let r = try MRDAnalyzer(template: ClonalityTests.template, workers: 2).analyze(path: path)
+        let (r, truth) = try ClonalityTests.analyze(spec, at: directory.path("corner-1e-3.fcs"))
         let t = Double(truth.aberrantPlasmaCells)
         #expect(r.call == .positive, "\(r.callText)")
         #expect(abs(Double(r.aberrantPC.count) - t) <= 1.96 * t.squareRoot(), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
@@ -113,9 +111,7 @@ struct AberrancySliceTests {
         // excess of 117 (5.5 SD), which only raised the interval's upper end before.
         let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-4, seed: 34_200, hemodilution: 0.045, lightChain: .lambda,
                                        aberrantPhenotype: try AberrantPhenotype("CD19-"))
-        let path = directory.path("copy-1e-4.fcs")
-        let truth = try MarrowGenerator(spec).write(fcsPath: path)
-        let r = try MRDAnalyzer(template: ClonalityTests.template, workers: 2).analyze(path: path)
+        let (r, truth) = try ClonalityTests.analyze(spec, at: directory.path("copy-1e-4.fcs"))
         let t = Double(truth.aberrantPlasmaCells)
         #expect(r.call == .positiveBelowLLOQ || r.call == .positive, "\(r.callText)")
         #expect(abs(Double(r.aberrantPC.count) - t) <= 1.96 * t.squareRoot(), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")

@@ -97,9 +97,14 @@ struct ClonalityTests {
 
     func analyze(_ spec: MarrowSpecification, _ name: String, context: Set<TherapyContext> = [],
                  qcLimits: [String: Double] = [:]) throws -> (MRDResult, MarrowTruth) {
-        let path = directory.path(name + ".fcs")
+        try Self.analyze(spec, at: directory.path(name + ".fcs"), context: context, qcLimits: qcLimits)
+    }
+
+    /// Writes the marrow of `spec` to `path` and analyses it with the bundled template on 2 workers.
+    static func analyze(_ spec: MarrowSpecification, at path: String, context: Set<TherapyContext> = [],
+                        qcLimits: [String: Double] = [:]) throws -> (MRDResult, MarrowTruth) {
         let truth = try MarrowGenerator(spec).write(fcsPath: path)
-        var analyzer = MRDAnalyzer(template: try Self.template.overridingQCLimits(qcLimits), workers: 2)
+        var analyzer = MRDAnalyzer(template: try template.overridingQCLimits(qcLimits), workers: 2)
         analyzer.context = context
         return (try analyzer.analyze(path: path), truth)
     }

@@ -46,9 +46,7 @@ struct SubsetRemainderTests {
         // what both allow.
         let spec = MarrowSpecification(events: 2_000_000, aberrantFraction: 1e-4, seed: 84_201, hemodilution: 0.169, lightChain: .lambda,
                                        aberrantPhenotype: try AberrantPhenotype("CD45-"))
-        let path = directory.path("lean-1e-4.fcs")
-        let truth = try MarrowGenerator(spec).write(fcsPath: path)
-        let r = try MRDAnalyzer(template: ClonalityTests.template, workers: 2).analyze(path: path)
+        let (r, truth) = try ClonalityTests.analyze(spec, at: directory.path("lean-1e-4.fcs"))
         let t = Double(truth.aberrantPlasmaCells)
         #expect(r.call == .positiveBelowLLOQ || r.call == .positive, "\(r.callText)")
         let clonality = try #require(r.clonality)
