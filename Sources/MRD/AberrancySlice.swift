@@ -72,20 +72,25 @@ struct AberrancySlice {
             case (false, false): restOther += 1
             }
         }
-        let stands = Self.standsOut(wanted: s, other: f, ratio: kappa ? r0 : 1 / r0, ratioVariance: ratioVariance,
+        let stands = Self.standsOut(wanted: s, other: f, towardsKappa: kappa, referenceRatio: r0, ratioVariance: ratioVariance,
                                     restWanted: restWanted, restOther: restOther)
         (rows, wanted, other) = stands ? (inSlice, s, f) : ([], s, f)
     }
 
-    /// The slab rule of the widening: the excess of `wanted` over `other` at `ratio` beyond two
-    /// standard deviations (Poisson, plus the subtracted share's from r₀'s log-variance), and
-    /// beyond two against the ratio of the parent's other uncounted cells (when they hold both chains).
-    static func standsOut(wanted s: Int, other f: Int, ratio r: Double, ratioVariance: Double, restWanted: Int, restOther: Int) -> Bool {
-        let share = Double(f) * r
-        let sd = (Double(s) + r * share + share * share * ratioVariance).squareRoot()
-        guard Double(s) - share - 2 * sd > 0 else { return false }
+    /// The slab rule of the widening: the excess of `wanted` over `other` beyond two standard
+    /// deviations (``ClonalityTest/excessSD(kappa:lambda:referenceRatio:towardsKappa:logRatioVariance:)``)
+    /// at r₀ with its log-variance, and beyond two at the κ:λ of the parent's other uncounted
+    /// cells (when they hold both chains; their ratio taken as given).
+    static func standsOut(wanted s: Int, other f: Int, towardsKappa: Bool, referenceRatio r0: Double, ratioVariance: Double,
+                          restWanted: Int, restOther: Int) -> Bool {
+        let (kappa, lambda) = towardsKappa ? (s, f) : (f, s)
+        func beyondTwoSD(_ ratio: Double, _ logVariance: Double) -> Bool {
+            let excess = towardsKappa ? Double(kappa) - Double(lambda) * ratio : Double(lambda) - Double(kappa) / ratio
+            return excess > 2 * ClonalityTest.excessSD(kappa: kappa, lambda: lambda, referenceRatio: ratio, towardsKappa: towardsKappa,
+                                                       logRatioVariance: logVariance)
+        }
+        guard beyondTwoSD(r0, ratioVariance) else { return false }
         guard restWanted > 0, restOther > 0 else { return true }
-        let local = Double(restWanted) / Double(restOther)
-        return Double(s) - Double(f) * local > 2 * (Double(s) + Double(f) * local * local).squareRoot()
+        return beyondTwoSD(towardsKappa ? Double(restWanted) / Double(restOther) : Double(restOther) / Double(restWanted), 0)
     }
 }

@@ -42,9 +42,10 @@ extension PlasmaCellClustering {
                 return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
             }
             for row in rowsIn { eligible[row] = false }
-            let label = Int32(subset.cluster)
+            // The parent's members still eligible (its member list is in row order, as the labels are).
+            let candidates = (parent.values.rows ?? []).map(Int.init).filter { eligible[$0] }
             let slice = AberrancySlice(rules: sliceRules, box: subset.found.members, parentValues: parent.values,
-                                       candidates: (0..<n).filter { eligible[$0] && labels[$0] == label }, values: all, chains: chains,
+                                       candidates: candidates, values: all, chains: chains,
                                        kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance)
             if !slice.rows.isEmpty {
                 for row in slice.rows { eligible[row] = false }

@@ -50,7 +50,7 @@ struct AberrancySliceTests {
         #expect(slice.signature == Array(Self.rules.prefix(2)))
         #expect(slice.rows == Array(0..<1_070) + Array(5_570..<5_575) && slice.wanted == 770 && slice.other == 300)
         // Excess 170 against SD √(770 + 2·600 + 600²·0.001) = 48.3: 3.5 SD.
-        #expect(AberrancySlice.standsOut(wanted: 770, other: 300, ratio: 2, ratioVariance: 0.001, restWanted: 3_000, restOther: 1_500))
+        #expect(AberrancySlice.standsOut(wanted: 770, other: 300, towardsKappa: true, referenceRatio: 2, ratioVariance: 0.001, restWanted: 3_000, restOther: 1_500))
         // Without the tail: nothing joins (the counts are still reported).
         let (plainValues, plainChains) = Self.table(aberrant: [(600, 300)], normal: (3_000, 1_500))
         let plain = MarkerRows(values: plainValues, dimensions: 2)
@@ -84,10 +84,10 @@ struct AberrancySliceTests {
     func localRatioGuard() {
         // The whole parent at 2.4 against r₀ 2: the aberrant-phenotype cells stand out against
         // r₀ (excess 120 at about 2.7 SD) but not against the parent's other cells.
-        #expect(AberrancySlice.standsOut(wanted: 720, other: 300, ratio: 2, ratioVariance: 0, restWanted: 0, restOther: 0))
-        #expect(!AberrancySlice.standsOut(wanted: 720, other: 300, ratio: 2, ratioVariance: 0, restWanted: 3_600, restOther: 1_500))
+        #expect(AberrancySlice.standsOut(wanted: 720, other: 300, towardsKappa: true, referenceRatio: 2, ratioVariance: 0, restWanted: 0, restOther: 0))
+        #expect(!AberrancySlice.standsOut(wanted: 720, other: 300, towardsKappa: true, referenceRatio: 2, ratioVariance: 0, restWanted: 3_600, restOther: 1_500))
         // Below 2 SD against r₀: never.
-        #expect(!AberrancySlice.standsOut(wanted: 650, other: 300, ratio: 2, ratioVariance: 0, restWanted: 3_000, restOther: 1_500))
+        #expect(!AberrancySlice.standsOut(wanted: 650, other: 300, towardsKappa: true, referenceRatio: 2, ratioVariance: 0, restWanted: 3_000, restOther: 1_500))
     }
 
     @Test("a CD19− CD56++ κ clone of 10⁻³ whose tails left the box on several markers: counted in the Poisson band, the slice described")
