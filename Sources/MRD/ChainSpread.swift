@@ -104,3 +104,19 @@ struct ChainSpread: Sendable, Equatable {
         return Interval(low: low, high: high)
     }
 }
+
+extension ChainSpread {
+    /// The report's description of a spread cluster of `clusterEvents` events (`markers`: the
+    /// search's markers, in its dimensions' order).
+    /// - Complexity: O(markers).
+    func note(clusterEvents: Int, markers: [String]) -> String {
+        let wider = markers.indices.filter { self.wider[$0] != 0 }.map { k in
+            let lambdaWider = self.wider[k] == -1
+            let (w, n) = lambdaWider ? (lambdaRange[k]!, kappaRange[k]!) : (kappaRange[k]!, lambdaRange[k]!)
+            let mode = negativeModeBelow[k].map { String(format: " of the cells below %.4g", Double($0)) } ?? ""
+            return "\(lambdaWider ? "λ" : "κ") on \(markers[k]) (16th–84th percentiles\(mode) " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
+        }
+        return "light-chain spillover spreading in a plasma-cell cluster of \(clusterEvents) events, wider " + wider.joined(separator: ", ")
+            + ": the search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in the wider chain for no clonal reason"
+    }
+}

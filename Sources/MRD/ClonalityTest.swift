@@ -53,6 +53,15 @@ public struct ClonalityTest: Sendable, Equatable {
             Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: direction, pValue: pValue,
                     oddsRatio: oddsRatio, restricted: false, excess: 0, excessLow: 0, excessHigh: 0)
         }
+
+        /// These counts' excess and odds, restricted as `decision` judged (its direction and
+        /// p-value): the count of a cluster, or of a subset whose test half decided, against the
+        /// count's r₀, which may rest on more cells than the decision's.
+        /// - Complexity: O(1).
+        func counted(as decision: Outcome) -> Outcome {
+            Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: decision.direction, pValue: decision.pValue,
+                    oddsRatio: oddsRatio, restricted: true, excess: excess, excessLow: excessLow, excessHigh: excessHigh)
+        }
     }
 
     /// The test of one cluster. `alpha` may be lowered by the caller for multiple clusters (Bonferroni).

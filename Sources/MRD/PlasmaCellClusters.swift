@@ -51,7 +51,8 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    r₀ then comes from the polyclonal clusters that held none (the clone's tails beyond its
 ///    box stay in the cluster that held it), or, when those have too few events or a κ:λ
 ///    outside `normal_range`, from every polyclonal cluster without the subsets found; for the
-///    count, a holder whose cells beside its counted rows keep the others' κ:λ joins them. A cluster
+///    count, a holder whose cells beside its counted rows keep the others' κ:λ joins them, as do
+///    a restricted cluster's cells outside its clone's box (``RestrictedClusterRemainder``). A cluster
 ///    that held a subset is not judged restricted as a whole in a later round (the subset is the
 ///    finding, whatever r₀ then does), and rounds whose r₀ cycles end at the one resting on the
 ///    most events. The subsets' boxes are widened for the
@@ -168,6 +169,7 @@ struct PlasmaCellClustering {
         var events = 0
         // Whether r₀ came from the polyclonal clusters that held no subset, without the holders.
         var othersOnly = false
+        var poolCounts = (kappa: 0, lambda: 0)   // the events r₀ rests on, of each chain
         /// Enough events of both chains for a ratio of the sample's own.
         func enough(_ pk: Int, _ pl: Int) -> Bool { pk + pl >= rules.minNormalPlasmaCells && pk > 0 && pl > 0 }
         for _ in 0..<6 {
@@ -228,6 +230,7 @@ struct PlasmaCellClustering {
             let nextUncertainty = sampled ? ReferenceRatioUncertainty(clusters: from.sorted().map { (k[$0], l[$0]) }) : .none
             if next == r0 && nextSource == source {
                 ratioUncertainty = nextUncertainty
+                poolCounts = (pk, pl)
                 othersOnly = fromOthers
                 break
             }
@@ -236,7 +239,7 @@ struct PlasmaCellClustering {
             if let start = visited.lastIndex(where: { $0.ratio == next && $0.source == nextSource }),
                visited[start...].allSatisfy({ $0.events <= events }) { break }
             visited.append((r0, source, events))
-            (r0, source, ratioUncertainty, events) = (next, nextSource, nextUncertainty, sampled ? pk + pl : 0)
+            (r0, source, ratioUncertainty, events, poolCounts) = (next, nextSource, nextUncertainty, sampled ? pk + pl : 0, (pk, pl))
             othersOnly = fromOthers
         }
         clock.mark("clonality and subset search")
@@ -315,19 +318,32 @@ struct PlasmaCellClustering {
             let from = others.union(holders.filter { ClonalityTest.ratiosAgree((kappa[$0], lambda[$0]), (ok, ol)) })
             if from.count > others.count {
                 let pk = from.reduce(0) { $0 + kappa[$1] }, pl = from.reduce(0) { $0 + lambda[$1] }
-                r0 = Double(pk) / Double(pl)
+                (r0, poolCounts) = (Double(pk) / Double(pl), (pk, pl))
                 // The intervals' sampling variance from the same cells (a cluster the widening left
                 // with one chain included); the widening, done, keeps its τ².
                 ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pk) + 1 / Double(pl), between: ratioUncertainty.between)
             }
         }
+        // And so do the normal cells a restricted density cluster holds beside its clone (``RestrictedClusterRemainder``).
+        var countNotes = sliceNotes
+        if source == "sample" {
+            let restricted = (0..<count).filter { outcomes[$0]?.restricted == true }.map { ($0, outcomes[$0]!.direction == "kappa") }
+            let (pool, notes) = poolWithRemainders(poolCounts, of: restricted, members: members, table: (rows, stored, searchColumns), chains: chains,
+                                                   searcher: searcher, referenceRatio: r0, alpha: alpha, ratioVariance: ratioVariance)
+            countNotes += notes
+            if pool != poolCounts {
+                r0 = Double(pool.kappa) / Double(pool.lambda)
+                ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pool.kappa) + 1 / Double(pool.lambda), between: ratioUncertainty.between)
+            }
+        }
+        // The count is the clonal excess over all its events, against the count's r₀; the round's
+        // test (a subset's test half) decided restriction.
+        for c in 0..<count where deciding[c]!.restricted && deciding[c]!.referenceRatio != r0 {
+            deciding[c] = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha).counted(as: deciding[c]!)
+        }
         for (i, half) in halves.enumerated() {
-            // The count is the clonal excess over all its events; the test half decided restriction.
             let c = count + i
-            let whole = test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha)
-            deciding.append(ClonalityTest.Outcome(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, direction: half.direction, pValue: half.pValue,
-                                                  oddsRatio: whole.oddsRatio, restricted: true, excess: whole.excess, excessLow: whole.excessLow,
-                                                  excessHigh: whole.excessHigh))
+            deciding.append(test.test(kappa: kappa[c], lambda: lambda[c], referenceRatio: r0, alpha: alpha).counted(as: half))
         }
         // The prepared searches are done with: their ordered copies go back to the system before the medians.
         prepared = [:]
@@ -402,7 +418,7 @@ struct PlasmaCellClustering {
         // normal cells inside them (``ReferenceRatioUncertainty``): only a sample's own r₀ has one
         // that can be estimated; the template's ratio is used as given.
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance?
-        var remainderNotes = sliceNotes
+        var remainderNotes = countNotes
         if source == "sample" {
             // The sampling variance is r₀'s own (the clusters it came from, often fewer than the
             // pool: every polyclonal cluster's 1/κ + 1/λ would claim a precision r₀ does not have).
@@ -467,17 +483,7 @@ struct PlasmaCellClustering {
         clock.mark("medians and roles")
         clock.report()
         let searchNames = phenotypeColumns.map(\.0)   // the search's markers, in its dimensions' order
-        let spreadNotes = spreads.keys.sorted().map { c in
-            let spread = spreads[c]!
-            let wider = searchNames.indices.filter { spread.wider[$0] != 0 }.map { k in
-                let lambdaWider = spread.wider[k] == -1
-                let (w, n) = lambdaWider ? (spread.lambdaRange[k]!, spread.kappaRange[k]!) : (spread.kappaRange[k]!, spread.lambdaRange[k]!)
-                let mode = spread.negativeModeBelow[k].map { String(format: " of the cells below %.4g", Double($0)) } ?? ""
-                return "\(lambdaWider ? "λ" : "κ") on \(searchNames[k]) (16th–84th percentiles\(mode) " + String(format: "%.3f–%.3f against %.3f–%.3f", w.low, w.high, n.low, n.high) + ")"
-            }
-            return "light-chain spillover spreading in a plasma-cell cluster of \(clustering.sizes[c]) events, wider " + wider.joined(separator: ", ")
-                + ": the search for a restricted subset did not cut " + (wider.count == 1 ? "that marker" : "those markers") + ", whose tails are rich in the wider chain for no clonal reason"
-        }
+        let spreadNotes = spreads.keys.sorted().map { spreads[$0]!.note(clusterEvents: clustering.sizes[$0], markers: searchNames) }
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled, spreadNotes: spreadNotes, remainderNotes: remainderNotes,
