@@ -109,6 +109,12 @@ struct ClonalityTests {
         return (try analyzer.analyze(path: path), truth)
     }
 
+    /// Whether `count` lies inside the Poisson 95% band of the truth's clone: truth ± 1.96√truth.
+    static func inPoissonBand(_ count: Int, of truth: MarrowTruth) -> Bool {
+        let t = Double(truth.aberrantPlasmaCells)
+        return abs(Double(count) - t) <= 1.96 * t.squareRoot()
+    }
+
     /// Normal subsets at the top of their published ranges.
     static let rich: [String: Double] = ["CD19-": 0.45, "CD45dim": 0.5, "CD56+": 0.3, "CD27dim": 0.2, "CD81dim": 0.2]
 
@@ -251,9 +257,8 @@ struct ClonalityTests {
     /// A matrix file's clone: called positive (at or below the LLOQ), its count inside truth's
     /// Poisson band, and every counted cluster smaller than `limit` (none of a normal cluster's size).
     func expectCountedInBand(_ r: MRDResult, _ truth: MarrowTruth, countedClustersBelow limit: Int) {
-        let t = Double(truth.aberrantPlasmaCells)
         #expect(r.call == .positiveBelowLLOQ || r.call == .positive, "\(r.callText)")
-        #expect(abs(Double(r.aberrantPC.count) - t) <= 1.96 * t.squareRoot(), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
+        #expect(ClonalityTests.inPoissonBand(r.aberrantPC.count, of: truth), "\(r.aberrantPC.count) counted for a clone of \(truth.aberrantPlasmaCells)")
         let counted = r.clonality?.clusters.filter { $0.role == .mrd }.map(\.size) ?? []
         #expect(!counted.isEmpty && counted.allSatisfy { $0 < limit }, "counted clusters \(counted)")
     }
