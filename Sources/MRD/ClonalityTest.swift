@@ -56,11 +56,19 @@ public struct ClonalityTest: Sendable, Equatable {
 
         /// These counts' excess and odds, restricted as `decision` judged (its direction and
         /// p-value): the count of a cluster, or of a subset whose test half decided, against the
-        /// count's r₀, which may rest on more cells than the decision's.
+        /// count's r₀, which may rest on more cells than the decision's. Counts that lean the
+        /// other way against that r₀ have no excess of the decided chain (0, its interval up to
+        /// 1.96 Poisson SDs), never the other chain's.
         /// - Complexity: O(1).
         func counted(as decision: Outcome) -> Outcome {
-            Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: decision.direction, pValue: decision.pValue,
-                    oddsRatio: oddsRatio, restricted: true, excess: excess, excessLow: excessLow, excessHigh: excessHigh)
+            guard direction != decision.direction else {
+                return Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: direction, pValue: decision.pValue,
+                               oddsRatio: oddsRatio, restricted: true, excess: excess, excessLow: excessLow, excessHigh: excessHigh)
+            }
+            let sd = ClonalityTest.poissonVariance(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio,
+                                                   towardsKappa: decision.direction == "kappa").squareRoot()
+            return Outcome(kappa: kappa, lambda: lambda, referenceRatio: referenceRatio, direction: decision.direction, pValue: decision.pValue,
+                           oddsRatio: oddsRatio.map { 1 / $0 } ?? 0, restricted: true, excess: 0, excessLow: 0, excessHigh: 1.96 * sd)
         }
     }
 

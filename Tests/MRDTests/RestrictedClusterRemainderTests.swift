@@ -61,6 +61,25 @@ struct RestrictedClusterRemainderTests {
         #expect(Self.remainder(table) == nil)
     }
 
+    @Test("a count against the count's r₀ keeps the decision's chain: its excess as the formula gives it, or none when the counts lean the other way")
+    func countedAsDecided() {
+        let test = ClonalityTest(alpha: 0.001, restrictionRatio: 4)
+        let decision = test.test(kappa: 300, lambda: 20, referenceRatio: 2)
+        #expect(decision.restricted && decision.direction == "kappa")
+        // 1,000 κ and 400 λ at r₀ 2.2: an excess of 1,000 − 400·2.2 = 120 κ.
+        let counted = test.test(kappa: 1_000, lambda: 400, referenceRatio: 2.2).counted(as: decision)
+        #expect(counted.restricted && counted.direction == "kappa" && counted.pValue == decision.pValue)
+        #expect(abs(counted.excess - 120) < 1e-9 && counted.referenceRatio == 2.2)
+        // 800 κ and 400 λ at 2.2 lean λ (an excess of 400 − 800/2.2 = 36 λ): no κ excess, and
+        // the interval's upper end is 1.96 SD of κ − λ·r₀'s Poisson variance, 800 + 2.2²·400.
+        let leaning = test.test(kappa: 800, lambda: 400, referenceRatio: 2.2)
+        #expect(leaning.direction == "lambda" && leaning.excess > 0)
+        let none = leaning.counted(as: decision)
+        #expect(none.direction == "kappa" && none.restricted && none.excess == 0 && none.excessLow == 0)
+        #expect(abs(none.excessHigh - 1.96 * (800 + 2.2 * 2.2 * 400).squareRoot()) < 1e-9)
+        #expect(abs(none.oddsRatio! - (800.0 / 400) / 2.2) < 1e-9)
+    }
+
     @Test("a CD19− λ clone of 10⁻² whose cluster took in most normal plasma cells: the count's r₀ takes them too, and the count lands in the Poisson band")
     func remainderJoinsTheCountsRatio() throws {
         // Seed 34403 of the validation matrix: the clone's cluster held 24,638 events, about 7,700
