@@ -307,32 +307,20 @@ struct PlasmaCellClustering {
             parents.append(subset.cluster)
             halves.append(subset.found.test)
         }
-        // The count's r₀: a cluster that held a subset, whose cells beside its counted rows keep
-        // the κ:λ of the clusters that held none (``ClonalityTest/ratiosAgree(_:_:)``), shows no
-        // clone's tail, and its cells join theirs, so the excess is not set against a few cells'
-        // ratio alone. The boxes stand as the search found them with the others' ratio.
-        if source == "sample", othersOnly, !halves.isEmpty {
-            let holders = Set(parents.compactMap { $0 })
-            let others = polyclonal.subtracting(holders)
-            let ok = others.reduce(0) { $0 + kappa[$1] }, ol = others.reduce(0) { $0 + lambda[$1] }
-            let from = others.union(holders.filter { ClonalityTest.ratiosAgree((kappa[$0], lambda[$0]), (ok, ol)) })
-            if from.count > others.count {
-                let pk = from.reduce(0) { $0 + kappa[$1] }, pl = from.reduce(0) { $0 + lambda[$1] }
-                (r0, poolCounts) = (Double(pk) / Double(pl), (pk, pl))
-                // The intervals' sampling variance from the same cells (a cluster the widening left
-                // with one chain included); the widening, done, keeps its τ².
-                ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pk) + 1 / Double(pl), between: ratioUncertainty.between)
-            }
-        }
-        // And so do the normal cells a restricted density cluster holds beside its clone (``RestrictedClusterRemainder``).
+        // The count's r₀ (``PlasmaCellClustering/countPool(_:holders:othersOnly:polyclonal:kappa:lambda:restricted:members:table:chains:searcher:referenceRatio:alpha:ratioVariance:)``):
+        // the polyclonal clusters', with the holders and the restricted clusters' remainders that agree with them.
         var countNotes = sliceNotes
         if source == "sample" {
             let restricted = (0..<count).filter { outcomes[$0]?.restricted == true }.map { ($0, outcomes[$0]!.direction == "kappa") }
-            let (pool, notes) = poolWithRemainders(poolCounts, of: restricted, members: members, table: (rows, stored, searchColumns), chains: chains,
-                                                   searcher: searcher, referenceRatio: r0, alpha: alpha, ratioVariance: ratioVariance)
+            let (pool, notes) = countPool(poolCounts, holders: halves.isEmpty ? [] : Set(parents.compactMap { $0 }), othersOnly: othersOnly,
+                                          polyclonal: polyclonal, kappa: kappa, lambda: lambda, restricted: restricted, members: members,
+                                          table: (rows, stored, searchColumns), chains: chains, searcher: searcher, referenceRatio: r0,
+                                          alpha: alpha, ratioVariance: ratioVariance)
             countNotes += notes
             if pool != poolCounts {
                 r0 = Double(pool.kappa) / Double(pool.lambda)
+                // The intervals' sampling variance from the same cells (a cluster the widening left
+                // with one chain included); the widening, done, keeps its τ².
                 ratioUncertainty = ReferenceRatioUncertainty(sampling: 1 / Double(pool.kappa) + 1 / Double(pool.lambda), between: ratioUncertainty.between)
             }
         }

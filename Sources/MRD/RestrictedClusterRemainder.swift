@@ -60,29 +60,3 @@ struct RestrictedClusterRemainder: Sendable, Equatable {
         ClonalityTest.ratiosAgree((kappa, lambda), pool)
     }
 }
-
-extension PlasmaCellClustering {
-    /// r₀'s events for the count (`pool`, κ and λ), with the remainder of each restricted density
-    /// cluster (`clusters`: index and chain) that agrees with them; a note per remainder that joined.
-    /// - Complexity: each cluster's ``RestrictedClusterRemainder``.
-    func poolWithRemainders(_ pool: (kappa: Int, lambda: Int), of clusters: [(Int, Bool)], members: [[Int32]],
-                            table: (rows: [Float], stored: Int, columns: [Int]), chains: [Int8], searcher: RestrictedSubsetSearch,
-                            referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> (pool: (kappa: Int, lambda: Int), notes: [String]) {
-        var joined = pool
-        var notes: [String] = []
-        for (c, towardsKappa) in clusters {
-            let rows = members[c]
-            guard let remainder = RestrictedClusterRemainder(values: MarkerRows(table: table.rows, stride: table.stored, columns: table.columns, rows: rows),
-                                                             chains: rows.map { chains[Int($0)] }, searchHalf: rows.map { $0 & 1 == 0 },
-                                                             towardsKappa: towardsKappa, searcher: searcher, referenceRatio: r0, alpha: alpha,
-                                                             ratioVariance: ratioVariance, workers: workers),
-                  remainder.agrees(with: pool) else { continue }
-            joined.kappa += remainder.kappa
-            joined.lambda += remainder.lambda
-            notes.append("r₀ for the count includes the \(remainder.kappa + remainder.lambda) cells (κ \(remainder.kappa), λ \(remainder.lambda)) of a "
-                         + "\(towardsKappa ? "κ" : "λ")-restricted cluster of \(rows.count) events that lie outside its clone's box: their κ:λ agrees with "
-                         + "that of the \(pool.kappa + pool.lambda) cells of the polyclonal clusters (κ \(pool.kappa), λ \(pool.lambda))")
-        }
-        return (joined, notes)
-    }
-}
