@@ -85,7 +85,7 @@ struct AberrancySlice {
                           restWanted: Int, restOther: Int) -> Bool {
         let (kappa, lambda) = towardsKappa ? (s, f) : (f, s)
         func beyondTwoSD(_ ratio: Double, _ logVariance: Double) -> Bool {
-            let excess = towardsKappa ? Double(kappa) - Double(lambda) * ratio : Double(lambda) - Double(kappa) / ratio
+            let excess = ClonalityTest.excess(kappa: kappa, lambda: lambda, referenceRatio: ratio, towardsKappa: towardsKappa)
             return excess > 2 * ClonalityTest.excessSD(kappa: kappa, lambda: lambda, referenceRatio: ratio, towardsKappa: towardsKappa,
                                                        logRatioVariance: logVariance)
         }

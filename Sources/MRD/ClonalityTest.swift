@@ -89,18 +89,24 @@ public struct ClonalityTest: Sendable, Equatable {
         if towardsKappa {
             p = kappa == 0 ? 1 : regularizedBeta(p0, a: Double(kappa), b: Double(n - kappa + 1))
             odds = lambda == 0 ? nil : (Double(kappa) / Double(lambda)) / r0
-            excess = Double(kappa) - Double(lambda) * r0
+            excess = Self.excess(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: true)
             variance = Self.poissonVariance(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: true)
         } else {
             p = lambda == 0 ? 1 : regularizedBeta(1 - p0, a: Double(lambda), b: Double(kappa + 1))
             odds = kappa == 0 ? nil : (Double(lambda) / Double(kappa)) * r0
-            excess = Double(lambda) - Double(kappa) / r0
+            excess = Self.excess(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: false)
             variance = Self.poissonVariance(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: false)
         }
         let restricted = p < level && (odds ?? .infinity) >= restrictionRatio
         let e = max(0, excess), sd = variance.squareRoot()
         return Outcome(kappa: kappa, lambda: lambda, referenceRatio: r0, direction: towardsKappa ? "kappa" : "lambda", pValue: p,
                        oddsRatio: odds, restricted: restricted, excess: e, excessLow: max(0, e - 1.96 * sd), excessHigh: e + 1.96 * sd)
+    }
+
+    /// The clonal excess κ − λ·r₀ (towards κ) or λ − κ/r₀ (towards λ), negative when the counts lean the other way.
+    /// - Complexity: O(1).
+    static func excess(kappa: Int, lambda: Int, referenceRatio r0: Double, towardsKappa: Bool) -> Double {
+        towardsKappa ? Double(kappa) - Double(lambda) * r0 : Double(lambda) - Double(kappa) / r0
     }
 
     /// The Poisson variance of the clonal excess κ − λ·r₀ (towards κ) or λ − κ/r₀ (towards λ),

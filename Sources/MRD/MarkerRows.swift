@@ -43,6 +43,15 @@ struct MarkerRows: Sendable {
         return table[i * stride + columns[k]]
     }
 
+    /// Whether view row `i` lies inside the box `low`…`high` (bounds included) on every
+    /// dimension; a non-finite value lies outside.
+    /// - Complexity: O(dimensions).
+    @inline(__always)
+    func row(_ i: Int, isInside low: [Float], _ high: [Float]) -> Bool {
+        for k in 0..<dimensions where !(self[i, k] >= low[k] && self[i, k] <= high[k]) { return false }
+        return true
+    }
+
     /// The same table rows in other columns.
     /// - Complexity: O(1).
     func selecting(columns: [Int]) -> MarkerRows {

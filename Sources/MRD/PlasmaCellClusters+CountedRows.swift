@@ -14,7 +14,7 @@ extension PlasmaCellClustering {
                      polyclonal: Set<Int>, chains: [Int8], values all: MarkerRows,
                      prepared: [Int: RestrictedSubsetSearch.Prepared], searcher: RestrictedSubsetSearch,
                      referenceRatio r0: Double, alpha: Double, ratioVariance: Double) -> (rows: [[Int]], notes: [String]) {
-        let n = labels.count, d = all.dimensions
+        let n = labels.count
         var eligible = labels.map { $0 < 0 || polyclonal.contains(Int($0)) }
         var result: [[Int]] = []
         var notes: [String] = []
@@ -39,7 +39,7 @@ extension PlasmaCellClustering {
                                       kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels) } ?? boxA
             var rowsIn = (0..<n).filter { row in
                 let box = row & 1 == 1 ? boxA : boxB
-                return eligible[row] && (0..<d).allSatisfy { all[row, $0] >= box.low[$0] && all[row, $0] <= box.high[$0] }
+                return eligible[row] && all.row(row, isInside: box.low, box.high)
             }
             for row in rowsIn { eligible[row] = false }
             // The parent's members still eligible (its member list is in row order, as the labels are).

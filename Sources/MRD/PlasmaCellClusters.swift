@@ -312,7 +312,7 @@ struct PlasmaCellClustering {
         var countNotes = sliceNotes
         if source == "sample" {
             let restricted = (0..<count).filter { outcomes[$0]?.restricted == true }.map { ($0, outcomes[$0]!.direction == "kappa") }
-            let (pool, notes) = countPool(poolCounts, holders: halves.isEmpty ? [] : Set(parents.compactMap { $0 }), othersOnly: othersOnly,
+            let (pool, notes) = countPool(poolCounts, holders: Set(parents.compactMap { $0 }), othersOnly: othersOnly,
                                           polyclonal: polyclonal, kappa: kappa, lambda: lambda, restricted: restricted, members: members,
                                           table: (rows, stored, searchColumns), chains: chains, searcher: searcher, referenceRatio: r0,
                                           alpha: alpha, ratioVariance: ratioVariance)

@@ -41,10 +41,9 @@ struct RestrictedClusterRemainder: Sendable, Equatable {
         let box = searcher.widen(low: found.low, high: found.high, values: values, chains: chains,
                                  eligible: [Bool](repeating: true, count: chains.count), kappa: towardsKappa,
                                  referenceRatio: r0, ratioVariance: ratioVariance)
-        let d = values.dimensions
         var k = 0, l = 0, boxed = 0
         for i in 0..<chains.count {
-            if (0..<d).allSatisfy({ values[i, $0] >= box.low[$0] && values[i, $0] <= box.high[$0] }) {
+            if values.row(i, isInside: box.low, box.high) {
                 boxed += 1
             } else if chains[i] == 1 {
                 k += 1

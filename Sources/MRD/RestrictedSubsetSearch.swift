@@ -230,10 +230,7 @@ struct RestrictedSubsetSearch {
         // is searched again with that dimension uncut.
         for _ in 0...d {
             guard let (low, high) = box(prepared, kappa: kappa, referenceRatio: r0) else { return nil }
-            func inside(_ i: Int) -> Bool {
-                for k in 0..<d where !(values[i, k] >= low[k] && values[i, k] <= high[k]) { return false }
-                return true
-            }
+            func inside(_ i: Int) -> Bool { values.row(i, isInside: low, high) }
             // The test half inside the box decides (only its events with a chain are looked at); the
             // members are listed only for a box that is kept (most boxes are not, and a large
             // cluster's list would be megabytes for nothing).

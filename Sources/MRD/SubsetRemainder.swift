@@ -42,7 +42,7 @@ struct SubsetRemainder: Sendable, Equatable {
         self.kappa = kappa
         self.lambda = lambda
         self.towardsKappa = towardsKappa
-        excess = towardsKappa ? Double(kappa) - Double(lambda) * r0 : Double(lambda) - Double(kappa) / r0
+        excess = ClonalityTest.excess(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa)
         sd = ClonalityTest.excessSD(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa, logRatioVariance: ratioVariance)
     }
 
