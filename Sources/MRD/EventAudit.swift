@@ -10,8 +10,10 @@ import Foundation
 /// Classes, by code: one "excluded by <gate>" class per gate on the path from the root to the
 /// nucleated gate (for the bundled template: time-stable = unstable flow, singlets = doublet,
 /// non-debris = debris, nucleated = erythrocyte), then "nucleated, not a plasma cell",
-/// "normal plasma cell", "aberrant plasma cell" (in a counted cluster), and "aberrant-phenotype
-/// plasma cell outside a counted cluster" (counted with the normal ones in the result).
+/// "normal plasma cell", "restricted-chain plasma cell of a counted cluster", and "aberrant-phenotype
+/// plasma cell outside a counted cluster" (counted with the normal ones in the result). The
+/// restricted-chain class is the clone together with the normal plasma cells of its chain that
+/// share its gate: the result counts their clonal excess, not their number (``MRDResult/Clonality/restrictedEvents``).
 ///
 /// Cost per block: one pass over the block per visible gate for the bits, one per chain gate
 /// for the classes; two small buffers per block.
@@ -23,9 +25,12 @@ final class EventAudit: Sendable {
     let visible: [Int]
     let nucleatedCode: UInt8, normalCode: UInt8, aberrantCode: UInt8, unclusteredCode: UInt8
 
+    /// The class of the counted clusters' events of the restricted light chain.
+    static let restrictedClass = "restricted-chain plasma cell of a counted cluster"
+
     static func classNames(chain ids: [String]) -> [String] {
         ids.map { "excluded by \($0)" } + [
-            "nucleated, not a plasma cell", "normal plasma cell", "aberrant plasma cell",
+            "nucleated, not a plasma cell", "normal plasma cell", Self.restrictedClass,
             "aberrant-phenotype plasma cell outside a counted cluster",
         ]
     }

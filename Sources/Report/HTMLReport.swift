@@ -102,7 +102,9 @@ public enum HTMLReport {
             return "<section id=\"plots\"><h2>Gate sequence</h2><p>No plots: the sample was not gated, or the template defines none.</p></section>\n"
         }
         var h = "<section id=\"plots\"><h2>Gate sequence</h2>\n<p class=\"legend\">Density from blue (1 event per cell) to red (≥ 1,024); "
-            + "on plasma-cell plots normal plasma cells in blue-grey and aberrant plasma cells as <span class=\"aberrant\">red points</span>; "
+            + "on plasma-cell plots the counted clusters' events of the restricted light chain as <span class=\"aberrant\">red points</span> "
+            + "(the clone, with the normal plasma cells of its chain that share its gate: the count is their excess over the polyclonal share) "
+            + "and the other plasma cells in blue-grey; "
             + "dashed red lines are aberrancy thresholds; shaded stretches were excluded by the time gate.</p>\n<div class=\"grid\">\n"
         for (i, plot) in analysis.plots.enumerated() {
             var attributes = "data-plot=\"\(i)\" data-population=\"\(e(plot.population ?? "all events"))\" data-count=\"\(plot.populationCount)\" data-drawn=\"\(plot.densityEvents + plot.aberrantEvents)\""
@@ -110,7 +112,10 @@ public enum HTMLReport {
             h += "<figure class=\"plot\" \(attributes)>\n"
             h += PlotSVG.render(plot, index: i) + "\n"
             var caption = "<b>\(e(plot.title))</b><br>\(e(plot.population ?? "all events")): \(plot.populationCount) events"
-            if plot.overlay { caption += " — normal \(plot.densityEvents), <span class=\"aberrant\">aberrant \(plot.aberrantEvents)</span>" }
+            if plot.overlay {
+                caption += " — other plasma cells \(plot.densityEvents), <span class=\"aberrant\">restricted chain of the counted clusters \(plot.aberrantEvents)</span>"
+                    + " (clonal excess \(analysis.result.aberrantPC.count))"
+            }
             if plot.undrawn > 0 { caption += "; \(plot.undrawn) with a non-finite value not drawn" }
             for gate in plot.gates { caption += "<br>\(e(gate.id)): \(gate.count) (\(String(format: "%.3g", gate.percentOfParent))% of parent)" }
             h += "<figcaption>\(caption)</figcaption>\n</figure>\n"

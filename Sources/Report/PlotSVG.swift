@@ -4,8 +4,8 @@ import MRD
 
 /// Draws one ``PlotDensity`` as an inline SVG dot plot: density cells coloured by log₂ count
 /// (one `<path>` per colour, horizontal runs merged), gates outlined with their counts,
-/// aberrancy thresholds dashed, excluded time stretches shaded, and aberrant plasma cells as
-/// red points on top so that a 30-event cluster stays visible.
+/// aberrancy thresholds dashed, excluded time stretches shaded, and the counted clusters'
+/// restricted-chain events as red points on top so that a 30-event cluster stays visible.
 ///
 /// Size: about 15 bytes per run of equally coloured cells, so a 128 × 128 plot of a dense
 /// population is 50–150 KB whatever the number of events.

@@ -32,12 +32,12 @@ struct EventAuditTests {
             guard let code = names.firstIndex(of: name) else { return -1 }
             return audit.classes.filter { Int($0) == code }.count
         }
-        let nucleatedClasses = ["nucleated, not a plasma cell", "normal plasma cell", "aberrant plasma cell",
+        let nucleatedClasses = ["nucleated, not a plasma cell", "normal plasma cell", "restricted-chain plasma cell of a counted cluster",
                                 "aberrant-phenotype plasma cell outside a counted cluster"]
         #expect(nucleatedClasses.map(count).reduce(0, +) == result.nucleatedCells)
         // The clone's restricted-chain events are classed aberrant; the clonal excess counted is at most that.
         let restricted = try #require(result.clonality).restrictedEvents
-        #expect(count("aberrant plasma cell") == restricted && result.aberrantPC.count <= restricted)
+        #expect(count("restricted-chain plasma cell of a counted cluster") == restricted && result.aberrantPC.count <= restricted)
         #expect(count("normal plasma cell") + count("aberrant-phenotype plasma cell outside a counted cluster") + restricted == result.plasmaCells.count)
         #expect(names.prefix(4) == ["excluded by time-stable", "excluded by singlets", "excluded by non-debris", "excluded by nucleated"])
         #expect(audit.classes.allSatisfy { Int($0) < names.count })
@@ -56,7 +56,7 @@ struct EventAuditTests {
         // Against the generator's truth: the aberrant class is the spiked clone, and doublets are excluded by singlets.
         let labels = try #require(FileManager.default.contents(atPath: directory.path("audit.labels")))
         let aberrantCode = try #require(truth.labelCodes["aberrant-plasma-cell"]), doubletCode = try #require(truth.labelCodes["doublet"])
-        let classedAberrant = (0..<spec.events).filter { names[Int(audit.classes[$0])] == "aberrant plasma cell" }
+        let classedAberrant = (0..<spec.events).filter { names[Int(audit.classes[$0])] == "restricted-chain plasma cell of a counted cluster" }
         let trulyAberrant = classedAberrant.filter { labels[$0] == aberrantCode }.count
         #expect(Double(trulyAberrant) >= 0.95 * Double(classedAberrant.count), "\(trulyAberrant) of \(classedAberrant.count) truly aberrant")
         #expect(Double(trulyAberrant) >= 0.9 * Double(truth.aberrantPlasmaCells))

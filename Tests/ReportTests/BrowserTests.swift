@@ -49,7 +49,9 @@ struct BrowserTests {
         let structure = ReportStructure(dom.stdout)
         #expect(structure.figures.count == template.plots.count)
         #expect(structure.figures.map(\.title) == template.plots.map { HTML.escape($0.title) })
-        #expect(structure.figures.compactMap { $0.attributes["data-aberrant"] }.allSatisfy { $0 == String(analysis.result.aberrantPC.count) })
+        // The red points are the counted clusters' restricted-chain events (the clonal excess is at most their number).
+        let restricted = try #require(analysis.result.clonality).restrictedEvents
+        #expect(structure.figures.compactMap { $0.attributes["data-aberrant"] }.allSatisfy { $0 == String(restricted) })
         for section in ["call", "identity", "populations", "plots", "qc", "gates", "warnings"] {
             #expect(dom.stdout.contains("<section id=\"\(section)\""), "\(section)")
         }

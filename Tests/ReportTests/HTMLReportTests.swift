@@ -56,6 +56,8 @@ struct HTMLReportTests {
                 let restricted = try #require(r.clonality).restrictedEvents
                 #expect(figure.attributes["data-normal"] == String(r.plasmaCells.count - restricted), "\(spec.title)")
                 #expect(figure.attributes["data-aberrant"] == String(restricted), "\(spec.title)")
+                // The caption names the red points for what they are, beside the count.
+                #expect(html.contains("restricted chain of the counted clusters \(restricted)</span> (clonal excess \(r.aberrantPC.count))"))
             }
             for (gate, count) in figure.gates { #expect(counts[gate] == count, "\(spec.title): \(gate)") }
             // Gates with a boundary in the plot's axes are drawn; the time gate as shaded stretches.
