@@ -35,7 +35,7 @@ struct EventAuditTests {
         let nucleatedClasses = ["nucleated, not a plasma cell", "normal plasma cell", "restricted-chain plasma cell of a counted cluster",
                                 "aberrant-phenotype plasma cell outside a counted cluster"]
         #expect(nucleatedClasses.map(count).reduce(0, +) == result.nucleatedCells)
-        // The clone's restricted-chain events are classed aberrant; the clonal excess counted is at most that.
+        // The counted clusters' restricted-chain events (the clone with the normal cells of its chain in its gate) have their own class; the clonal excess counted is at most their number.
         let restricted = try #require(result.clonality).restrictedEvents
         #expect(count("restricted-chain plasma cell of a counted cluster") == restricted && result.aberrantPC.count <= restricted)
         #expect(count("normal plasma cell") + count("aberrant-phenotype plasma cell outside a counted cluster") + restricted == result.plasmaCells.count)
@@ -53,7 +53,7 @@ struct EventAuditTests {
             if nucleated[e] != nucleatedClasses.contains(name) { Issue.record("event \(e): class \(name) but nucleated bit \(nucleated[e])"); break }
             if pcs[e] != (name.contains("plasma cell") && !name.hasPrefix("nucleated")) { Issue.record("event \(e): class \(name) but plasma-cell bit \(pcs[e])"); break }
         }
-        // Against the generator's truth: the aberrant class is the spiked clone, and doublets are excluded by singlets.
+        // Against the generator's truth: the restricted-chain class is mostly the spiked clone here, and doublets are excluded by singlets.
         let labels = try #require(FileManager.default.contents(atPath: directory.path("audit.labels")))
         let aberrantCode = try #require(truth.labelCodes["aberrant-plasma-cell"]), doubletCode = try #require(truth.labelCodes["doublet"])
         let classedAberrant = (0..<spec.events).filter { names[Int(audit.classes[$0])] == "restricted-chain plasma cell of a counted cluster" }
