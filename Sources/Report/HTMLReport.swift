@@ -78,7 +78,8 @@ public enum HTMLReport {
             ["aberrant plasma cells", String(r.aberrantPC.count), pct(r.aberrantPC.percentOfPlasmaCells), pct(r.aberrantPC.percentOfNucleated)],
         ])
         if !r.aberrantClusters.isEmpty {
-            h += "<p>Aberrant clusters counted: \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events"
+            h += "<p>Counted clusters: \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events of both light chains "
+                + "(the aberrant count is their clonal excess, not their size)"
                 + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) aberrant-phenotype events outside a counted cluster (not counted)" : "") + ".</p>\n"
         }
         if !r.phenotype.isEmpty {

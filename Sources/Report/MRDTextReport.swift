@@ -32,7 +32,7 @@ public enum MRDTextReport {
             lines.append("  plasma cells: \(r.plasmaCells.count) (\(pct(r.plasmaCells.percentOfNucleated)) of nucleated)")
             lines.append("    normal:   \(r.normalPC.count) (\(pct(r.normalPC.percentOfPlasmaCells)) of PCs, \(pct(r.normalPC.percentOfNucleated)) of nucleated)")
             lines.append("    aberrant: \(r.aberrantPC.count) (\(pct(r.aberrantPC.percentOfPlasmaCells)) of PCs, \(pct(r.aberrantPC.percentOfNucleated)) of nucleated)"
-                         + (r.aberrantClusters.isEmpty ? "" : "; cluster sizes \(r.aberrantClusters.map(String.init).joined(separator: ", "))")
+                         + (r.aberrantClusters.isEmpty ? "" : "; counted from clusters of \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events of both light chains")
                          + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) unclustered aberrant-phenotype events not counted" : ""))
             let s = r.sensitivity
             lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met: " + s.notMetBecause.joined(separator: "; ")))")

@@ -85,6 +85,10 @@ struct HTMLReportTests {
         let l = r.lightChains, reference = String(format: "%.2f", try #require(r.clonality?.referenceKappaLambda))
         #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference)\n"))
         #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference).</p>"))
+        // The counted clusters' sizes are named as sizes of both chains, not as the count.
+        let sizes = r.aberrantClusters.map(String.init).joined(separator: ", ")
+        #expect(!sizes.isEmpty && MRDTextReport.render(r).contains("; counted from clusters of \(sizes) events of both light chains"))
+        #expect(html.contains("<p>Counted clusters: \(sizes) events of both light chains (the aberrant count is their clonal excess, not their size)"))
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
         #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
