@@ -23,14 +23,11 @@ final class EventAudit: Sendable {
     let chain: [Int]
     /// Tree indices of the gates whose bits are written (hidden helper gates, ids with "~", are left out).
     let visible: [Int]
-    let nucleatedCode: UInt8, normalCode: UInt8, aberrantCode: UInt8, unclusteredCode: UInt8
-
-    /// The class of the counted clusters' events of the restricted light chain.
-    static let restrictedClass = "restricted-chain plasma cell of a counted cluster"
+    let nucleatedCode: UInt8, normalCode: UInt8, restrictedCode: UInt8, unclusteredCode: UInt8
 
     static func classNames(chain ids: [String]) -> [String] {
         ids.map { "excluded by \($0)" } + [
-            "nucleated, not a plasma cell", "normal plasma cell", Self.restrictedClass,
+            "nucleated, not a plasma cell", "normal plasma cell", "restricted-chain plasma cell of a counted cluster",
             "aberrant-phenotype plasma cell outside a counted cluster",
         ]
     }
@@ -49,7 +46,7 @@ final class EventAudit: Sendable {
         let base = UInt8(chain.count)
         nucleatedCode = base
         normalCode = base + 1
-        aberrantCode = base + 2
+        restrictedCode = base + 2
         unclusteredCode = base + 3
         do {
             writer = try format.create(path: path, eventCount: eventCount, gates: visible.map { tree.gates[$0].id },
@@ -85,10 +82,10 @@ final class EventAudit: Sendable {
         }
     }
 
-    /// Marks the counted aberrant events and finishes the file with the result as JSON.
-    func finish(aberrantEvents: [Int], result: MRDResult) throws(MRDError) {
+    /// Marks the counted clusters' restricted-chain events and finishes the file with the result as JSON.
+    func finish(restrictedEvents: [Int], result: MRDResult) throws(MRDError) {
         do {
-            try writer.setClass(aberrantCode, events: aberrantEvents)
+            try writer.setClass(restrictedCode, events: restrictedEvents)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             let json = String(decoding: try encoder.encode(result), as: UTF8.self)

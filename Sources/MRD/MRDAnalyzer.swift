@@ -171,7 +171,7 @@ public struct MRDAnalyzer: Sendable {
         }
         let (result, aberrantRows, clustering) = assemble(full: full, gating: gating, path: path, checksum: checksum(), totalEvents: dataSet.eventCount,
                                                           panel: panel, warnings: warnings, qc: qc)
-        try audit?.finish(aberrantEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
+        try audit?.finish(restrictedEvents: aberrantRows.map { full.candidateEvents[$0] }, result: result)
         let plots = finishPlots(plans: plans, full: full, aberrantRows: aberrantRows, gating: gating, result: result)
         var analysis = MRDAnalysis(result: result, plots: plots)
         analysis.resolvedGates = ResolvedGates(tree: tree, fileCompensation: prepared.fileCompensation, dataSet: dataSet)
