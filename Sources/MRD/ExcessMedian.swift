@@ -16,6 +16,14 @@ import Foundation
 /// then the spread tail, and its median lies beyond the normal cells on the spread side, below
 /// them on a marker the normal plasma cells lack, which no aberrancy rule calls aberrant.
 enum ExcessMedian {
+    /// A restricted chain and its polyclonal ratio: one box, cluster or slab whose excess is taken.
+    struct Population: Sendable, Equatable {
+        /// The restricted chain: 1 κ, −1 λ.
+        let want: Int8
+        /// Polyclonal events of the restricted chain per event of the other.
+        let ratio: Double
+    }
+
     /// - Parameters:
     ///   - values: the events' values on the marker (non-finite ones are left out).
     ///   - chains: per event, 1 κ, −1 λ, 0 undetermined (left out).
@@ -24,20 +32,43 @@ enum ExcessMedian {
     /// - Returns: nil when the excess is not positive.
     /// - Complexity: O(n log n) for n events.
     static func median(values: [Float], chains: [Int8], want: Int8, ratio r: Double) -> Double? {
+        median(values: values, chains: chains, populations: [Population(want: want, ratio: r)]) { _ in 0 }
+    }
+
+    /// The median of the summed excess of several populations (the counted clusters of a sample,
+    /// each with its own chain and ratio): at each level, every population's restricted events at
+    /// or below it minus its ratio times its other chain's, summed; the level where that first
+    /// reaches half the summed excess. With one population it is ``median(values:chains:want:ratio:)``.
+    /// - Parameters:
+    ///   - values: the events' values on the marker (non-finite ones are left out).
+    ///   - chains: per event, 1 κ, −1 λ, 0 undetermined (left out).
+    ///   - populations: the populations the events belong to.
+    ///   - population: the index into `populations` of event i.
+    /// - Returns: nil when the summed excess is not positive or a ratio is not a positive number.
+    /// - Complexity: O(n log n) for n events.
+    static func median(values: [Float], chains: [Int8], populations: [Population], population: (Int) -> Int) -> Double? {
         precondition(values.count == chains.count)
-        var events: [(Float, Bool)] = []
+        guard !populations.isEmpty, populations.allSatisfy({ $0.ratio.isFinite && $0.ratio > 0 }) else { return nil }
+        var events: [(Float, Double)] = []
         events.reserveCapacity(values.count)
-        var restricted = 0, other = 0
-        for (v, chain) in zip(values, chains) where v.isFinite && chain != 0 {
-            events.append((v, chain == want))
-            if chain == want { restricted += 1 } else { other += 1 }
+        var restricted = [Int](repeating: 0, count: populations.count), other = restricted
+        for (i, (v, chain)) in zip(values, chains).enumerated() where v.isFinite && chain != 0 {
+            let p = population(i)
+            if chain == populations[p].want {
+                events.append((v, 1))
+                restricted[p] += 1
+            } else {
+                events.append((v, -populations[p].ratio))
+                other[p] += 1
+            }
         }
-        let excess = Double(restricted) - r * Double(other)
-        guard excess > 0, r.isFinite, r > 0 else { return nil }
+        var excess = 0.0
+        for (p, population) in populations.enumerated() { excess += Double(restricted[p]) - population.ratio * Double(other[p]) }
+        guard excess > 0 else { return nil }
         events.sort { $0.0 < $1.0 }
         var below = 0.0
-        for (v, isRestricted) in events {
-            below += isRestricted ? 1 : -r
+        for (v, weight) in events {
+            below += weight
             if below >= excess / 2 { return Double(v) }
         }
         return events.last.map { Double($0.0) }

@@ -61,12 +61,13 @@ extension MRDAnalyzer {
         if clustering.ratioSource == "template" {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: clonality judged against the template's normal κ:λ of \(rules.normalKappaLambda)")
         }
-        // The clone's events: the restricted chain of each MRD cluster.
+        // The counted clusters' events, and among them the restricted chain of each.
         let mrdClusters = Set(clustering.clusters.indices.filter { clustering.clusters[$0].role == .mrd })
-        var aberrantRows: [Int] = []
+        var aberrantRows: [Int] = [], countedRows: [Int] = []
         for (row, label32) in clustering.labels.enumerated() where label32 >= 0 && mrdClusters.contains(Int(label32)) {
             let label = Int(label32)
             let restricted: Int8 = clustering.clusters[label].clonality.direction == "kappa" ? 1 : -1
+            countedRows.append(row)
             if clustering.chains[row] == restricted { aberrantRows.append(row) }
         }
         let excess = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excess }
@@ -76,17 +77,12 @@ extension MRDAnalyzer {
         let monotypic = Int(clustering.clusters.filter { $0.role == .monotypic }.reduce(0.0) { $0 + $1.clonality.excess }.rounded())
         func percent(_ x: Int, of n: Int) -> Double { n > 0 ? 100 * Double(x) / Double(n) : 0 }
 
-        // Phenotype of the clone's events against the normal reference.
-        var phenotype: [MRDResult.MarkerPattern] = []
-        if !aberrantRows.isEmpty {
-            for marker in rules.phenotypeMarkers {
-                let c = full.columns.firstIndex(of: marker)!
-                let median = ThresholdFinder.quantile(aberrantRows.map { Double(full.candidates[$0 * stored + c]) }, 0.5) ?? .nan
-                let reference = clustering.referenceMedians?[marker]
-                let pattern = reference.map { median - $0 > rules.phenotypeMargin ? "increased" : $0 - median > rules.phenotypeMargin ? "reduced" : "normal" } ?? "no_reference"
-                phenotype.append(.init(marker: marker, aberrantMedian: round6(median), normalMedian: reference.map(round6), pattern: pattern))
-            }
-        }
+        // Phenotype of the clone against the normal reference: of the counted clusters' excess.
+        let phenotype = ClonePhenotype.patterns(
+            rows: countedRows, labels: clustering.labels, chains: clustering.chains,
+            clusters: Dictionary(uniqueKeysWithValues: mrdClusters.map { ($0, clustering.clusters[$0].clonality) }),
+            markers: rules.phenotypeMarkers.map { ($0, full.columns.firstIndex(of: $0)!) }, value: { full.candidates[$0 * stored + $1] },
+            reference: clustering.referenceMedians, margin: rules.phenotypeMargin)
         // Light chains.
         let mrdList = mrdClusters.sorted().map { clustering.clusters[$0] }
         let aKappa = mrdList.reduce(0) { $0 + $1.clonality.kappa }, aLambda = mrdList.reduce(0) { $0 + $1.clonality.lambda }

@@ -84,7 +84,8 @@ public enum HTMLReport {
         }
         if !r.phenotype.isEmpty {
             h += "<h3>Aberrant phenotype against normal plasma cells</h3>\n"
-            h += table(["marker", "aberrant median", "normal median", "pattern"], r.phenotype.map {
+            h += "<p>Medians of the counted clusters' clonal excess (the normal cells of the restricted chain in their box taken out), against the normal plasma cells'.</p>\n"
+            h += table(["marker", "clonal excess median", "normal median", "pattern"], r.phenotype.map {
                 [$0.marker, String(format: "%.3f", $0.aberrantMedian), $0.normalMedian.map { String(format: "%.3f", $0) } ?? "—", $0.pattern]
             })
         }

@@ -89,6 +89,10 @@ struct HTMLReportTests {
         let sizes = r.aberrantClusters.map(String.init).joined(separator: ", ")
         #expect(!sizes.isEmpty && MRDTextReport.render(r).contains("; counted from clusters of \(sizes) events of both light chains"))
         #expect(html.contains("<p>Counted clusters: \(sizes) events of both light chains (the aberrant count is their clonal excess, not their size)"))
+        // The phenotype table gives the clonal excess's medians, under a header that says so.
+        let first = try #require(r.phenotype.first)
+        #expect(html.contains("<th>clonal excess median</th>"))
+        #expect(html.contains("<td>\(first.marker)</td><td>\(String(format: "%.3f", first.aberrantMedian))</td>"))
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
         #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
