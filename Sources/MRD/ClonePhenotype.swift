@@ -9,20 +9,36 @@
 /// counted clusters' clonal excess (``ExcessMedian``): what the count is, described.
 enum ClonePhenotype {
     /// - Parameters:
-    ///   - rows: the plasma-cell table rows of the counted clusters, both chains.
-    ///   - labels: per table row, its cluster.
+    ///   - labels: per plasma-cell table row, its cluster (−1 none).
     ///   - chains: per table row, 1 κ, −1 λ, 0 undetermined.
-    ///   - clusters: per counted cluster, its clonality outcome (restricted chain and ratio).
+    ///   - clusters: the counted clusters' clonality outcomes (restricted chain and ratio), by label.
     ///   - markers: the phenotype markers, each with its column in the table.
     ///   - value: the table's value of a row in a column.
     ///   - reference: the normal plasma cells' median of each marker, when there is one.
     ///   - margin: the difference beyond which a marker is "increased" or "reduced".
+    ///   - limit: at most this many of the counted clusters' rows are read, every k-th beyond it
+    ///     (the comparison needs the level to well within `margin`, not every event; a 10% clone
+    ///     of a 10-million-event file would otherwise sort a million rows per marker).
     /// - Returns: one pattern per marker, in `markers`' order; none without counted rows.
-    /// - Complexity: O(m · n log n) for m markers and n rows.
-    static func patterns(rows: [Int], labels: [Int32], chains: [Int8], clusters: [Int: ClonalityTest.Outcome],
+    /// - Complexity: O(r + m · n log n) for r table rows, m markers and n = min(counted rows, limit).
+    static func patterns(labels: [Int32], chains: [Int8], clusters: [Int: ClonalityTest.Outcome],
                          markers: [(name: String, column: Int)], value: (Int, Int) -> Float,
-                         reference: [String: Double]?, margin: Double) -> [MRDResult.MarkerPattern] {
-        guard !rows.isEmpty else { return [] }
+                         reference: [String: Double]?, margin: Double, limit: Int = PlasmaCellClustering.medianLimit) -> [MRDResult.MarkerPattern] {
+        guard let last = clusters.keys.max() else { return [] }
+        var counted = [Bool](repeating: false, count: last + 1)
+        for c in clusters.keys where c >= 0 { counted[c] = true }
+        func isCounted(_ label: Int32) -> Bool { label >= 0 && Int(label) <= last && counted[Int(label)] }
+        let total = labels.reduce(0) { $0 + (isCounted($1) ? 1 : 0) }
+        guard total > 0 else { return [] }
+        // Every k-th counted row, in table order.
+        let step = max(1, (total + limit - 1) / limit)
+        var rows: [Int] = []
+        rows.reserveCapacity((total + step - 1) / step)
+        var seen = 0
+        for (row, label) in labels.enumerated() where isCounted(label) {
+            if seen % step == 0 { rows.append(row) }
+            seen += 1
+        }
         let order = clusters.keys.sorted()
         let populations = order.map { c in
             let o = clusters[c]!

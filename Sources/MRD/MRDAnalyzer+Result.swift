@@ -61,13 +61,12 @@ extension MRDAnalyzer {
         if clustering.ratioSource == "template" {
             warnings.append("fewer than \(rules.minNormalPlasmaCells) polyclonal plasma cells: clonality judged against the template's normal κ:λ of \(rules.normalKappaLambda)")
         }
-        // The counted clusters' events, and among them the restricted chain of each.
+        // The clone's events: the restricted chain of each MRD cluster.
         let mrdClusters = Set(clustering.clusters.indices.filter { clustering.clusters[$0].role == .mrd })
-        var aberrantRows: [Int] = [], countedRows: [Int] = []
+        var aberrantRows: [Int] = []
         for (row, label32) in clustering.labels.enumerated() where label32 >= 0 && mrdClusters.contains(Int(label32)) {
             let label = Int(label32)
             let restricted: Int8 = clustering.clusters[label].clonality.direction == "kappa" ? 1 : -1
-            countedRows.append(row)
             if clustering.chains[row] == restricted { aberrantRows.append(row) }
         }
         let excess = mrdClusters.reduce(0.0) { $0 + clustering.clusters[$1].clonality.excess }
@@ -79,7 +78,7 @@ extension MRDAnalyzer {
 
         // Phenotype of the clone against the normal reference: of the counted clusters' excess.
         let phenotype = ClonePhenotype.patterns(
-            rows: countedRows, labels: clustering.labels, chains: clustering.chains,
+            labels: clustering.labels, chains: clustering.chains,
             clusters: Dictionary(uniqueKeysWithValues: mrdClusters.map { ($0, clustering.clusters[$0].clonality) }),
             markers: rules.phenotypeMarkers.map { ($0, full.columns.firstIndex(of: $0)!) }, value: { full.candidates[$0 * stored + $1] },
             reference: clustering.referenceMedians, margin: rules.phenotypeMargin)

@@ -37,7 +37,7 @@ struct ClonePhenotypeTests {
         let rows = t.labels.indices.filter { t.labels[$0] != 1 }
         let clusters = [0: Self.outcome("kappa", kappa: 2120, lambda: 1000, ratio: 2), 2: Self.outcome("lambda", kappa: 2, lambda: 80, ratio: 2)]
         let values = t.values
-        let patterns = ClonePhenotype.patterns(rows: rows, labels: t.labels, chains: t.chains, clusters: clusters,
+        let patterns = ClonePhenotype.patterns(labels: t.labels, chains: t.chains, clusters: clusters,
                                                markers: [("CD19", 0), ("CD56", 1)], value: { values[$0 * 2 + $1] },
                                                reference: ["CD19": 0.6, "CD56": 0.15], margin: 0.1)
         // The summed excess is 120 + 79 = 199; half is 99.5. The normal cells cancel level by
@@ -51,6 +51,13 @@ struct ClonePhenotypeTests {
         #expect(patterns[1].aberrantMedian == round6(Double(Float(0.70) + Float(20) * 0.001)))
         #expect(patterns.map(\.pattern) == ["reduced", "increased"])
         #expect(patterns.map(\.normalMedian) == [0.6, 0.15])
+        // Read every other row (a limit of half the rows): the same patterns, medians within 0.005.
+        let sampled = ClonePhenotype.patterns(labels: t.labels, chains: t.chains, clusters: clusters,
+                                              markers: [("CD19", 0), ("CD56", 1)], value: { values[$0 * 2 + $1] },
+                                              reference: ["CD19": 0.6, "CD56": 0.15], margin: 0.1, limit: (rows.count + 1) / 2)
+        #expect(sampled.map(\.pattern) == patterns.map(\.pattern))
+        for (a, b) in zip(sampled, patterns) { #expect(abs(a.aberrantMedian - b.aberrantMedian) < 0.005, "\(a.marker): \(a.aberrantMedian) vs \(b.aberrantMedian)") }
+        #expect(sampled != patterns)
         // The restricted-chain events alone (2,200 of them, 2,000 normal) would read the normal
         // cells' levels: "normal" on both markers the clone departs on.
         let restricted = rows.filter { t.chains[$0] == (t.labels[$0] == 0 ? 1 : -1) }
@@ -58,14 +65,16 @@ struct ClonePhenotypeTests {
         #expect(abs(plain - 0.6) < 0.1)
     }
 
-    @Test("without a reference the pattern is no_reference; without counted rows there is no phenotype")
+    @Test("without a reference the pattern is no_reference; unclustered and uncounted rows are left out; without counted rows there is no phenotype")
     func noReference() {
-        let values: [Float] = [0.2, 0.3, 0.4]
-        let patterns = ClonePhenotype.patterns(rows: [0, 1, 2], labels: [0, 0, 0], chains: [1, 1, 1],
+        let values: [Float] = [0.2, 0.9, 0.3, 0.95, 0.4]
+        let patterns = ClonePhenotype.patterns(labels: [0, -1, 0, 1, 0], chains: [1, 1, 1, 1, 1],
                                                clusters: [0: Self.outcome("kappa", kappa: 3, lambda: 0, ratio: 1.5)],
                                                markers: [("CD19", 0)], value: { values[$0 + $1] }, reference: nil, margin: 0.1)
         #expect(patterns == [.init(marker: "CD19", aberrantMedian: round6(Double(Float(0.3))), normalMedian: nil, pattern: "no_reference")])
-        #expect(ClonePhenotype.patterns(rows: [], labels: [], chains: [], clusters: [:], markers: [("CD19", 0)], value: { _, _ in 0 },
+        #expect(ClonePhenotype.patterns(labels: [], chains: [], clusters: [:], markers: [("CD19", 0)], value: { _, _ in 0 },
                                         reference: nil, margin: 0.1).isEmpty)
+        #expect(ClonePhenotype.patterns(labels: [1, -1], chains: [1, 1], clusters: [0: Self.outcome("kappa", kappa: 1, lambda: 0, ratio: 1.5)],
+                                        markers: [("CD19", 0)], value: { _, _ in 0 }, reference: nil, margin: 0.1).isEmpty)
     }
 }
