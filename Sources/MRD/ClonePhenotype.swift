@@ -50,13 +50,18 @@ enum ClonePhenotype {
         let rowChains = rows.map { chains[$0] }
         return markers.map { marker in
             let values = rows.map { value($0, marker.column) }
+            let estimate = ExcessMedian.estimate(values: values, chains: rowChains, populations: populations) { population[$0] }
             // Without a positive excess (not a counted cluster's state), the restricted chain's median.
-            let median = ExcessMedian.median(values: values, chains: rowChains, populations: populations) { population[$0] }
+            let median = estimate?.median
                 ?? ThresholdFinder.quantile(rows.indices.filter { rowChains[$0] == populations[population[$0]].want }.map { Double(values[$0]) }, 0.5)
                 ?? .nan
             let normal = reference?[marker.name]
             let pattern = normal.map { median - $0 > margin ? "increased" : $0 - median > margin ? "reduced" : "normal" } ?? "no_reference"
-            return .init(marker: marker.name, aberrantMedian: round6(median), normalMedian: normal.map(round6), pattern: pattern)
+            let uncertain = normal.flatMap { n in
+                estimate.map { e in [n - margin, n + margin].contains { e.low < $0 && $0 < e.high } }
+            }
+            return .init(marker: marker.name, aberrantMedian: round6(median), normalMedian: normal.map(round6), pattern: pattern,
+                         aberrantMedianCI95: estimate.map { [round6($0.low), round6($0.high)] }, uncertain: uncertain)
         }
     }
 }

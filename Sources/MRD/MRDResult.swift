@@ -63,6 +63,12 @@ public struct MRDResult: Sendable, Codable, Equatable {
         @Nullable public private(set) var normalMedian: Double?
         /// reduced, normal, increased, or no_reference (no normal plasma cells to compare with).
         public let pattern: String
+        /// The 95% interval of the clone's median (``ExcessMedian/Estimate``); null when the
+        /// median is not of a positive excess.
+        @Nullable public private(set) var aberrantMedianCI95: [Double]? = nil
+        /// Whether that interval reaches across the normal median ± the margin (the pattern could
+        /// be another); null without a normal median or an interval.
+        @Nullable public private(set) var uncertain: Bool? = nil
     }
 
     public struct LightChains: Sendable, Codable, Equatable {
@@ -218,6 +224,7 @@ extension MRDResult.Threshold {
 extension MRDResult.MarkerPattern {
     enum CodingKeys: String, CodingKey {
         case marker, pattern, aberrantMedian = "aberrant_median", normalMedian = "normal_median"
+        case aberrantMedianCI95 = "aberrant_median_ci95", uncertain
     }
 }
 

@@ -84,9 +84,11 @@ public enum HTMLReport {
         }
         if !r.phenotype.isEmpty {
             h += "<h3>Aberrant phenotype against normal plasma cells</h3>\n"
-            h += "<p>Medians of the counted clusters' clonal excess (the normal cells of the restricted chain in their box taken out), against the normal plasma cells'.</p>\n"
-            h += table(["marker", "clonal excess median", "normal median", "pattern"], r.phenotype.map {
-                [$0.marker, String(format: "%.3f", $0.aberrantMedian), $0.normalMedian.map { String(format: "%.3f", $0) } ?? "—", $0.pattern]
+            h += "<p>Medians of the counted clusters' clonal excess (the normal cells of the restricted chain in their box taken out), against the normal plasma cells'. "
+                + "A pattern is uncertain when the median's 95% interval reaches across the normal median ± the margin: the normal cells' chain noise in the box leaves the clone's level open.</p>\n"
+            h += table(["marker", "clonal excess median", "95% interval", "normal median", "pattern"], r.phenotype.map { p in
+                [p.marker, String(format: "%.3f", p.aberrantMedian), p.aberrantMedianCI95.map { String(format: "%.3f–%.3f", $0[0], $0[1]) } ?? "—",
+                 p.normalMedian.map { String(format: "%.3f", $0) } ?? "—", p.pattern + (p.uncertain == true ? " (uncertain)" : "")]
             })
         }
         let l = r.lightChains

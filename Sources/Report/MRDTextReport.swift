@@ -37,7 +37,9 @@ public enum MRDTextReport {
             let s = r.sensitivity
             lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met: " + s.notMetBecause.joined(separator: "; ")))")
             if !r.phenotype.isEmpty {
-                lines.append("  aberrant phenotype vs normal PCs: " + r.phenotype.map { "\($0.marker) \(symbol($0.pattern))" }.joined(separator: "  "))
+                let uncertain = r.phenotype.filter { $0.uncertain == true }.map(\.marker)
+                lines.append("  aberrant phenotype vs normal PCs: " + r.phenotype.map { "\($0.marker) \(symbol($0.pattern))" }.joined(separator: "  ")
+                             + (uncertain.isEmpty ? "" : "; uncertain (the 95% interval of the clone's median reaches across the margin): " + uncertain.joined(separator: ", ")))
             }
             let l = r.lightChains
             lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")")

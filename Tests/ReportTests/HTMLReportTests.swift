@@ -91,8 +91,20 @@ struct HTMLReportTests {
         #expect(html.contains("<p>Counted clusters: \(sizes) events of both light chains (the aberrant count is their clonal excess, not their size)"))
         // The phenotype table gives the clonal excess's medians, under a header that says so.
         let first = try #require(r.phenotype.first)
-        #expect(html.contains("<th>clonal excess median</th>"))
-        #expect(html.contains("<td>\(first.marker)</td><td>\(String(format: "%.3f", first.aberrantMedian))</td>"))
+        #expect(html.contains("<th>clonal excess median</th><th>95% interval</th>"))
+        let interval = try #require(first.aberrantMedianCI95)
+        #expect(html.contains("<td>\(first.marker)</td><td>\(String(format: "%.3f", first.aberrantMedian))</td><td>\(String(format: "%.3f–%.3f", interval[0], interval[1]))</td>"))
+        // A marker whose interval reaches across the margin is named uncertain in both reports.
+        var json = try #require(JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
+        var entries = try #require(json["phenotype"] as? [[String: Any]])
+        entries[0]["uncertain"] = true
+        json["phenotype"] = entries
+        let marked = try JSONDecoder().decode(MRDResult.self, from: JSONSerialization.data(withJSONObject: json))
+        #expect(marked.phenotype[0].uncertain == true && r.phenotype.allSatisfy { $0.uncertain == false })
+        #expect(MRDTextReport.render(marked).contains("; uncertain (the 95% interval of the clone's median reaches across the margin): \(first.marker)\n"))
+        #expect(!MRDTextReport.render(r).contains("uncertain"))
+        let markedHTML = HTMLReport.render(MRDAnalysis(result: marked, plots: analysis.plots, resolvedGates: analysis.resolvedGates))
+        #expect(markedHTML.contains("<td>\(first.pattern) (uncertain)</td>") && !html.contains(" (uncertain)</td>"))
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
         #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
