@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 6
+    public static let schemaVersion = 7
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
