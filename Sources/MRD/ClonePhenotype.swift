@@ -28,17 +28,9 @@ enum ClonePhenotype {
         var counted = [Bool](repeating: false, count: last + 1)
         for c in clusters.keys where c >= 0 { counted[c] = true }
         func isCounted(_ label: Int32) -> Bool { label >= 0 && Int(label) <= last && counted[Int(label)] }
-        let total = labels.reduce(0) { $0 + (isCounted($1) ? 1 : 0) }
-        guard total > 0 else { return [] }
         // Every k-th counted row, in table order.
-        let step = max(1, (total + limit - 1) / limit)
-        var rows: [Int] = []
-        rows.reserveCapacity((total + step - 1) / step)
-        var seen = 0
-        for (row, label) in labels.enumerated() where isCounted(label) {
-            if seen % step == 0 { rows.append(row) }
-            seen += 1
-        }
+        let rows = ThinnedRows.every(count: labels.count, limit: limit) { isCounted(labels[$0]) }
+        guard !rows.isEmpty else { return [] }
         let order = clusters.keys.sorted()
         let populations = order.map { c in
             let o = clusters[c]!
