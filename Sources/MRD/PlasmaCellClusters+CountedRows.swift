@@ -18,13 +18,7 @@ extension PlasmaCellClustering {
         var eligible = labels.map { $0 < 0 || polyclonal.contains(Int($0)) }
         var result: [[Int]] = []
         var notes: [String] = []
-        // The aberrancy rules as placed for the sample, on the search dimensions (a rule switched
-        // off, or on a marker left out of the phenotype, takes no part).
-        let names = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }
-        let sliceRules = rules.rules.compactMap { rule -> AberrancySlice.Rule? in
-            guard let k = names.firstIndex(of: rule.marker), let t = negativeModes[rule.marker] else { return nil }
-            return AberrancySlice.Rule(dimension: k, above: rule.aberrant == .above, threshold: t)
-        }
+        let (names, sliceRules) = placedRules
         for subset in subsets {
             let boxA = searcher.widen(low: subset.found.low, high: subset.found.high, values: all, chains: chains,
                                       eligible: eligible, kappa: subset.kappa, referenceRatio: r0, ratioVariance: ratioVariance, groups: labels)

@@ -284,8 +284,24 @@ struct PlasmaCellClustering {
         let (counted, sliceNotes) = countedRows(subsets: subsets, labels: labels, polyclonal: polyclonal, chains: chains, values: all,
                                   prepared: prepared, searcher: searcher, referenceRatio: r0, alpha: alpha,
                                   ratioVariance: ratioVariance)
+        // The clusters taken out of the density clusters: each subset's counted rows; and when
+        // nothing was restricted, a restricted group of rule breakers (``AberrancySignatureSearch``).
+        var taken = zip(subsets, counted).map { subset, rowsIn in
+            (rows: rowsIn, phenotype: Optional(subset.found.members.map { densityMembers[subset.cluster][$0] }), parent: Optional(subset.cluster),
+             decision: subset.found.test)
+        }
+        var signatureNotes: [String] = []
+        if subsets.isEmpty && !tested.contains(where: { outcomes[$0]?.restricted == true }) {
+            let (names, placed) = placedRules
+            let spread = Set(spreads.values.flatMap { s in s.wider.indices.filter { s.wider[$0] != 0 } })
+            if let found = AberrancySignatureSearch.search(rules: placed, values: all, chains: chains, eligible: [Bool](repeating: true, count: labels.count),
+                                                          spread: spread, test: test, referenceRatio: r0, alpha: rules.clonalityAlpha, mirror: searcher) {
+                taken.append((found.rows, nil, nil, found.outcome))
+                signatureNotes.append(AberrancySignatureSearch.note(found, names: names))
+            }
+        }
         var halves: [ClonalityTest.Outcome] = []
-        for (subset, rowsIn) in zip(subsets, counted) {
+        for (rowsIn, phenotype, parent, decision) in taken {
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count
             var sk = 0, sl = 0
@@ -300,16 +316,16 @@ struct PlasmaCellClustering {
             }
             members = members.map { $0.filter { labels[Int($0)] != Int32(index) } }
             members.append(rowsIn.map { Int32($0) })
-            phenotypeRows.append(subset.found.members.map { densityMembers[subset.cluster][$0] })
+            phenotypeRows.append(phenotype)
             kappa.append(sk)
             lambda.append(sl)
             sizes.append(rowsIn.count)
-            parents.append(subset.cluster)
-            halves.append(subset.found.test)
+            parents.append(parent)
+            halves.append(decision)
         }
         // The count's r₀ (``PlasmaCellClustering/countPool(_:holders:othersOnly:polyclonal:kappa:lambda:restricted:members:table:chains:searcher:referenceRatio:alpha:ratioVariance:)``):
         // the polyclonal clusters', with the holders and the restricted clusters' remainders that agree with them.
-        var countNotes = sliceNotes
+        var countNotes = sliceNotes + signatureNotes
         if source == "sample" {
             let restricted = (0..<count).filter { outcomes[$0]?.restricted == true }.map { ($0, outcomes[$0]!.direction == "kappa") }
             let (pool, notes) = countPool(poolCounts, holders: Set(parents.compactMap { $0 }), othersOnly: othersOnly,

@@ -39,7 +39,15 @@ extension RestrictedSubsetSearch {
     /// - Complexity: O(n · d) per dimension cut on one side, for n members and d dimensions.
     func mirroredSpread(_ prepared: Prepared, low: [Float], high: [Float], kappa: Bool, testWanted: Int, testEvents: Int,
                         p0: Double, alpha: Double) -> Int? {
-        let values = prepared.values, chains = prepared.chains, d = prepared.dimensions
+        mirroredSpread(values: prepared.values, chains: prepared.chains, rows: 0..<prepared.chains.count, low: low, high: high,
+                       kappa: kappa, testWanted: testWanted, testEvents: testEvents, p0: p0, alpha: alpha)
+    }
+
+    /// The same among `rows` of `values` (a signature group's eligible plasma cells, ``AberrancySignatureSearch``).
+    /// - Complexity: O(n · d) per dimension cut on one side, for the n rows.
+    func mirroredSpread<Rows: Sequence<Int>>(values: MarkerRows, chains: [Int8], rows: Rows, low: [Float], high: [Float], kappa: Bool,
+                                             testWanted: Int, testEvents: Int, p0: Double, alpha: Double) -> Int? {
+        let d = values.dimensions
         let want: Int8 = kappa ? 1 : -1
         for k in 0..<d where (low[k] > -.infinity) != (high[k] < .infinity) {
             // A low tail inside the marker's negative mode is mirrored within that mode: the
@@ -48,7 +56,7 @@ extension RestrictedSubsetSearch {
             let mode: Float = if let limit, high[k] < limit { limit } else { .infinity }
             var others: [(value: Float, wanted: Bool)] = []
             var inBox = 0
-            for i in 0..<chains.count where chains[i] != 0 {
+            for i in rows where chains[i] != 0 {
                 var inside = true
                 for j in 0..<d where j != k && !(values[i, j] >= low[j] && values[i, j] <= high[j]) { inside = false; break }
                 guard inside, values[i, k] < mode else { continue }

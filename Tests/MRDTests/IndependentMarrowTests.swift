@@ -192,4 +192,18 @@ struct IndependentMarrowTests {
         #expect(variance.withinClusters > variance.betweenClusters, "\(variance)")
         #expect(result.clonality?.clusters.filter { $0.role == .mrd }.allSatisfy { $0.size < 1_000 } == true)
     }
+
+    @Test("a 10⁻⁵ clone of 45 CD38-dim CD56+ CD19− CD45− κ events at 5 million events, which the density clustering chains into a normal cluster of 12,624, is found among the cells that break the CD56 and CD38 rules: positive below the LLOQ (it was negative, 0 counted)",
+          .enabled(if: available, Comment(rawValue: skipMessage)))
+    func deepCloneAmongRuleBreakers() throws {
+        let file = try generate(seed: 1118, mrd: 1e-5, ["--events", "5000000"])
+        #expect(file.cloneEvents == 45)
+        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
+        #expect(result.call == .positiveBelowLLOQ, "\(result.callText)")
+        #expect(result.warnings.contains { $0.hasPrefix("no plasma-cell cluster or subset was light-chain restricted") && $0.contains("break the CD56+ CD38− rules") },
+                "\(result.warnings)")
+        let counted = result.aberrantPC.count
+        #expect(counted >= 30 && counted <= 45, "counted \(counted) of 45")
+        #expect(result.lightChains.aberrant == "kappa")
+    }
 }

@@ -2,6 +2,7 @@
 """FlowMRD's calls on files of the independent marrow generator (independent_marrow.py).
 
 Usage: independent_matrix.py FLOWMRD OUTDIR [--templates DIR] [--normals N] [--clones N] [--jobs J] [--therapy N] [--skip K]
+                             [--deep N] [--events E]
 
 Writes, per file, one TSV row (seed, condition, clone events, nucleated events, call, counted,
 MRD %, interval, the switched-off gates and the spreading warnings) to OUTDIR/independent.tsv,
@@ -10,7 +11,9 @@ Conditions: normal marrow (seeds 1…N), regenerating marrow (301…), a clone o
 and of 10⁻⁴ (201…) of nucleated cells. With `--therapy N` (N files each): normal marrow under
 anti-CD38 therapy (401…) and with a 10⁻³ clone (451…), hemodiluted normal marrow (601…, 80–95%
 blood), marrow after BCMA CAR-T analysed with `--context post-car-t` without (701…) and with a
-10⁻³ clone (751…), single-aberrancy 10⁻³ clones (901…) and 10⁻² clones (1001…).
+10⁻³ clone (751…), single-aberrancy 10⁻³ clones (901…) and 10⁻² clones (1001…). With `--deep N`: N clones of 10⁻⁵ (1101…), the IMWG
+level, best run with `--events 5000000` or more (the generator's default is 2,000,000 events;
+`--events` applies to every file).
 `--skip K` starts every condition K blocks of its default size later, on seeds the call was
 never mended on: `--skip 1 --normals 60 --clones 30` gives normals 31–90 and clones 116–145 and
 216–245; `--skip 3 --normals 60 --clones 30` normals 91–150 and clones 146–175 and 246–275
@@ -61,6 +64,8 @@ def main():
     ap.add_argument("--skip", type=int, default=0,
                     help="start each condition after K blocks of its default seeds (30 normal, 10 regenerating, 15 per clone "
                          "level, 10 per therapy condition): seeds the call was never mended on")
+    ap.add_argument("--deep", type=int, default=0, help="clones of 10⁻⁵ (seeds 1101…)")
+    ap.add_argument("--events", type=int, help="events per file (the generator's default when absent)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     conditions = [("normal", 1, a.normals, 0, [], []), ("regenerating", 301, a.normals // 3, 0, ["--regenerating"], []),
@@ -70,7 +75,8 @@ def main():
                    ("hemodiluted", 601, t, 0, None, []),
                    ("post-car-t", 701, t, 0, ["--no-normal-pc"], ["--context", "post-car-t"]),
                    ("post-car-t-clone-1e-3", 751, t, 0.001, ["--no-normal-pc"], ["--context", "post-car-t"]),
-                   ("single-clone-1e-3", 901, t, 0.001, ["--aberrancies", "1"], []), ("clone-1e-2", 1001, t, 0.01, [], [])]
+                   ("single-clone-1e-3", 901, t, 0.001, ["--aberrancies", "1"], []), ("clone-1e-2", 1001, t, 0.01, [], []),
+                   ("clone-1e-5", 1101, a.deep, 0.00001, [], [])]
     # The default number of files per condition, by which --skip moves its first seed.
     default = {"normal": 30, "regenerating": 10, "clone-1e-3": 15, "clone-1e-4": 15}
     jobs = []
@@ -79,6 +85,8 @@ def main():
         for s in range(first, first + count):
             # Hemodilution: 80-95% blood, spread over the seeds.
             e = extra if extra is not None else ["--hemodilution", "%.3f" % (0.80 + 0.15 * ((s * 37) % 100) / 100)]
+            if a.events:
+                e = e + ["--events", str(a.events)]
             jobs.append((a.flowmrd, a.out, a.templates, condition, s, mrd, e, analyze_extra))
     with Pool(a.jobs) as pool:
         rows = pool.map(one, jobs)
