@@ -56,23 +56,20 @@ struct AberrancySignatureSearch {
         // Each eligible row's broken rules, and the chains' counts per pattern of broken rules.
         let candidates = eligible.indices.filter { eligible[$0] }
         var patterns = [UInt64](repeating: 0, count: candidates.count)
-        var counts: [UInt64: (kappa: Int, lambda: Int, none: Int)] = [:]
+        var counts: [UInt64: (kappa: Int, lambda: Int)] = [:]
         for (j, row) in candidates.enumerated() {
             var mask: UInt64 = 0
             for (r, rule) in rules.enumerated() where rule.isBroken(by: values[row, rule.dimension]) { mask |= UInt64(1) << UInt64(r) }
             patterns[j] = mask
-            guard mask != 0 else { continue }
-            counts[mask, default: (0, 0, 0)].kappa += chains[row] == 1 ? 1 : 0
-            counts[mask, default: (0, 0, 0)].lambda += chains[row] == -1 ? 1 : 0
-            counts[mask, default: (0, 0, 0)].none += chains[row] == 0 ? 1 : 0
+            guard mask != 0, chains[row] != 0 else { continue }
+            counts[mask, default: (0, 0)].kappa += chains[row] == 1 ? 1 : 0
+            counts[mask, default: (0, 0)].lambda += chains[row] == -1 ? 1 : 0
         }
         // Every restricted signature, most significant first (ties in signature order).
         var restricted: [(signature: Int, outcome: ClonalityTest.Outcome)] = []
         for (i, signature) in signatures.enumerated() {
-            var k = 0, l = 0, none = 0
-            for (mask, c) in counts where mask & signature == signature { k += c.kappa; l += c.lambda; none += c.none }
-            // A group most of whose cells read no light chain is not plasma cells' (``ClonalityTest/readsLightChains(determined:events:)``).
-            guard ClonalityTest.readsLightChains(determined: k + l, events: k + l + none) else { continue }
+            var k = 0, l = 0
+            for (mask, c) in counts where mask & signature == signature { k += c.kappa; l += c.lambda }
             let outcome = test.test(kappa: k, lambda: l, referenceRatio: r0, alpha: level)
             if outcome.restricted { restricted.append((i, outcome)) }
         }

@@ -125,21 +125,6 @@ public struct ClonalityTest: Sendable, Equatable {
         return (poisson + subtracted * subtracted * logRatioVariance).squareRoot()
     }
 
-    /// Whether a population's light chains can be judged: plasma cells carry a cytoplasmic light
-    /// chain, so at least half of a plasma-cell population's events have a determined chain (κ
-    /// or λ). In a population where most do not, the chain-read events are other cells' noise
-    /// in the κ and λ detectors (myeloid precursors that enter the plasma-cell gate by CD38 read
-    /// κ or λ by spillover), and their κ:λ says nothing of clonality.
-    /// - Complexity: O(1).
-    static func readsLightChains(determined: Int, events: Int) -> Bool { 2 * determined >= events }
-
-    /// The warning for a cluster whose light chains are not judged (``readsLightChains(determined:events:)``).
-    /// - Complexity: O(1).
-    static func chainlessNote(events: Int, determined: Int) -> String {
-        "a plasma-cell cluster of \(events) events, \(events - determined) of them without a determined light chain, is not judged for "
-            + "clonality: plasma cells carry a cytoplasmic light chain, so most of its events are other cells in the plasma-cell gate"
-    }
-
     /// Whether two groups of polyclonal cells share one κ:λ: the difference of their log ratios
     /// lies within two standard deviations of both groups' sampling (1/κ + 1/λ each). Two
     /// standard deviations, as for a slab of the widening and a subset's remainder.

@@ -160,10 +160,8 @@ extension MRDAnalyzer {
         warnings += clustering.spreadNotes
         warnings += clustering.remainderNotes
         for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {
-            // A cluster whose light chains were not judged (most of its events read none) is no polyclonal subset.
-            let judged = ClonalityTest.readsLightChains(determined: cluster.clonality.kappa + cluster.clonality.lambda, events: cluster.size)
-            warnings.append("a \(judged ? "polyclonal plasma-cell subset" : "plasma-cell cluster without light chains") of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
-                            + cluster.departures.map(\.marker).joined(separator: ", ") + (judged ? ": a normal subset, not counted" : ": not counted"))
+            warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
+                            + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
         }
         // Below the LOD no MRD number is given, only events. The count is the decision's: the
         // clonal excess, or on the monotypic route the monotypic plasma cells it took.

@@ -147,10 +147,7 @@ struct PlasmaCellClustering {
         // for the template's polyclonal κ share p (about 15 events at α = 0.001).
         let share = rules.normalKappaLambda / (1 + rules.normalKappaLambda)
         let testable = Int((log(rules.clonalityAlpha) / log(max(share, 1 - share))).rounded(.up))
-        // A cluster most of whose events read no light chain is not judged (``ClonalityTest/readsLightChains(determined:events:)``).
-        let chainless = (0..<count).filter { clustering.sizes[$0] >= testable && !ClonalityTest.readsLightChains(determined: kappa[$0] + lambda[$0], events: clustering.sizes[$0]) }
-        let chainlessNotes = chainless.map { ClonalityTest.chainlessNote(events: clustering.sizes[$0], determined: kappa[$0] + lambda[$0]) }
-        let tested = (0..<count).filter { clustering.sizes[$0] >= testable && !chainless.contains($0) }
+        let tested = (0..<count).filter { clustering.sizes[$0] >= testable }
         let searchable = tested.filter { clustering.sizes[$0] >= 4 * testable }
         // Bonferroni over every test: one per cluster, two (κ and λ) per searched cluster.
         let alpha = rules.clonalityAlpha / Double(max(1, tested.count + 2 * searchable.count))
@@ -328,7 +325,7 @@ struct PlasmaCellClustering {
         }
         // The count's r₀ (``PlasmaCellClustering/countPool(_:holders:othersOnly:polyclonal:kappa:lambda:restricted:members:table:chains:searcher:referenceRatio:alpha:ratioVariance:)``):
         // the polyclonal clusters', with the holders and the restricted clusters' remainders that agree with them.
-        var countNotes = chainlessNotes + sliceNotes + signatureNotes
+        var countNotes = sliceNotes + signatureNotes
         if source == "sample" {
             let restricted = (0..<count).filter { outcomes[$0]?.restricted == true }.map { ($0, outcomes[$0]!.direction == "kappa") }
             let (pool, notes) = countPool(poolCounts, holders: Set(parents.compactMap { $0 }), othersOnly: othersOnly,

@@ -234,12 +234,11 @@ struct RestrictedSubsetSearch {
             // The test half inside the box decides (only its events with a chain are looked at); the
             // members are listed only for a box that is kept (most boxes are not, and a large
             // cluster's list would be megabytes for nothing).
-            var testKappa = 0, testLambda = 0, testNone = 0
-            for i in 0..<n where !searchHalf[i] && inside(i) {
-                if chains[i] == 1 { testKappa += 1 } else if chains[i] == -1 { testLambda += 1 } else { testNone += 1 }
+            var testKappa = 0, testLambda = 0
+            for i in 0..<n where !searchHalf[i] && chains[i] != 0 && inside(i) {
+                if chains[i] == 1 { testKappa += 1 } else { testLambda += 1 }
             }
-            guard testKappa + testLambda >= minimumTestEvents,
-                  ClonalityTest.readsLightChains(determined: testKappa + testLambda, events: testKappa + testLambda + testNone) else { return nil }
+            guard testKappa + testLambda >= minimumTestEvents else { return nil }
             let outcome = ClonalityTest(alpha: alpha, restrictionRatio: restrictionRatio)
                 .test(kappa: testKappa, lambda: testLambda, referenceRatio: r0, alpha: alpha)
             guard outcome.restricted, (outcome.direction == "kappa") == kappa else { return nil }

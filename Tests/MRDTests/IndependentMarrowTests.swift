@@ -206,17 +206,4 @@ struct IndependentMarrowTests {
         #expect(counted >= 30 && counted <= 45, "counted \(counted) of 45")
         #expect(result.lightChains.aberrant == "kappa")
     }
-
-    @Test("a normal marrow of 10 million events whose 197-event cluster of myeloid precursors in the plasma-cell gate reads κ 81 : λ 9 and no chain in 107 is negative: a cluster most of whose events read no light chain is not judged for clonality (it was called positive, 64)",
-          .enabled(if: available, Comment(rawValue: skipMessage)))
-    func chainlessClusterNotJudged() throws {
-        let file = try generate(seed: 70, mrd: 0, ["--events", "10000000"])
-        #expect(file.cloneEvents == 0)
-        let result = try MRDAnalyzer(template: AnalysisTests.template).analyze(path: file.path)
-        #expect(result.call == .negative, "\(result.callText)")
-        #expect(result.aberrantPC.count == 0)
-        #expect(result.warnings.contains { $0.hasPrefix("a plasma-cell cluster of") && $0.contains("without a determined light chain, is not judged for clonality") },
-                "\(result.warnings)")
-        #expect(result.clonality?.clusters.allSatisfy { !$0.clonality.restricted } == true)
-    }
 }
