@@ -183,6 +183,7 @@ extension MRDAnalyzer {
             rulesOff: Array(Set(gating.rulesOff.map { template.mrd.rules[$0].marker } + (masking != nil ? [maskedMarker] : []))).sorted(),
             phenotypeReference: clustering.medianSource, masking: masking, plasmaCellKappaLambda: compartment)
         clonality.referenceRatioLogVariance = clustering.ratioLogVariance
+        clonality.lightChainReadLevel = clustering.lightChainReadLevel
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
         let result = MRDResult(

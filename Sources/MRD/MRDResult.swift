@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 7
+    public static let schemaVersion = 8
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -131,6 +131,9 @@ public struct MRDResult: Sendable, Codable, Equatable {
         /// The variance of log r₀ the clusters' excess intervals hold (``ReferenceRatioUncertainty``):
         /// null when r₀ is the template's, used as given.
         @Nullable public var referenceRatioLogVariance: RatioLogVariance? = nil
+        /// The level a plasma cell's higher light chain had to exceed to be read (``LightChainReading``):
+        /// the template's quantile of the lower chain over the plasma cells; null without plasma cells.
+        @Nullable public var lightChainReadLevel: Double? = nil
 
         /// The parts of the variance of log r₀ (docs/templates.md): sampling, between the
         /// polyclonal clusters, and within them along the phenotype markers; the interval uses
@@ -151,7 +154,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
             case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
             case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
             case phenotypeReference = "phenotype_reference", masking, plasmaCellKappaLambda = "plasma_cell_kappa_lambda"
-            case referenceRatioLogVariance = "reference_ratio_log_variance"
+            case referenceRatioLogVariance = "reference_ratio_log_variance", lightChainReadLevel = "light_chain_read_level"
         }
     }
 

@@ -101,6 +101,8 @@ struct PlasmaCellClustering {
         var remainderNotes: [String] = []
         /// The variance of log r₀ the intervals hold, by part (nil with the template's ratio).
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance? = nil
+        /// The level a read chain exceeds (``LightChainReading``; nil without plasma cells).
+        var lightChainReadLevel: Double? = nil
     }
 
     /// - Parameters: rows of `stored` values each, in the order of `columns`.
@@ -120,13 +122,10 @@ struct PlasmaCellClustering {
             clustering = clusterer.cluster(points: points, dimensions: clusterColumns.count)
         }
         clock.mark("density clusters")
-        // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (the chains `light_chains.margin` apart).
+        // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (``LightChainReading``).
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
-        var chains = [Int8](repeating: 0, count: n)
-        for row in 0..<n {
-            let kv = rows[row * stored + k], lv = rows[row * stored + l]
-            chains[row] = Double(kv - lv) > rules.lightChainMargin ? 1 : Double(lv - kv) > rules.lightChainMargin ? -1 : 0
-        }
+        let reading = LightChainReading(rows: rows, stored: stored, kappa: k, lambda: l, margin: rules.lightChainMargin, quantile: rules.unexpressedQuantile)
+        let chains = reading.chains(rows: rows, stored: stored, kappa: k, lambda: l)
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
         // Each cluster's rows, as 32-bit row numbers (half the memory of Int at 400,000 plasma cells).
@@ -491,6 +490,6 @@ struct PlasmaCellClustering {
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled, spreadNotes: spreadNotes, remainderNotes: remainderNotes,
-                       ratioLogVariance: ratioLogVariance)
+                       ratioLogVariance: ratioLogVariance, lightChainReadLevel: reading.level.isFinite ? round6(Double(reading.level)) : nil)
     }
 }

@@ -328,7 +328,7 @@ struct RestrictedSubsetSearch {
     /// Widens a found box so that the count takes in the clone's tails: the box that decides is
     /// drawn where the clone dominates, so it cuts off clone events where normal cells of both
     /// chains dilute them. Over the `eligible` events (both halves), each step moves the one
-    /// bound (to one of 16 quantiles of the events just beyond it, or to ±∞) whose added slab
+    /// bound (to one of 16 quantiles of the events just beyond it, to n/32, n/64, … of them (``steps(_:)``), or to ±∞) whose added slab
     /// has the largest clonal excess e = s − f·r beyond twice its SD √(s + r²f + (r·f)²·v)
     /// (r: the polyclonal ratio in the searched chain's direction; v: `ratioVariance`, the
     /// variance of log r₀, so that a slab of normal cells whose κ:λ differs a little from r₀ is
@@ -380,8 +380,7 @@ struct RestrictedSubsetSearch {
                 let events = slabs[slab].sorted { upward ? $0.0 < $1.0 : $0.0 > $1.0 }
                 var s = 0, f = 0, position = 0
                 var localShare = 0.0, localVariance = 0.0
-                for q in 1...16 {
-                    let end = q == 16 ? events.count : events.count * q / 16
+                for end in Self.steps(events.count) {
                     guard end > position else { continue }
                     while position < end {
                         if events[position].1 == want {
@@ -395,7 +394,7 @@ struct RestrictedSubsetSearch {
                         position += 1
                     }
                     // Do not split equal values.
-                    if q < 16, position < events.count, events[position].0 == events[position - 1].0 { continue }
+                    if position < events.count, events[position].0 == events[position - 1].0 { continue }
                     // The slab's Poisson variance plus its subtracted share's, from r₀'s own uncertainty.
                     let share = Double(f) * r
                     let excess = Double(s) - share, sd = (Double(s) + r * share + share * share * ratioVariance).squareRoot()
@@ -404,7 +403,7 @@ struct RestrictedSubsetSearch {
                     // outside the box: a region whose normal κ:λ differs from r₀ is not a tail.
                     if groups != nil && Double(s) - localShare <= 2 * (Double(s) + localVariance).squareRoot() { continue }
                     if score > (best?.score ?? 0) {
-                        best = (score, slab, q == 16 ? (upward ? .infinity : -.infinity) : events[position - 1].0)
+                        best = (score, slab, position == events.count ? (upward ? .infinity : -.infinity) : events[position - 1].0)
                     }
                 }
             }
@@ -412,6 +411,19 @@ struct RestrictedSubsetSearch {
             if move.slab % 2 == 1 { high[move.slab / 2] = move.bound } else { low[move.slab / 2] = move.bound }
         }
         return (low, high)
+    }
+
+    /// Where a slab of `n` events (sorted nearest the bound first) may end: at its 16 quantiles,
+    /// and nearer the bound at n/32, n/64, … down to a few events, so that a clone's thin tail
+    /// beside a large normal population is not swallowed by the first sixteenth.
+    /// - Complexity: O(log n).
+    static func steps(_ n: Int) -> [Int] {
+        var ends: [Int] = []
+        var piece = n / 32
+        while piece >= 8 { ends.append(piece); piece /= 2 }
+        ends.reverse()
+        for q in 1...16 { ends.append(n * q / 16) }
+        return ends
     }
 
     /// The likelihood-ratio statistic of s successes and f failures against success share p₀,

@@ -247,4 +247,35 @@ struct RestrictedSubsetTests {
         // The tails: the grouped box reaches toward the clone's edges and holds nearly all of it.
         #expect(inside(grouped, 20_000..<20_400) >= 370, "\(inside(grouped, 20_000..<20_400)) of the clone's 400, box \(grouped.low)")
     }
+
+    @Test("widening reaches a clone's thin tail beside a large normal population: 147 clone events beyond the box are 1/200 of the slab, which the first sixteenth would drown")
+    func widenTakesAThinTail() {
+        // One dimension. 30,000 normal cells on [0, 0.5] at κ:λ 1.5; a κ clone of 600 on [0.55, 1]
+        // whose deciding box starts at 0.66 (147 of its events lie below). r₀'s uncertainty is
+        // a log-ratio variance of 0.01, as a marrow's normal heterogeneity gives.
+        var rng = Mix(state: 31)
+        var values: [Float] = [], chains: [Int8] = []
+        for _ in 0..<30_000 {
+            values.append(Float(0.5 * rng.next()))
+            chains.append(rng.next() < 0.6 ? 1 : -1)
+        }
+        for i in 0..<600 {
+            values.append(0.55 + 0.45 * Float(i) / 600)
+            chains.append(1)
+        }
+        let search = RestrictedSubsetSearch(restrictionRatio: 4, minimumTestEvents: 15)
+        let eligible = [Bool](repeating: true, count: chains.count)
+        let start: Float = 0.66
+        let below = (30_000..<30_600).filter { values[$0] < start }.count
+        #expect(below == 147)
+        let wide = search.widen(low: [start], high: [.infinity], values: values, dimensions: 1, chains: chains, eligible: eligible,
+                                kappa: true, referenceRatio: 1.5, ratioVariance: 0.01)
+        let clone = (30_000..<30_600).filter { values[$0] >= wide.low[0] }.count
+        let normal = (0..<30_000).filter { values[$0] >= wide.low[0] }.count
+        // Every clone event, and no more normal cells than the step that reached them holds
+        // (the slab's n/128 nearest the bound: 235 events, 147 of them the clone's).
+        #expect(clone == 600, "\(clone) of 600, bound \(wide.low[0])")
+        #expect(normal <= 120, "\(normal) normal cells, bound \(wide.low[0])")
+        #expect(RestrictedSubsetSearch.steps(30_147) == [14, 29, 58, 117, 235, 471, 942] + (1...16).map { 30_147 * $0 / 16 })
+    }
 }
