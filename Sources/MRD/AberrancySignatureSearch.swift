@@ -40,27 +40,27 @@ struct AberrancySignatureSearch {
         let alpha: Double
     }
 
-    /// The most significant restricted signature group among the `eligible` rows that spreading
-    /// does not explain, or nil.
+    /// The most significant restricted signature group among the plasma cells (the rows of
+    /// `values`) that spreading does not explain, or nil.
     /// - Parameters:
     ///   - rules: the aberrancy rules as placed for the sample, on `values`' dimensions.
     ///   - spread: dimensions that take no part (a chain's spillover spreads them).
     ///   - alpha: the family's level, divided here among the signatures.
-    static func search(rules placed: [AberrancySlice.Rule], values: MarkerRows, chains: [Int8], eligible: [Bool], spread: Set<Int>,
+    static func search(rules placed: [AberrancySlice.Rule], values: MarkerRows, chains: [Int8], spread: Set<Int>,
                        test: ClonalityTest, referenceRatio r0: Double, alpha: Double, mirror: RestrictedSubsetSearch) -> Found? {
         let rules = Array(placed.filter { !spread.contains($0.dimension) }.prefix(64))
         guard !rules.isEmpty, r0 > 0, r0.isFinite else { return nil }
         var signatures: [UInt64] = rules.indices.map { UInt64(1) << UInt64($0) }
         for a in rules.indices { for b in (a + 1)..<rules.count { signatures.append(UInt64(1) << UInt64(a) | UInt64(1) << UInt64(b)) } }
         let level = alpha / Double(2 * signatures.count)
-        // Each eligible row's broken rules, and the chains' counts per pattern of broken rules.
-        let candidates = eligible.indices.filter { eligible[$0] }
+        // Each row's broken rules, and the chains' counts per pattern of broken rules.
+        let candidates = Array(0..<values.count)
         var patterns = [UInt64](repeating: 0, count: candidates.count)
         var counts: [UInt64: (kappa: Int, lambda: Int)] = [:]
-        for (j, row) in candidates.enumerated() {
+        for row in candidates {
             var mask: UInt64 = 0
             for (r, rule) in rules.enumerated() where rule.isBroken(by: values[row, rule.dimension]) { mask |= UInt64(1) << UInt64(r) }
-            patterns[j] = mask
+            patterns[row] = mask
             guard mask != 0, chains[row] != 0 else { continue }
             counts[mask, default: (0, 0)].kappa += chains[row] == 1 ? 1 : 0
             counts[mask, default: (0, 0)].lambda += chains[row] == -1 ? 1 : 0
@@ -84,7 +84,7 @@ struct AberrancySignatureSearch {
             if mirror.mirroredSpread(values: values, chains: chains, rows: candidates, low: low, high: high, kappa: kappa,
                                      testWanted: kappa ? outcome.kappa : outcome.lambda, testEvents: outcome.kappa + outcome.lambda,
                                      p0: kappa ? r0 / (1 + r0) : 1 / (1 + r0), alpha: level) != nil { continue }
-            let rows = candidates.indices.filter { patterns[$0] & signature == signature }.map { candidates[$0] }
+            let rows = candidates.filter { patterns[$0] & signature == signature }
             return Found(rows: rows, signature: chosen, outcome: outcome, signatures: signatures.count, alpha: level)
         }
         return nil

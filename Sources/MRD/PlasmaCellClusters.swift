@@ -293,7 +293,7 @@ struct PlasmaCellClustering {
         if subsets.isEmpty && !tested.contains(where: { outcomes[$0]?.restricted == true }) {
             let (names, placed) = placedRules
             let spread = Set(spreads.values.flatMap { s in s.wider.indices.filter { s.wider[$0] != 0 } })
-            if let found = AberrancySignatureSearch.search(rules: placed, values: all, chains: chains, eligible: [Bool](repeating: true, count: labels.count),
+            if let found = AberrancySignatureSearch.search(rules: placed, values: all, chains: chains,
                                                           spread: spread, test: test, referenceRatio: r0, alpha: rules.clonalityAlpha, mirror: searcher) {
                 taken.append((found.rows, nil, nil, found.outcome))
                 signatureNotes.append(AberrancySignatureSearch.note(found, names: names))

@@ -36,7 +36,7 @@ struct AberrancySignatureSearchTests {
     }
 
     static func search(_ t: (values: MarkerRows, chains: [Int8]), spread: Set<Int> = []) -> AberrancySignatureSearch.Found? {
-        AberrancySignatureSearch.search(rules: rules, values: t.values, chains: t.chains, eligible: [Bool](repeating: true, count: t.chains.count),
+        AberrancySignatureSearch.search(rules: rules, values: t.values, chains: t.chains,
                                         spread: spread, test: test, referenceRatio: 2, alpha: 0.001, mirror: mirror)
     }
 
