@@ -2,42 +2,65 @@
 ///
 /// A plasma cell makes one light chain, so its κ and λ stand far apart. Two conditions read it:
 /// - the chains differ by more than `light_chains.margin`;
-/// - the higher chain stands above the **read level**: the `light_chains.unexpressed_quantile`
-///   (default 0.99) of the lower chain over the sample's plasma cells. That is the level a plasma
-///   cell's unexpressed chain reaches, placed from the sample itself like the aberrancy rules.
+/// - the higher chain stands above the **read level**, placed from the sample itself like the
+///   aberrancy rules. Every plasma cell gives one expressed and one unexpressed chain, so the κ
+///   and λ values of the plasma cells together have two modes. The level is the density valley
+///   between them (``ThresholdFinder/valley(_:search:smoothing:minEvents:)``), searched between
+///   the median of the cells' lower chains and the median of their higher chains.
 ///
 /// Why the level. A cell that makes no immunoglobulin can enter the plasma-cell gate: a myeloid
-/// precursor bright on CD38, say. Both its chains sit at the negative level, and spillover noise
+/// precursor bright on CD38, say. Both its chains sit in the negative mode, and spillover noise
 /// moves one of them past the other by the margin often enough. Such cells then read as κ or λ
 /// at a ratio set by the spillover, not by clonality. At 10 million events these islands reach
 /// 60–200 events and were tested like plasma cells (docs/validation.md, 10M normals). Below
 /// the level a cell has no chain of its own: it takes part in no κ:λ, no test and no r₀.
 ///
-/// A light-chain-negative clone (a few myelomas make no light chain) reads undetermined too: no
+/// When the valley cannot be placed (too few plasma cells, or no valley between the modes),
+/// the level is switched off: chains are read by the margin alone, and the result says so.
+/// A light-chain-negative clone (a few myelomas make no light chain) reads undetermined: no
 /// clonality test can see it, with or without the level.
 ///
-/// - Complexity: O(n) for n plasma cells, plus the quantile's selection.
+/// - Complexity: O(n) for n plasma cells (two medians by selection, one histogram).
 struct LightChainReading: Sendable, Equatable {
     /// The least difference between the two chains for either to be read (transformed units).
     let margin: Double
-    /// The level the higher chain must exceed (transformed units; −∞ without plasma cells).
+    /// The level the higher chain must exceed (transformed units; −∞ when switched off).
     let level: Float
+    /// Why the level was switched off (nil when placed, or without plasma cells).
+    let unplaced: String?
 
-    init(margin: Double, level: Float) {
+    /// Smoothing and least number of values of the valley: the template's defaults for a valley gate.
+    static let smoothing = 0.02, minimumValues = 100
+
+    init(margin: Double, level: Float, unplaced: String? = nil) {
         self.margin = margin
         self.level = level
+        self.unplaced = unplaced
     }
 
-    /// Places the read level on the plasma cells' lower chains.
+    /// Places the read level on the plasma cells' chains.
     /// - Parameters:
     ///   - rows: `stored` values per plasma cell; `kappa` and `lambda` are the chains' positions in a row.
-    ///   - quantile: the quantile of the lower chain the higher must exceed.
     /// - Complexity: O(n) for n plasma cells.
-    init(rows: [Float], stored: Int, kappa: Int, lambda: Int, margin: Double, quantile: Double) {
+    init(rows: [Float], stored: Int, kappa: Int, lambda: Int, margin: Double) {
         let n = stored > 0 ? rows.count / stored : 0
-        var lower = [Double](repeating: 0, count: n)
-        for row in 0..<n { lower[row] = Double(min(rows[row * stored + kappa], rows[row * stored + lambda])) }
-        self.init(margin: margin, level: ThresholdFinder.quantile(lower, quantile).map(Float.init) ?? -.infinity)
+        guard n > 0 else {
+            self.init(margin: margin, level: -.infinity)
+            return
+        }
+        var lower = [Double](repeating: 0, count: n), higher = lower
+        for row in 0..<n {
+            let k = Double(rows[row * stored + kappa]), l = Double(rows[row * stored + lambda])
+            (lower[row], higher[row]) = (min(k, l), max(k, l))
+        }
+        guard let from = ThresholdFinder.quantile(lower, 0.5), let to = ThresholdFinder.quantile(higher, 0.5), from < to else {
+            self.init(margin: margin, level: -.infinity, unplaced: "the plasma cells' lower and higher chains have no finite medians apart")
+            return
+        }
+        switch ThresholdFinder.valley(lower + higher, search: from...to, smoothing: Self.smoothing, minEvents: 2 * Self.minimumValues) {
+        case .found(let value): self.init(margin: margin, level: Float(value))
+        case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
+        }
     }
 
     /// 1 κ, −1 λ, 0 undetermined.
@@ -52,5 +75,13 @@ struct LightChainReading: Sendable, Equatable {
     func chains(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
         let n = stored > 0 ? rows.count / stored : 0
         return (0..<n).map { row in chain(kappa: rows[row * stored + kappa], lambda: rows[row * stored + lambda]) }
+    }
+
+    /// The level as the result reports it (nil when switched off or without plasma cells).
+    var reported: Double? { level.isFinite ? round6(Double(level)) : nil }
+
+    /// The warning when the level was switched off.
+    var note: String? {
+        unplaced.map { "the light-chain read level could not be placed (\($0)): a plasma cell's chain is read by light_chains.margin alone, so a cell without immunoglobulin may read κ or λ by spillover" }
     }
 }

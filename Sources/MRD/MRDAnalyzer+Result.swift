@@ -157,6 +157,7 @@ extension MRDAnalyzer {
         if (call == .positive || call == .positiveBelowLLOQ) && !met {
             warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
         }
+        if let note = clustering.lightChainReading.note { warnings.append(note) }
         warnings += clustering.spreadNotes
         warnings += clustering.remainderNotes
         for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {
@@ -183,7 +184,7 @@ extension MRDAnalyzer {
             rulesOff: Array(Set(gating.rulesOff.map { template.mrd.rules[$0].marker } + (masking != nil ? [maskedMarker] : []))).sorted(),
             phenotypeReference: clustering.medianSource, masking: masking, plasmaCellKappaLambda: compartment)
         clonality.referenceRatioLogVariance = clustering.ratioLogVariance
-        clonality.lightChainReadLevel = clustering.lightChainReadLevel
+        clonality.lightChainReadLevel = clustering.lightChainReading.reported
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
         let result = MRDResult(

@@ -132,7 +132,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
         /// null when r₀ is the template's, used as given.
         @Nullable public var referenceRatioLogVariance: RatioLogVariance? = nil
         /// The level a plasma cell's higher light chain had to exceed to be read (``LightChainReading``):
-        /// the template's quantile of the lower chain over the plasma cells; null without plasma cells.
+        /// the valley between the plasma cells' two chain modes; null when it could not be placed.
         @Nullable public var lightChainReadLevel: Double? = nil
 
         /// The parts of the variance of log r₀ (docs/templates.md): sampling, between the

@@ -24,9 +24,6 @@ public struct MRDRules: Sendable, Equatable {
     public let lambda: String
     /// Minimum difference (transformed units) between the two light chains to call an event κ or λ.
     public let lightChainMargin: Double
-    /// The quantile of the plasma cells' lower chain the higher must exceed for a chain to be read
-    /// (`light_chains.unexpressed_quantile`, ``LightChainReading``).
-    public let unexpressedQuantile: Double
     /// κ:λ (or λ:κ) ratio at or above which a population is called light-chain restricted.
     public let restrictionRatio: Double
     public let clusterDimensions: [String]
@@ -112,7 +109,7 @@ public struct MRDRules: Sendable, Equatable {
             minAberrancies = try n.int(what: "min_aberrancies")
             guard minAberrancies >= 1 && minAberrancies <= rules.count else { throw n.error("min_aberrancies must be between 1 and the number of rules (\(rules.count))") }
         }
-        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "unexpressed_quantile", "restriction_ratio", "alpha", "normal_ratio", "normal_range"], what: "light_chains")
+        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "restriction_ratio", "alpha", "normal_ratio", "normal_range"], what: "light_chains")
         let alpha = try l["alpha"]?.double(what: "alpha") ?? 0.001
         guard alpha > 0 && alpha < 0.5 else { throw (l["alpha"] ?? node).error("light_chains: alpha must be between 0 and 0.5 (e.g. 0.001)") }
         let normalRatio = try l["normal_ratio"]?.double(what: "normal_ratio") ?? 1.6
@@ -186,17 +183,13 @@ public struct MRDRules: Sendable, Equatable {
             guard v >= 0 && v < 1 else { throw n.error("\(owner.what): margin must be at least 0 and below 1 (transformed units)") }
             return v
         }
-        let unexpressed = try l["unexpressed_quantile"]?.double(what: "unexpressed_quantile") ?? 0.99
-        guard unexpressed >= 0.5 && unexpressed < 1 else {
-            throw (l["unexpressed_quantile"] ?? node).error("light_chains: unexpressed_quantile must be at least 0.5 and below 1 (the share of plasma cells' unexpressed chain below the read level)")
-        }
         let restriction = try l["restriction_ratio"]?.double(what: "restriction_ratio") ?? 4
         guard restriction > 1 else { throw (l["restriction_ratio"] ?? node).error("light_chains: restriction_ratio must be above 1") }
         return MRDRules(
             nucleated: nucleated, plasmaCells: plasmaCells, minNucleatedCells: minNucleated, targetSensitivity: target,
             minClusterEvents: minCluster, lloqEvents: lloq, minAberrancies: minAberrancies, rules: rules,
             kappa: try marker(try l.required("kappa"), what: "kappa"), lambda: try marker(try l.required("lambda"), what: "lambda"),
-            lightChainMargin: try margin(l, default: 0.1), unexpressedQuantile: unexpressed, restrictionRatio: restriction,
+            lightChainMargin: try margin(l, default: 0.1), restrictionRatio: restriction,
             clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: minNeighbours,
             phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), clonalityAlpha: alpha,
             normalKappaLambda: normalRatio, normalRange: normalRange, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,

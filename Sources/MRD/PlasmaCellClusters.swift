@@ -101,8 +101,8 @@ struct PlasmaCellClustering {
         var remainderNotes: [String] = []
         /// The variance of log r₀ the intervals hold, by part (nil with the template's ratio).
         var ratioLogVariance: MRDResult.Clonality.RatioLogVariance? = nil
-        /// The level a read chain exceeds (``LightChainReading``; nil without plasma cells).
-        var lightChainReadLevel: Double? = nil
+        /// How the chains were read (``LightChainReading``): the level placed, or why not.
+        var lightChainReading = LightChainReading(margin: 0, level: -.infinity)
     }
 
     /// - Parameters: rows of `stored` values each, in the order of `columns`.
@@ -124,7 +124,7 @@ struct PlasmaCellClustering {
         clock.mark("density clusters")
         // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (``LightChainReading``).
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
-        let reading = LightChainReading(rows: rows, stored: stored, kappa: k, lambda: l, margin: rules.lightChainMargin, quantile: rules.unexpressedQuantile)
+        let reading = LightChainReading(rows: rows, stored: stored, kappa: k, lambda: l, margin: rules.lightChainMargin)
         let chains = reading.chains(rows: rows, stored: stored, kappa: k, lambda: l)
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
@@ -490,6 +490,6 @@ struct PlasmaCellClustering {
         return Outcome(clusters: clusters, labels: labels, chains: chains, referenceRatio: reportedRatio, ratioSource: source,
                        polyclonalEvents: polyclonal.reduce(0) { $0 + kappa[$1] + lambda[$1] }, referenceMedians: reference, medianSource: medianSource,
                        subsampled: clustering.subsampled, spreadNotes: spreadNotes, remainderNotes: remainderNotes,
-                       ratioLogVariance: ratioLogVariance, lightChainReadLevel: reading.level.isFinite ? round6(Double(reading.level)) : nil)
+                       ratioLogVariance: ratioLogVariance, lightChainReading: reading)
     }
 }

@@ -402,6 +402,10 @@ struct RestrictedSubsetSearch {
                     // With groups, the slab must also stand out against its own groups' ratios
                     // outside the box: a region whose normal κ:λ differs from r₀ is not a tail.
                     if groups != nil && Double(s) - localShare <= 2 * (Double(s) + localVariance).squareRoot() { continue }
+                    // A slab short of the first sixteenth is there for a clone's thin tail, which is
+                    // nearly pure: it must itself reach the restriction odds, lest one of its many
+                    // looks pass 2 SD by chance among normal cells.
+                    if position < events.count / 16 && Double(s) < restrictionRatio * share { continue }
                     if score > (best?.score ?? 0) {
                         best = (score, slab, position == events.count ? (upward ? .infinity : -.infinity) : events[position - 1].0)
                     }
@@ -415,7 +419,8 @@ struct RestrictedSubsetSearch {
 
     /// Where a slab of `n` events (sorted nearest the bound first) may end: at its 16 quantiles,
     /// and nearer the bound at n/32, n/64, … down to a few events, so that a clone's thin tail
-    /// beside a large normal population is not swallowed by the first sixteenth.
+    /// beside a large normal population is not swallowed by the first sixteenth. Such a nearer
+    /// slab is taken only when its own odds against r reach `restrictionRatio`.
     /// - Complexity: O(log n).
     static func steps(_ n: Int) -> [Int] {
         var ends: [Int] = []
