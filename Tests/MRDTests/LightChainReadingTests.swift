@@ -59,4 +59,27 @@ struct LightChainReadingTests {
         #expect(empty.level == -.infinity && empty.unplaced == nil && empty.note == nil)
         #expect(empty.chains(rows: [], stored: 3, kappa: 0, lambda: 1).isEmpty)
     }
+
+    @Test("beyond 200,000 plasma cells the level is placed on every k-th row: here every 2nd, so the odd rows' cells at 0.50, which would pull it below them, do not")
+    func placedOnASubsample() throws {
+        // 260,000 rows: even rows κ plasma cells, odd rows cells at κ 0.50, λ 0.20.
+        var rows: [Float] = []
+        for i in 0..<130_000 {
+            rows += [0.75 + 0.1 * Float(i) / 130_000, 0.20 + 0.15 * Float(i) / 130_000, 0.9]
+            rows += [0.50, 0.20, 0.9]
+        }
+        let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
+        let even = stride(from: 0, to: rows.count, by: 6).flatMap { rows[$0..<($0 + 3)] }
+        let subsample = LightChainReading(rows: Array(even), stored: 3, kappa: 0, lambda: 1, margin: 0.1)
+        #expect(reading.level == subsample.level && reading.level > 0.50, "\(reading.level), \(subsample.level)")
+        // Placed on every row, the level would fall below the odd rows, which would then read κ.
+        let all = stride(from: 0, to: rows.count, by: 3).flatMap { [Double](arrayLiteral: Double(min(rows[$0], rows[$0 + 1])), Double(max(rows[$0], rows[$0 + 1]))) }
+        let lower = stride(from: 0, to: all.count, by: 2).map { all[$0] }, higher = stride(from: 1, to: all.count, by: 2).map { all[$0] }
+        let from = try #require(ThresholdFinder.quantile(lower, 0.5)), to = try #require(ThresholdFinder.quantile(higher, 0.5))
+        if case .found(let full) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) {
+            #expect(full < 0.50, "\(full)")
+        }
+        let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
+        #expect(chains.count == 260_000 && chains.filter { $0 == 1 }.count == 130_000 && chains.filter { $0 == 0 }.count == 130_000)
+    }
 }
