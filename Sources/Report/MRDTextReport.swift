@@ -42,7 +42,8 @@ public enum MRDTextReport {
                              + (uncertain.isEmpty ? "" : "; uncertain (the 95% interval of the clone's median reaches across the margin): " + uncertain.joined(separator: ", ")))
             }
             let l = r.lightChains
-            lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")")
+            lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")"
+                         + (r.clonality?.lightChainReadLevel.map { String(format: "; a chain read above %.3f, the valley between the chains' two modes", $0) } ?? ""))
             if let all = r.clonality?.plasmaCellKappaLambda { lines.append("  " + Self.compartmentLine(all)) }
         }
         lines += qcLines(r.qc, stated: r.notEvaluableReasons)

@@ -83,8 +83,10 @@ struct HTMLReportTests {
         // The light chains: the other plasma cells' counts, and the reference κ:λ the clusters were
         // judged against (which is not their ratio: it comes from the clusters that held no subset).
         let l = r.lightChains, reference = String(format: "%.2f", try #require(r.clonality?.referenceKappaLambda))
-        #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference)\n"))
-        #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference).</p>"))
+        // With the level a chain is read above (``LightChainReading``).
+        let level = String(format: "%.3f", try #require(r.clonality?.lightChainReadLevel))
+        #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference); a chain read above \(level), the valley between the chains' two modes\n"))
+        #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference); a chain is read above \(level), the valley between the chains' two modes.</p>"))
         // The counted clusters' sizes are named as sizes of both chains, not as the count.
         let sizes = r.aberrantClusters.map(String.init).joined(separator: ", ")
         #expect(!sizes.isEmpty && MRDTextReport.render(r).contains("; counted from clusters of \(sizes) events of both light chains"))
