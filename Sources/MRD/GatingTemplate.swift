@@ -309,6 +309,9 @@ public enum ThresholdSpec: Sendable, Equatable {
     /// (1.4826 × MAD), which a minority of other cells in the population cannot move.
     case reference(population: String, quantile: Double, offset: Double, bounds: ClosedRange<Double>, minEvents: Int, robust: Bool)
 
+    /// A valley's smoothing and least number of events when the template gives none.
+    static let valleySmoothing = 0.02, valleyMinEvents = 100
+
     var population: String? {
         switch self {
         case .fixed: return nil
@@ -329,10 +332,10 @@ public enum ThresholdSpec: Sendable, Equatable {
             let p = try v.mapping(allowed: ["population", "search", "min_events", "smoothing"], what: "valley")
             let search = try range(p.required("search"), what: "valley search")
             if let fallback, let fallbackNode, !search.contains(fallback) { throw fallbackNode.error("the fallback \(fallback) lies outside the valley search range \(search)") }
-            let smoothing = try p["smoothing"]?.double(what: "smoothing") ?? 0.02
+            let smoothing = try p["smoothing"]?.double(what: "smoothing") ?? valleySmoothing
             guard smoothing > 0 && smoothing < 0.5 else { throw (p["smoothing"] ?? v).error("valley: smoothing must be between 0 and 0.5") }
             return .valley(population: try p["population"]?.string(what: "population"), search: search,
-                           minEvents: try minEvents(p, default: 100), smoothing: smoothing)
+                           minEvents: try minEvents(p, default: valleyMinEvents), smoothing: smoothing)
         }
         if let r = keys["reference"] {
             let p = try r.mapping(allowed: ["population", "quantile", "offset", "bounds", "min_events", "estimate"], what: "reference")

@@ -29,8 +29,6 @@ struct LightChainReading: Sendable, Equatable {
     /// Why the level was switched off (nil when placed, or without plasma cells).
     let unplaced: String?
 
-    /// Smoothing and least number of values of the valley: the template's defaults for a valley gate.
-    static let smoothing = 0.02, minimumValues = 100
     /// Plasma cells the level is placed on, at most: every k-th row beyond (a density needs no
     /// more; a 10M-event file whose clone is 10% of its cells holds about 900,000).
     static let placementLimit = 200_000
@@ -64,7 +62,8 @@ struct LightChainReading: Sendable, Equatable {
             self.init(margin: margin, level: -.infinity, unplaced: "the plasma cells' lower and higher chains have no finite medians apart")
             return
         }
-        switch ThresholdFinder.valley(lower + higher, search: from...to, smoothing: Self.smoothing, minEvents: 2 * Self.minimumValues) {
+        switch ThresholdFinder.valley(lower + higher, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
+                                     minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
         case .found(let value): self.init(margin: margin, level: Float(value))
         case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
         }
