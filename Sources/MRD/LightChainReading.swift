@@ -51,7 +51,7 @@ struct LightChainReading: Sendable, Equatable {
         }
         let step = (n + Self.placementLimit - 1) / Self.placementLimit
         var lower: [Double] = [], higher: [Double] = []
-        lower.reserveCapacity(n / step + 1)
+        lower.reserveCapacity(2 * (n / step + 1))   // the higher chains join it for the valley
         higher.reserveCapacity(n / step + 1)
         for row in stride(from: 0, to: n, by: step) {
             let k = Double(rows[row * stored + kappa]), l = Double(rows[row * stored + lambda])
@@ -62,7 +62,9 @@ struct LightChainReading: Sendable, Equatable {
             self.init(margin: margin, level: -.infinity, unplaced: "the plasma cells' lower and higher chains have no finite medians apart")
             return
         }
-        switch ThresholdFinder.valley(lower + higher, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
+        lower.append(contentsOf: higher)
+        higher = []
+        switch ThresholdFinder.valley(lower, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
                                      minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
         case .found(let value): self.init(margin: margin, level: Float(value))
         case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)

@@ -80,11 +80,13 @@ public enum HTMLReport {
         if !r.aberrantClusters.isEmpty {
             h += "<p>Counted clusters: \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events of both light chains "
                 + "(the aberrant count is their clonal excess, not their size)"
-                + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) aberrant-phenotype events outside a counted cluster (not counted)" : "") + ".</p>\n"
+                + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) aberrant-phenotype events outside a counted cluster (not counted)" : "")
+                + ". The <b>clonal excess</b> is their events of the restricted light chain minus the polyclonal share expected among them "
+                + "(the reference κ:λ times their events of the other chain): the normal plasma cells that share the clone's gate taken out.</p>\n"
         }
         if !r.phenotype.isEmpty {
             h += "<h3>Aberrant phenotype against normal plasma cells</h3>\n"
-            h += "<p>Medians of the counted clusters' clonal excess (the normal cells of the restricted chain in their box taken out), against the normal plasma cells'. "
+            h += "<p>Medians of the counted clusters' clonal excess, against the normal plasma cells'. "
                 + "A pattern is uncertain when the median's 95% interval reaches across the normal median ± the margin: the normal cells' chain noise in the box leaves the clone's level open.</p>\n"
             h += table(["marker", "clonal excess median", "95% interval", "normal median", "pattern"], r.phenotype.map { p in
                 [p.marker, String(format: "%.3f", p.aberrantMedian), p.aberrantMedianCI95.map { String(format: "%.3f–%.3f", $0[0], $0[1]) } ?? "—",
@@ -108,7 +110,7 @@ public enum HTMLReport {
         }
         var h = "<section id=\"plots\"><h2>Gate sequence</h2>\n<p class=\"legend\">Density from blue (1 event per cell) to red (≥ 1,024); "
             + "on plasma-cell plots the counted clusters' events of the restricted light chain as <span class=\"aberrant\">red points</span> "
-            + "(the clone, with the normal plasma cells of its chain that share its gate: the count is their excess over the polyclonal share) "
+            + "(the clone, with the normal plasma cells of its chain that share its gate; the count is their clonal excess, under Plasma cells) "
             + "and the other plasma cells in blue-grey; "
             + "dashed red lines are aberrancy thresholds; shaded stretches were excluded by the time gate.</p>\n<div class=\"grid\">\n"
         for (i, plot) in analysis.plots.enumerated() {

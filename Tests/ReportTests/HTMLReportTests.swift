@@ -91,6 +91,9 @@ struct HTMLReportTests {
         let sizes = r.aberrantClusters.map(String.init).joined(separator: ", ")
         #expect(!sizes.isEmpty && MRDTextReport.render(r).contains("; counted from clusters of \(sizes) events of both light chains"))
         #expect(html.contains("<p>Counted clusters: \(sizes) events of both light chains (the aberrant count is their clonal excess, not their size)"))
+        // The clonal excess is defined there, once; the phenotype table and the plots' legend refer to it.
+        #expect(html.contains(". The <b>clonal excess</b> is their events of the restricted light chain minus the polyclonal share expected among them (the reference κ:λ times their events of the other chain)"))
+        #expect(html.components(separatedBy: "polyclonal share").count == 2, "the clonal excess is defined once")
         // The phenotype table gives the clonal excess's medians, under a header that says so.
         let first = try #require(r.phenotype.first)
         #expect(html.contains("<th>clonal excess median</th><th>95% interval</th>"))
