@@ -1,3 +1,5 @@
+import Foundation
+
 /// How each plasma cell's light chain is read: κ, λ, or undetermined.
 ///
 /// A plasma cell makes one light chain, so its κ and λ stand far apart. Two conditions read it:
@@ -28,6 +30,8 @@ struct LightChainReading: Sendable, Equatable {
     let level: Float
     /// Why the level was switched off (nil when placed, or without plasma cells).
     let unplaced: String?
+    /// Plasma cells whose higher chain lies at or below the level, once read (``read(rows:stored:kappa:lambda:)``).
+    private(set) var unread = 0
 
     /// Plasma cells the level is placed on, at most: every k-th row beyond (a density needs no
     /// more; a 10M-event file whose clone is 10% of its cells holds about 900,000).
@@ -51,7 +55,7 @@ struct LightChainReading: Sendable, Equatable {
         }
         let step = (n + Self.placementLimit - 1) / Self.placementLimit
         var lower: [Double] = [], higher: [Double] = []
-        lower.reserveCapacity(2 * (n / step + 1))   // the higher chains join it for the valley
+        lower.reserveCapacity(n / step + 1)
         higher.reserveCapacity(n / step + 1)
         for row in stride(from: 0, to: n, by: step) {
             let k = Double(rows[row * stored + kappa]), l = Double(rows[row * stored + lambda])
@@ -62,13 +66,35 @@ struct LightChainReading: Sendable, Equatable {
             self.init(margin: margin, level: -.infinity, unplaced: "the plasma cells' lower and higher chains have no finite medians apart")
             return
         }
-        lower.append(contentsOf: higher)
-        higher = []
-        switch ThresholdFinder.valley(lower, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
+        let all = lower + higher
+        switch ThresholdFinder.valley(all, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
                                      minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
-        case .found(let value): self.init(margin: margin, level: Float(value))
+        case .found(let value):
+            self.init(margin: margin, level: Float(Self.belowDimChains(value, all: all, higher: higher, from: from)))
         case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
         }
+    }
+
+    /// The level moved down to the valley between the negative mode and a population whose
+    /// chain is dimmer than the normal plasma cells' (a clone 2 decades dim on κ), when there is one.
+    ///
+    /// The valley placed first is the lowest density between the two medians. A dim-chain
+    /// population between the negative mode and the normal cells' expressed chains leaves two
+    /// valleys, and the lower density can be the empty stretch above it: read there, the dim
+    /// population reads no chain, and a clone made of it is invisible to every clonality test.
+    /// So the cells whose higher chain lies below the level are looked at: when at least
+    /// `valley_min_events` (``ThresholdSpec/valleyMinEvents``) of them and the density of the
+    /// values below the level holds a valley between the lower chains' median and their higher
+    /// chains' median, the level moves down to it. Cells that make no immunoglobulin have their
+    /// higher chain on the negative mode's flank: no valley lies below it, and the level stays.
+    /// - Complexity: O(n) for the n values.
+    static func belowDimChains(_ level: Double, all: [Double], higher: [Double], from: Double) -> Double {
+        let unread = higher.filter { $0 < level }
+        guard unread.count >= ThresholdSpec.valleyMinEvents, let top = ThresholdFinder.quantile(unread, 0.5), from < top,
+              case .found(let lower) = ThresholdFinder.valley(all.filter { $0 < level }, search: from...top, smoothing: ThresholdSpec.valleySmoothing,
+                                                              minEvents: 2 * ThresholdSpec.valleyMinEvents),
+              unread.lazy.filter({ $0 > lower }).count >= ThresholdSpec.valleyMinEvents else { return level }
+        return lower
     }
 
     /// 1 κ, −1 λ, 0 undetermined.
@@ -83,6 +109,31 @@ struct LightChainReading: Sendable, Equatable {
     func chains(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
         let n = stored > 0 ? rows.count / stored : 0
         return (0..<n).map { row in chain(kappa: rows[row * stored + kappa], lambda: rows[row * stored + lambda]) }
+    }
+
+    /// Every row's chain, as ``chains(rows:stored:kappa:lambda:)``, counting the rows whose higher
+    /// chain lies at or below the level (``unread``).
+    /// - Complexity: O(n) for n rows.
+    mutating func read(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
+        let n = stored > 0 ? rows.count / stored : 0
+        var below = 0
+        let result = (0..<n).map { row -> Int8 in
+            let (k, l) = (rows[row * stored + kappa], rows[row * stored + lambda])
+            if !(max(k, l) > level) { below += 1 }
+            return chain(kappa: k, lambda: l)
+        }
+        unread = below
+        return result
+    }
+
+    /// The warning when at least `minimum` plasma cells read no chain for want of one above the
+    /// level: cells without immunoglobulin in the gate, or a clone whose light chain is too dim to
+    /// leave a valley of its own below the level (``belowDimChains(_:all:higher:from:)``). No
+    /// clonality test sees them, so the reviewer is told.
+    func unreadNote(minimum: Int) -> String? {
+        guard level.isFinite, unread >= minimum else { return nil }
+        return "\(unread) plasma cells read no light chain: their higher chain lies at or below the read level \(String(format: "%.3f", level)). "
+            + "They are cells without immunoglobulin, or a clone whose light chain is too dim to read; no clonality test sees them: review them on the κ vs λ plot"
     }
 
     /// The level as the result reports it (nil when switched off or without plasma cells).

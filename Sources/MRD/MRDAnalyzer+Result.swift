@@ -158,6 +158,7 @@ extension MRDAnalyzer {
             warnings.append("positive with \(nucleated) nucleated cells, fewer than the \(rules.minNucleatedCells) a negative result would need")
         }
         if let note = clustering.lightChainReading.note { warnings.append(note) }
+        if let note = clustering.lightChainReading.unreadNote(minimum: rules.minClusterEvents) { warnings.append(note) }
         warnings += clustering.spreadNotes
         warnings += clustering.remainderNotes
         for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {

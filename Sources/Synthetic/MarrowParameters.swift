@@ -81,7 +81,8 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
             cd81DimShift: cd81Shift, cd56PositiveLevel: cd56Level, antiCD38MaskingDecades: specification.antiCD38 ? masking : nil,
             clonePhenotype: phenotype.description, cloneMedians: [:], cloneSpreads: [:])
         // The clone is written relative to this file's normal majority, so it comes last.
-        let clone = parameters.clone(phenotype, chain: specification.lightChain, shifts: cloneShifts, spreads: cloneSpreads, absolute: absolute)
+        let clone = parameters.clone(phenotype, chain: specification.lightChain, chainShift: specification.cloneLightChainShift ?? 0,
+                                     shifts: cloneShifts, spreads: cloneSpreads, absolute: absolute)
         parameters.cloneMedians = Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].median) })
         parameters.cloneSpreads = Dictionary(uniqueKeysWithValues: Marker.allCases.map { ($0.name, clone[$0].spread) })
         return parameters
@@ -91,7 +92,7 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
     func gain(_ marker: Marker) -> Double { pow(10, channelGainDecades[marker.name] ?? 0) }
 
     /// The clone's phenotype, relative to the normal majority phenotype (before masking), then masked.
-    private func clone(_ phenotype: AberrantPhenotype, chain: LightChain, shifts: [Marker: Double], spreads: [Marker: Double],
+    private func clone(_ phenotype: AberrantPhenotype, chain: LightChain, chainShift: Double, shifts: [Marker: Double], spreads: [Marker: Double],
                        absolute: [Marker: (dim: Double, positive: Double, bright: Double)]) -> Phenotype {
         let normal = MarrowModel.normalMajority(self, masked: false)
         var result = normal
@@ -116,7 +117,7 @@ public struct MarrowParameters: Sendable, Codable, Equatable {
         }
         for light in [Marker.kappa, .lambda] {
             let expressed = (light == .kappa) == (chain == .kappa)
-            result[light] = expressed ? ExpressionLevel(MarrowModel.centralLightChain * gain(light), spread: spreads[light]!) : .negative
+            result[light] = expressed ? ExpressionLevel(MarrowModel.centralLightChain * gain(light) * pow(10, chainShift), spread: spreads[light]!) : .negative
         }
         if let masking = antiCD38MaskingDecades { result[.cd38].median *= pow(10, -masking) }
         return result

@@ -37,6 +37,9 @@ public struct MarrowSpecification: Sendable, Codable, Equatable {
     public var cloneShift: Double?
     /// The clone's spread (decades of SD) on every marker; nil draws it per marker (0.12–0.35).
     public var cloneSpread: Double?
+    /// How far (decades) the clone's light chain lies from the normal plasma cells' level
+    /// (negative: dimmer); nil keeps the normal level.
+    public var cloneLightChainShift: Double?
     /// Anti-CD38 antibody masking (daratumumab, isatuximab): every cell's CD38 scaled down.
     public var antiCD38: Bool
     /// After BCMA CAR-T: no normal plasma cells (a residual clone only when `aberrantFraction` > 0).
@@ -49,7 +52,7 @@ public struct MarrowSpecification: Sendable, Codable, Equatable {
                 hemodilution: Double = 0, lightChain: LightChain = .kappa, aberrantPhenotype: AberrantPhenotype? = nil,
                 flow: FlowProfile = .stable, eventsPerSecond: Double = 10_000, normalPlasmaCellPercent: Double? = nil,
                 normalTraitShares: [String: Double] = [:], kappaLambdaRatio: Double? = nil, cloneShift: Double? = nil,
-                cloneSpread: Double? = nil, antiCD38: Bool = false, postCART: Bool = false, regenerating: Bool = false,
+                cloneSpread: Double? = nil, cloneLightChainShift: Double? = nil, antiCD38: Bool = false, postCART: Bool = false, regenerating: Bool = false,
                 faults: [TechnicalFault] = []) {
         self.aberrantPhenotype = aberrantPhenotype
         self.events = events
@@ -65,6 +68,7 @@ public struct MarrowSpecification: Sendable, Codable, Equatable {
         self.kappaLambdaRatio = kappaLambdaRatio
         self.cloneShift = cloneShift
         self.cloneSpread = cloneSpread
+        self.cloneLightChainShift = cloneLightChainShift
         self.antiCD38 = antiCD38
         self.postCART = postCART
         self.regenerating = regenerating
@@ -101,6 +105,7 @@ public struct MarrowSpecification: Sendable, Codable, Equatable {
         if let r = kappaLambdaRatio, !(r > 0 && r.isFinite) { throw .invalidSpecification("κ:λ must be a positive number (got \(r))") }
         if let s = cloneShift, !(0.05...3).contains(s) { throw .invalidSpecification("the clone shift must be 0.05–3 decades (got \(s))") }
         if let s = cloneSpread, !(0.02...0.6).contains(s) { throw .invalidSpecification("the clone spread must be 0.02–0.6 decades (got \(s))") }
+        if let s = cloneLightChainShift, !(-3...1).contains(s) { throw .invalidSpecification("the clone's light-chain shift must be −3 to 1 decades (got \(s))") }
         var seen = Set<String>()
         for fault in faults {
             if case .stainLabel = fault, !seen.insert("stain:\(fault.marker.name)").inserted {

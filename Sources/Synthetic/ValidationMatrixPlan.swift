@@ -155,6 +155,7 @@ extension MarrowSpecification {
         if let kappaLambdaRatio { args += ["--kappa-lambda", String(kappaLambdaRatio)] }
         if let cloneShift { args += ["--clone-shift", String(cloneShift)] }
         if let cloneSpread { args += ["--clone-spread", String(cloneSpread)] }
+        if let cloneLightChainShift { args += ["--clone-light-chain-shift", String(cloneLightChainShift)] }
         if antiCD38 { args.append("--anti-cd38") }
         if postCART { args.append("--post-car-t") }
         if regenerating { args.append("--regenerating") }

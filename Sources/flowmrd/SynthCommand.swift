@@ -52,6 +52,9 @@ struct SynthCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The clone's spread on every marker, decades of SD (default: drawn 0.12–0.35 per marker).")
     var cloneSpread: Double?
 
+    @Option(parsing: .unconditional, help: "How far (decades, −3 to 1) the clone's light chain lies from the normal plasma cells' level; negative is dimmer (default: the normal level).")
+    var cloneLightChainShift: Double?
+
     @Option(parsing: .unconditional, help: "Normal plasma cells as % of nucleated cells before hemodilution, 0–5 (default: drawn 0.1–5).")
     var normalPc: Double?
 
@@ -110,7 +113,8 @@ struct SynthCommand: ParsableCommand {
         let specification = MarrowSpecification(
             events: events, aberrantFraction: mrd, aberrantCount: aberrantCount, seed: seed, hemodilution: hemodilution,
             lightChain: chain, aberrantPhenotype: clone, flow: profile, normalPlasmaCellPercent: normalPc, normalTraitShares: shares,
-            kappaLambdaRatio: kappaLambda, cloneShift: cloneShift, cloneSpread: cloneSpread, antiCD38: antiCd38, postCART: postCarT,
+            kappaLambdaRatio: kappaLambda, cloneShift: cloneShift, cloneSpread: cloneSpread,
+            cloneLightChainShift: cloneLightChainShift, antiCD38: antiCd38, postCART: postCarT,
             regenerating: regenerating, faults: faults)
         do { try specification.validate() } catch { throw ValidationError("\(error)") }
         if uniformNormals {

@@ -1,5 +1,8 @@
+import Foundation
 import Testing
+import TestSupport
 @testable import MRD
+@testable import Synthetic
 
 @Suite("Light-chain reading")
 struct LightChainReadingTests {
@@ -81,5 +84,59 @@ struct LightChainReadingTests {
         }
         let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
         #expect(chains.count == 260_000 && chains.filter { $0 == 1 }.count == 130_000 && chains.filter { $0 == 0 }.count == 130_000)
+    }
+
+    @Test("a population whose chain is dimmer than the normal plasma cells' keeps it: the level moves down to the valley between it and the negative mode")
+    func dimChainPopulation() throws {
+        // 600 κ and 400 λ plasma cells (unexpressed chain 0…0.30); 20 cells bridging 0.30…0.38;
+        // 200 cells of a dim κ at 0.38…0.50 (λ 0.10); nothing between 0.50 and 0.75.
+        func ramp(_ i: Int, _ n: Int) -> Float { Float(i) / Float(n) }
+        var rows: [Float] = []
+        for i in 0..<600 { rows += [0.75 + 0.1 * ramp(i, 600), 0.30 * ramp(i, 600), 0.9] }
+        for i in 0..<400 { rows += [0.30 * ramp(i, 400), 0.75 + 0.1 * ramp(i, 400), 0.9] }
+        for i in 0..<20 { rows += [0.30 + 0.08 * ramp(i, 20), 0.05, 0.9] }
+        for i in 0..<200 { rows += [0.38 + 0.12 * ramp(i, 200), 0.10, 0.9] }
+        // The lowest density between the two medians is the empty stretch above the dim cells:
+        // read there, all 200 would read no chain.
+        let lower = stride(from: 0, to: rows.count, by: 3).map { Double(min(rows[$0], rows[$0 + 1])) }
+        let higher = stride(from: 0, to: rows.count, by: 3).map { Double(max(rows[$0], rows[$0 + 1])) }
+        let from = try #require(ThresholdFinder.quantile(lower, 0.5)), to = try #require(ThresholdFinder.quantile(higher, 0.5))
+        guard case .found(let first) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) else {
+            Issue.record("no valley")
+            return
+        }
+        #expect(first > 0.5, "\(first)")
+        let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
+        #expect(reading.level > 0.30 && reading.level < 0.38, "\(reading.level)")
+        let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
+        #expect(chains[1_020...].allSatisfy { $0 == 1 }, "the dim cells read κ")
+        #expect(chains[0..<600].allSatisfy { $0 == 1 } && chains[600..<1_000].allSatisfy { $0 == -1 })
+    }
+
+    @Test("a clone of 400 whose κ is 2 decades dimmer than the normal plasma cells' is read, found and counted (the valley alone read it as no chain and called the sample negative)")
+    func dimChainClone() throws {
+        let directory = TemporaryDirectory()
+        let spec = MarrowSpecification(events: 400_000, aberrantCount: 400, seed: 41, aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+"),
+                                       cloneSpread: 0.2, cloneLightChainShift: -2)
+        let (r, truth) = try ClonalityTests.analyze(spec, at: directory.path("dim-kappa.fcs"))
+        #expect(r.call == .positive, "\(r.callText)")
+        #expect(ClonalityTests.inPoissonBand(r.aberrantPC.count, of: truth), "\(r.aberrantPC.count) of \(truth.aberrantPlasmaCells)")
+        #expect(r.lightChains.aberrant == "kappa")
+        let level = try #require(r.clonality?.lightChainReadLevel)
+        #expect(level < 0.3, "\(level)")
+        #expect(!r.warnings.contains { $0.contains("read no light chain") }, "\(r.warnings)")
+    }
+
+    @Test("the limit: a dim clone as wide as the negative mode's flank leaves no valley of its own; it reads no chain, and the warning names its cells")
+    func dimChainCloneTooWide() throws {
+        let directory = TemporaryDirectory()
+        let spec = MarrowSpecification(events: 400_000, aberrantCount: 400, seed: 41, aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+"),
+                                       cloneSpread: 0.32, cloneLightChainShift: -2)
+        let (r, _) = try ClonalityTests.analyze(spec, at: directory.path("dim-kappa-wide.fcs"))
+        let level = try #require(r.clonality?.lightChainReadLevel)
+        #expect(level > 0.5, "\(level)")
+        let note = try #require(r.warnings.first { $0.contains("plasma cells read no light chain: their higher chain lies at or below the read level") }, "\(r.warnings)")
+        let unread = try #require(Int(note.prefix { $0.isNumber }))
+        #expect(unread >= 400, "\(note)")
     }
 }
