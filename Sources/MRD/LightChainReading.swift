@@ -70,7 +70,7 @@ struct LightChainReading: Sendable, Equatable {
         switch ThresholdFinder.valley(all, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
                                      minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
         case .found(let value):
-            self.init(margin: margin, level: Float(Self.belowDimChains(value, all: all, higher: higher, from: from)))
+            self.init(margin: margin, level: Float(Self.belowDimChains(value, lower: lower, higher: higher, from: from)))
         case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
         }
     }
@@ -82,19 +82,23 @@ struct LightChainReading: Sendable, Equatable {
     /// population between the negative mode and the normal cells' expressed chains leaves two
     /// valleys, and the lower density can be the empty stretch above it: read there, the dim
     /// population reads no chain, and a clone made of it is invisible to every clonality test.
-    /// So the cells whose higher chain lies below the level are looked at: when at least
-    /// `valley_min_events` (``ThresholdSpec/valleyMinEvents``) of them and the density of the
-    /// values below the level holds a valley between the lower chains' median and their higher
-    /// chains' median, the level moves down to it. Cells that make no immunoglobulin have their
-    /// higher chain on the negative mode's flank: no valley lies below it, and the level stays.
-    /// - Complexity: O(n) for the n values.
-    static func belowDimChains(_ level: Double, all: [Double], higher: [Double], from: Double) -> Double {
+    /// So the cells whose higher chain lies below the level are looked at. When at least
+    /// `valley_min_events` (``ThresholdSpec/valleyMinEvents``) of them, and the density of the
+    /// values below the level holds a valley between the lower chains' median and those cells'
+    /// median, the level moves down to it — provided at least `valley_min_events` cells then
+    /// stand across it with one chain on each side, as a cell making one light chain does. Cells
+    /// that make none have their higher chain on the negative mode's flank, where no valley lies;
+    /// cells with both chains above it (B cells' surface immunoglobulin, in a gate a dead CD19
+    /// channel let them into) are not a chain-making population.
+    /// - Complexity: O(n) for the n plasma cells.
+    static func belowDimChains(_ level: Double, lower: [Double], higher: [Double], from: Double) -> Double {
         let unread = higher.filter { $0 < level }
         guard unread.count >= ThresholdSpec.valleyMinEvents, let top = ThresholdFinder.quantile(unread, 0.5), from < top,
-              case .found(let lower) = ThresholdFinder.valley(all.filter { $0 < level }, search: from...top, smoothing: ThresholdSpec.valleySmoothing,
-                                                              minEvents: 2 * ThresholdSpec.valleyMinEvents),
-              unread.lazy.filter({ $0 > lower }).count >= ThresholdSpec.valleyMinEvents else { return level }
-        return lower
+              case .found(let valley) = ThresholdFinder.valley((lower + higher).filter { $0 < level }, search: from...top,
+                                                               smoothing: ThresholdSpec.valleySmoothing, minEvents: 2 * ThresholdSpec.valleyMinEvents)
+        else { return level }
+        let across = zip(lower, higher).lazy.filter { $0.0 <= valley && $0.1 > valley && $0.1 < level }.count
+        return across >= ThresholdSpec.valleyMinEvents ? valley : level
     }
 
     /// 1 κ, −1 λ, 0 undetermined.
@@ -128,7 +132,7 @@ struct LightChainReading: Sendable, Equatable {
 
     /// The warning when at least `minimum` plasma cells read no chain for want of one above the
     /// level: cells without immunoglobulin in the gate, or a clone whose light chain is too dim to
-    /// leave a valley of its own below the level (``belowDimChains(_:all:higher:from:)``). No
+    /// leave a valley of its own below the level (``belowDimChains(_:lower:higher:from:)``). No
     /// clonality test sees them, so the reviewer is told.
     func unreadNote(minimum: Int) -> String? {
         guard level.isFinite, unread >= minimum else { return nil }

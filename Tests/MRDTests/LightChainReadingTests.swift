@@ -113,6 +113,25 @@ struct LightChainReadingTests {
         #expect(chains[0..<600].allSatisfy { $0 == 1 } && chains[600..<1_000].allSatisfy { $0 == -1 })
     }
 
+    @Test("cells with both chains dim (B cells' surface immunoglobulin in a gate a dead CD19 let them into) do not move the level: they are not a one-chain population")
+    func bothChainsDim() {
+        // The plasma cells of ``dimChainPopulation``; instead of the dim κ cells, 200 cells with
+        // κ 0.38…0.50 and λ 0.35…0.47, and the 20 bridging cells likewise.
+        func ramp(_ i: Int, _ n: Int) -> Float { Float(i) / Float(n) }
+        var rows: [Float] = []
+        for i in 0..<600 { rows += [0.75 + 0.1 * ramp(i, 600), 0.30 * ramp(i, 600), 0.9] }
+        for i in 0..<400 { rows += [0.30 * ramp(i, 400), 0.75 + 0.1 * ramp(i, 400), 0.9] }
+        for i in 0..<20 { rows += [0.30 + 0.08 * ramp(i, 20), 0.27 + 0.08 * ramp(i, 20), 0.9] }
+        for i in 0..<200 { rows += [0.38 + 0.12 * ramp(i, 200), 0.35 + 0.12 * ramp(i, 200), 0.9] }
+        let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
+        #expect(reading.level > 0.5, "\(reading.level)")
+        var counted = reading
+        let chains = counted.read(rows: rows, stored: 3, kappa: 0, lambda: 1)
+        #expect(chains[1_000...].allSatisfy { $0 == 0 })
+        #expect(counted.unread == 220 && counted.unreadNote(minimum: 220)?.hasPrefix("220 plasma cells read no light chain") == true)
+        #expect(counted.unreadNote(minimum: 221) == nil)
+    }
+
     @Test("a clone of 400 whose κ is 2 decades dimmer than the normal plasma cells' is read, found and counted (the valley alone read it as no chain and called the sample negative)")
     func dimChainClone() throws {
         let directory = TemporaryDirectory()
