@@ -17,19 +17,35 @@ struct LightChainReadingTests {
         return rows
     }
 
+    /// The valley placed directly: the pooled chains of `rows` (κ, λ, …; 3 values a row),
+    /// searched between the lower chains' median and the higher chains' median.
+    static func directValley(_ rows: [Float]) -> Double? {
+        let lower = stride(from: 0, to: rows.count, by: 3).map { Double(min(rows[$0], rows[$0 + 1])) }
+        let higher = stride(from: 0, to: rows.count, by: 3).map { Double(max(rows[$0], rows[$0 + 1])) }
+        guard let from = ThresholdFinder.quantile(lower, 0.5), let to = ThresholdFinder.quantile(higher, 0.5),
+              case .found(let valley) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) else { return nil }
+        return valley
+    }
+
+    /// 600 κ and 400 λ plasma cells (unexpressed chain 0…0.30); 20 cells bridging 0.30…0.38 and 200
+    /// cells at κ 0.38…0.50, nothing between 0.50 and 0.75. Their λ: 0.05 and 0.10 (a dim κ
+    /// population), or with `bothChains` just below their κ (0.27…0.35 and 0.35…0.47).
+    static func dimTable(bothChains: Bool) -> [Float] {
+        func ramp(_ i: Int, _ n: Int) -> Float { Float(i) / Float(n) }
+        var rows: [Float] = []
+        for i in 0..<600 { rows += [0.75 + 0.1 * ramp(i, 600), 0.30 * ramp(i, 600), 0.9] }
+        for i in 0..<400 { rows += [0.30 * ramp(i, 400), 0.75 + 0.1 * ramp(i, 400), 0.9] }
+        for i in 0..<20 { rows += [0.30 + 0.08 * ramp(i, 20), bothChains ? 0.27 + 0.08 * ramp(i, 20) : 0.05, 0.9] }
+        for i in 0..<200 { rows += [0.38 + 0.12 * ramp(i, 200), bothChains ? 0.35 + 0.12 * ramp(i, 200) : 0.10, 0.9] }
+        return rows
+    }
+
     @Test("cells without immunoglobulin read no chain below the valley between the chains' two modes; plasma cells keep theirs")
     func islandWithoutImmunoglobulin() throws {
         let rows = Self.table()
         let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
-        // The same valley placed directly: the pooled chains, searched between the lower chains'
-        // median and the higher chains' median; an empty gap 0.35…0.75, whose middle it takes.
-        let lower = stride(from: 0, to: rows.count, by: 3).map { Double(min(rows[$0], rows[$0 + 1])) }
-        let higher = stride(from: 0, to: rows.count, by: 3).map { Double(max(rows[$0], rows[$0 + 1])) }
-        let from = try #require(ThresholdFinder.quantile(lower, 0.5)), to = try #require(ThresholdFinder.quantile(higher, 0.5))
-        guard case .found(let valley) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) else {
-            Issue.record("no valley")
-            return
-        }
+        // The same valley placed directly: an empty gap 0.35…0.75, whose middle it takes.
+        let valley = try #require(Self.directValley(rows))
         #expect(reading.level == Float(valley) && reading.level > 0.45 && reading.level < 0.65, "\(reading.level)")
         #expect(reading.unplaced == nil && reading.note == nil && reading.reported == round6(Double(reading.level)))
         let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
@@ -76,35 +92,17 @@ struct LightChainReadingTests {
         let subsample = LightChainReading(rows: Array(even), stored: 3, kappa: 0, lambda: 1, margin: 0.1)
         #expect(reading.level == subsample.level && reading.level > 0.50, "\(reading.level), \(subsample.level)")
         // Placed on every row, the level would fall below the odd rows, which would then read κ.
-        let all = stride(from: 0, to: rows.count, by: 3).flatMap { [Double](arrayLiteral: Double(min(rows[$0], rows[$0 + 1])), Double(max(rows[$0], rows[$0 + 1]))) }
-        let lower = stride(from: 0, to: all.count, by: 2).map { all[$0] }, higher = stride(from: 1, to: all.count, by: 2).map { all[$0] }
-        let from = try #require(ThresholdFinder.quantile(lower, 0.5)), to = try #require(ThresholdFinder.quantile(higher, 0.5))
-        if case .found(let full) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) {
-            #expect(full < 0.50, "\(full)")
-        }
+        if let full = Self.directValley(rows) { #expect(full < 0.50, "\(full)") }
         let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
         #expect(chains.count == 260_000 && chains.filter { $0 == 1 }.count == 130_000 && chains.filter { $0 == 0 }.count == 130_000)
     }
 
     @Test("a population whose chain is dimmer than the normal plasma cells' keeps it: the level moves down to the valley between it and the negative mode")
     func dimChainPopulation() throws {
-        // 600 κ and 400 λ plasma cells (unexpressed chain 0…0.30); 20 cells bridging 0.30…0.38;
-        // 200 cells of a dim κ at 0.38…0.50 (λ 0.10); nothing between 0.50 and 0.75.
-        func ramp(_ i: Int, _ n: Int) -> Float { Float(i) / Float(n) }
-        var rows: [Float] = []
-        for i in 0..<600 { rows += [0.75 + 0.1 * ramp(i, 600), 0.30 * ramp(i, 600), 0.9] }
-        for i in 0..<400 { rows += [0.30 * ramp(i, 400), 0.75 + 0.1 * ramp(i, 400), 0.9] }
-        for i in 0..<20 { rows += [0.30 + 0.08 * ramp(i, 20), 0.05, 0.9] }
-        for i in 0..<200 { rows += [0.38 + 0.12 * ramp(i, 200), 0.10, 0.9] }
+        let rows = Self.dimTable(bothChains: false)
         // The lowest density between the two medians is the empty stretch above the dim cells:
         // read there, all 200 would read no chain.
-        let lower = stride(from: 0, to: rows.count, by: 3).map { Double(min(rows[$0], rows[$0 + 1])) }
-        let higher = stride(from: 0, to: rows.count, by: 3).map { Double(max(rows[$0], rows[$0 + 1])) }
-        let from = try #require(ThresholdFinder.quantile(lower, 0.5)), to = try #require(ThresholdFinder.quantile(higher, 0.5))
-        guard case .found(let first) = ThresholdFinder.valley(lower + higher, search: from...to, smoothing: 0.02, minEvents: 200) else {
-            Issue.record("no valley")
-            return
-        }
+        let first = try #require(Self.directValley(rows))
         #expect(first > 0.5, "\(first)")
         let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
         #expect(reading.level > 0.30 && reading.level < 0.38, "\(reading.level)")
@@ -115,14 +113,7 @@ struct LightChainReadingTests {
 
     @Test("cells with both chains dim (B cells' surface immunoglobulin in a gate a dead CD19 let them into) do not move the level: they are not a one-chain population")
     func bothChainsDim() {
-        // The plasma cells of ``dimChainPopulation``; instead of the dim κ cells, 200 cells with
-        // κ 0.38…0.50 and λ 0.35…0.47, and the 20 bridging cells likewise.
-        func ramp(_ i: Int, _ n: Int) -> Float { Float(i) / Float(n) }
-        var rows: [Float] = []
-        for i in 0..<600 { rows += [0.75 + 0.1 * ramp(i, 600), 0.30 * ramp(i, 600), 0.9] }
-        for i in 0..<400 { rows += [0.30 * ramp(i, 400), 0.75 + 0.1 * ramp(i, 400), 0.9] }
-        for i in 0..<20 { rows += [0.30 + 0.08 * ramp(i, 20), 0.27 + 0.08 * ramp(i, 20), 0.9] }
-        for i in 0..<200 { rows += [0.38 + 0.12 * ramp(i, 200), 0.35 + 0.12 * ramp(i, 200), 0.9] }
+        let rows = Self.dimTable(bothChains: true)
         let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
         #expect(reading.level > 0.5, "\(reading.level)")
         var counted = reading
@@ -132,12 +123,18 @@ struct LightChainReadingTests {
         #expect(counted.unreadNote(minimum: 221) == nil)
     }
 
-    @Test("a clone of 400 whose κ is 2 decades dimmer than the normal plasma cells' is read, found and counted (the valley alone read it as no chain and called the sample negative)")
-    func dimChainClone() throws {
+    /// A CD19− CD56+ κ clone of 400 among 400,000 events whose κ is 2 decades dimmer than the
+    /// normal plasma cells', `spread` decades wide on every marker, analysed with the small-sample template.
+    static func dimClone(spread: Double) throws -> (MRDResult, MarrowTruth) {
         let directory = TemporaryDirectory()
         let spec = MarrowSpecification(events: 400_000, aberrantCount: 400, seed: 41, aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+"),
-                                       cloneSpread: 0.2, cloneLightChainShift: -2)
-        let (r, truth) = try ClonalityTests.analyze(spec, at: directory.path("dim-kappa.fcs"))
+                                       cloneSpread: spread, cloneLightChainShift: -2)
+        return try ClonalityTests.analyze(spec, at: directory.path("dim-kappa.fcs"))
+    }
+
+    @Test("a clone of 400 whose κ is 2 decades dimmer than the normal plasma cells' is read, found and counted (the valley alone read it as no chain and called the sample negative)")
+    func dimChainClone() throws {
+        let (r, truth) = try Self.dimClone(spread: 0.2)
         #expect(r.call == .positive, "\(r.callText)")
         #expect(ClonalityTests.inPoissonBand(r.aberrantPC.count, of: truth), "\(r.aberrantPC.count) of \(truth.aberrantPlasmaCells)")
         #expect(r.lightChains.aberrant == "kappa")
@@ -148,10 +145,7 @@ struct LightChainReadingTests {
 
     @Test("the limit: a dim clone as wide as the negative mode's flank leaves no valley of its own; it reads no chain, and the warning names its cells")
     func dimChainCloneTooWide() throws {
-        let directory = TemporaryDirectory()
-        let spec = MarrowSpecification(events: 400_000, aberrantCount: 400, seed: 41, aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+"),
-                                       cloneSpread: 0.32, cloneLightChainShift: -2)
-        let (r, _) = try ClonalityTests.analyze(spec, at: directory.path("dim-kappa-wide.fcs"))
+        let (r, _) = try Self.dimClone(spread: 0.32)
         let level = try #require(r.clonality?.lightChainReadLevel)
         #expect(level > 0.5, "\(level)")
         let note = try #require(r.warnings.first { $0.contains("plasma cells read no light chain: their higher chain lies at or below the read level") }, "\(r.warnings)")
