@@ -17,10 +17,15 @@ import Foundation
 /// 60–200 events and were tested like plasma cells (docs/validation.md, 10M normals). Below
 /// the level a cell has no chain of its own: it takes part in no κ:λ, no test and no r₀.
 ///
+/// A population whose chain is dimmer than the normal cells' (a clone 2 decades dim on κ) leaves
+/// a third mode between the two; the level then moves down to the valley below it
+/// (``belowDimChains(_:lower:higher:from:)``). A dim clone that joins the negative mode's flank
+/// leaves no such valley and reads undetermined; so does a light-chain-negative clone (a few
+/// myelomas make no light chain), with or without the level. No clonality test sees them, and
+/// a warning counts the plasma cells left without a chain (``unreadNote(minimum:)``).
+///
 /// When the valley cannot be placed (too few plasma cells, or no valley between the modes),
 /// the level is switched off: chains are read by the margin alone, and the result says so.
-/// A light-chain-negative clone (a few myelomas make no light chain) reads undetermined: no
-/// clonality test can see it, with or without the level.
 ///
 /// - Complexity: O(n) for n plasma cells (the chains; the level from at most 200,000 of them).
 struct LightChainReading: Sendable, Equatable {
@@ -111,8 +116,8 @@ struct LightChainReading: Sendable, Equatable {
     /// Every row's chain, in row order.
     /// - Complexity: O(n) for n rows.
     func chains(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
-        let n = stored > 0 ? rows.count / stored : 0
-        return (0..<n).map { row in chain(kappa: rows[row * stored + kappa], lambda: rows[row * stored + lambda]) }
+        var reading = self
+        return reading.read(rows: rows, stored: stored, kappa: kappa, lambda: lambda)
     }
 
     /// Every row's chain, as ``chains(rows:stored:kappa:lambda:)``, counting the rows whose higher
