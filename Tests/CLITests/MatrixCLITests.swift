@@ -36,6 +36,7 @@ struct MatrixCLITests {
             (["--uniform-normals", "--normal-subset", "CD19-=0.2"], "--uniform-normals and --normal-subset contradict each other"),
             (["--phenotype", "CD56@+0.3"], "normal plasma cells lack CD56"),
             (["--clone-spread", "2"], "the clone spread must be 0.02–0.6 decades (got 2.0)"),
+            (["--clone-light-chain-shift", "-4"], "the clone's light-chain shift must be −3 to 1 decades (got -4.0)"),
         ]
         for (arguments, message) in cases {
             let result = try FlowMRDBinary.run(["synth", out, "--events", "1000"] + arguments)
@@ -43,7 +44,7 @@ struct MatrixCLITests {
         }
         #expect(!FileManager.default.fileExists(atPath: out))
         let help = try FlowMRDBinary.run(["synth", "--help"])
-        for text in ["CD117+ (CD117 gain only)", "CD27dim,CD45dim (a CD19+ clone)", "--anti-cd38", "--post-car-t", "--regenerating", "dead:MARKER"] {
+        for text in ["CD117+ (CD117 gain only)", "CD27dim,CD45dim (a CD19+ clone)", "--anti-cd38", "--post-car-t", "--regenerating", "dead:MARKER", "--clone-light-chain-shift"] {
             #expect(help.stdout.contains(text), "\(text)")
         }
     }
