@@ -19,7 +19,7 @@ import Foundation
 ///
 /// A population whose chain is dimmer than the normal cells' (a clone 2 decades dim on κ) leaves
 /// a third mode between the two; the level then moves down to the valley below it
-/// (``belowDimChains(_:lower:higher:from:)``). A dim clone that joins the negative mode's flank
+/// (``belowDimChains(_:all:lower:higher:from:)``). A dim clone that joins the negative mode's flank
 /// leaves no such valley and reads undetermined; so does a light-chain-negative clone (a few
 /// myelomas make no light chain), with or without the level. No clonality test sees them, and
 /// a warning counts the plasma cells left without a chain (``unreadNote(minimum:)``).
@@ -75,7 +75,7 @@ struct LightChainReading: Sendable, Equatable {
         switch ThresholdFinder.valley(all, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
                                      minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
         case .found(let value):
-            self.init(margin: margin, level: Float(Self.belowDimChains(value, lower: lower, higher: higher, from: from)))
+            self.init(margin: margin, level: Float(Self.belowDimChains(value, all: all, lower: lower, higher: higher, from: from)))
         case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
         }
     }
@@ -96,10 +96,11 @@ struct LightChainReading: Sendable, Equatable {
     /// cells with both chains above it (B cells' surface immunoglobulin, in a gate a dead CD19
     /// channel let them into) are not a chain-making population.
     /// - Complexity: O(n) for the n plasma cells.
-    static func belowDimChains(_ level: Double, lower: [Double], higher: [Double], from: Double) -> Double {
+    /// `all`: the lower chains followed by the higher ones, as the first valley was placed on.
+    static func belowDimChains(_ level: Double, all: [Double], lower: [Double], higher: [Double], from: Double) -> Double {
         let unread = higher.filter { $0 < level }
         guard unread.count >= ThresholdSpec.valleyMinEvents, let top = ThresholdFinder.quantile(unread, 0.5), from < top,
-              case .found(let valley) = ThresholdFinder.valley((lower + higher).filter { $0 < level }, search: from...top,
+              case .found(let valley) = ThresholdFinder.valley(all.filter { $0 < level }, search: from...top,
                                                                smoothing: ThresholdSpec.valleySmoothing, minEvents: 2 * ThresholdSpec.valleyMinEvents)
         else { return level }
         let across = zip(lower, higher).lazy.filter { $0.0 <= valley && $0.1 > valley && $0.1 < level }.count
@@ -137,7 +138,7 @@ struct LightChainReading: Sendable, Equatable {
 
     /// The warning when at least `minimum` plasma cells read no chain for want of one above the
     /// level: cells without immunoglobulin in the gate, or a clone whose light chain is too dim to
-    /// leave a valley of its own below the level (``belowDimChains(_:lower:higher:from:)``). No
+    /// leave a valley of its own below the level (``belowDimChains(_:all:lower:higher:from:)``). No
     /// clonality test sees them, so the reviewer is told.
     func unreadNote(minimum: Int) -> String? {
         guard level.isFinite, unread >= minimum else { return nil }
