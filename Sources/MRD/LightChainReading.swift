@@ -35,30 +35,40 @@ struct LightChainReading: Sendable, Equatable {
     let level: Float
     /// Why the level was switched off (nil when placed, or without plasma cells).
     let unplaced: String?
-    /// Plasma cells whose higher chain lies at or below the level, once read (``read(rows:stored:kappa:lambda:)``).
-    private(set) var unread = 0
+    /// Plasma cells whose higher chain lies at or below the finite level (0 when switched off).
+    let unread: Int
 
     /// Plasma cells the level is placed on, at most: every k-th row beyond (a density needs no
     /// more; a 10M-event file whose clone is 10% of its cells holds about 900,000).
     static let placementLimit = 200_000
 
-    init(margin: Double, level: Float, unplaced: String? = nil) {
+    init(margin: Double, level: Float, unplaced: String? = nil, unread: Int = 0) {
         self.margin = margin
         self.level = level
         self.unplaced = unplaced
+        self.unread = unread
     }
 
-    /// Places the read level on the plasma cells' chains (every k-th row beyond ``placementLimit``).
+    /// Places the read level on the plasma cells' chains (every k-th row beyond ``placementLimit``)
+    /// and counts the cells that read no chain for want of one above it.
     /// - Parameters:
     ///   - rows: `stored` values per plasma cell; `kappa` and `lambda` are the chains' positions in a row.
-    /// - Complexity: O(min(n, ``placementLimit``)) for n plasma cells.
+    /// - Complexity: O(n) for n plasma cells (the level from at most ``placementLimit`` of them).
     init(rows: [Float], stored: Int, kappa: Int, lambda: Int, margin: Double) {
         let n = stored > 0 ? rows.count / stored : 0
-        guard n > 0 else {
-            self.init(margin: margin, level: -.infinity)
-            return
+        let (level, unplaced) = Self.place(rows: rows, stored: stored, kappa: kappa, lambda: lambda, count: n)
+        var unread = 0
+        if level.isFinite {
+            for row in 0..<n where !(max(rows[row * stored + kappa], rows[row * stored + lambda]) > level) { unread += 1 }
         }
-        let step = (n + Self.placementLimit - 1) / Self.placementLimit
+        self.init(margin: margin, level: level, unplaced: unplaced, unread: unread)
+    }
+
+    /// The read level of `count` rows (−∞ and why, when it cannot be placed; −∞ and nil without rows).
+    /// - Complexity: O(min(count, ``placementLimit``)).
+    private static func place(rows: [Float], stored: Int, kappa: Int, lambda: Int, count n: Int) -> (Float, String?) {
+        guard n > 0 else { return (-.infinity, nil) }
+        let step = (n + placementLimit - 1) / placementLimit
         var lower: [Double] = [], higher: [Double] = []
         lower.reserveCapacity(n / step + 1)
         higher.reserveCapacity(n / step + 1)
@@ -68,15 +78,13 @@ struct LightChainReading: Sendable, Equatable {
             higher.append(max(k, l))
         }
         guard let from = ThresholdFinder.quantile(lower, 0.5), let to = ThresholdFinder.quantile(higher, 0.5), from < to else {
-            self.init(margin: margin, level: -.infinity, unplaced: "the plasma cells' lower and higher chains have no finite medians apart")
-            return
+            return (-.infinity, "the plasma cells' lower and higher chains have no finite medians apart")
         }
         let all = lower + higher
         switch ThresholdFinder.valley(all, search: from...to, smoothing: ThresholdSpec.valleySmoothing,
                                      minEvents: 2 * ThresholdSpec.valleyMinEvents) {   // two chains per plasma cell
-        case .found(let value):
-            self.init(margin: margin, level: Float(Self.belowDimChains(value, all: all, lower: lower, higher: higher, from: from)))
-        case .notFound(let reason): self.init(margin: margin, level: -.infinity, unplaced: reason)
+        case .found(let value): return (Float(belowDimChains(value, all: all, lower: lower, higher: higher, from: from)), nil)
+        case .notFound(let reason): return (-.infinity, reason)
         }
     }
 
@@ -117,23 +125,8 @@ struct LightChainReading: Sendable, Equatable {
     /// Every row's chain, in row order.
     /// - Complexity: O(n) for n rows.
     func chains(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
-        var reading = self
-        return reading.read(rows: rows, stored: stored, kappa: kappa, lambda: lambda)
-    }
-
-    /// Every row's chain, as ``chains(rows:stored:kappa:lambda:)``, counting the rows whose higher
-    /// chain lies at or below the level (``unread``).
-    /// - Complexity: O(n) for n rows.
-    mutating func read(rows: [Float], stored: Int, kappa: Int, lambda: Int) -> [Int8] {
         let n = stored > 0 ? rows.count / stored : 0
-        var below = 0
-        let result = (0..<n).map { row -> Int8 in
-            let (k, l) = (rows[row * stored + kappa], rows[row * stored + lambda])
-            if !(max(k, l) > level) { below += 1 }
-            return chain(kappa: k, lambda: l)
-        }
-        unread = below
-        return result
+        return (0..<n).map { chain(kappa: rows[$0 * stored + kappa], lambda: rows[$0 * stored + lambda]) }
     }
 
     /// The warning when at least `minimum` plasma cells read no chain for want of one above the

@@ -124,8 +124,8 @@ struct PlasmaCellClustering {
         clock.mark("density clusters")
         // Each plasma cell's chain: 1 κ, −1 λ, 0 undetermined (``LightChainReading``).
         let k = columns.firstIndex(of: rules.kappa)!, l = columns.firstIndex(of: rules.lambda)!
-        var reading = LightChainReading(rows: rows, stored: stored, kappa: k, lambda: l, margin: rules.lightChainMargin)
-        let chains = reading.read(rows: rows, stored: stored, kappa: k, lambda: l)
+        let reading = LightChainReading(rows: rows, stored: stored, kappa: k, lambda: l, margin: rules.lightChainMargin)
+        let chains = reading.chains(rows: rows, stored: stored, kappa: k, lambda: l)
         let count = clustering.sizes.count
         var kappa = [Int](repeating: 0, count: count), lambda = [Int](repeating: 0, count: count)
         // Each cluster's rows, as 32-bit row numbers (half the memory of Int at 400,000 plasma cells).

@@ -96,7 +96,7 @@ public enum HTMLReport {
         let l = r.lightChains
         h += "<p>Light chain of the aberrant cluster: <b>\(e(l.aberrant))</b> (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); "
             + "reference (polyclonal) κ:λ " + (l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")
-            + (r.clonality?.lightChainReadLevel.map { String(format: "; a chain is read above %.3f, the valley between the chains' two modes", $0) } ?? "") + ".</p>\n"
+            + (r.clonality?.lightChainReadLevel.map { String(format: "; a chain is read above %.3f, the density valley above the unexpressed chains' mode", $0) } ?? "") + ".</p>\n"
         if let all = r.clonality?.plasmaCellKappaLambda {
             let line = MRDTextReport.compartmentLine(all)
             h += "<p>" + e(line.prefix(1).uppercased() + line.dropFirst()) + ".</p>\n"

@@ -43,7 +43,7 @@ public enum MRDTextReport {
             }
             let l = r.lightChains
             lines.append("  light chain of the aberrant cluster: \(l.aberrant) (κ \(l.aberrantKappa), λ \(l.aberrantLambda)); other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(l.normalRatio.map { String(format: "%.2f", $0) } ?? "—")"
-                         + (r.clonality?.lightChainReadLevel.map { String(format: "; a chain read above %.3f, the valley between the chains' two modes", $0) } ?? ""))
+                         + (r.clonality?.lightChainReadLevel.map { String(format: "; a chain read above %.3f, the density valley above the unexpressed chains' mode", $0) } ?? ""))
             if let all = r.clonality?.plasmaCellKappaLambda { lines.append("  " + Self.compartmentLine(all)) }
         }
         lines += qcLines(r.qc, stated: r.notEvaluableReasons)

@@ -116,11 +116,10 @@ struct LightChainReadingTests {
         let rows = Self.dimTable(bothChains: true)
         let reading = LightChainReading(rows: rows, stored: 3, kappa: 0, lambda: 1, margin: 0.1)
         #expect(reading.level > 0.5, "\(reading.level)")
-        var counted = reading
-        let chains = counted.read(rows: rows, stored: 3, kappa: 0, lambda: 1)
+        let chains = reading.chains(rows: rows, stored: 3, kappa: 0, lambda: 1)
         #expect(chains[1_000...].allSatisfy { $0 == 0 })
-        #expect(counted.unread == 220 && counted.unreadNote(minimum: 220)?.hasPrefix("220 plasma cells read no light chain") == true)
-        #expect(counted.unreadNote(minimum: 221) == nil)
+        #expect(reading.unread == 220 && reading.unreadNote(minimum: 220)?.hasPrefix("220 plasma cells read no light chain") == true)
+        #expect(reading.unreadNote(minimum: 221) == nil)
     }
 
     /// A CD19− CD56+ κ clone of 400 among 400,000 events whose κ is 2 decades dimmer than the

@@ -85,8 +85,8 @@ struct HTMLReportTests {
         let l = r.lightChains, reference = String(format: "%.2f", try #require(r.clonality?.referenceKappaLambda))
         // With the level a chain is read above (``LightChainReading``).
         let level = String(format: "%.3f", try #require(r.clonality?.lightChainReadLevel))
-        #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference); a chain read above \(level), the valley between the chains' two modes\n"))
-        #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference); a chain is read above \(level), the valley between the chains' two modes.</p>"))
+        #expect(MRDTextReport.render(r).contains("; other PCs κ \(l.normalKappa), λ \(l.normalLambda); reference κ:λ \(reference); a chain read above \(level), the density valley above the unexpressed chains' mode\n"))
+        #expect(html.contains("; other plasma cells κ \(l.normalKappa), λ \(l.normalLambda); reference (polyclonal) κ:λ \(reference); a chain is read above \(level), the density valley above the unexpressed chains' mode.</p>"))
         // The counted clusters' sizes are named as sizes of both chains, not as the count.
         let sizes = r.aberrantClusters.map(String.init).joined(separator: ", ")
         #expect(!sizes.isEmpty && MRDTextReport.render(r).contains("; counted from clusters of \(sizes) events of both light chains"))
