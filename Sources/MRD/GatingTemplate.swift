@@ -114,6 +114,9 @@ public struct GatingTemplate: Sendable {
         for (reference, line, column) in mrd.references where !all.contains(reference) {
             throw .template(file: path, line: line, column: column, detail: "mrd refers to gate \"\(reference)\", which the template does not define")
         }
+        if let id = mrd.chainlessGate, gates.first(where: { $0.id == id })?.isChainlessGate(storedWith: mrd) == false, let (_, line, column) = mrd.references.last(where: { $0.0 == id }) {
+            throw .template(file: path, line: line, column: column, detail: "light_chains: chainless_gate \"\(id)\" must be a threshold gate keeping the events above it, on one of the cluster dimensions")
+        }
         for (reference, line, column) in qc.references where !all.contains(reference) {
             throw .template(file: path, line: line, column: column, detail: "qc refers to gate \"\(reference)\", which the template does not define")
         }

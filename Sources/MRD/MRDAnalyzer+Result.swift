@@ -145,6 +145,10 @@ extension MRDAnalyzer {
         let compartment = PlasmaCellLightChains(chains: clustering.chains, range: rules.normalRange, alpha: rules.clonalityAlpha)
         evidence.compartmentExcess = compartment.monotypicExcess
         evidence.compartmentSkew = compartment.finding
+        // Plasma cells without a light chain, clustered (``ChainlessPlasmaCells``): no negative.
+        let chainless = ChainlessPlasmaCells(clustering, rows: full.candidates, columns: full.columns, thresholds: gating.thresholds, rules: rules)
+        evidence.chainlessExcess = chainless?.excess ?? 0
+        evidence.chainlessFinding = chainless?.finding
         let decision = MRDDecision(evidence)
         let call = decision.call
         if pcs == 0 && nucleated > 0 {
@@ -161,7 +165,9 @@ extension MRDAnalyzer {
         if let note = clustering.lightChainReading.unreadNote(minimum: rules.minClusterEvents) { warnings.append(note) }
         warnings += clustering.spreadNotes
         warnings += clustering.remainderNotes
-        for cluster in clustering.clusters where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents {
+        if let finding = chainless?.finding, call == .positive || call == .positiveBelowLLOQ { warnings.append(finding) }
+        let chainlessClusters = Set(chainless?.populations.map(\.cluster) ?? [])
+        for (c, cluster) in clustering.clusters.enumerated() where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents && !chainlessClusters.contains(c) {
             warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
                             + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
         }

@@ -15,7 +15,8 @@
 /// declares their absence (`--context post-car-t`); every gate it rests on placed from the
 /// sample's data (a gate the data could not place is switched off, not replaced by a constant);
 /// no hemodilution; acquisition QC passed; no monotypic population of LOD size awaiting review
-/// (a restricted cluster without aberrancy, or all plasma cells' κ:λ beyond the normal range).
+/// (a restricted cluster without aberrancy, or all plasma cells' κ:λ beyond the normal range);
+/// no cluster of LOD size of plasma cells reading no light chain (``ChainlessPlasmaCells``).
 public struct MRDDecision: Sendable, Equatable {
     /// What the call rests on.
     public struct Evidence: Sendable, Equatable {
@@ -48,6 +49,10 @@ public struct MRDDecision: Sendable, Equatable {
         /// compartment (``PlasmaCellLightChains``), and that finding in words; 0 and nil inside it.
         public var compartmentExcess = 0
         public var compartmentSkew: String? = nil
+        /// Plasma cells reading no light chain beyond the others' share, clustered
+        /// (``ChainlessPlasmaCells``), and that finding in words; 0 and nil without one.
+        public var chainlessExcess = 0
+        public var chainlessFinding: String? = nil
     }
 
     public let call: MRDResult.Call
@@ -106,6 +111,7 @@ public struct MRDDecision: Sendable, Equatable {
         if e.compartmentExcess >= e.lodEvents, let skew = e.compartmentSkew {
             blockers.append("monotypic plasma cells: \(skew) — review")
         }
+        if e.chainlessExcess >= e.lodEvents, let finding = e.chainlessFinding { blockers.append(finding) }
         if !blockers.isEmpty {
             let detail = e.clonalExcess > 0 ? "; clonal excess \(e.clonalExcess) events, below the LOD of \(e.lodEvents)" : ""
             self.init(.notEvaluable, "Not evaluable: " + blockers.joined(separator: "; ") + detail, blockers, counted: e.clonalExcess)

@@ -55,6 +55,9 @@ public struct MRDRules: Sendable, Equatable {
         public let minDrop: Double
     }
     public let masking: Masking?
+    /// `light_chains.chainless_gate`: a threshold gate on a marker only plasma cells carry; its
+    /// plasma cells that read no chain, clustered, block a negative (``ChainlessPlasmaCells``). Nil: not looked for.
+    public internal(set) var chainlessGate: String? = nil
     let references: [(String, Int, Int)]
 
     public static func == (a: MRDRules, b: MRDRules) -> Bool { String(describing: a) == String(describing: b) }
@@ -109,7 +112,8 @@ public struct MRDRules: Sendable, Equatable {
             minAberrancies = try n.int(what: "min_aberrancies")
             guard minAberrancies >= 1 && minAberrancies <= rules.count else { throw n.error("min_aberrancies must be between 1 and the number of rules (\(rules.count))") }
         }
-        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "restriction_ratio", "alpha", "normal_ratio", "normal_range"], what: "light_chains")
+        let l = try k.required("light_chains").mapping(allowed: ["kappa", "lambda", "margin", "restriction_ratio", "alpha", "normal_ratio", "normal_range", "chainless_gate"],
+                                                      what: "light_chains")
         let alpha = try l["alpha"]?.double(what: "alpha") ?? 0.001
         guard alpha > 0 && alpha < 0.5 else { throw (l["alpha"] ?? node).error("light_chains: alpha must be between 0 and 0.5 (e.g. 0.001)") }
         let normalRatio = try l["normal_ratio"]?.double(what: "normal_ratio") ?? 1.6
@@ -185,7 +189,12 @@ public struct MRDRules: Sendable, Equatable {
         }
         let restriction = try l["restriction_ratio"]?.double(what: "restriction_ratio") ?? 4
         guard restriction > 1 else { throw (l["restriction_ratio"] ?? node).error("light_chains: restriction_ratio must be above 1") }
-        return MRDRules(
+        var chainlessGate: String? = nil
+        if let n = l["chainless_gate"] {
+            chainlessGate = try n.string(what: "chainless_gate")
+            references.append((chainlessGate!, n.line, n.column))
+        }
+        var parsed = MRDRules(
             nucleated: nucleated, plasmaCells: plasmaCells, minNucleatedCells: minNucleated, targetSensitivity: target,
             minClusterEvents: minCluster, lloqEvents: lloq, minAberrancies: minAberrancies, rules: rules,
             kappa: try marker(try l.required("kappa"), what: "kappa"), lambda: try marker(try l.required("lambda"), what: "lambda"),
@@ -194,5 +203,7 @@ public struct MRDRules: Sendable, Equatable {
             phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), clonalityAlpha: alpha,
             normalKappaLambda: normalRatio, normalRange: normalRange, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,
             normalMedians: normalMedians, masking: masking, references: references)
+        parsed.chainlessGate = chainlessGate
+        return parsed
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import MRD
+@testable import Synthetic
+
+@Suite("Plasma cells without a light chain")
+struct ChainlessPlasmaCellsTests {
+    /// Rows of (κ, λ, CD138) with their cluster labels. Cluster 0: `normal` plasma cells reading κ
+    /// (κ 0.8, λ 0.2), `normalChainless` of them with both chains at 0.2; cluster 1: `population`
+    /// cells with both chains at 0.2 (chainless), CD138 at `cd138`; `noise` chainless CD138-bright
+    /// cells in no cluster.
+    static func rows(normal: Int = 2_000, normalChainless: Int = 0, population: Int, cd138: Float = 0.8,
+                     noise: Int = 0) -> (rows: [Float], labels: [Int32]) {
+        var rows: [Float] = [], labels: [Int32] = []
+        for i in 0..<normal {
+            rows += i < normalChainless ? [0.2, 0.2, 0.8] : [0.8, 0.2, 0.8]
+            labels.append(0)
+        }
+        for _ in 0..<population { rows += [0.2, 0.2, cd138]; labels.append(1) }
+        for _ in 0..<noise { rows += [0.2, 0.2, 0.8]; labels.append(-1) }
+        return (rows, labels)
+    }
+
+    static func find(_ table: (rows: [Float], labels: [Int32]), minimum: Int = 30) -> ChainlessPlasmaCells {
+        ChainlessPlasmaCells(rows: table.rows, stored: 3, kappa: 0, lambda: 1, column: 2, gate: "cd138-positive", marker: "CD138",
+                             threshold: 0.5, level: 0.5, labels: table.labels, clusters: 2, alpha: 0.001, minimum: minimum)
+    }
+
+    @Test("a cluster of CD138-positive plasma cells reading no chain is a population: its excess over the other plasma cells' share")
+    func population() throws {
+        // 1% of the normal cluster reads no chain: 20 of 2,000; the population's expected share of 200 is 2.
+        let found = Self.find(Self.rows(normalChainless: 20, population: 200))
+        let p = try #require(found.populations.first)
+        #expect(found.populations.count == 1 && p.cluster == 1 && p.positive == 200 && p.chainless == 200)
+        #expect(p.excess == 198 && found.excess == 198 && p.pValue < 1e-100)
+        let finding = try #require(found.finding)
+        #expect(finding == "plasma cells without a light chain: 198 CD138-positive plasma cells beyond the other plasma cells' share read neither κ nor λ, "
+                + "in one cluster (200 of its 200 above gate cd138-positive at 0.500): a light-chain-negative clone, or a chain too dim to read; "
+                + "no clonality test can see them — review on the κ vs λ plot")
+    }
+
+    @Test("cells below the gate's threshold (CD38-bright myeloid precursors, CD138 negative) are not a population, however many")
+    func belowTheGate() {
+        let found = Self.find(Self.rows(population: 500, cd138: 0.3))
+        #expect(found.populations.isEmpty && found.excess == 0 && found.finding == nil)
+    }
+
+    @Test("chainless cells at the rate of every other cluster, too few of them, or outside every cluster are not a population")
+    func noPopulation() {
+        // Cluster 1: 40 chainless of 2,000 + 40; the normal cluster also 2%: no excess, no test passes.
+        var table = Self.rows(normalChainless: 40, population: 0)
+        for _ in 0..<1_960 { table.rows += [0.8, 0.2, 0.8]; table.labels.append(1) }
+        for _ in 0..<40 { table.rows += [0.2, 0.2, 0.8]; table.labels.append(1) }
+        #expect(Self.find(table).populations.isEmpty)
+        // 29 chainless cells: below the LOD of 30, not tested.
+        #expect(Self.find(Self.rows(population: 29)).populations.isEmpty)
+        #expect(Self.find(Self.rows(population: 30)).populations.map(\.excess) == [30])
+        // 300 chainless cells in no cluster.
+        #expect(Self.find(Self.rows(population: 0, noise: 300)).populations.isEmpty)
+    }
+
+    @Test("the decision table: a chainless population of the LOD blocks a negative for review; it never makes or unmakes a positive")
+    func decision() {
+        let finding = "plasma cells without a light chain: …"
+        var e = MRDDecision.Evidence.earnedNegative
+        e.chainlessExcess = 30
+        e.chainlessFinding = finding
+        #expect(MRDDecision(e).call == .notEvaluable && MRDDecision(e).reasons == [finding])
+        e.chainlessExcess = 29
+        #expect(MRDDecision(e).call == .negative)
+        e.chainlessExcess = 5_000
+        e.clonalExcess = 50
+        #expect(MRDDecision(e).call == .positive && MRDDecision(e).counted == 50)
+    }
+
+    /// A CD19− CD56+ clone of 400 among 400,000 events whose κ lies `shift` decades from the normal
+    /// plasma cells' (−3: a light-chain-negative clone), analysed with the small-sample template.
+    static func clone(shift: Double, spread: Double = 0.2) throws -> (MRDResult, MarrowTruth) {
+        let directory = TemporaryDirectory()
+        let spec = MarrowSpecification(events: 400_000, aberrantCount: 400, seed: 41, aberrantPhenotype: try AberrantPhenotype("CD19-,CD56+"),
+                                       cloneSpread: spread, cloneLightChainShift: shift)
+        return try ClonalityTests.analyze(spec, at: directory.path("chainless.fcs"))
+    }
+
+    @Test("a light-chain-negative clone of 400, and a dim clone joining the negative mode's flank, are not evaluable for review, never negative",
+          arguments: [(-3.0, 0.2), (-2.0, 0.32)])
+    func chainlessClone(shift: Double, spread: Double) throws {
+        let (r, truth) = try Self.clone(shift: shift, spread: spread)
+        #expect(r.call == .notEvaluable, "\(r.callText)")
+        let reason = try #require(r.notEvaluableReasons.first { $0.hasPrefix("plasma cells without a light chain: ") }, "\(r.notEvaluableReasons)")
+        let excess = try #require(Int(reason.dropFirst("plasma cells without a light chain: ".count).prefix { $0.isNumber }))
+        #expect(excess <= truth.aberrantPlasmaCells && excess >= truth.aberrantPlasmaCells * 9 / 10, "\(reason)")
+        #expect(r.notEvaluableReasons.count == 1, "\(r.notEvaluableReasons)")
+        #expect(!r.warnings.contains { $0.contains("(κ 0, λ 0)") }, "the clone is not called a polyclonal subset: \(r.warnings)")
+    }
+}
