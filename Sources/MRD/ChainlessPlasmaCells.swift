@@ -103,6 +103,21 @@ extension ChainlessPlasmaCells {
     }
 }
 
+extension PlasmaCellCluster {
+    /// The warning for a normal subset (polyclonal, departing from the normal reference). Fewer
+    /// than half its cells reading a chain do not show it polyclonal: at 10 million events
+    /// CD138-negative myeloid precursors in the plasma-cell gate form such clusters, reading none.
+    /// - Complexity: O(departures).
+    var normalSubsetNote: String {
+        let (departs, read) = (departures.map(\.marker).joined(separator: ", "), clonality.kappa + clonality.lambda)
+        let chains = "κ \(clonality.kappa), λ \(clonality.lambda)"
+        return 2 * read < size
+            ? "a cluster of \(size) events in the plasma-cell gate, only \(read) of them reading a light chain (\(chains)), departs from the normal reference on \(departs): "
+                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted"
+            : "a polyclonal plasma-cell subset of \(size) events (\(chains)) departs from the normal reference on \(departs): a normal subset, not counted"
+    }
+}
+
 extension GateSpec {
     /// Whether `light_chains.chainless_gate` may name this gate: a threshold keeping the events
     /// above it, on a marker the plasma-cell rows hold (a cluster dimension).

@@ -168,8 +168,7 @@ extension MRDAnalyzer {
         if let finding = chainless?.finding, call == .positive || call == .positiveBelowLLOQ { warnings.append(finding) }
         let chainlessClusters = Set(chainless?.populations.map(\.cluster) ?? [])
         for (c, cluster) in clustering.clusters.enumerated() where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents && !chainlessClusters.contains(c) {
-            warnings.append("a polyclonal plasma-cell subset of \(cluster.size) events (κ \(cluster.clonality.kappa), λ \(cluster.clonality.lambda)) departs from the normal reference on "
-                            + cluster.departures.map(\.marker).joined(separator: ", ") + ": a normal subset, not counted")
+            warnings.append(cluster.normalSubsetNote)
         }
         // Below the LOD no MRD number is given, only events. The count is the decision's: the
         // clonal excess, or on the monotypic route the monotypic plasma cells it took.

@@ -74,6 +74,22 @@ struct ChainlessPlasmaCellsTests {
         #expect(MRDDecision(e).call == .positive && MRDDecision(e).counted == 50)
     }
 
+    @Test("a departing cluster is called a polyclonal normal subset only when at least half its cells read a chain")
+    func subsetNote() {
+        let test = ClonalityTest(alpha: 0.001, restrictionRatio: 4)
+        func cluster(size: Int, kappa: Int, lambda: Int) -> PlasmaCellCluster {
+            PlasmaCellCluster(size: size, role: .normalSubset, clonality: test.test(kappa: kappa, lambda: lambda, referenceRatio: 1.6),
+                              departures: [.init(marker: "CD117", difference: 0.2), .init(marker: "CD138", difference: -0.3)])
+        }
+        // A CD138-negative myeloid island at 10 million events: 274 events, none reading a chain.
+        #expect(cluster(size: 274, kappa: 0, lambda: 0).normalSubsetNote
+                == "a cluster of 274 events in the plasma-cell gate, only 0 of them reading a light chain (κ 0, λ 0), departs from the normal reference on CD117, CD138: "
+                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted")
+        #expect(cluster(size: 274, kappa: 80, lambda: 56).normalSubsetNote.hasPrefix("a cluster of 274 events in the plasma-cell gate, only 136 of them"))
+        #expect(cluster(size: 274, kappa: 80, lambda: 57).normalSubsetNote
+                == "a polyclonal plasma-cell subset of 274 events (κ 80, λ 57) departs from the normal reference on CD117, CD138: a normal subset, not counted")
+    }
+
     /// A CD19− CD56+ clone of 400 among 400,000 events whose κ lies `shift` decades from the normal
     /// plasma cells' (−3: a light-chain-negative clone), analysed with the small-sample template.
     static func clone(shift: Double, spread: Double = 0.2) throws -> (MRDResult, MarrowTruth) {
