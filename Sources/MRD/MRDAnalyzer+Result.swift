@@ -166,6 +166,9 @@ extension MRDAnalyzer {
         warnings += clustering.spreadNotes
         warnings += clustering.remainderNotes
         if let finding = chainless?.finding, call == .positive || call == .positiveBelowLLOQ { warnings.append(finding) }
+        if let gate = rules.chainlessGate, chainless == nil, pcs > 0 {
+            warnings.append("plasma cells without a light chain were not looked for: the light-chain read level or gate \(gate)'s threshold could not be placed for this sample")
+        }
         let chainlessClusters = Set(chainless?.populations.map(\.cluster) ?? [])
         for (c, cluster) in clustering.clusters.enumerated() where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents && !chainlessClusters.contains(c) {
             warnings.append(cluster.normalSubsetNote)

@@ -90,6 +90,15 @@ struct ChainlessPlasmaCellsTests {
                 == "a polyclonal plasma-cell subset of 274 events (κ 80, λ 57) departs from the normal reference on CD117, CD138: a normal subset, not counted")
     }
 
+    @Test("when the read level cannot be placed (after CAR-T, a clone of 60 the only plasma cells), the search is off and the result says so")
+    func searchOff() throws {
+        let directory = TemporaryDirectory()
+        let (r, _) = try ClonalityTests.analyze(MarrowSpecification(events: 80_000, aberrantCount: 60, seed: 24, postCART: true), at: directory.path("car.fcs"), context: [.postCART])
+        #expect(r.plasmaCells.count > 0 && r.plasmaCells.count < 100 && r.clonality?.lightChainReadLevel == nil, "\(r.plasmaCells.count)")
+        #expect(r.warnings.contains("plasma cells without a light chain were not looked for: the light-chain read level or gate cd138-positive's threshold could not be placed for this sample"),
+                "\(r.warnings)")
+    }
+
     /// A CD19− CD56+ clone of 400 among 400,000 events whose κ lies `shift` decades from the normal
     /// plasma cells' (−3: a light-chain-negative clone), analysed with the small-sample template.
     static func clone(shift: Double, spread: Double = 0.2) throws -> (MRDResult, MarrowTruth) {
