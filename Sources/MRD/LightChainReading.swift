@@ -22,7 +22,8 @@ import Foundation
 /// (``belowDimChains(_:all:lower:higher:from:)``). A dim clone that joins the negative mode's flank
 /// leaves no such valley and reads undetermined; so does a light-chain-negative clone (a few
 /// myelomas make no light chain), with or without the level. No clonality test sees them, and
-/// a warning counts the plasma cells left without a chain (``unreadNote(minimum:)``).
+/// a warning counts the plasma cells left without a chain (``unreadNote(minimum:)``); a cluster of
+/// them blocks a negative (``ChainlessPlasmaCells``).
 ///
 /// When the valley cannot be placed (too few plasma cells, or no valley between the modes),
 /// the level is switched off: chains are read by the margin alone, and the result says so.
