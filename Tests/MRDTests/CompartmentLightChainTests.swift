@@ -80,7 +80,7 @@ struct CompartmentLightChainTests {
         let truth = try MarrowGenerator(spec).write(fcsPath: path)
         var yaml = try SmallSampleTemplate.text()
         if let lightChains {
-            let old = "light_chains: {kappa: Kappa, lambda: Lambda, margin: 0.1, restriction_ratio: 4}"
+            let old = "light_chains: {kappa: Kappa, lambda: Lambda, margin: 0.1, restriction_ratio: 4, chainless_gate: cd138-positive}"
             #expect(yaml.contains(old))
             yaml = yaml.replacingOccurrences(of: old, with: lightChains)
         }
@@ -99,7 +99,7 @@ struct CompartmentLightChainTests {
         #expect(all.kappa + all.lambda <= plain.plasmaCells.count && all.kappa + all.lambda > plain.plasmaCells.count * 9 / 10)
         #expect(abs(Double(all.kappa) / Double(all.lambda) - 2) < 0.3, "κ \(all.kappa), λ \(all.lambda)")
 
-        let narrow = "light_chains: {kappa: Kappa, lambda: Lambda, margin: 0.1, restriction_ratio: 4, normal_ratio: 1.2, normal_range: [0.5, 1.5]}"
+        let narrow = "light_chains: {kappa: Kappa, lambda: Lambda, margin: 0.1, restriction_ratio: 4, normal_ratio: 1.2, normal_range: [0.5, 1.5], chainless_gate: cd138-positive}"
         let (review, _) = try analyze(spec, "kl2", lightChains: narrow)
         let skewed = try #require(review.clonality?.plasmaCellKappaLambda)
         // The same events, judged against the lab's range.
