@@ -51,18 +51,18 @@ struct ChainlessPlasmaCells: Sendable, Equatable {
     /// - Parameters:
     ///   - rows: `stored` values per plasma cell; `kappa`, `lambda` and `column` (the gate's marker) are positions in a row.
     ///   - labels: each row's cluster (−1: none); `clusters` is their number.
-    ///   - level: the read level (a finite one; ``LightChainReading/level``).
+    ///   - reading: how the chains were read (a finite level; ``LightChainReading``).
     ///   - minimum: the LOD's events.
     /// - Complexity: O(n) for n rows, plus each tested cluster's Fisher test.
     init(rows: [Float], stored: Int, kappa: Int, lambda: Int, column: Int, gate: String, marker: String, threshold: Float,
-         level: Float, labels: [Int32], clusters: Int, alpha: Double, minimum: Int) {
+         reading: LightChainReading, labels: [Int32], clusters: Int, alpha: Double, minimum: Int) {
         self.gate = gate
         self.marker = marker
         self.threshold = threshold
         var positive = [Int](repeating: 0, count: clusters), chainless = [Int](repeating: 0, count: clusters)
         for (row, label) in labels.enumerated() where label >= 0 && rows[row * stored + column] > threshold {
             positive[Int(label)] += 1
-            if !(max(rows[row * stored + kappa], rows[row * stored + lambda]) > level) { chainless[Int(label)] += 1 }
+            if reading.readsNoChain(kappa: rows[row * stored + kappa], lambda: rows[row * stored + lambda]) { chainless[Int(label)] += 1 }
         }
         let (allPositive, allChainless) = (positive.reduce(0, +), chainless.reduce(0, +))
         let tested = (0..<clusters).filter { chainless[$0] >= minimum }
@@ -92,13 +92,13 @@ struct ChainlessPlasmaCells: Sendable, Equatable {
 extension ChainlessPlasmaCells {
     /// The search as the template asks for it, on a clustering's plasma cells (nil when the template
     /// names no `chainless_gate`, the read level or the gate's threshold was not placed, or a column is missing).
-    /// - Complexity: as ``init(rows:stored:kappa:lambda:column:gate:marker:threshold:level:labels:clusters:alpha:minimum:)``.
+    /// - Complexity: as ``init(rows:stored:kappa:lambda:column:gate:marker:threshold:reading:labels:clusters:alpha:minimum:)``.
     init?(_ outcome: PlasmaCellClustering.Outcome, rows: [Float], columns: [String], thresholds: [MRDResult.Threshold], rules: MRDRules) {
         guard let gate = rules.chainlessGate, let placed = thresholds.first(where: { $0.name == gate }), let value = placed.value,
               outcome.lightChainReading.level.isFinite, let column = columns.firstIndex(of: placed.marker),
               let k = columns.firstIndex(of: rules.kappa), let l = columns.firstIndex(of: rules.lambda) else { return nil }
         self.init(rows: rows, stored: columns.count, kappa: k, lambda: l, column: column, gate: gate, marker: placed.marker,
-                  threshold: Float(value), level: outcome.lightChainReading.level, labels: outcome.labels,
+                  threshold: Float(value), reading: outcome.lightChainReading, labels: outcome.labels,
                   clusters: outcome.clusters.count, alpha: rules.clonalityAlpha, minimum: rules.minClusterEvents)
     }
 }

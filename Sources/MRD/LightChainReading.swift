@@ -60,7 +60,8 @@ struct LightChainReading: Sendable, Equatable {
         let (level, unplaced) = Self.place(rows: rows, stored: stored, kappa: kappa, lambda: lambda, count: n)
         var unread = 0
         if level.isFinite {
-            for row in 0..<n where !(max(rows[row * stored + kappa], rows[row * stored + lambda]) > level) { unread += 1 }
+            let placed = LightChainReading(margin: margin, level: level)
+            for row in 0..<n where placed.readsNoChain(kappa: rows[row * stored + kappa], lambda: rows[row * stored + lambda]) { unread += 1 }
         }
         self.init(margin: margin, level: level, unplaced: unplaced, unread: unread)
     }
@@ -116,10 +117,14 @@ struct LightChainReading: Sendable, Equatable {
         return across >= ThresholdSpec.valleyMinEvents ? valley : level
     }
 
+    /// Whether a cell reads no chain for want of one above the level (its higher chain at or below it).
+    /// - Complexity: O(1).
+    func readsNoChain(kappa: Float, lambda: Float) -> Bool { !(max(kappa, lambda) > level) }
+
     /// 1 κ, −1 λ, 0 undetermined.
     /// - Complexity: O(1).
     func chain(kappa: Float, lambda: Float) -> Int8 {
-        guard max(kappa, lambda) > level else { return 0 }
+        guard !readsNoChain(kappa: kappa, lambda: lambda) else { return 0 }
         return Double(kappa - lambda) > margin ? 1 : Double(lambda - kappa) > margin ? -1 : 0
     }
 

@@ -57,7 +57,7 @@ public struct MRDRules: Sendable, Equatable {
     public let masking: Masking?
     /// `light_chains.chainless_gate`: a threshold gate on a marker only plasma cells carry; its
     /// plasma cells that read no chain, clustered, block a negative (``ChainlessPlasmaCells``). Nil: not looked for.
-    public internal(set) var chainlessGate: String? = nil
+    public let chainlessGate: String?
     let references: [(String, Int, Int)]
 
     public static func == (a: MRDRules, b: MRDRules) -> Bool { String(describing: a) == String(describing: b) }
@@ -194,7 +194,7 @@ public struct MRDRules: Sendable, Equatable {
             chainlessGate = try n.string(what: "chainless_gate")
             references.append((chainlessGate!, n.line, n.column))
         }
-        var parsed = MRDRules(
+        return MRDRules(
             nucleated: nucleated, plasmaCells: plasmaCells, minNucleatedCells: minNucleated, targetSensitivity: target,
             minClusterEvents: minCluster, lloqEvents: lloq, minAberrancies: minAberrancies, rules: rules,
             kappa: try marker(try l.required("kappa"), what: "kappa"), lambda: try marker(try l.required("lambda"), what: "lambda"),
@@ -202,8 +202,6 @@ public struct MRDRules: Sendable, Equatable {
             clusterDimensions: dims, clusterRadius: radius, clusterMinNeighbours: minNeighbours,
             phenotypeMarkers: phenotypeMarkers, phenotypeMargin: try margin(p, default: 0.1), clonalityAlpha: alpha,
             normalKappaLambda: normalRatio, normalRange: normalRange, minNormalPlasmaCells: minNormal, monotypicIsPositive: monotypicIsPositive,
-            normalMedians: normalMedians, masking: masking, references: references)
-        parsed.chainlessGate = chainlessGate
-        return parsed
+            normalMedians: normalMedians, masking: masking, chainlessGate: chainlessGate, references: references)
     }
 }

@@ -24,7 +24,7 @@ struct ChainlessPlasmaCellsTests {
 
     static func find(_ table: (rows: [Float], labels: [Int32]), minimum: Int = 30) -> ChainlessPlasmaCells {
         ChainlessPlasmaCells(rows: table.rows, stored: 3, kappa: 0, lambda: 1, column: 2, gate: "cd138-positive", marker: "CD138",
-                             threshold: 0.5, level: 0.5, labels: table.labels, clusters: 2, alpha: 0.001, minimum: minimum)
+                             threshold: 0.5, reading: LightChainReading(margin: 0.1, level: 0.5), labels: table.labels, clusters: 2, alpha: 0.001, minimum: minimum)
     }
 
     @Test("a cluster of CD138-positive plasma cells reading no chain is a population: its excess over the other plasma cells' share")
