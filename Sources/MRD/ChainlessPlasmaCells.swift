@@ -103,18 +103,14 @@ extension ChainlessPlasmaCells {
     }
 }
 
-extension PlasmaCellCluster {
-    /// The warning for a normal subset (polyclonal, departing from the normal reference). Fewer
-    /// than half its cells reading a chain do not show it polyclonal: at 10 million events
-    /// CD138-negative myeloid precursors in the plasma-cell gate form such clusters, reading none.
-    /// - Complexity: O(departures).
-    var normalSubsetNote: String {
-        let (departs, read) = (departures.map(\.marker).joined(separator: ", "), clonality.kappa + clonality.lambda)
-        let chains = "κ \(clonality.kappa), λ \(clonality.lambda)"
-        return 2 * read < size
-            ? "a cluster of \(size) events in the plasma-cell gate, only \(read) of them reading a light chain (\(chains)), departs from the normal reference on \(departs): "
-                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted"
-            : "a polyclonal plasma-cell subset of \(size) events (\(chains)) departs from the normal reference on \(departs): a normal subset, not counted"
+extension ChainlessPlasmaCells {
+    /// The search as the result reports it, each population's cluster at its position among the
+    /// listed clusters (`listed[i]`: the index of the i-th listed cluster).
+    /// - Complexity: O(populations · listed clusters).
+    func reported(listed: [Int]) -> MRDResult.Clonality.Chainless {
+        .init(gate: gate, marker: marker, threshold: round6(Double(threshold)), excess: excess, populations: populations.map { p in
+            .init(cluster: listed.firstIndex(of: p.cluster), aboveGate: p.positive, withoutChain: p.chainless, excess: p.excess, pValue: p.pValue)
+        })
     }
 }
 

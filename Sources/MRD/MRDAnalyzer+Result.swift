@@ -170,8 +170,8 @@ extension MRDAnalyzer {
             warnings.append("plasma cells without a light chain were not looked for: the light-chain read level or gate \(gate)'s threshold could not be placed for this sample")
         }
         let chainlessClusters = Set(chainless?.populations.map(\.cluster) ?? [])
-        for (c, cluster) in clustering.clusters.enumerated() where cluster.role == .normalSubset && cluster.size >= rules.minClusterEvents && !chainlessClusters.contains(c) {
-            warnings.append(cluster.normalSubsetNote)
+        for (c, cluster) in clustering.clusters.enumerated() where cluster.size >= rules.minClusterEvents && !chainlessClusters.contains(c) {
+            if let note = cluster.note { warnings.append(note) }
         }
         // Below the LOD no MRD number is given, only events. The count is the decision's: the
         // clonal excess, or on the monotypic route the monotypic plasma cells it took.
@@ -184,7 +184,8 @@ extension MRDAnalyzer {
             if monotypicRoute { return [round6(100 * exact.lower), round6(100 * exact.upper)] }
             return [round6(min(100 * exact.lower, 100 * excessLow / Double(nucleated))), round6(max(100 * exact.upper, 100 * excessHigh / Double(nucleated)))]
         }() : nil
-        let listed = Self.listed(clustering.clusters, minimumEvents: rules.minClusterEvents)
+        let listedOrder = Self.listedOrder(clustering.clusters, minimumEvents: rules.minClusterEvents)
+        let listed = Self.listed(clustering.clusters, order: listedOrder)
         var clonality = MRDResult.Clonality(
             referenceKappaLambda: round6(clustering.referenceRatio), referenceSource: clustering.ratioSource,
             polyclonalPlasmaCells: clustering.polyclonalEvents, clonalExcess: aberrant,
@@ -194,6 +195,7 @@ extension MRDAnalyzer {
             phenotypeReference: clustering.medianSource, masking: masking, plasmaCellKappaLambda: compartment)
         clonality.referenceRatioLogVariance = clustering.ratioLogVariance
         clonality.lightChainReadLevel = clustering.lightChainReading.reported
+        clonality.chainless = chainless?.reported(listed: listedOrder)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
         let result = MRDResult(
@@ -214,14 +216,19 @@ extension MRDAnalyzer {
         return (result, aberrantRows, clustering)
     }
 
-    /// The clusters a result lists: every MRD and monotypic one and the clusters they were found
-    /// in, then the others of at least `minimumEvents`, 50 at most, in their order; `subset_of`
-    /// renumbered to the listed position.
-    static func listed(_ clusters: [PlasmaCellCluster], minimumEvents: Int) -> [PlasmaCellCluster] {
+    /// The indices of the clusters a result lists, in their order: every MRD and monotypic one and
+    /// the clusters they were found in, then the others of at least `minimumEvents`, 50 at most.
+    /// - Complexity: O(clusters log clusters).
+    static func listedOrder(_ clusters: [PlasmaCellCluster], minimumEvents: Int) -> [Int] {
         let restricted = clusters.indices.filter { clusters[$0].role == .mrd || clusters[$0].role == .monotypic }
         var keep = Set(restricted).union(restricted.compactMap { clusters[$0].subsetOf })
         for i in clusters.indices where keep.count < 50 && clusters[i].size >= minimumEvents { keep.insert(i) }
-        let order = keep.sorted()
+        return keep.sorted()
+    }
+
+    /// The clusters at `order`'s indices (``listedOrder(_:minimumEvents:)``), `subset_of` renumbered to the listed position.
+    /// - Complexity: O(listed clusters).
+    static func listed(_ clusters: [PlasmaCellCluster], order: [Int]) -> [PlasmaCellCluster] {
         let position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
         return order.map { i in
             var cluster = clusters[i]

@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 8
+    public static let schemaVersion = 9
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -134,6 +134,36 @@ public struct MRDResult: Sendable, Codable, Equatable {
         /// The level a plasma cell's higher light chain had to exceed to be read (``LightChainReading``):
         /// the valley between the plasma cells' two chain modes; null when it could not be placed.
         @Nullable public var lightChainReadLevel: Double? = nil
+        /// The search for plasma cells without a light chain (``ChainlessPlasmaCells``): null when
+        /// it was off (no `light_chains.chainless_gate`, or its threshold or the read level not placed).
+        @Nullable public var chainless: Chainless? = nil
+
+        /// Clusters of plasma cells above the gate's threshold that read no light chain beyond the
+        /// other plasma cells' share; `populations` empty when none was found.
+        public struct Chainless: Sendable, Codable, Equatable {
+            public let gate: String
+            public let marker: String
+            public let threshold: Double
+            /// The populations' excess together: what blocks a negative when it reaches the LOD.
+            public let excess: Int
+            public let populations: [Population]
+
+            public struct Population: Sendable, Codable, Equatable {
+                /// The cluster's position in `clusters` (null when not listed).
+                @Nullable public var cluster: Int?
+                /// Its events above the gate's threshold, and those of them reading no chain.
+                public let aboveGate: Int
+                public let withoutChain: Int
+                /// Events without a chain beyond the other clustered plasma cells' share.
+                public let excess: Int
+                /// The one-sided Fisher exact test against the other clustered plasma cells.
+                public let pValue: Double
+
+                enum CodingKeys: String, CodingKey {
+                    case cluster, excess, aboveGate = "above_gate", withoutChain = "without_chain", pValue = "p_value"
+                }
+            }
+        }
 
         /// The parts of the variance of log r₀ (docs/templates.md): sampling, between the
         /// polyclonal clusters, and within them along the phenotype markers; the interval uses
@@ -154,7 +184,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
             case polyclonalPlasmaCells = "polyclonal_plasma_cells", clonalExcess = "clonal_excess", clonalExcessCI95 = "clonal_excess_ci95"
             case monotypicExcess = "monotypic_excess", rulesOff = "rules_off", restrictedEvents = "restricted_events"
             case phenotypeReference = "phenotype_reference", masking, plasmaCellKappaLambda = "plasma_cell_kappa_lambda"
-            case referenceRatioLogVariance = "reference_ratio_log_variance", lightChainReadLevel = "light_chain_read_level"
+            case referenceRatioLogVariance = "reference_ratio_log_variance", lightChainReadLevel = "light_chain_read_level", chainless
         }
     }
 

@@ -2,41 +2,6 @@ import Dispatch
 import EventCore
 import Foundation
 
-/// One cluster of plasma cells, its light chains and what it is.
-public struct PlasmaCellCluster: Sendable, Equatable, Codable {
-    public enum Role: String, Sendable, Codable {
-        /// Light-chain restricted and phenotypically distinct from the normal reference: MRD.
-        case mrd
-        /// Restricted, but no phenotypic departure (or no normal reference to compare with): review.
-        case monotypic
-        /// Polyclonal with a phenotypic departure: a normal subset (CD19−, CD56+ …), never counted.
-        case normalSubset = "normal_subset"
-        /// Polyclonal, normal phenotype.
-        case normal
-    }
-
-    public struct Departure: Sendable, Equatable, Codable {
-        public let marker: String
-        /// Cluster median minus reference median, transformed units.
-        public let difference: Double
-    }
-
-    public let size: Int
-    public let role: Role
-    public let clonality: ClonalityTest.Outcome
-    /// Markers on which the cluster's median departs from the normal reference by more than the margin.
-    public let departures: [Departure]
-    /// For a restricted subset found inside a density cluster (``RestrictedSubsetSearch``): that cluster's index.
-    public var subsetOf: Int? = nil
-    /// Distance to the nearest normal subset of the reference in use (null without `--reference`).
-    @Nullable public var referenceDistance: ReferenceDistance? = nil
-
-    enum CodingKeys: String, CodingKey {
-        case size, role, clonality, departures
-        case subsetOf = "subset_of", referenceDistance = "reference_distance"
-    }
-}
-
 /// Clustering and clonality of every plasma cell of a sample: the stage between the full pass
 /// and the call.
 ///
@@ -59,10 +24,11 @@ public struct PlasmaCellCluster: Sendable, Equatable, Codable {
 ///    count only where a slab's excess stands beyond r₀'s uncertainty over those clusters and
 ///    against its own clusters' ratios (``RestrictedSubsetSearch/widen(low:high:values:chains:eligible:kappa:referenceRatio:ratioVariance:groups:)``).
 /// 3. The normal reference is the pooled plasma cells of the polyclonal clusters (not a
-///    CD19+ CD56− gate, which a CD19+ clone also passes); each cluster's median per phenotype
-///    marker is compared with it, a difference beyond `phenotype.margin` being a departure.
-/// 4. Restricted + departure → MRD; restricted only → monotypic; departure only → normal
-///    subset; neither → normal.
+///    CD19+ CD56− gate, which a CD19+ clone also passes), without those fewer than half of whose
+///    events read a chain; each cluster's median per phenotype marker is compared with it, a
+///    difference beyond `phenotype.margin` being a departure.
+/// 4. Restricted + departure → MRD; restricted only → monotypic; unrestricted with fewer than
+///    half its events reading a chain → unread; departure only → normal subset; neither → normal.
 ///
 /// - Complexity: the clustering's (O(n log n) typical), plus O(n · markers · log n) for medians.
 struct PlasmaCellClustering {
@@ -357,8 +323,9 @@ struct PlasmaCellClustering {
         }
         clock.mark("subsets widened")
         let reportedRatio = r0
-        // The normal reference: pooled members of the polyclonal clusters (without the subsets).
-        let referenceLists = polyclonal.sorted().map { members[$0] }
+        // The normal reference: pooled members of the polyclonal clusters (without the subsets),
+        // but for those reading too few chains to be judged (``PlasmaCellCluster/Role/unread``).
+        let referenceLists = polyclonal.sorted().filter { !PlasmaCellCluster.readsFewChains(kappa: kappa[$0], lambda: lambda[$0], size: sizes[$0]) }.map { members[$0] }
         let referenceCount = referenceLists.reduce(0) { $0 + $1.count }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
@@ -479,7 +446,7 @@ struct PlasmaCellClustering {
                 }
             }
             let restricted = deciding[c]!.restricted
-            let role: PlasmaCellCluster.Role = restricted ? (departures.isEmpty ? .monotypic : .mrd) : (departures.isEmpty ? .normal : .normalSubset)
+            let role = PlasmaCellCluster.Role.of(restricted: restricted, departing: !departures.isEmpty, kappa: kappa[c], lambda: lambda[c], size: sizes[c])
             clusters.append(PlasmaCellCluster(size: sizes[c], role: role, clonality: deciding[c]!, departures: departures, subsetOf: parents[c],
                                               referenceDistance: distance))
         }

@@ -74,20 +74,58 @@ struct ChainlessPlasmaCellsTests {
         #expect(MRDDecision(e).call == .positive && MRDDecision(e).counted == 50)
     }
 
-    @Test("a departing cluster is called a polyclonal normal subset only when at least half its cells read a chain")
-    func subsetNote() {
+    @Test("a cluster fewer than half of whose cells read a chain is unread, never normal or a normal subset, and its warning says so")
+    func unreadRole() {
         let test = ClonalityTest(alpha: 0.001, restrictionRatio: 4)
-        func cluster(size: Int, kappa: Int, lambda: Int) -> PlasmaCellCluster {
-            PlasmaCellCluster(size: size, role: .normalSubset, clonality: test.test(kappa: kappa, lambda: lambda, referenceRatio: 1.6),
-                              departures: [.init(marker: "CD117", difference: 0.2), .init(marker: "CD138", difference: -0.3)])
+        typealias Role = PlasmaCellCluster.Role
+        #expect(Role.of(restricted: false, departing: true, kappa: 0, lambda: 0, size: 274) == .unread)
+        #expect(Role.of(restricted: false, departing: false, kappa: 80, lambda: 56, size: 274) == .unread)
+        #expect(Role.of(restricted: false, departing: true, kappa: 80, lambda: 57, size: 274) == .normalSubset)
+        #expect(Role.of(restricted: false, departing: false, kappa: 80, lambda: 57, size: 274) == .normal)
+        // A restricted cluster keeps its role however few of its cells read a chain (a dim clone's).
+        #expect(Role.of(restricted: true, departing: true, kappa: 100, lambda: 2, size: 274) == .mrd)
+        #expect(Role.of(restricted: true, departing: false, kappa: 100, lambda: 2, size: 274) == .monotypic)
+        func cluster(_ role: Role, size: Int, kappa: Int, lambda: Int, departing: Bool = true) -> PlasmaCellCluster {
+            PlasmaCellCluster(size: size, role: role, clonality: test.test(kappa: kappa, lambda: lambda, referenceRatio: 1.6),
+                              departures: departing ? [.init(marker: "CD117", difference: 0.2), .init(marker: "CD138", difference: -0.3)] : [])
         }
         // A CD138-negative myeloid island at 10 million events: 274 events, none reading a chain.
-        #expect(cluster(size: 274, kappa: 0, lambda: 0).normalSubsetNote
+        #expect(cluster(.unread, size: 274, kappa: 0, lambda: 0).note
                 == "a cluster of 274 events in the plasma-cell gate, only 0 of them reading a light chain (κ 0, λ 0), departs from the normal reference on CD117, CD138: "
-                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted")
-        #expect(cluster(size: 274, kappa: 80, lambda: 56).normalSubsetNote.hasPrefix("a cluster of 274 events in the plasma-cell gate, only 136 of them"))
-        #expect(cluster(size: 274, kappa: 80, lambda: 57).normalSubsetNote
+                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted, and left out of the normal reference")
+        #expect(cluster(.unread, size: 274, kappa: 80, lambda: 56, departing: false).note
+                == "a cluster of 274 events in the plasma-cell gate, only 136 of them reading a light chain (κ 80, λ 56): "
+                + "not shown to be polyclonal plasma cells — cells without immunoglobulin in the gate, or a chain too dim to read; not counted, and left out of the normal reference")
+        #expect(cluster(.normalSubset, size: 274, kappa: 80, lambda: 57).note
                 == "a polyclonal plasma-cell subset of 274 events (κ 80, λ 57) departs from the normal reference on CD117, CD138: a normal subset, not counted")
+        #expect(cluster(.normal, size: 274, kappa: 80, lambda: 57, departing: false).note == nil)
+    }
+
+    @Test("the normal phenotype reference is the polyclonal clusters' without an unread one, however large")
+    func unreadClusterLeftOutOfTheReference() throws {
+        // 3,000 polyclonal plasma cells (κ:λ 3:2) and 4,000 cells reading no chain, CD138 negative,
+        // in the template's markers; every value jittered by up to ±0.03 (deterministic).
+        let columns = ["CD45", "CD38", "CD138", "CD19", "CD56", "CD117", "CD81", "CD27", "Kappa", "Lambda"]
+        var state: UInt64 = 11
+        func jitter() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Double(state >> 11) / Double(1 << 53) * 0.06 - 0.03)
+        }
+        var rows: [Float] = [], normalCD138: [Double] = []
+        for i in 0..<7_000 {
+            let unread = i >= 3_000
+            let (kappa, lambda): (Float, Float) = unread ? (0.2, 0.2) : (i % 5 < 3 ? (0.8, 0.2) : (0.2, 0.8))
+            for name in columns {
+                let v = (name == "CD138" && unread ? 0.2 : name == "Kappa" ? kappa : name == "Lambda" ? lambda : 0.5) + jitter()
+                rows.append(v)
+                if name == "CD138" && !unread { normalCD138.append(Double(v)) }
+            }
+        }
+        let outcome = PlasmaCellClustering(rules: AnalysisTests.template.mrd, workers: 1).run(rows: rows, stored: columns.count, columns: columns)
+        // Clusters come largest first.
+        #expect(outcome.clusters.map(\.role) == [.unread, .normal] && outcome.clusters.map(\.size) == [4_000, 3_000])
+        #expect(outcome.medianSource == "sample" && outcome.referenceMedians?["CD138"] == ThresholdFinder.quantile(normalCD138, 0.5))
+        #expect(outcome.clusters[0].departures.map(\.marker) == ["CD138"] && outcome.clusters[1].departures.isEmpty)
     }
 
     @Test("when the read level cannot be placed (after CAR-T, a clone of 60 the only plasma cells), the search is off and the result says so")
@@ -95,6 +133,7 @@ struct ChainlessPlasmaCellsTests {
         let directory = TemporaryDirectory()
         let (r, _) = try ClonalityTests.analyze(MarrowSpecification(events: 80_000, aberrantCount: 60, seed: 24, postCART: true), at: directory.path("car.fcs"), context: [.postCART])
         #expect(r.plasmaCells.count > 0 && r.plasmaCells.count < 100 && r.clonality?.lightChainReadLevel == nil, "\(r.plasmaCells.count)")
+        #expect(r.clonality != nil && r.clonality?.chainless == nil)
         #expect(r.warnings.contains("plasma cells without a light chain were not looked for: the light-chain read level or gate cd138-positive's threshold could not be placed for this sample"),
                 "\(r.warnings)")
     }
@@ -118,5 +157,12 @@ struct ChainlessPlasmaCellsTests {
         #expect(excess <= truth.aberrantPlasmaCells && excess >= truth.aberrantPlasmaCells * 9 / 10, "\(reason)")
         #expect(r.notEvaluableReasons.count == 1, "\(r.notEvaluableReasons)")
         #expect(!r.warnings.contains { $0.contains("(κ 0, λ 0)") }, "the clone is not called a polyclonal subset: \(r.warnings)")
+        // The result's record of the search: the population's cluster, listed as unread.
+        let found = try #require(r.clonality?.chainless)
+        let population = try #require(found.populations.first)
+        #expect(found.gate == "cd138-positive" && found.marker == "CD138" && found.excess == excess && found.populations.count == 1)
+        #expect(population.excess == excess && population.withoutChain <= population.aboveGate && population.pValue < 1e-6)
+        let cluster = try #require(population.cluster.map { r.clonality!.clusters[$0] })
+        #expect(cluster.role == .unread && population.aboveGate <= cluster.size, "\(cluster)")
     }
 }
