@@ -215,4 +215,37 @@ struct ConsistencyCLITests {
         let json = try? JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any]
         return (json?["results"] as? [[String: Any]])?.first?["result"] as? [String: Any]
     }
+
+    @Test("every key a result writes, with and without a reference, is named in docs/report-schema.md")
+    func everyKeyDocumented() throws {
+        let schema = try String(contentsOfFile: FlowMRDBinary.packageRoot.appendingPathComponent("docs/report-schema.md").path, encoding: .utf8)
+        let run = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--json", "--no-checksum", "--quiet",
+                                         "--reference", "gating-templates/legend2-10color.reference"])
+        let plain = try FlowMRDBinary.run(["analyze", "samples/borderline-30.fcs", "--json", "--quiet"])
+        // Keys whose children are markers or channels, not fields.
+        let maps: Set<String> = ["panel", "channel_assignments", "markers"]
+        var keys: [String: String] = [:]
+        func walk(_ value: Any, _ path: String) {
+            if let object = value as? [String: Any] {
+                for (key, child) in object {
+                    keys[key] = path
+                    if !(maps.contains(key) && child is [String: Any]) { walk(child, path + "/" + key) }
+                }
+            } else if let list = value as? [Any] {
+                for child in list { walk(child, path + "[]") }
+            }
+        }
+        for stdout in [run.stdout, plain.stdout] { walk(try JSONSerialization.jsonObject(with: Data(stdout.utf8)), "") }
+        #expect(keys["chainless"] != nil && keys["marrow_score"] != nil && keys["content_sha256"] != nil && keys.count > 100, "\(keys.count)")
+        // A key is named when it stands in the schema as a whole word (in backticks or in a {…} list).
+        let undocumented = keys.keys.sorted().filter { key in
+            schema.ranges(of: key).allSatisfy { range in
+                let before = range.lowerBound > schema.startIndex ? schema[schema.index(before: range.lowerBound)] : " "
+                let after = range.upperBound < schema.endIndex ? schema[range.upperBound] : " "
+                return before.isLetter || before.isNumber || before == "_" || after.isLetter || after.isNumber || after == "_"
+            }
+        }
+        #expect(undocumented.isEmpty, "\(undocumented.map { "\($0) (in \(keys[$0]!))" })")
+    }
+
 }
