@@ -101,9 +101,7 @@ extension ChainlessPlasmaCells {
                   threshold: Float(value), reading: outcome.lightChainReading, labels: outcome.labels,
                   clusters: outcome.clusters.count, alpha: rules.clonalityAlpha, minimum: rules.minClusterEvents)
     }
-}
 
-extension ChainlessPlasmaCells {
     /// The search as the result reports it, each population's cluster at its position among the
     /// listed clusters (`listed[i]`: the index of the i-th listed cluster).
     /// - Complexity: O(populations · listed clusters).

@@ -266,13 +266,17 @@ struct PlasmaCellClustering {
             }
         }
         var halves: [ClonalityTest.Outcome] = []
+        // The signature group's host: the polyclonal cluster that gave most of its rows, and the group's index.
+        var signatureHost: (cluster: Int, group: Int)?
         for (rowsIn, phenotype, parent, decision) in taken {
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count
             var sk = 0, sl = 0
+            var given: [Int: Int] = [:]
             for row in rowsIn {
                 let from = Int(labels[row])
                 if from >= 0 {
+                    given[from, default: 0] += 1
                     sizes[from] -= 1
                     if chains[row] == 1 { kappa[from] -= 1 } else if chains[row] == -1 { lambda[from] -= 1 }
                 }
@@ -287,6 +291,9 @@ struct PlasmaCellClustering {
             sizes.append(rowsIn.count)
             parents.append(parent)
             halves.append(decision)
+            if parent == nil, let host = given.filter({ polyclonal.contains($0.key) }).max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key {
+                signatureHost = (host, index)
+            }
         }
         // The count's r₀ (``PlasmaCellClustering/countPool(_:holders:othersOnly:polyclonal:kappa:lambda:restricted:members:table:chains:searcher:referenceRatio:alpha:ratioVariance:)``):
         // the polyclonal clusters', with the holders and the restricted clusters' remainders that agree with them.
@@ -407,6 +414,16 @@ struct PlasmaCellClustering {
                 guard remainder.standsOut else { continue }
                 deciding[c] = remainder.extending(deciding[c]!)
                 remainderNotes.append(remainder.note(subsetEvents: sizes[c], counted: deciding[c]!.excess))
+            }
+            // A signature group's host that still leans to its chain, against the other polyclonal clusters.
+            if let (host, c) = signatureHost, deciding[c]?.restricted == true {
+                let others = polyclonal.subtracting([host]).sorted()
+                    .filter { !PlasmaCellCluster.readsFewChains(kappa: kappa[$0], lambda: lambda[$0], size: sizes[$0]) }.map { (kappa: kappa[$0], lambda: lambda[$0]) }
+                if let remainder = SubsetRemainder.leftByGroup(host: (kappa[host], lambda[host]), others: others, withinClusters: withinClusters,
+                                                               towardsKappa: deciding[c]!.direction == "kappa", enough: enough) {
+                    deciding[c] = remainder.extending(deciding[c]!)
+                    remainderNotes.append(remainder.groupNote(groupEvents: sizes[c], counted: deciding[c]!.excess, hostEvents: sizes[host]))
+                }
             }
         }
         var clusters: [PlasmaCellCluster] = []

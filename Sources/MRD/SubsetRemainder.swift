@@ -33,6 +33,8 @@ struct SubsetRemainder: Sendable, Equatable {
     let excess: Double
     /// Its standard deviation.
     let sd: Double
+    /// The polyclonal κ:λ it was counted against.
+    let referenceRatio: Double
 
     /// - Parameters:
     ///   - ratioVariance: the variance of log r₀ the widening used (sampling and heterogeneity of
@@ -42,6 +44,7 @@ struct SubsetRemainder: Sendable, Equatable {
         self.kappa = kappa
         self.lambda = lambda
         self.towardsKappa = towardsKappa
+        referenceRatio = r0
         excess = ClonalityTest.excess(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa)
         sd = ClonalityTest.excessSD(kappa: kappa, lambda: lambda, referenceRatio: r0, towardsKappa: towardsKappa, logRatioVariance: ratioVariance)
     }
@@ -69,5 +72,43 @@ struct SubsetRemainder: Sendable, Equatable {
             + "other events with a light chain (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
             + String(format: "(95%% CI %.0f–%.0f)", low, high)
             + ": the clone may extend beyond the box, so the count is a lower bound and the interval's upper end includes that excess"
+    }
+}
+
+extension SubsetRemainder {
+    /// What a restricted group of rule breakers (``AberrancySignatureSearch``) leaves in its host,
+    /// the polyclonal cluster that gave most of its rows, when that host still stands out; nil
+    /// otherwise, or when the `others` hold too few events of either chain (`enough`) to judge.
+    ///
+    /// The group is taken only when no cluster and no box was restricted, so r₀ and its variance
+    /// came from every polyclonal cluster, the host included: a clone that copies a normal subset
+    /// on every marker but the rules it breaks (seed 34302: a CD19− κ clone of 1,699 inside 9,442
+    /// CD19− normal plasma cells; 99 of them broke CD19− CD38−, counted 87) pulls r₀ toward its
+    /// chain and widens τ² with its own lean, and so hides the lean it left. The host is judged
+    /// here against the pooled κ:λ and the DerSimonian–Laird τ² of the *other* polyclonal clusters
+    /// (the larger of it and the within-cluster variance), as a subset's parent is against the
+    /// clusters that held no subset. The count is not touched: like a box's, it is a lower bound,
+    /// and the interval's upper end takes the remainder (``extending(_:)``).
+    /// - Parameters:
+    ///   - host: the host's κ and λ after the group's rows were taken out.
+    ///   - others: κ and λ of each other polyclonal cluster judged on its chains.
+    /// - Complexity: O(others).
+    static func leftByGroup(host: (kappa: Int, lambda: Int), others: [(kappa: Int, lambda: Int)], withinClusters: Double,
+                            towardsKappa: Bool, enough: (Int, Int) -> Bool) -> SubsetRemainder? {
+        let pk = others.reduce(0) { $0 + $1.kappa }, pl = others.reduce(0) { $0 + $1.lambda }
+        guard enough(pk, pl) else { return nil }
+        let uncertainty = ReferenceRatioUncertainty(clusters: others)
+        let remainder = SubsetRemainder(kappa: host.kappa, lambda: host.lambda, referenceRatio: Double(pk) / Double(pl), towardsKappa: towardsKappa,
+                                        ratioVariance: uncertainty.sampling + max(uncertainty.between, withinClusters))
+        return remainder.standsOut ? remainder : nil
+    }
+
+    /// The report's warning for a group's host that stands out.
+    func groupNote(groupEvents: Int, counted: Double, hostEvents: Int) -> String {
+        let chain = towardsKappa ? "κ" : "λ"
+        return "the \(groupEvents) rule-breaking plasma cells counted (\(Int(counted.rounded()))) came mostly from a plasma-cell cluster of \(hostEvents) "
+            + "events whose other cells with a light chain (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
+            + String(format: "(95%% CI %.0f–%.0f) against the κ:λ %.3g of the other polyclonal clusters", low, high, referenceRatio)
+            + ": the clone may share that cluster's phenotype beyond the rules it breaks, so the count is a lower bound and the interval's upper end includes that excess"
     }
 }
