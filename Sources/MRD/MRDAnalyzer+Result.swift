@@ -177,7 +177,9 @@ extension MRDAnalyzer {
         // clonal excess, or on the monotypic route the monotypic plasma cells it took.
         let quantified = decision.quantified
         let counted = decision.counted, monotypicRoute = decision.countsMonotypic
-        let normal = max(0, pcs - counted)
+        // Normal plasma cells: those of the gate neither counted nor in a cluster that reads too few chains to be judged.
+        let unread = clustering.clusters.reduce(0) { $0 + ($1.role == .unread ? $1.size : 0) }
+        let normal = max(0, pcs - counted - unread)
         let mrd = quantified && nucleated > 0 ? 100 * Double(counted) / Double(nucleated) : nil
         let interval: [Double]? = quantified && nucleated > 0 ? {
             let exact = ClopperPearson(successes: counted, trials: nucleated)
@@ -198,7 +200,7 @@ extension MRDAnalyzer {
         clonality.chainless = chainless?.reported(listed: listedOrder)
         let visible = full.gating.gates.filter { !$0.id.contains("~") }
         let referenceUse = referenceRecord
-        let result = MRDResult(
+        var result = MRDResult(
             schema: MRDResult.schemaVersion, software: Self.software, file: path, fileSHA256: checksum,
             template: template.name, templateVersion: template.version, templateSHA256: template.checksum,
             totalEvents: totalEvents, panel: panel, channelAssignments: channelAssignments.channels, normalReference: referenceUse,
@@ -213,6 +215,7 @@ extension MRDAnalyzer {
             mrdPercent: mrd.map(round6), mrdCI95Percent: interval,
             sensitivity: sensitivity, phenotype: phenotype, lightChains: lightChains,
             call: call, callText: decision.text, notEvaluableReasons: decision.reasons, warnings: warnings, qc: qc, clonality: clonality)
+        result.unreadPC = .init(count: unread, percentOfPlasmaCells: round6(percent(unread, of: pcs)), percentOfNucleated: round6(percent(unread, of: nucleated)))
         return (result, aberrantRows, clustering)
     }
 

@@ -1,7 +1,7 @@
 /// The outcome of one MRD analysis: every count, the figures and the call, as the text and JSON
 /// reports show them (JSON schema: docs/report-schema.md, ``schemaVersion``).
 public struct MRDResult: Sendable, Codable, Equatable {
-    public static let schemaVersion = 9
+    public static let schemaVersion = 10
 
     /// The clinical call.
     public enum Call: String, Sendable, Codable, CaseIterable {
@@ -207,6 +207,9 @@ public struct MRDResult: Sendable, Codable, Equatable {
     public let plasmaCells: Population
     public let normalPC: Population
     public let aberrantPC: Population
+    /// Events of the clusters that read too few light chains to be judged (``PlasmaCellCluster/Role/unread``):
+    /// in the plasma-cell gate, but neither normal nor aberrant plasma cells.
+    public var unreadPC = Population(count: 0, percentOfPlasmaCells: nil, percentOfNucleated: 0)
     /// Sizes of the aberrant clusters counted (largest first).
     public let aberrantClusters: [Int]
     /// Events that passed the aberrancy rules but lie in no cluster counted.
@@ -230,7 +233,7 @@ public struct MRDResult: Sendable, Codable, Equatable {
         case schema, software, file, template, panel, gates, thresholds, phenotype, call, warnings, sensitivity, qc, clonality
         case channelAssignments = "channel_assignments", normalReference = "reference", fileSHA256 = "file_sha256", templateVersion = "template_version", templateSHA256 = "template_sha256"
         case totalEvents = "total_events", nucleatedCells = "nucleated_cells", plasmaCells = "plasma_cells"
-        case normalPC = "normal_pc", aberrantPC = "aberrant_pc", aberrantClusters = "aberrant_clusters"
+        case normalPC = "normal_pc", aberrantPC = "aberrant_pc", unreadPC = "unread_pc", aberrantClusters = "aberrant_clusters"
         case unclusteredAberrantEvents = "unclustered_aberrant_events", mrdPercent = "mrd_percent", mrdCI95Percent = "mrd_ci95_percent"
         case lightChains = "light_chains", callText = "call_text", notEvaluableReasons = "not_evaluable_reasons"
     }

@@ -76,7 +76,8 @@ public enum HTMLReport {
             ["all plasma cells", String(r.plasmaCells.count), "100%", pct(r.plasmaCells.percentOfNucleated)],
             ["normal plasma cells", String(r.normalPC.count), pct(r.normalPC.percentOfPlasmaCells), pct(r.normalPC.percentOfNucleated)],
             ["aberrant plasma cells", String(r.aberrantPC.count), pct(r.aberrantPC.percentOfPlasmaCells), pct(r.aberrantPC.percentOfNucleated)],
-        ])
+        ] + (r.unreadPC.count > 0 ? [["cells of clusters reading too few light chains (neither normal nor aberrant)", String(r.unreadPC.count),
+                                      pct(r.unreadPC.percentOfPlasmaCells), pct(r.unreadPC.percentOfNucleated)]] : []))
         if !r.aberrantClusters.isEmpty {
             h += "<p>Counted clusters: \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events of both light chains "
                 + "(the aberrant count is their clonal excess, not their size)"

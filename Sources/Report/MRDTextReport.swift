@@ -34,6 +34,9 @@ public enum MRDTextReport {
             lines.append("    aberrant: \(r.aberrantPC.count) (\(pct(r.aberrantPC.percentOfPlasmaCells)) of PCs, \(pct(r.aberrantPC.percentOfNucleated)) of nucleated)"
                          + (r.aberrantClusters.isEmpty ? "" : "; counted from clusters of \(r.aberrantClusters.map(String.init).joined(separator: ", ")) events of both light chains")
                          + (r.unclusteredAberrantEvents > 0 ? "; \(r.unclusteredAberrantEvents) unclustered aberrant-phenotype events not counted" : ""))
+            if r.unreadPC.count > 0 {
+                lines.append("    unread:   \(r.unreadPC.count) (\(pct(r.unreadPC.percentOfPlasmaCells)) of PCs) in clusters reading too few light chains to be judged: neither normal nor aberrant")
+            }
             let s = r.sensitivity
             lines.append("  sensitivity: LOD \(s.lodEvents) events = \(pct(s.lodPercent)), LLOQ \(s.lloqEvents) events = \(pct(s.lloqPercent)); reached \(s.reached.map { String(format: "%.1e", $0) } ?? "—") (target \(String(format: "%.0e", s.target)), \(s.met ? "met" : "not met: " + s.notMetBecause.joined(separator: "; ")))")
             if !r.phenotype.isEmpty {

@@ -164,7 +164,7 @@ struct AnalyzeCLITests {
         let result = try FlowMRDBinary.run(["analyze", "samples/positive.fcs", "samples/too-few.fcs", "--json", "--out", out, "--no-checksum"])
         #expect(result.status == 20)
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
-        #expect(document["schema"] as? Int == 9)  // MRDResult.schemaVersion (2 added the qc block, 3 channel_assignments and nulls, 4 switched_off and gates_off, 5 clonality.plasma_cell_kappa_lambda, 6 clonality.reference_ratio_log_variance, 7 the phenotype of the clonal excess with its interval, 8 clonality.light_chain_read_level, 9 clonality.chainless and the unread role)
+        #expect(document["schema"] as? Int == 10)  // MRDResult.schemaVersion (2 added the qc block, 3 channel_assignments and nulls, 4 switched_off and gates_off, 5 clonality.plasma_cell_kappa_lambda, 6 clonality.reference_ratio_log_variance, 7 the phenotype of the clonal excess with its interval, 8 clonality.light_chain_read_level, 9 clonality.chainless and the unread role, 10 unread_pc)
         let results = document["results"] as! [[String: Any]]
         let first = results[0]["result"] as! [String: Any]
         #expect(first["call"] as? String == "positive")

@@ -164,5 +164,14 @@ struct ChainlessPlasmaCellsTests {
         #expect(population.excess == excess && population.withoutChain <= population.aboveGate && population.pValue < 1e-6)
         let cluster = try #require(population.cluster.map { r.clonality!.clusters[$0] })
         #expect(cluster.role == .unread && population.aboveGate <= cluster.size, "\(cluster)")
+        // Its events are neither normal nor aberrant plasma cells: `unread_pc` holds them, and the
+        // normal count is the truth's normal plasma cells (with the clone's 400 it would not be).
+        let unread = r.clonality!.clusters.filter { $0.role == .unread }.reduce(0) { $0 + $1.size }
+        #expect(r.unreadPC.count >= unread && unread >= cluster.size && r.aberrantPC.count == 0)
+        #expect(r.normalPC.count + r.unreadPC.count == r.plasmaCells.count)
+        let normal = Double(try #require(truth.counts["normal-plasma-cell"]))
+        #expect(abs(Double(r.normalPC.count) - normal) <= 0.03 * normal + 5 && Double(truth.aberrantPlasmaCells) > 0.03 * normal + 5,
+                "normal \(r.normalPC.count), truth \(Int(normal)), unread \(r.unreadPC.count)")
+        #expect(r.unreadPC.percentOfPlasmaCells == round6(100 * Double(r.unreadPC.count) / Double(r.plasmaCells.count)))
     }
 }

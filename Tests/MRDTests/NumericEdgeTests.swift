@@ -67,7 +67,7 @@ struct NumericEdgeTests {
         #expect(r.call == .notEvaluable)
         #expect(r.notEvaluableReasons == ["channel PE-Cy7-A reads the same value (0.0) for every event: a dead detector"], "\(r.notEvaluableReasons)")
         #expect(r.mrdPercent == nil && r.mrdCI95Percent == nil)
-        #expect(r.normalPC.count + r.aberrantPC.count == r.plasmaCells.count)
+        #expect(r.normalPC.count + r.aberrantPC.count + r.unreadPC.count == r.plasmaCells.count)
     }
 
     @Test("a singular spillover matrix in the file: not evaluable, with the reason")
