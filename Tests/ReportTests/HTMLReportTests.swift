@@ -110,6 +110,14 @@ struct HTMLReportTests {
         #expect(!MRDTextReport.render(r).contains("uncertain"))
         let markedHTML = HTMLReport.render(MRDAnalysis(result: marked, plots: analysis.plots, resolvedGates: analysis.resolvedGates))
         #expect(markedHTML.contains("<td>\(first.pattern) (uncertain)</td>") && !html.contains(" (uncertain)</td>"))
+        // Cells of unread clusters get a line of their own in both reports, only when there are some.
+        var unread = r
+        unread.unreadPC = .init(count: 274, percentOfPlasmaCells: 4.1, percentOfNucleated: 0.0031)
+        #expect(MRDTextReport.render(unread).contains("\n    unread:   274 (4.1% of PCs) in clusters reading too few light chains to be judged: neither normal nor aberrant\n"))
+        #expect(r.unreadPC.count == 0 && !MRDTextReport.render(r).contains("    unread:"))
+        let unreadHTML = HTMLReport.render(MRDAnalysis(result: unread, plots: analysis.plots, resolvedGates: analysis.resolvedGates))
+        #expect(unreadHTML.contains("<tr><td>cells of clusters reading too few light chains (neither normal nor aberrant)</td><td>274</td><td>4.1%</td><td>0.0031%</td></tr>"))
+        #expect(!html.contains("reading too few light chains"))
         // The same analysis renders to the same bytes; plots equal what the plain analysis counts.
         #expect(HTMLReport.render(try analyzer.analyzeWithPlots(path: Self.root.appendingPathComponent(sample).path)) == html)
         #expect(try analyzer.analyze(path: Self.root.appendingPathComponent(sample).path) == r)
