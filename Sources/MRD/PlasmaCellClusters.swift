@@ -272,11 +272,11 @@ struct PlasmaCellClustering {
             guard !rowsIn.isEmpty else { continue }
             let index = sizes.count
             var sk = 0, sl = 0
-            var given: [Int: Int] = [:]
+            var given: [Int: Int] = [:]   // a signature group's rows per cluster they came from
             for row in rowsIn {
                 let from = Int(labels[row])
                 if from >= 0 {
-                    given[from, default: 0] += 1
+                    if parent == nil { given[from, default: 0] += 1 }
                     sizes[from] -= 1
                     if chains[row] == 1 { kappa[from] -= 1 } else if chains[row] == -1 { lambda[from] -= 1 }
                 }
@@ -330,9 +330,10 @@ struct PlasmaCellClustering {
         }
         clock.mark("subsets widened")
         let reportedRatio = r0
-        // The normal reference: pooled members of the polyclonal clusters (without the subsets),
-        // but for those reading too few chains to be judged (``PlasmaCellCluster/Role/unread``).
-        let referenceLists = polyclonal.sorted().filter { !PlasmaCellCluster.readsFewChains(kappa: kappa[$0], lambda: lambda[$0], size: sizes[$0]) }.map { members[$0] }
+        // The polyclonal clusters that read enough chains to be judged (not ``PlasmaCellCluster/Role/unread``):
+        // the normal reference is their pooled members (without the subsets); a signature group's host is judged against the others.
+        let judged = polyclonal.sorted().filter { !PlasmaCellCluster.readsFewChains(kappa: kappa[$0], lambda: lambda[$0], size: sizes[$0]) }
+        let referenceLists = judged.map { members[$0] }
         let referenceCount = referenceLists.reduce(0) { $0 + $1.count }
         let phenotypeColumns = rules.phenotypeMarkers.filter { !ignoredMarkers.contains($0) }.map { ($0, columns.firstIndex(of: $0)!) }
         // Medians of at most `medianLimit` rows (every k-th beyond it: the phenotype comparison
@@ -417,8 +418,7 @@ struct PlasmaCellClustering {
             }
             // A signature group's host that still leans to its chain, against the other polyclonal clusters.
             if let (host, c) = signatureHost, deciding[c]?.restricted == true {
-                let others = polyclonal.subtracting([host]).sorted()
-                    .filter { !PlasmaCellCluster.readsFewChains(kappa: kappa[$0], lambda: lambda[$0], size: sizes[$0]) }.map { (kappa: kappa[$0], lambda: lambda[$0]) }
+                let others = judged.filter { $0 != host }.map { (kappa: kappa[$0], lambda: lambda[$0]) }
                 if let remainder = SubsetRemainder.leftByGroup(host: (kappa[host], lambda[host]), others: others, withinClusters: withinClusters,
                                                                towardsKappa: deciding[c]!.direction == "kappa", enough: enough) {
                     deciding[c] = remainder.extending(deciding[c]!)
