@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["EventCore", "HDF5Store", "CHDF5Shim", "FCS", "Cytometry", "TestSupport"]),
         .testTarget(name: "MRDTests", dependencies: ["EventCore", "MRD", "HDF5Store", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
         .testTarget(name: "SyntheticTests", dependencies: ["EventCore", "Synthetic", "Cytometry", "FCS", "TestSupport"]),
-        .testTarget(name: "ReportTests", dependencies: ["EventCore", "Report", "MRD", "Synthetic", "FCS", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["EventCore", "Report", "MRD", "Synthetic", "FCS", "HDF5Store", "TestSupport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["EventCore", "FuzzTargets", "FCS", "Cytometry", "HDF5Store", "TestSupport"]),
         // Runs the built flowmrd binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["flowmrd", "Synthetic"]),

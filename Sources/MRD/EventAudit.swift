@@ -17,6 +17,14 @@ import Foundation
 ///
 /// Cost per block: one pass over the block per visible gate for the bits, one per chain gate
 /// for the classes; two small buffers per block.
+/// The names of the audit file's plasma-cell classes that a reader of the classes looks for.
+public enum EventAuditClass {
+    /// A counted cluster's events of its restricted chain.
+    public static let counted = "restricted-chain plasma cell of a counted cluster"
+    /// A plasma cell counted with the normal ones that met no aberrancy rule.
+    public static let normal = "normal plasma cell"
+}
+
 final class EventAudit: Sendable {
     let writer: any EventResultsWriting
     /// Tree indices of the chain gates, root first, ending with the nucleated gate.
@@ -27,7 +35,7 @@ final class EventAudit: Sendable {
 
     static func classNames(chain ids: [String]) -> [String] {
         ids.map { "excluded by \($0)" } + [
-            "nucleated, not a plasma cell", "normal plasma cell", "restricted-chain plasma cell of a counted cluster",
+            "nucleated, not a plasma cell", EventAuditClass.normal, EventAuditClass.counted,
             "aberrant-phenotype plasma cell outside a counted cluster",
         ]
     }

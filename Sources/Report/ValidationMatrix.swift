@@ -12,6 +12,11 @@ public struct MatrixMeasurement: Sendable, Codable, Equatable {
     public let reasons: [String]
     /// The reported 95% interval of the MRD % (`mrd_ci95_percent`), when the call gave one.
     public var interval: [Double]? = nil
+    /// The clone's events (by the file's labels) among the counted clusters' restricted-chain
+    /// events, when the analysis gave its per-event classes (``MatrixCloneEvents``).
+    public var cloneInCounted: Int? = nil
+    /// The clone's events classed as normal plasma cells: in no counted cluster, meeting no aberrancy rule.
+    public var cloneAmongNormal: Int? = nil
 
     public init(call: MRDResult.Call?, counted: Int, nucleated: Int, reasons: [String] = [], interval: [Double]? = nil) {
         self.call = call
@@ -113,8 +118,9 @@ public struct ValidationMatrix: Sendable {
         var outcomes: [MatrixOutcome] = []
         for (k, cell) in cells.enumerated() {
             let path = (directory as NSString).appendingPathComponent("matrix-\(k).fcs")
-            let truth = try MarrowGenerator(cell.specification).write(fcsPath: path)
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            let labels = Self.labelsPath(for: path)
+            let truth = try MarrowGenerator(cell.specification).write(fcsPath: path, labelsPath: labels)
+            defer { for file in [path, labels] { try? FileManager.default.removeItem(atPath: file) } }
             let measurement: MatrixMeasurement
             var failure: String?
             do { measurement = try analysis(path, truth) } catch {
@@ -130,6 +136,12 @@ public struct ValidationMatrix: Sendable {
             progress?(k + 1, cells.count, outcome)
         }
         return ValidationMatrixReport(plan: plan, outcomes: outcomes)
+    }
+
+    /// The labels file written beside a matrix file (`matrix-3.fcs` → `matrix-3.labels`): one label code per event.
+    /// - Complexity: O(path length).
+    public static func labelsPath(for fcsPath: String) -> String {
+        (fcsPath as NSString).deletingPathExtension + ".labels"
     }
 }
 

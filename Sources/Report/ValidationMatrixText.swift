@@ -23,6 +23,9 @@ extension ValidationMatrixReport {
         } else {
             lines.append("| recovery (counted / true) of positive calls | no positive call on a file with a clone |")
         }
+        if let m = bandMisses {
+            lines.append("| the clone's events in the counted clusters (labels; positive calls with a clone) | median \(Self.fixed(m.inside)) of the clone; of the \(m.outside) counts outside truth ± 1.96√truth, \(m.lost) miss more of the clone than that (\(m.lostEvents) events, \(m.lostAmongNormal) of them among the normal plasma cells) and \(m.noise) hold it within that (the error is the chain noise of the normal cells counted with it) |")
+        }
         let coverage = intervalCoverage
         if coverage.of > 0 {
             lines.append("| reported 95% interval of the MRD % holding the truth (positive calls with a clone) | \(coverage.covered) / \(coverage.of) = \(Self.percent(coverage.covered, coverage.of)) |")
@@ -69,16 +72,18 @@ extension ValidationMatrixReport {
 
     /// Tab-separated outcomes, one line a file, for spreadsheets.
     public var tsv: String {
-        var lines = ["condition\tlevel\tseed\tevents\tclone_events\tnucleated_truth\tcall\tcounted\tnucleated_measured\tverdict\tsynth_arguments\tmrd_ci95_percent"]
+        var lines = ["condition\tlevel\tseed\tevents\tclone_events\tnucleated_truth\tcall\tcounted\tnucleated_measured\tverdict\tsynth_arguments\tmrd_ci95_percent\tclone_in_counted\tclone_among_normal_pc"]
         for o in outcomes {
             lines.append([o.condition, Self.level(o.level), String(o.seed), String(o.events), String(o.cloneEvents), String(o.nucleated),
                           o.measurement.call?.rawValue ?? "error", String(o.measurement.counted), String(o.measurement.nucleated),
                           o.verdict.rawValue, o.synthArguments.joined(separator: " "),
-                          o.measurement.interval.map { $0.map { String($0) }.joined(separator: "–") } ?? ""].joined(separator: "\t"))
+                          o.measurement.interval.map { $0.map { String($0) }.joined(separator: "–") } ?? "",
+                          Self.optional(o.measurement.cloneInCounted), Self.optional(o.measurement.cloneAmongNormal)].joined(separator: "\t"))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
+    static func optional(_ n: Int?) -> String { n.map { String($0) } ?? "" }
     static func level(_ x: Double) -> String { x == 0 ? "0" : String(format: "%.0e", x) }
     static func fixed(_ x: Double) -> String { String(format: "%.3f", x) }
     static func percent(_ k: Int, _ n: Int) -> String { n > 0 ? String(format: "%.1f%%", 100 * Double(k) / Double(n)) : "–" }

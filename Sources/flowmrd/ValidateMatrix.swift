@@ -19,7 +19,7 @@ extension ValidateCommand {
         analyzer.computeChecksum = false
         try analyzer.useReference(reference)
         let engine = analyzer
-        let analysis: MatrixAnalysis = { path, _ in MatrixMeasurement(try engine.analyze(path: path)) }
+        let analysis: MatrixAnalysis = { path, truth in try MatrixMeasurement(engine: engine, path: path, truth: truth) }
         let directory = workDirectory ?? (FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory())
         let showProgress = !quiet && isatty(STDERR_FILENO) != 0
         let started = Date()

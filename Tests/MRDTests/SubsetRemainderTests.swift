@@ -50,7 +50,7 @@ struct SubsetRemainderTests {
         let t = Double(truth.aberrantPlasmaCells)
         #expect(r.call == .positiveBelowLLOQ || r.call == .positive, "\(r.callText)")
         let clonality = try #require(r.clonality)
-        let ci = try #require(clonality.clonalExcessCI95)
+        let ci = clonality.clonalExcessCI95
         #expect(ci[0] <= t && t <= ci[1], "\(r.aberrantPC.count) counted, CI \(ci), for a clone of \(truth.aberrantPlasmaCells)")
         // The counted box and the parent it was found in, as reported.
         let subset = try #require(clonality.clusters.first { $0.role == .mrd && $0.subsetOf != nil })
@@ -111,7 +111,7 @@ struct SubsetRemainderTests {
         let host = try #require(clonality.clusters.first { note.contains("cluster of \($0.size) events whose other cells with a light chain (κ \($0.clonality.kappa), λ \($0.clonality.lambda))") })
         #expect(host.role == .normalSubset || host.role == .normal)
         // The interval holds the clone; its lower end is the group's own.
-        let ci = try #require(clonality.clonalExcessCI95)
+        let ci = clonality.clonalExcessCI95
         let t = Double(truth.aberrantPlasmaCells)
         #expect(ci[0] == round6(group.clonality.excessLow) && ci[0] < 100 && t <= ci[1], "CI \(ci), clone \(truth.aberrantPlasmaCells)")
         let mrd = try #require(r.mrdCI95Percent)
