@@ -68,11 +68,11 @@ extension MatrixMeasurement {
 
 extension ValidationMatrixReport {
     /// The positive calls on a clone whose count lies outside truth ± 1.96√truth, split by the
-    /// clone's events in the counted clusters (nil when no outcome measured them): `lost`, those
-    /// whose counted clusters miss more of the clone than that half-width (`lostEvents` clone
-    /// events in all, `lostAmongNormal` of them classed normal plasma cells); `noise`, those whose clusters
-    /// hold the clone within it, so that the error is the chain noise of the normal cells counted
-    /// with it. `inside` is the median share of the clone in the counted clusters over every
+    /// clone's events in the counted clusters (nil when no outcome measured them): `lost`, the
+    /// undercounts whose counted clusters miss more of the clone than that half-width (`lostEvents`
+    /// clone events in all, `lostAmongNormal` of them classed normal plasma cells); `noise`, the
+    /// rest (overcounts, and undercounts whose clusters hold the clone within that half-width),
+    /// whose error is mostly the chain noise of the normal cells counted with the clone. `inside` is the median share of the clone in the counted clusters over every
     /// measured positive call.
     /// - Complexity: O(files · log files).
     public var bandMisses: (outside: Int, lost: Int, lostEvents: Int, lostAmongNormal: Int, noise: Int, inside: Double)? {
@@ -88,7 +88,8 @@ extension ValidationMatrixReport {
             guard abs(Double(o.measurement.counted - o.cloneEvents)) > halfWidth else { continue }
             outside += 1
             let missing = o.cloneEvents - o.measurement.cloneInCounted!
-            if Double(missing) > halfWidth {
+            // An overcount is never the clone's missing events: the normal cells' noise outweighs them.
+            if o.measurement.counted < o.cloneEvents && Double(missing) > halfWidth {
                 lost += 1
                 lostEvents += missing
                 lostAmongNormal += o.measurement.cloneAmongNormal ?? 0

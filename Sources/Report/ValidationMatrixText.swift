@@ -24,7 +24,7 @@ extension ValidationMatrixReport {
             lines.append("| recovery (counted / true) of positive calls | no positive call on a file with a clone |")
         }
         if let m = bandMisses {
-            lines.append("| the clone's events in the counted clusters (labels; positive calls with a clone) | median \(Self.fixed(m.inside)) of the clone; of the \(m.outside) counts outside truth ± 1.96√truth, \(m.lost) miss more of the clone than that (\(m.lostEvents) events, \(m.lostAmongNormal) of them among the normal plasma cells) and \(m.noise) hold it within that (the error is the chain noise of the normal cells counted with it) |")
+            lines.append("| the clone's events in the counted clusters (labels; positive calls with a clone) | median \(Self.fixed(m.inside)) of the clone; of the \(m.outside) counts outside truth ± 1.96√truth, \(m.lost) are undercounts whose counted clusters miss more of the clone than that (\(m.lostEvents) events, \(m.lostAmongNormal) of them among the normal plasma cells); \(m.noise) hold it within that or overcount (the error is mostly the chain noise of the normal cells counted with it) |")
         }
         let coverage = intervalCoverage
         if coverage.of > 0 {

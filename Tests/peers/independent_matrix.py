@@ -30,26 +30,47 @@ from multiprocessing import Pool
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def clone_events(base, truth):
+    """The clone's events among the counted clusters' restricted-chain events, and among the normal
+    plasma cells, from the analysis's per-event classes (--events-out) and the generator's labels."""
+    import h5py
+    import numpy as np
+    with h5py.File(base + ".events.h5", "r") as f:
+        classes = f["class"][:]
+        names = [n.decode() if isinstance(n, bytes) else n for n in f["classes"][:]]
+    labels = np.fromfile(base + ".labels", dtype=np.uint8)
+    if len(labels) != len(classes):
+        raise SystemExit(f"{base}.labels: {len(labels)} labels for {len(classes)} events")
+    clone = labels == truth["labels"].index("clone") if "clone" in truth["labels"] else np.zeros(len(labels), bool)
+    def among(name):
+        return int((classes[clone] == names.index(name)).sum()) if name in names else 0
+    return among("restricted-chain plasma cell of a counted cluster"), among("normal plasma cell")
+
+
 def one(job):
-    flowmrd, out, templates, condition, seed, mrd, extra, analyze_extra = job
+    flowmrd, out, templates, condition, seed, mrd, extra, analyze_extra, trace = job
     path = os.path.join(out, f"{condition}-{seed}.fcs")
     subprocess.run([sys.executable, os.path.join(HERE, "independent_marrow.py"), path, "--seed", str(seed), "--mrd", str(mrd)] + extra,
                    check=True)
     env = dict(os.environ)
     if templates:
         env["FLOWMRD_TEMPLATES"] = templates
-    run = subprocess.run([flowmrd, "analyze", path, "--no-checksum", "--quiet", "--json"] + analyze_extra, capture_output=True, env=env)
     base = path[:-4]
+    events_out = ["--events-out", base + ".events.h5"] if trace else []
+    run = subprocess.run([flowmrd, "analyze", path, "--no-checksum", "--quiet", "--json"] + events_out + analyze_extra,
+                         capture_output=True, env=env)
     truth = json.load(open(base + ".truth.json"))
-    for suffix in (".fcs", ".labels", ".truth.json"):
-        os.remove(base + suffix)
+    traced = clone_events(base, truth) if trace and os.path.exists(base + ".events.h5") else None
+    for suffix in (".fcs", ".labels", ".truth.json", ".events.h5"):
+        if os.path.exists(base + suffix):
+            os.remove(base + suffix)
     r = json.loads(run.stdout)["results"][0]["result"]
     off = [t["name"] for t in r["thresholds"] if t.get("switched_off") and not t["name"].startswith("rule:")]
     spread = [w.split("wider ")[1].split(" (")[0] for w in r["warnings"] if "spillover spreading" in w]
     ci = r.get("mrd_ci95_percent")
     return dict(seed=seed, condition=condition, clone=truth["clone_events"], nucleated=truth["nucleated"], call=r["call"],
                 counted=r["aberrant_pc"]["count"], mrd=r.get("mrd_percent"), ci=ci, off=off, spread=spread,
-                aberrancies=(truth["clone"] or {}).get("aberrancies"), chain=(truth["clone"] or {}).get("chain"))
+                aberrancies=(truth["clone"] or {}).get("aberrancies"), chain=(truth["clone"] or {}).get("chain"), traced=traced)
 
 
 def main():
@@ -66,6 +87,9 @@ def main():
                          "level, 10 per therapy condition): seeds the call was never mended on")
     ap.add_argument("--deep", type=int, default=0, help="clones of 10⁻⁵ (seeds 1101…)")
     ap.add_argument("--events", type=int, help="events per file (the generator's default when absent)")
+    ap.add_argument("--clone-events", action="store_true",
+                    help="also where each clone's events went (the analysis's --events-out read with h5py against the labels): "
+                         "columns clone_in_counted and clone_among_normal_pc, and the band misses split as in validate --matrix")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     conditions = [("normal", 1, a.normals, 0, [], []), ("regenerating", 301, a.normals // 3, 0, ["--regenerating"], []),
@@ -87,15 +111,18 @@ def main():
             e = extra if extra is not None else ["--hemodilution", "%.3f" % (0.80 + 0.15 * ((s * 37) % 100) / 100)]
             if a.events:
                 e = e + ["--events", str(a.events)]
-            jobs.append((a.flowmrd, a.out, a.templates, condition, s, mrd, e, analyze_extra))
+            jobs.append((a.flowmrd, a.out, a.templates, condition, s, mrd, e, analyze_extra, a.clone_events))
     with Pool(a.jobs) as pool:
         rows = pool.map(one, jobs)
     with open(os.path.join(a.out, "independent.tsv"), "w") as f:
-        f.write("condition\tseed\tclone_events\tnucleated\tcall\tcounted\tmrd_percent\tci95\tgates_off\tspreading\taberrancies\tchain\n")
+        traced = ["clone_in_counted", "clone_among_normal_pc"] if a.clone_events else []
+        f.write("\t".join(["condition", "seed", "clone_events", "nucleated", "call", "counted", "mrd_percent", "ci95", "gates_off",
+                           "spreading", "aberrancies", "chain"] + traced) + "\n")
         for r in rows:
-            f.write("\t".join(str(x) for x in (r["condition"], r["seed"], r["clone"], r["nucleated"], r["call"], r["counted"], r["mrd"],
-                                                "–".join(map(str, r["ci"] or [])), ",".join(r["off"]), "; ".join(r["spread"]),
-                                                ",".join(r["aberrancies"] or []), r["chain"] or "")) + "\n")
+            extra = ["" if r["traced"] is None else str(v) for v in (r["traced"] or (None, None))] if a.clone_events else []
+            f.write("\t".join([str(x) for x in (r["condition"], r["seed"], r["clone"], r["nucleated"], r["call"], r["counted"], r["mrd"],
+                                                 "–".join(map(str, r["ci"] or [])), ",".join(r["off"]), "; ".join(r["spread"]),
+                                                 ",".join(r["aberrancies"] or []), r["chain"] or "")] + extra) + "\n")
     negatives = [r for r in rows if r["clone"] == 0]
     positives = [r for r in rows if r["clone"] > 0]
     fp = [r for r in negatives if r["call"].startswith("positive")]
@@ -105,6 +132,13 @@ def main():
     band = [r for r in quantified if abs(r["counted"] - r["clone"]) <= 1.96 * math.sqrt(r["clone"])]
     holds = [r for r in quantified if r["ci"] and r["ci"][0] <= 100 * r["clone"] / r["nucleated"] <= r["ci"][1]]
     spread = [r for r in rows if r["spread"]]
+    if a.clone_events:
+        # As validate --matrix: an undercount whose counted clusters miss more of the clone than the band's half-width is "lost".
+        outside = [r for r in quantified if r not in band and r["traced"] is not None]
+        lost = [r for r in outside if r["counted"] < r["clone"] and r["clone"] - r["traced"][0] > 1.96 * math.sqrt(r["clone"])]
+        print(f"counts outside the band: {len(outside)}; undercounts whose counted clusters miss more of the clone than the band: "
+              f"{len(lost)} ({sum(r['clone'] - r['traced'][0] for r in lost)} events, {sum(r['traced'][1] for r in lost)} among the "
+              f"normal plasma cells); the rest hold it within that or overcount: {len(outside) - len(lost)}")
     print(f"MRD-negative files: {len(negatives)}; called positive: {len(fp)}; negative: {sum(r['call'] == 'negative' for r in negatives)}; "
           f"not evaluable: {sum(r['call'] == 'not_evaluable' for r in negatives)}")
     print(f"files with a clone: {len(positives)}; called positive: {len(found)} ({len(quantified)} quantified); not evaluable: "
@@ -122,7 +156,8 @@ def main():
     if diluted:
         print(f"hemodiluted MRD-negative files called negative (a negative they cannot earn): {len(diluted)}")
     for r in fp + diluted + [r for r in positives if not r["call"].startswith("positive")] + [r for r in quantified if r not in band]:
-        print(f"  {r['condition']} {r['seed']}: {r['call']}, counted {r['counted']} of {r['clone']}, off {r['off']}, {r['aberrancies']} {r['chain']}")
+        where = f", in the counted clusters {r['traced'][0]}, among normal PCs {r['traced'][1]}" if r["traced"] else ""
+        print(f"  {r['condition']} {r['seed']}: {r['call']}, counted {r['counted']} of {r['clone']}{where}, off {r['off']}, {r['aberrancies']} {r['chain']}")
 
 
 if __name__ == "__main__":
