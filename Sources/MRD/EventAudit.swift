@@ -3,6 +3,14 @@ import Cytometry
 import FCS
 import Foundation
 
+/// The names of the audit file's plasma-cell classes that a reader of the classes looks for.
+public enum EventAuditClass {
+    /// A counted cluster's events of its restricted chain.
+    public static let counted = "restricted-chain plasma cell of a counted cluster"
+    /// A plasma cell that met no aberrancy rule, outside the counted clusters' restricted-chain events.
+    public static let normal = "normal plasma cell"
+}
+
 /// The per-event audit file of an analysis (`flowmrd analyze --events-out`): every event's
 /// gate membership bits and its final class, with the JSON result as a root attribute, in an
 /// file written atomically in the analyzer's ``EventResultsFormat`` (HDF5 from the command line).
@@ -17,14 +25,6 @@ import Foundation
 ///
 /// Cost per block: one pass over the block per visible gate for the bits, one per chain gate
 /// for the classes; two small buffers per block.
-/// The names of the audit file's plasma-cell classes that a reader of the classes looks for.
-public enum EventAuditClass {
-    /// A counted cluster's events of its restricted chain.
-    public static let counted = "restricted-chain plasma cell of a counted cluster"
-    /// A plasma cell counted with the normal ones that met no aberrancy rule.
-    public static let normal = "normal plasma cell"
-}
-
 final class EventAudit: Sendable {
     let writer: any EventResultsWriting
     /// Tree indices of the chain gates, root first, ending with the nucleated gate.

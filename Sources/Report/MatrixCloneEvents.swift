@@ -72,8 +72,9 @@ extension ValidationMatrixReport {
     /// undercounts whose counted clusters miss more of the clone than that half-width (`lostEvents`
     /// clone events in all, `lostAmongNormal` of them classed normal plasma cells); `noise`, the
     /// rest (overcounts, and undercounts whose clusters hold the clone within that half-width),
-    /// whose error is mostly the chain noise of the normal cells counted with the clone. `inside` is the median share of the clone in the counted clusters over every
-    /// measured positive call.
+    /// whose error is mostly the chain noise of the normal cells counted with the clone.
+    /// `inside` is the median share of the clone in the counted clusters over every measured
+    /// positive call.
     /// - Complexity: O(files · log files).
     public var bandMisses: (outside: Int, lost: Int, lostEvents: Int, lostAmongNormal: Int, noise: Int, inside: Double)? {
         let measured = outcomes.filter {

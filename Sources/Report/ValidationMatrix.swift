@@ -15,7 +15,7 @@ public struct MatrixMeasurement: Sendable, Codable, Equatable {
     /// The clone's events (by the file's labels) among the counted clusters' restricted-chain
     /// events, when the analysis gave its per-event classes (``MatrixCloneEvents``).
     public var cloneInCounted: Int? = nil
-    /// The clone's events classed as normal plasma cells: in no counted cluster, meeting no aberrancy rule.
+    /// The clone's events classed as normal plasma cells: meeting no aberrancy rule, outside the counted clusters' restricted-chain events.
     public var cloneAmongNormal: Int? = nil
 
     public init(call: MRDResult.Call?, counted: Int, nucleated: Int, reasons: [String] = [], interval: [Double]? = nil) {
