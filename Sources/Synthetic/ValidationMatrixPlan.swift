@@ -47,7 +47,9 @@ public struct MatrixCondition: Sendable, Codable, Equatable, Hashable {
 public struct ValidationMatrixPlan: Sendable, Codable, Equatable {
     public var conditions: [MatrixCondition] = MatrixCondition.all
     /// Clone fractions of nucleated cells; 0 makes MRD-negative files.
-    public var levels: [Double] = [0, 1e-5, 1e-4, 1e-3, 1e-2]
+    public var levels: [Double] = Self.defaultLevels
+    /// The matrix's levels when none are given.
+    public static let defaultLevels: [Double] = [0, 1e-5, 1e-4, 1e-3, 1e-2]
     public var seedsPerCell = 4
     public var firstSeed: UInt64 = 14_000
     /// Events per file, and for levels below 5×10⁻⁵ (so that 10⁻⁵ has ~45 clone events).
@@ -66,12 +68,17 @@ public struct ValidationMatrixPlan: Sendable, Codable, Equatable {
 
     public var fileCount: Int { conditions.count * levels.count * seedsPerCell }
 
-    /// Every cell, in a fixed order (condition, level, replicate).
+    /// Every cell, in a fixed order (condition, level, replicate). A file's seed depends on its
+    /// condition and level, not on which others the plan holds: a default level keeps its place in
+    /// ``defaultLevels`` (so `--conditions single-CD56+ --levels 1e-4` regenerates the full
+    /// matrix's files of that row), and any other level is numbered after them, by its position.
+    /// - Complexity: O(conditions · levels · seeds) specifications.
     public func cells() -> [Cell] {
         var cells: [Cell] = []
         for condition in conditions {
             let conditionIndex = MatrixCondition.all.firstIndex(of: condition) ?? 99
-            for (levelIndex, level) in levels.enumerated() {
+            for (position, level) in levels.enumerated() {
+                let levelIndex = Self.defaultLevels.firstIndex(of: level) ?? Self.defaultLevels.count + position
                 for replicate in 0..<seedsPerCell {
                     let seed = firstSeed &+ UInt64(conditionIndex * 10_000 + levelIndex * 100 + replicate)
                     cells.append(Cell(condition: condition, level: level, replicate: replicate,

@@ -31,6 +31,16 @@ struct ValidationMatrixTests {
         #expect(Set(cells.map(\.specification.lightChain)).count == 2)
         // Deterministic.
         #expect(ValidationMatrixPlan().cells() == cells)
+        // A part of the matrix holds the full matrix's files of its rows (the seed follows the condition and level,
+        // not the plan's other levels); a level outside the default ones gets seeds of its own.
+        var part = ValidationMatrixPlan()
+        part.conditions = [MatrixCondition.named("single-CD56+")!, MatrixCondition.named("plain")!]
+        part.levels = [1e-3, 2e-4, 1e-4]
+        let partCells = part.cells()
+        #expect(partCells.filter { $0.level != 2e-4 } == cells.filter { ["single-CD56+", "plain"].contains($0.condition.name) && [1e-3, 1e-4].contains($0.level) }
+            .sorted { ($0.condition.name == "single-CD56+" ? 0 : 1, -$0.level, $0.replicate) < ($1.condition.name == "single-CD56+" ? 0 : 1, -$1.level, $1.replicate) })
+        #expect(partCells.first { $0.condition.name == "single-CD56+" && $0.level == 1e-4 }?.specification.seed == 44_200)
+        #expect(Set(partCells.filter { $0.level == 2e-4 }.map(\.specification.seed)).isDisjoint(with: cells.map(\.specification.seed)))
     }
 
     @Test("verdicts: every expectation against every call")
@@ -145,21 +155,22 @@ struct ValidationMatrixTests {
 }
 
 /// A reduced matrix through the real MRD engine, on small files with a template whose negative is
-/// reachable at 20,000 nucleated cells: every condition, MRD 0 and 10⁻², one seed.
+/// reachable at 20,000 nucleated cells: every condition, MRD 0 and 10⁻², four seeds (152 files,
+/// the full matrix's seeds of those rows).
 @Suite("Reduced validation matrix through the MRD engine")
 struct ReducedMatrixTests {
     let directory = TemporaryDirectory()
 
-    @Test("no false positive on any MRD-negative file; no clone of ≥ 50 events missed; every faulty file not evaluable; counts near truth")
+    @Test("no false positive on any MRD-negative file; no clone of ≥ 50 events negative, and positive unless it is a small-margin clone sent to review as monotypic; every faulty file not evaluable; counts near truth")
     func reducedMatrix() throws {
         let engine = MRDAnalyzer(template: try GatingTemplate(yaml: try SmallSampleTemplate.text(), path: SmallSampleTemplate.path), workers: 2)
         var plan = ValidationMatrixPlan()
         plan.levels = [0, 1e-2]
-        plan.seedsPerCell = 1
+        plan.seedsPerCell = 4
         plan.events = 60_000
         plan.lowLevelEvents = 60_000
         let report = try ValidationMatrix(plan: plan).run(directory: directory.url.path) { path, truth in try MatrixMeasurement(engine: engine, path: path, truth: truth) }
-        #expect(report.outcomes.count == 38)
+        #expect(report.outcomes.count == 152)
         #expect(report.falsePositives.count == 0, "\(report.outcomes.filter { $0.verdict == .falsePositive }.map(\.synthArguments))")
         #expect(report.normalEventsCountedAsMRD.events == 0)
         for outcome in report.outcomes where MatrixCondition.named(outcome.condition)?.expectation == .faulty {
@@ -176,9 +187,15 @@ struct ReducedMatrixTests {
             #expect(inCounted <= o.cloneEvents && Double(inCounted) >= 0.8 * Double(o.cloneEvents), "\(o.condition): \(inCounted) of \(o.cloneEvents)")
         }
         #expect(report.bandMisses != nil)
-        // No miss: every clone of ≥ 50 events is called positive (faulty files excepted: they must be not evaluable).
+        // No clone of ≥ 50 events is called negative, and each is positive (faulty files excepted: they must be
+        // not evaluable), but for the one state the template sends to review instead: a small-margin clone (0.3–0.5
+        // decades off normal, about the phenotype margin) whose restricted cells show no aberrancy is "monotypic plasma
+        // cells — review", not evaluable, as 3 of the full matrix's 4 such 10⁻² clones are (docs/validation.md).
         for o in report.outcomes where o.cloneEvents >= 50 && MatrixCondition.named(o.condition)?.expectation != .faulty {
-            #expect(o.measurement.call == .positive, "\(o.condition): \(String(describing: o.measurement.call)), \(o.measurement.counted) of \(o.cloneEvents)")
+            let review = o.condition == "small-margin" && o.measurement.call == .notEvaluable
+                && o.measurement.reasons.contains { $0.hasPrefix("monotypic plasma cells") }
+            #expect(o.measurement.call == .positive || review, "\(o.condition): \(String(describing: o.measurement.call)), \(o.measurement.counted) of \(o.cloneEvents)")
         }
+        #expect(report.outcomes.filter { $0.cloneEvents >= 50 && $0.measurement.call == .negative }.isEmpty)
     }
 }
