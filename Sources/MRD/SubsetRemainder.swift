@@ -67,12 +67,18 @@ struct SubsetRemainder: Sendable, Equatable {
 
     /// The report's warning for a remainder that stands out.
     func note(subsetEvents: Int, counted: Double) -> String {
-        let chain = towardsKappa ? "κ" : "λ"
-        return "a restricted subset of \(subsetEvents) events (counted \(Int(counted.rounded()))) was found inside a plasma-cell cluster whose "
-            + "other events with a light chain (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
-            + String(format: "(95%% CI %.0f–%.0f)", low, high)
-            + ": the clone may extend beyond the box, so the count is a lower bound and the interval's upper end includes that excess"
+        "a restricted subset of \(subsetEvents) events (counted \(Int(counted.rounded()))) was found inside a plasma-cell cluster whose "
+            + "other events with a light chain \(heldExcess): the clone may extend beyond the box, \(Self.lowerBound)"
     }
+
+    /// "(κ K, λ L) still hold a κ excess of E (95% CI a–b)": the remainder as both notes state it.
+    private var heldExcess: String {
+        "(κ \(kappa), λ \(lambda)) still hold a \(towardsKappa ? "κ" : "λ") excess of \(Int(excess.rounded())) "
+            + String(format: "(95%% CI %.0f–%.0f)", low, high)
+    }
+
+    /// What both notes conclude.
+    private static let lowerBound = "so the count is a lower bound and the interval's upper end includes that excess"
 }
 
 extension SubsetRemainder {
@@ -105,10 +111,9 @@ extension SubsetRemainder {
 
     /// The report's warning for a group's host that stands out.
     func groupNote(groupEvents: Int, counted: Double, hostEvents: Int) -> String {
-        let chain = towardsKappa ? "κ" : "λ"
-        return "the \(groupEvents) rule-breaking plasma cells counted (\(Int(counted.rounded()))) came mostly from a plasma-cell cluster of \(hostEvents) "
-            + "events whose other cells with a light chain (κ \(kappa), λ \(lambda)) still hold a \(chain) excess of \(Int(excess.rounded())) "
-            + String(format: "(95%% CI %.0f–%.0f) against the κ:λ %.3g of the other polyclonal clusters", low, high, referenceRatio)
-            + ": the clone may share that cluster's phenotype beyond the rules it breaks, so the count is a lower bound and the interval's upper end includes that excess"
+        "the \(groupEvents) rule-breaking plasma cells counted (\(Int(counted.rounded()))) came mostly from a plasma-cell cluster of \(hostEvents) "
+            + "events whose other cells with a light chain \(heldExcess)"
+            + String(format: " against the κ:λ %.3g of the other polyclonal clusters", referenceRatio)
+            + ": the clone may share that cluster's phenotype beyond the rules it breaks, \(Self.lowerBound)"
     }
 }
