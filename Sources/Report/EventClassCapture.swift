@@ -55,9 +55,7 @@ public final class EventClassCapture: EventResultsFormat {
                 throw EventClassCaptureError(path: path, detail: "events \(first)..<\(first + classes.count) lie outside the \(codes.count) announced")
             }
             lock.withLock {
-                codes.withUnsafeMutableBufferPointer { target in
-                    for (k, code) in classes.enumerated() { target[first + k] = code }
-                }
+                codes.replaceSubrange(first ..< first + classes.count, with: classes)
             }
         }
 

@@ -50,7 +50,7 @@ public struct MatrixCloneEvents: Sendable, Equatable {
 extension MatrixMeasurement {
     /// The engine's measurement of a matrix file (``ValidationMatrix/run(directory:analysis:progress:)``),
     /// with where the clone's events went (``MatrixCloneEvents``) when the file has labels beside
-    /// it (``ValidationMatrix/labelsPath(for:)``) and the analysis reached its full pass.
+    /// it (``MarrowGenerator/companionPaths(of:)``) and the analysis reached its full pass.
     /// The per-event classes stay in memory; no audit file is written.
     public init(engine: MRDAnalyzer, path: String, truth: MarrowTruth) throws {
         var analyzer = engine
@@ -59,7 +59,7 @@ extension MatrixMeasurement {
         let key = path + ".classes"
         self.init(try analyzer.analyze(path: path, eventsOutput: key))
         guard let classes = capture.take(key), let clone = truth.labelCodes[CellPopulation.aberrantPlasmaCell.name],
-              let labels = try MatrixCloneEvents.labels(path: ValidationMatrix.labelsPath(for: path), events: classes.codes.count)
+              let labels = try MatrixCloneEvents.labels(path: MarrowGenerator.companionPaths(of: path).labels, events: classes.codes.count)
         else { return }
         let found = MatrixCloneEvents(classes: classes, labels: labels, clone: clone)
         (cloneInCounted, cloneAmongNormal) = (found.inCounted, found.amongNormal)

@@ -118,7 +118,7 @@ public struct ValidationMatrix: Sendable {
         var outcomes: [MatrixOutcome] = []
         for (k, cell) in cells.enumerated() {
             let path = (directory as NSString).appendingPathComponent("matrix-\(k).fcs")
-            let labels = Self.labelsPath(for: path)
+            let labels = MarrowGenerator.companionPaths(of: path).labels
             let truth = try MarrowGenerator(cell.specification).write(fcsPath: path, labelsPath: labels)
             defer { for file in [path, labels] { try? FileManager.default.removeItem(atPath: file) } }
             let measurement: MatrixMeasurement
@@ -136,12 +136,6 @@ public struct ValidationMatrix: Sendable {
             progress?(k + 1, cells.count, outcome)
         }
         return ValidationMatrixReport(plan: plan, outcomes: outcomes)
-    }
-
-    /// The labels file written beside a matrix file (`matrix-3.fcs` → `matrix-3.labels`): one label code per event.
-    /// - Complexity: O(path length).
-    public static func labelsPath(for fcsPath: String) -> String {
-        (fcsPath as NSString).deletingPathExtension + ".labels"
     }
 }
 

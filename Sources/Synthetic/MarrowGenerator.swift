@@ -159,6 +159,13 @@ public struct MarrowGenerator: Sendable {
         return channels
     }
 
+    /// The files written beside `OUT.fcs` (or `OUT`): `OUT.labels` and `OUT.truth.json`.
+    /// - Complexity: O(path length).
+    public static func companionPaths(of fcsPath: String) -> (labels: String, truth: String) {
+        let base = fcsPath.hasSuffix(".fcs") ? String(fcsPath.dropLast(4)) : fcsPath
+        return (base + ".labels", base + ".truth.json")
+    }
+
     /// Writes the FCS file and, when `labelsPath` is given, one label code byte per event.
     @discardableResult
     public func write(fcsPath: String, labelsPath: String? = nil) throws -> MarrowTruth {

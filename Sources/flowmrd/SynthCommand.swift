@@ -93,8 +93,8 @@ struct SynthCommand: ParsableCommand {
 
     /// OUT.fcs, OUT.labels, OUT.truth.json.
     var outputs: (fcs: String, labels: String, truth: String) {
-        let base = output.hasSuffix(".fcs") ? String(output.dropLast(4)) : output
-        return (output, base + ".labels", base + ".truth.json")
+        let companions = MarrowGenerator.companionPaths(of: output)
+        return (output, companions.labels, companions.truth)
     }
 
     func specification() throws -> MarrowSpecification {

@@ -57,7 +57,7 @@ struct MatrixCloneEventsTests {
     @Test("the matrix's measurement: the same call and count as the plain analysis; the classes are the audit file's; clone events against the labels")
     func measurement() throws {
         let spec = MarrowSpecification(events: 120_000, aberrantFraction: 3e-3, seed: 81)
-        let fcs = directory.path("m.fcs"), labelsPath = ValidationMatrix.labelsPath(for: fcs), h5 = directory.path("m.events.h5")
+        let fcs = directory.path("m.fcs"), labelsPath = MarrowGenerator.companionPaths(of: fcs).labels, h5 = directory.path("m.events.h5")
         #expect(labelsPath == directory.path("m.labels"))
         let truth = try MarrowGenerator(spec).write(fcsPath: fcs, labelsPath: labelsPath)
         let engine = MRDAnalyzer(template: Self.template, workers: 2)
